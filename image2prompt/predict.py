@@ -15,7 +15,8 @@ from .regressor import Regressor, load_regressor
 # %% auto #0
 __all__ = ['IMG_EXTS', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission', 'PromptBank',
            'bank_from_prompts', 'load_bank', 'readable_prompts', 'cosines', 'plot_cos_hist', 'mean_baseline',
-           'retrieval_cos', 'predict', 'default_regressor', 'predict_cmd']
+           'retrieval_cos', 'predict', 'default_regressor', 'predict_cmd', 'heldout_rows', 'write_renders', 'compare',
+           'toy_experiment', 'show_experiment', 'demo_report', 'demo_cmd']
 
 # %% ../nbs/22_predict.ipynb #7182a358
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff')
@@ -174,4 +175,87 @@ def predict_cmd(images:str, # an image folder (or one image file)
     for e in r['skipped']: print(f"skipped {e['path']}: {e['error']}")
     mc = f"; mean cosine to the true prompts {r['mean_cos']:.4f}" if r['mean_cos'] is not None else ''
     print(f"predicted {r['n']} images ({len(r['skipped'])} skipped){mc}; wrote {Path(out_dir)/'submission.csv'}")
+    return {k: v for k, v in r.items() if k not in ('df', 'prompts')}
+
+# %% ../nbs/22_predict.ipynb #2c51e735
+def heldout_rows(n:int, seed:int, exclude:set, tail_count:int=0)->list:
+    "`n` toy-world rows (file_name, text, seed, attributes) whose prompt is not in `exclude`."
+    from image2prompt.toyworld import plan_dataset
+    rows = [r for r in plan_dataset(4*n + 4*tail_count, seed, tail_count) if r['text'] not in exclude]
+    rows = list({r['text']: r for r in rows}.values())[:n]
+    if len(rows) < n: raise ValueError(f'only {len(rows)} unseen prompts for n={n}')
+    return [dict(r, file_name=f'{i:06d}.png') for i, r in enumerate(rows)]
+
+def write_renders(rows:list, out_dir, size:int=64)->Path:
+    "Render `rows` (toy-world attributes) into an image folder with `metadata.jsonl`."
+    from image2prompt.toyworld import render_attrs
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    for r in rows:
+        if (out/r['file_name']).exists(): continue
+        with atomic_path(out/r['file_name']) as t: render_attrs(r, r['seed'], size).save(t, format='PNG')
+    save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows)); return out
+
+# %% ../nbs/22_predict.ipynb #56887c29
+def _score_rows(name, c, novel)->dict:
+    return dict(method=name, mean_cos=float(np.mean(c)), mean_cos_novel=float(np.mean(c[novel])) if novel.any() else None)
+
+def compare(reg:Regressor, untrained:Regressor, train_embs:np.ndarray, bank:PromptBank, test_dir, bs:int=32, device=None)->tuple:
+    "`(table, per-image cosines)`: the trained regressor vs the mean-embedding and untrained-retrieval baselines on `test_dir`."
+    from image2prompt.train import load_pairs
+    from image2prompt.dedup import max_sim
+    df, T = load_pairs(test_dir); ids, imgs, _ = load_items([(p, p) for p in df.path])
+    P, P0 = predict_embs(reg, imgs, bs, device, progress=False), predict_embs(untrained, imgs, bs, device, progress=False)
+    novel = max_sim(np.asarray(train_embs, np.float32), T) <= 0.95
+    cos = {'trained regressor': cosines(P, T), 'trained regressor + retrieval': retrieval_cos(bank, P, T),
+           '(a) mean training embedding': mean_baseline(train_embs, T), '(b) retrieval, untrained head': retrieval_cos(bank, P0, T)}
+    table = [_score_rows(k, v, novel) for k, v in cos.items()]
+    return dict(n=len(T), n_novel=int(novel.sum()), rows=table), cos
+
+# %% ../nbs/22_predict.ipynb #aae37097
+def toy_experiment(train_dir, valid_dir, test_dir, out_dir, # image folders; output folder
+                   seed:int=0, device=None, **kw # `train_regressor` options
+                  )->dict:
+    "Train on `train_dir` (validating on `valid_dir`), then `compare` on `test_dir`; writes `experiment.json` and a histogram."
+    from image2prompt.train import train_regressor, load_pairs
+    out = Path(out_dir); t0 = time.perf_counter()
+    r = train_regressor(train_dir, out, valid_dir, seed=seed, device=device, **kw)
+    tdf, tY = load_pairs(train_dir, out/'emb_cache'); bank = bank_from_prompts(tdf.text.tolist(), out/'emb_cache')
+    torch.manual_seed(seed + 1); untrained = Regressor(r['reg'].backbone, r['reg'].cfg['head'])
+    res, cos = compare(r['reg'], untrained, tY, bank, test_dir, device=device)
+    res.update(train={k: v for k, v in r.items() if k not in ('reg', 'hist')}, options=kw, secs=time.perf_counter() - t0,
+               dirs=dict(train=str(train_dir), valid=str(valid_dir), test=str(test_dir)))
+    save_json(out/'experiment.json', res); plot_cos_hist(cos, out/'experiment_hist.png')
+    return dict(res, reg=r['reg'], bank=bank)
+
+# %% ../nbs/22_predict.ipynb #2172bbca
+def show_experiment(path=None)->pd.DataFrame:
+    "The recorded experiment table (`data/regressor/experiment.json` by default)."
+    p = Path(path) if path else default_regressor()/'experiment.json'
+    if not p.exists(): raise FileNotFoundError(f'{p}: no recorded experiment (run the slow cell of 22_predict)')
+    ex = json.loads(p.read_text()); df = pd.DataFrame(ex['rows'])
+    df.attrs.update(n=ex['n'], n_novel=ex['n_novel']); return df.round(4)
+
+# %% ../nbs/22_predict.ipynb #626dab2e
+def demo_report(r:dict, ex:pd.DataFrame|None=None, width:int=60)->str:
+    "A short text report of a labelled `predict` result (and the recorded experiment table)."
+    df, lines = r['df'], []
+    for _, x in df.iterrows():
+        lines += [f"{x.id}: true      {x.true_prompt[:width]}", f"{'':{len(str(x.id))}}  predicted {x.prompt[:width]}  (cos {x.cosine:.3f})"]
+    lines.append(f"mean cosine over {len(df)} images: {df.cosine.mean():.4f}  ({len(r['skipped'])} skipped)")
+    if ex is not None:
+        lines += ['', f"recorded toy-world experiment ({ex.attrs['n']} held-out images of unseen prompts):"]
+        lines += [f"  {m:<32} {c:.4f}" for m, c in zip(ex.method, ex.mean_cos)]
+    return '\n'.join(lines)
+
+def demo_cmd(out:str='image2prompt_demo', # output folder (submission.csv, predictions.parquet, prompts.csv, report.txt)
+             images:str=None, # image folder (default: the shipped sample images)
+             device:str=None):
+    "Image to prompt on the shipped default: predict the sample images with the shipped regressor and report."
+    reg_dir = default_regressor()
+    reg = load_regressor(reg_dir, device=device); bank = _bank_for(reg_dir, None)
+    r = predict(reg, images or data_dir()/'sample_images', out, bank, k=3, device=device, progress=False)
+    try: ex = show_experiment()
+    except FileNotFoundError: ex = None
+    rep = demo_report(r, ex) if r['mean_cos'] is not None else f"predicted {r['n']} images"
+    save_text(Path(out)/'report.txt', rep + '\n'); print(rep); print(f'wrote {out}/submission.csv, prompts.csv, predictions.parquet')
     return {k: v for k, v in r.items() if k not in ('df', 'prompts')}
