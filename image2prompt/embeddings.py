@@ -147,9 +147,16 @@ def embed_prompts(prompts, # a list/Series of prompts (str or bytes)
                 ks, ts = zip(*todo[s:s+chunk]); cache.add(list(ks), encode(embedder, ts, bs)); bar.update(len(ks))
     return cache.get(keys) if keys else np.zeros((0, 384), np.float32)
 
-# %% ../nbs/01_embeddings.ipynb #1e98551f
+# %% ../nbs/01_embeddings.ipynb #741d1688
 def _read_any(path:Path)->pd.DataFrame:
-    "The raw table at `path` (csv, parquet, jsonl/json, txt)."
+    "The raw table at `path` (csv, parquet, jsonl/json, txt); parse errors name the file."
+    try: return _read_raw(path)
+    except (pd.errors.ParserError, ValueError, OSError) as e:
+        if str(path) in str(e): raise
+        raise ValueError(f'{path}: cannot read prompt table ({type(e).__name__}: {str(e)[:300]})') from None
+
+def _read_raw(path:Path)->pd.DataFrame:
+    "The raw table at `path`, by suffix."
     sfx = path.suffix.lower()
     if sfx == '.parquet': return pd.read_parquet(path)
     if sfx == '.csv': return pd.read_csv(path, encoding_errors='replace')
