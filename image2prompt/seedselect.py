@@ -22,7 +22,9 @@ __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD',
            'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss', 'seed_loss', 'optimize_seeds',
            'to_uint8', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_start', 'Bootstrap', 'init_seeds',
            'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept', 'nearest_done',
-           'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd']
+           'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder', 'toy_concept',
+           'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio', 'eval_bootstrap', 'embed_images',
+           'fewshot_accuracy', 'fewshot_eval', 'eval_toyworld']
 
 # %% ../nbs/40_seedselect.ipynb #010f4995
 def _tiny_parts(seed=0):
@@ -268,11 +270,12 @@ def _stop_reason(i, hist, cfg, target_loss):
     if cfg.patience and len(m) > cfg.patience and m[-cfg.patience-1] - m[-1] < cfg.min_delta: return 'early_stop'
     return 'iters' if i == cfg.iters - 1 else None
 
-# %% ../nbs/40_seedselect.ipynb #d156c46b
+# %% ../nbs/40_seedselect.ipynb #fd6a726e
 def optimize_seeds(pipe, zT, tg:Targets, embedder, cfg:SeedConfig=SeedConfig(),
                    target_loss:float|None=None, # stop once the mean best loss is <= this
                    frames:bool=False, # keep the decoded image of every iteration (for the inspection notebook)
-                   progress:bool=True):
+                   progress:bool=True, counter:UNetCounter|None=None # a running counter: its count is logged per iteration
+                  ):
     "Optimise initial noises `zT` (B,C,h,w) for the concept `tg`; returns a dict with the best seeds and the history."
     z = zT.detach().clone().requires_grad_(True)
     opt = torch.optim.AdamW([z], lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -281,7 +284,8 @@ def optimize_seeds(pipe, zT, tg:Targets, embedder, cfg:SeedConfig=SeedConfig(),
         for g in opt.param_groups: g['lr'] = cfg.lr_at(i)
         tot, sem, app, z0 = seed_loss(pipe, z, tg, embedder, cfg)
         best, zb = _track_best(best, zb, tot.detach().cpu(), z.detach().cpu())
-        hist.append(dict(it=i, loss=tot.tolist(), sem=sem.tolist(), app=app.tolist(), best_mean=best.mean().item(), lr=cfg.lr_at(i)))
+        hist.append(dict(it=i, loss=tot.tolist(), sem=sem.tolist(), app=app.tolist(), best_mean=best.mean().item(), lr=cfg.lr_at(i),
+                         evals=counter.evals if counter else None))
         if frames: imgs.append(to_uint8(decode(pipe, z0.detach())))
         if not torch.isfinite(tot).all():
             reason = f'nan at iteration {i}'; warnings.warn(f'seedselect {tg.prompt!r}: non-finite loss at iteration {i}; keeping the best seeds so far'); break
@@ -327,7 +331,7 @@ class Bootstrap:
     def cheap(self, cfg:SeedConfig)->SeedConfig:
         return replace(cfg, steps=self.coarse_steps or 4, sem_weights=(1.,), iters=self.coarse_iters, lr=self.coarse_lr, decay_after=10**9, patience=0)
 
-# %% ../nbs/40_seedselect.ipynb #35c114f7
+# %% ../nbs/40_seedselect.ipynb #6ee3b853
 def init_seeds(pipe, tg, embedder, n:int, cfg:SeedConfig, boot:Bootstrap, init=None, seed:int=0, device=None):
     "Starting z_T: a warm start from `init`, else the best of `boot.n_cand` candidates, else random."
     if init is not None: return warm_start(init, n, boot.warm_keep, seed).to(default_device(device))
@@ -344,7 +348,7 @@ def seedselect(pipe, tg:Targets, embedder, n_seeds:int=4, cfg:SeedConfig=SeedCon
         if boot.coarse_steps and boot.coarse_iters:
             z = optimize_seeds(pipe, z, tg, embedder, boot.cheap(cfg), progress=progress)['zT'].to(z.device)
         boot_evals = cnt.evals
-        r = optimize_seeds(pipe, z, tg, embedder, cfg, target_loss, frames, progress)
+        r = optimize_seeds(pipe, z, tg, embedder, cfg, target_loss, frames, progress, cnt)
     return r | dict(z_init=z_init, unet_evals=cnt.evals, unet_calls=cnt.calls, boot_evals=boot_evals,
                     seconds=time.perf_counter() - t0, prompt=tg.prompt)
 
@@ -474,3 +478,134 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
                         n_refs=n_refs, allow_fewer=allow_fewer, device=device)
     for r in rows: print(f"{r['name']}: {r['iters']} iterations, {r['unet_evals']} UNet evals, {r['seconds']:.1f}s -> {Path(out)/slug(r['name'])}")
     return rows
+
+# %% ../nbs/40_seedselect.ipynb #dfe07a0b
+def judge_embedder(judge):
+    "The toy judge's penultimate features as an `ImageEmbedder` (it is also the evaluator: use for ablations only)."
+    return ImageEmbedder(judge.body, judge.size, (.5, .5, .5), (.25, .25, .25), name='judge')
+
+def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->dict:
+    "A toy-world concept: name, prompt, `n_refs` rendered references and its true attributes."
+    from image2prompt.toyworld import render_concept
+    imgs, rows = render_concept(obj, n_refs, seed, color=color, **fixed)
+    attrs = {k: rows[0][k] for k in ('object', 'color', 'count', 'fingers', 'style', 'background')}
+    return dict(name=slug(rows[0]['text']), prompt=rows[0]['text'], refs=imgs, attrs=attrs)
+
+# %% ../nbs/40_seedselect.ipynb #9c12610f
+def judged_hits(judge, imgs, attrs:dict, # the judge, uint8 images (n,H,W,3), the true attributes
+                keys=('object',))->tuple:
+    "`(hits, readings)`: whether the judge reads every attribute in `keys` as in `attrs`, per image."
+    from image2prompt.judge import judge_images
+    p = judge_images(judge, imgs); ok = np.ones(len(p), bool)
+    for k in keys: ok &= (p[k].astype(str) == str(attrs[k])).to_numpy()
+    return ok, p
+
+def _save_npz(path, **arrs):
+    with atomic_path(path) as t:
+        with open(t, 'wb') as f: np.savez_compressed(f, **arrs)
+
+# %% ../nbs/40_seedselect.ipynb #55862671
+def eval_concept(pipe, judge, embedder, c:dict, out_dir, # pipeline, judge, embedder, a `toy_concept`, results folder
+                 cfg:SeedConfig=SeedConfig(), boot:Bootstrap=Bootstrap(), n_seeds:int=4, n_vanilla:int=16,
+                 keys=('object',), seed:int=0, init=None, device=None)->dict:
+    "Judged accuracy of images from random seeds vs SeedSelect seeds for one concept; saved under `out_dir/<name>` (resumable)."
+    d = Path(out_dir)/c['name']
+    if (d/'eval.json').exists(): return json.loads((d/'eval.json').read_text())
+    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device)
+    van = gen_from_seeds(pipe, c['prompt'], rand_seeds(n_vanilla, latent_shape(pipe), 10_000 + seed), cfg.steps, cfg.guidance_scale, device=device)
+    r = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed, frames=True, device=device)
+    ss = gen_from_seeds(pipe, c['prompt'], r['zT'], cfg.steps, cfg.guidance_scale, device=device)
+    (hv, pv), (hs, ps) = judged_hits(judge, van, c['attrs'], keys), judged_hits(judge, ss, c['attrs'], keys)
+    r['frames'] = [f[:2] for f in r['frames']]  # two seeds' trajectories are enough to inspect
+    save_concept(out_dir, c['name'], r, ss)
+    _save_npz(d/'images.npz', refs=np.stack([np.asarray(i.convert('RGB')) for i in c['refs']]), vanilla=van, seedselect=ss,
+              vanilla_read=pv[keys[-1]].astype(str).to_numpy(), seedselect_read=ps[keys[-1]].astype(str).to_numpy())
+    row = dict(name=c['name'], prompt=c['prompt'], target=str(c['attrs'][keys[-1]]), acc_vanilla=float(hv.mean()), acc_seedselect=float(hs.mean()),
+               unet_evals=r['unet_evals'], seconds=round(r['seconds'], 1), iters=r['iters'], n_seeds=n_seeds, n_vanilla=n_vanilla)
+    save_json(d/'eval.json', row); return row
+
+# %% ../nbs/40_seedselect.ipynb #5b6124bf
+def evals_to_reach(history:list, loss:float)->int|None:
+    "UNet evaluations counted when the mean best loss first reached `loss` (`None` if never)."
+    return next((h['evals'] for h in history if h['best_mean'] <= loss + 1e-7), None)
+
+def bootstrap_ratio(pipe, tg:Targets, embedder, cfg:SeedConfig, boot:Bootstrap, n_seeds:int=4, seed:int=0,
+                    init=None, vanilla:dict|None=None, progress:bool=False)->dict:
+    "UNet evaluations of the vanilla optimisation to its final loss / those of the bootstrapped one to the same loss."
+    van = vanilla or seedselect(pipe, tg, embedder, n_seeds, cfg, Bootstrap(), seed=seed, progress=progress)
+    L = van['best'].mean().item(); ev = evals_to_reach(van['history'], L)
+    b = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed + 1, target_loss=L, progress=progress)
+    ok = b['stop'] == 'target'
+    return dict(vanilla_loss=L, vanilla_evals=ev, vanilla_seconds=round(van['seconds'], 1), boot_loss=b['best'].mean().item(),
+                boot_evals=b['unet_evals'], boot_seconds=round(b['seconds'], 1), reached=ok, ratio=ev / b['unet_evals'] if ok else None,
+                boot_zT=b['zT'], boot_iters=b['iters'])
+
+# %% ../nbs/40_seedselect.ipynb #ffe71b90
+def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:Bootstrap, n_seeds:int=4, keys=('object',),
+                   seed:int=0, init=None, device=None)->dict:
+    "`bootstrap_ratio` against the vanilla run saved by `eval_concept`, plus the judged accuracy of the bootstrapped seeds."
+    d = Path(out_dir)/c['name']; f = d/('boot_warm.json' if init is not None else 'boot.json')
+    if f.exists(): return json.loads(f.read_text())
+    v = load_concept(out_dir, c['name']); v['best'] = torch.tensor(v['best'])
+    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device)
+    br = bootstrap_ratio(pipe, tg, embedder, cfg, boot, n_seeds, seed, init, vanilla=v) | dict(name=c['name'], warm=init is not None)
+    if br['boot_zT'] is not None:
+        br['acc_boot'] = float(judged_hits(judge, gen_from_seeds(pipe, c['prompt'], br['boot_zT'], cfg.steps, cfg.guidance_scale, device=device), c['attrs'], keys)[0].mean())
+    br.pop('boot_zT'); save_json(f, br); return br
+
+# %% ../nbs/40_seedselect.ipynb #40ec0f11
+def embed_images(embedder, imgs, # uint8 (n,H,W,3) array or PIL images
+                 bs:int=32)->np.ndarray:
+    "Embedder features of images, without gradients."
+    x = torch.from_numpy(np.stack([np.asarray(i.convert('RGB') if isinstance(i, Image.Image) else i) for i in imgs])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    dev = next(embedder.model.parameters()).device
+    with torch.no_grad(): return torch.cat([embedder(b.to(dev)).cpu() for b in x.split(bs)]).numpy()
+
+def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
+    "Test accuracy of a logistic regression on embedder features trained on `train_imgs`."
+    from sklearn.linear_model import LogisticRegression
+    clf = LogisticRegression(max_iter=2000).fit(embed_images(embedder, train_imgs), np.asarray(train_y))
+    return float((clf.predict(embed_images(embedder, test_imgs)) == np.asarray(test_y)).mean())
+
+# %% ../nbs/40_seedselect.ipynb #75162218
+def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123)->dict:
+    "Few-shot accuracy on fresh renders: references + SeedSelect images vs references + vanilla images (same counts)."
+    from image2prompt.toyworld import render_concept
+    tr = {k: [[], []] for k in ('refs', 'seedselect', 'vanilla')}; te, ty = [], []
+    for y, c in enumerate(concepts):
+        a = np.load(Path(out_dir)/c['name']/'images.npz'); n = len(a['seedselect'])
+        for k, x in (('refs', a['refs']), ('seedselect', a['seedselect']), ('vanilla', a['vanilla'][:n])): tr[k][0].append(x); tr[k][1].extend([y]*len(x))
+        imgs, _ = render_concept(c['attrs']['object'], n_test, seed, color=c['attrs']['color']); te += imgs; ty += [y]*n_test
+    cat = lambda k: (np.concatenate(tr[k][0]), tr[k][1])
+    res = {}
+    for name, parts in (('refs_only', ['refs']), ('refs+vanilla', ['refs', 'vanilla']), ('refs+seedselect', ['refs', 'seedselect'])):
+        X = np.concatenate([cat(k)[0] for k in parts]); Y = sum((cat(k)[1] for k in parts), [])
+        res[name] = fewshot_accuracy(embedder, X, Y, te, ty)
+    return res | dict(n_classes=len(concepts), n_test=n_test)
+
+# %% ../nbs/40_seedselect.ipynb #10a31a92
+def _tails():
+    from image2prompt.toyworld import TAIL_OBJECTS; return list(TAIL_OBJECTS)
+
+def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedConfig(steps=10, iters=30),
+                  boot:Bootstrap=Bootstrap(n_cand=32, coarse_steps=3, coarse_iters=6), objects=None, fingers=(2, 3),
+                  n_seeds:int=4, n_vanilla:int=16, n_boot:int=2, # measure bootstrapping on the first `n_boot` tail concepts
+                  seed:int=0, device=None)->dict:
+    "SeedSelect vs random seeds on the toy world's tail concepts and hands, few-shot, cost and bootstrapping; writes `summary.json`."
+    out = Path(out_dir or data_dir()/'seedselect_results')
+    pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
+    if judge is None: from image2prompt.judge import load_judge; judge = load_judge(device=device)
+    embedder = embedder or effnet_embedder(device=device)
+    tails = [toy_concept(o, seed=seed) for o in (objects or _tails())]
+    hands = [toy_concept('hand', seed=seed, fingers=f) for f in fingers]
+    boot_names, prev = [c['name'] for c in tails][:n_boot], None
+    rows, boots = {}, []
+    for c, keys in tqdm([(c, ('object',)) for c in tails] + [(c, ('object', 'fingers')) for c in hands], desc='concepts'):
+        rows[c['name']] = eval_concept(pipe, judge, embedder, c, out, cfg, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device)
+        if c['name'] in boot_names:
+            boots.append(eval_bootstrap(pipe, judge, embedder, c, out, cfg, boot, n_seeds, keys, seed, device=device))
+            if prev is not None: boots.append(eval_bootstrap(pipe, judge, embedder, c, out, cfg, boot, n_seeds, keys, seed, prev, device))
+            prev = load_concept(out, c['name'])['zT']
+    s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), embedder=embedder.name, tail=[rows[c['name']] for c in tails],
+             hands=[rows[c['name']] for c in hands], bootstrap=boots, fewshot=fewshot_eval(embedder, out, tails, seed=seed + 123))
+    save_json(out/'summary.json', s); return s
