@@ -24,7 +24,8 @@ __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD',
            'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept', 'nearest_done',
            'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder', 'toy_concept',
            'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio', 'eval_bootstrap', 'embed_images',
-           'fewshot_accuracy', 'fewshot_eval', 'eval_toyworld']
+           'fewshot_accuracy', 'fewshot_eval', 'eval_toyworld', 'list_concepts', 'concept_panel', 'loss_curves',
+           'plot_losses', 'image_strip', 'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
 
 # %% ../nbs/40_seedselect.ipynb #010f4995
 def _tiny_parts(seed=0):
@@ -504,7 +505,7 @@ def _save_npz(path, **arrs):
     with atomic_path(path) as t:
         with open(t, 'wb') as f: np.savez_compressed(f, **arrs)
 
-# %% ../nbs/40_seedselect.ipynb #55862671
+# %% ../nbs/40_seedselect.ipynb #a071985b
 def eval_concept(pipe, judge, embedder, c:dict, out_dir, # pipeline, judge, embedder, a `toy_concept`, results folder
                  cfg:SeedConfig=SeedConfig(), boot:Bootstrap=Bootstrap(), n_seeds:int=4, n_vanilla:int=16,
                  keys=('object',), seed:int=0, init=None, device=None)->dict:
@@ -519,7 +520,7 @@ def eval_concept(pipe, judge, embedder, c:dict, out_dir, # pipeline, judge, embe
     r['frames'] = [f[:2] for f in r['frames']]  # two seeds' trajectories are enough to inspect
     save_concept(out_dir, c['name'], r, ss)
     _save_npz(d/'images.npz', refs=np.stack([np.asarray(i.convert('RGB')) for i in c['refs']]), vanilla=van, seedselect=ss,
-              vanilla_read=pv[keys[-1]].astype(str).to_numpy(), seedselect_read=ps[keys[-1]].astype(str).to_numpy())
+              vanilla_read=pv[keys[-1]].astype(str).to_numpy().astype('U32'), seedselect_read=ps[keys[-1]].astype(str).to_numpy().astype('U32'))
     row = dict(name=c['name'], prompt=c['prompt'], target=str(c['attrs'][keys[-1]]), acc_vanilla=float(hv.mean()), acc_seedselect=float(hs.mean()),
                unet_evals=r['unet_evals'], seconds=round(r['seconds'], 1), iters=r['iters'], n_seeds=n_seeds, n_vanilla=n_vanilla)
     save_json(d/'eval.json', row); return row
@@ -609,3 +610,76 @@ def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedCo
     s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), embedder=embedder.name, tail=[rows[c['name']] for c in tails],
              hands=[rows[c['name']] for c in hands], bootstrap=boots, fewshot=fewshot_eval(embedder, out, tails, seed=seed + 123))
     save_json(out/'summary.json', s); return s
+
+# %% ../nbs/40_seedselect.ipynb #875b4de6
+def list_concepts(out_dir)->list:
+    "Names of the evaluated concepts under `out_dir` (folders with `eval.json`), sorted."
+    return sorted(p.parent.name for p in Path(out_dir).glob('*/eval.json'))
+
+def concept_panel(out_dir, name:str)->dict:
+    "Everything the inspector shows for one concept: row, references, vanilla and SeedSelect images, frames, history."
+    d = Path(out_dir)/name; a = np.load(d/'images.npz')
+    f = np.load(d/'frames.npz')['frames'] if (d/'frames.npz').exists() else None
+    return dict(row=json.loads((d/'eval.json').read_text()), refs=a['refs'], vanilla=a['vanilla'], seedselect=a['seedselect'],
+                vanilla_read=a['vanilla_read'], seedselect_read=a['seedselect_read'], frames=f,
+                history=json.loads((d/'history.json').read_text()))
+
+def loss_curves(history:list)->dict:
+    "Per-iteration arrays (iters, seeds) of `loss`, `sem`, `app`, and the mean best loss."
+    return {k: np.array([h[k] for h in history]) for k in ('loss', 'sem', 'app', 'best_mean')}
+
+# %% ../nbs/40_seedselect.ipynb #a6ef8270
+def plot_losses(history:list, ax=None, title:str=''):
+    "Loss curves per seed (total, semantic, appearance) and the mean best loss."
+    import matplotlib.pyplot as plt
+    c = loss_curves(history); axs = ax if ax is not None else plt.subplots(1, 3, figsize=(11, 2.8))[1]
+    for a, k in zip(axs, ('loss', 'sem', 'app')):
+        a.plot(c[k], alpha=.6); a.set_title(f'{title} {k}'.strip()); a.set_xlabel('iteration')
+    axs[0].plot(c['best_mean'], 'k--', label='mean best'); axs[0].legend()
+    return axs
+
+# %% ../nbs/40_seedselect.ipynb #0f9b9326
+def image_strip(imgs, # uint8 (n,H,W,3)
+                labels:list|None=None, # a caption under each image
+                scale:int=2, pad:int=2, ok:list|None=None # per image: True draws a green frame, False a red one
+               )->Image.Image:
+    "Images side by side, upscaled, with optional captions and right/wrong frames."
+    from PIL import ImageDraw
+    imgs = list(imgs); h, w = imgs[0].shape[:2] if imgs else (8, 8); H, W = h*scale, w*scale; cap = 12 if labels else 0
+    out = Image.new('RGB', (max(1, len(imgs))*(W + pad) + pad, H + 2*pad + cap), 'white'); dr = ImageDraw.Draw(out)
+    for i, a in enumerate(imgs):
+        x = pad + i*(W + pad); out.paste(Image.fromarray(a).resize((W, H), Image.NEAREST), (x, pad))
+        if ok is not None: dr.rectangle([x-1, pad-1, x+W, pad+H], outline=(0, 160, 0) if ok[i] else (220, 0, 0), width=2)
+        if labels: dr.text((x + 2, H + pad + 1), str(labels[i])[:W//6], fill='black')
+    return out
+
+def png_bytes(img:Image.Image)->bytes:
+    "A PIL image as PNG bytes (for `ipywidgets.Image`)."
+    import io
+    b = io.BytesIO(); img.save(b, format='PNG'); return b.getvalue()
+
+# %% ../nbs/40_seedselect.ipynb #180670f6
+def hands_records(out_dir, names:list|None=None # hand concepts (default: every evaluated concept whose target is a finger count)
+                 )->'pd.DataFrame':
+    "One row per generated hand image: concept, `kind` (vanilla/seedselect), index, target and judged finger count, `correct`."
+    import pandas as pd
+    rows = []
+    for n in names or list_concepts(out_dir):
+        if names is None and '_hand' not in n: continue
+        p = concept_panel(out_dir, n); t = p['row']['target']
+        for kind in ('vanilla', 'seedselect'):
+            rows += [dict(concept=n, kind=kind, idx=i, target=t, read=r, correct=r == t) for i, r in enumerate(p[f'{kind}_read'])]
+    return pd.DataFrame(rows, columns=['concept', 'kind', 'idx', 'target', 'read', 'correct'])
+
+def filter_hands(df, kind:str|None=None, only_wrong:bool=False):
+    "Hand rows of one `kind` (None: both), optionally only the wrongly drawn ones."
+    m = np.ones(len(df), bool)
+    if kind: m &= (df['kind'] == kind).to_numpy()
+    if only_wrong: m &= ~df['correct'].to_numpy(bool)
+    return df[m].reset_index(drop=True)
+
+def hands_strip(out_dir, df, scale:int=2)->Image.Image:
+    "The images of the rows of `df`, labelled with the judged finger count and framed green/red."
+    ims = [concept_panel(out_dir, r.concept)[r.kind][r.idx] for r in df.itertuples()]
+    if not ims: return image_strip(np.full((1, 64, 64, 3), 255, np.uint8), ['none'], scale)
+    return image_strip(np.stack(ims), [f'{r.read} f' for r in df.itertuples()], scale, ok=list(df['correct']))
