@@ -180,13 +180,16 @@ def judge_images(judge:Judge, imgs, # PIL images, image paths, or a uint8 array 
             p, k = o.float().softmax(-1).max(-1); ps[a] += p.tolist(); cols[a] += [judge.classes[a][j] for j in k.tolist()]
     return pd.DataFrame(cols | {f'p_{a}': v for a, v in ps.items()})
 
-# %% ../nbs/11_judge.ipynb #9f64dde9
+# %% ../nbs/11_judge.ipynb #cfc01ab2
 def judge_accuracy(judge:Judge, imgs, # images as for `judge_images`
                    attrs_df, # true attributes: a DataFrame or a list of dicts (missing columns are skipped)
                    preds:pd.DataFrame|None=None)->dict: # readings already made by `judge_images`
     "Per-attribute accuracy of the judge's readings of `imgs` against `attrs_df`."
     t = pd.DataFrame(attrs_df).reset_index(drop=True)
     if len(t) != len(imgs): raise ValueError(f"{len(imgs)} images but {len(t)} attribute rows")
+    for a, vals in judge.classes.items():
+        bad = [v for v in t.get(a, pd.Series(dtype=object)).dropna() if str(v) not in set(map(str, vals))]
+        if bad: raise ValueError(f"attribute {a!r}: unknown value {bad[0]!r}; the judge knows {vals}")
     p = judge_images(judge, imgs) if preds is None else preds
     res = {}
     for a in judge.classes:
