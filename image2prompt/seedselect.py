@@ -505,7 +505,7 @@ def _save_npz(path, **arrs):
     with atomic_path(path) as t:
         with open(t, 'wb') as f: np.savez_compressed(f, **arrs)
 
-# %% ../nbs/40_seedselect.ipynb #a071985b
+# %% ../nbs/40_seedselect.ipynb #4cb73465
 def eval_concept(pipe, judge, embedder, c:dict, out_dir, # pipeline, judge, embedder, a `toy_concept`, results folder
                  cfg:SeedConfig=SeedConfig(), boot:Bootstrap=Bootstrap(), n_seeds:int=4, n_vanilla:int=16,
                  keys=('object',), seed:int=0, init=None, device=None)->dict:
@@ -521,7 +521,9 @@ def eval_concept(pipe, judge, embedder, c:dict, out_dir, # pipeline, judge, embe
     save_concept(out_dir, c['name'], r, ss)
     _save_npz(d/'images.npz', refs=np.stack([np.asarray(i.convert('RGB')) for i in c['refs']]), vanilla=van, seedselect=ss,
               vanilla_read=pv[keys[-1]].astype(str).to_numpy().astype('U32'), seedselect_read=ps[keys[-1]].astype(str).to_numpy().astype('U32'))
-    row = dict(name=c['name'], prompt=c['prompt'], target=str(c['attrs'][keys[-1]]), acc_vanilla=float(hv.mean()), acc_seedselect=float(hs.mean()),
+    refs = np.stack([np.asarray(i.convert('RGB')) for i in c['refs']])
+    row = dict(name=c['name'], prompt=c['prompt'], target=str(c['attrs'][keys[-1]]), acc_refs=float(judged_hits(judge, refs, c['attrs'], keys)[0].mean()),
+               acc_vanilla=float(hv.mean()), acc_seedselect=float(hs.mean()),
                unet_evals=r['unet_evals'], seconds=round(r['seconds'], 1), iters=r['iters'], n_seeds=n_seeds, n_vanilla=n_vanilla)
     save_json(d/'eval.json', row); return row
 
