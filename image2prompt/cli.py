@@ -38,7 +38,7 @@ def get_command(name:str):
     if f is None: raise ValueError(f"image2prompt {name}: {mod} has no {fn}")
     return getattr(f, '__wrapped__', f)
 
-# %% ../nbs/70_cli.ipynb #91da98c6
+# %% ../nbs/70_cli.ipynb #33422945
 def _usage()->str:
     w = max(map(len, COMMANDS))
     return 'usage: image2prompt COMMAND [options]\n\ncommands:\n' + '\n'.join(f'  {k:<{w}}  {v[1]}' for k,v in COMMANDS.items())
@@ -50,4 +50,6 @@ def main(argv:list|None=None):
     try: f = get_command(argv[0])
     except ValueError as e: raise SystemExit(str(e)) from None
     p = anno_parser(f, prog=f'image2prompt {argv[0]}')
-    return f(**vars(p.parse_args(argv[1:])))
+    args = vars(p.parse_args(argv[1:]))
+    for k in ('pdb', 'xtra'): args.pop(k, None)  # fastcore's debugging options, not the command's
+    return f(**args)
