@@ -8,10 +8,7 @@ from image2prompt.toyworld import build_dataset, render, render_attrs, parse_pro
 from image2prompt.core import read_jsonl
 
 def test_cli_builds_imagefolder(tmp_path):
-    try: res = main(['build-toyworld', str(tmp_path/'ds'), '--n', '30', '--tail_count', '2', '--seed', '3'])
-    except TypeError as e:
-        if 'pdb' in str(e): pytest.xfail('cli.main passes fastcore\'s --pdb/--xtra through to the command (cli fix pending)')
-        raise
+    res = main(['build-toyworld', str(tmp_path/'ds'), '--n', '30', '--tail_count', '2', '--seed', '3'])
     assert res['written'] == 30
     rows = read_jsonl(tmp_path/'ds'/'metadata.jsonl')
     assert len(rows) == 30 and all((tmp_path/'ds'/r['file_name']).exists() for r in rows)
