@@ -24,8 +24,8 @@ __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD',
            'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept', 'nearest_done',
            'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder', 'toy_concept',
            'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio', 'eval_bootstrap', 'embed_images',
-           'fewshot_accuracy', 'fewshot_eval', 'eval_toyworld', 'list_concepts', 'concept_panel', 'loss_curves',
-           'plot_losses', 'image_strip', 'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
+           'fit_logreg', 'fewshot_accuracy', 'fewshot_eval', 'eval_toyworld', 'list_concepts', 'concept_panel',
+           'loss_curves', 'plot_losses', 'image_strip', 'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
 
 # %% ../nbs/40_seedselect.ipynb #010f4995
 def _tiny_parts(seed=0):
@@ -556,7 +556,7 @@ def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:
         br['acc_boot'] = float(judged_hits(judge, gen_from_seeds(pipe, c['prompt'], br['boot_zT'], cfg.steps, cfg.guidance_scale, device=device), c['attrs'], keys)[0].mean())
     br.pop('boot_zT'); save_json(f, br); return br
 
-# %% ../nbs/40_seedselect.ipynb #40ec0f11
+# %% ../nbs/40_seedselect.ipynb #2b17fe4a
 def embed_images(embedder, imgs, # uint8 (n,H,W,3) array or PIL images
                  bs:int=32)->np.ndarray:
     "Embedder features of images, without gradients."
@@ -564,11 +564,20 @@ def embed_images(embedder, imgs, # uint8 (n,H,W,3) array or PIL images
     dev = next(embedder.model.parameters()).device
     with torch.no_grad(): return torch.cat([embedder(b.to(dev)).cpu() for b in x.split(bs)]).numpy()
 
+def fit_logreg(X, y, wd:float=1e-3, iters:int=200):
+    "A multinomial logistic regression (L-BFGS, L2 `wd`, zero init: deterministic); returns a predict function."
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(np.asarray(y), dtype=torch.long)
+    W = torch.zeros(X.shape[1], int(y.max()) + 1, requires_grad=True); b = torch.zeros(W.shape[1], requires_grad=True)
+    opt = torch.optim.LBFGS([W, b], max_iter=iters, line_search_fn='strong_wolfe')
+    def closure():
+        opt.zero_grad(); l = F.cross_entropy(X @ W + b, y) + wd * (W ** 2).sum(); l.backward(); return l
+    opt.step(closure)
+    return lambda Z: (torch.as_tensor(Z, dtype=torch.float32) @ W + b).argmax(1).detach().numpy()
+
 def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
     "Test accuracy of a logistic regression on embedder features trained on `train_imgs`."
-    from sklearn.linear_model import LogisticRegression
-    clf = LogisticRegression(max_iter=2000).fit(embed_images(embedder, train_imgs), np.asarray(train_y))
-    return float((clf.predict(embed_images(embedder, test_imgs)) == np.asarray(test_y)).mean())
+    pred = fit_logreg(embed_images(embedder, train_imgs), train_y)
+    return float((pred(embed_images(embedder, test_imgs)) == np.asarray(test_y)).mean())
 
 # %% ../nbs/40_seedselect.ipynb #75162218
 def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123)->dict:
