@@ -15,8 +15,9 @@ from .regressor import Regressor, load_regressor
 # %% auto #0
 __all__ = ['IMG_EXTS', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission', 'PromptBank',
            'bank_from_prompts', 'load_bank', 'readable_prompts', 'cosines', 'plot_cos_hist', 'mean_baseline',
-           'retrieval_cos', 'predict', 'default_regressor', 'predict_cmd', 'heldout_rows', 'write_renders', 'compare',
-           'toy_experiment', 'show_experiment', 'demo_report', 'demo_cmd']
+           'retrieval_cos', 'predict', 'default_regressor', 'predict_cmd', 'heldout_rows', 'write_renders',
+           'make_toy_sets', 'head_folder', 'predict_pair', 'compare', 'toy_experiment', 'show_experiment',
+           'demo_report', 'demo_cmd']
 
 # %% ../nbs/22_predict.ipynb #7182a358
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff')
@@ -195,16 +196,49 @@ def write_renders(rows:list, out_dir, size:int=64)->Path:
         with atomic_path(out/r['file_name']) as t: render_attrs(r, r['seed'], size).save(t, format='PNG')
     save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows)); return out
 
-# %% ../nbs/22_predict.ipynb #56887c29
+# %% ../nbs/22_predict.ipynb #31ac2696
+def _write_set(rows, out, pipe, size, steps, guidance):
+    if pipe is None: return write_renders(rows, out, size)
+    from image2prompt.diffusion import gen_images
+    gen_images(pipe, [r['text'] for r in rows], [r['seed'] for r in rows], out, guidance_scale=guidance, steps=steps, progress=True)
+    return Path(out)
+
+def make_toy_sets(work, n_train:int, n_valid:int, n_test:int, seed:int=0, pipe=None, # folders under `work`; `pipe`: None = renders
+                  size:int=64, steps:int=20, guidance:float=5.0, tail_count:int=4)->dict:
+    "Write `train`, `valid` and `test` image folders (valid/test prompts unseen in training) under `work`."
+    from image2prompt.toyworld import plan_dataset
+    work = Path(work); tr = plan_dataset(n_train, seed, tail_count); seen = {r['text'] for r in tr}
+    va = heldout_rows(n_valid, seed + 1, seen); te = heldout_rows(n_test, seed + 2, seen | {r['text'] for r in va})
+    return {k: _write_set(rows, work/k, pipe, size, steps, guidance) for k, rows in (('train', tr), ('valid', va), ('test', te))}
+
+# %% ../nbs/22_predict.ipynb #50919cfd
+def head_folder(src, dst, n:int)->Path:
+    "An image folder at `dst` with the first `n` rows of `src` (files linked, not copied)."
+    from image2prompt.datasets import read_imagefolder
+    df = read_imagefolder(src).head(n); dst = Path(dst); dst.mkdir(parents=True, exist_ok=True)
+    for f in df.file_name:
+        if not (dst/f).exists(): (dst/f).symlink_to((Path(src)/f).resolve())
+    save_text(dst/'metadata.jsonl', ''.join(json.dumps(dict(file_name=f, text=t)) + '\n' for f, t in zip(df.file_name, df.text)))
+    return dst
+
+# %% ../nbs/22_predict.ipynb #06470a3f
 def _score_rows(name, c, novel)->dict:
     return dict(method=name, mean_cos=float(np.mean(c)), mean_cos_novel=float(np.mean(c[novel])) if novel.any() else None)
+
+@torch.no_grad()
+def predict_pair(reg:Regressor, untrained:Regressor, imgs:list, bs:int=32, device=None)->tuple:
+    "Normalised predictions of two regressors sharing one backbone, encoding each image once."
+    from image2prompt.train import frozen_features
+    if untrained.backbone is not reg.backbone: raise ValueError('predict_pair: the two regressors must share their backbone')
+    Fx = frozen_features(reg, imgs, None, bs, device, progress=False).to(default_device(device))
+    return tuple(F.normalize(r.eval().head(Fx), dim=-1).cpu().numpy() for r in (reg, untrained))
 
 def compare(reg:Regressor, untrained:Regressor, train_embs:np.ndarray, bank:PromptBank, test_dir, bs:int=32, device=None)->tuple:
     "`(table, per-image cosines)`: the trained regressor vs the mean-embedding and untrained-retrieval baselines on `test_dir`."
     from image2prompt.train import load_pairs
     from image2prompt.dedup import max_sim
     df, T = load_pairs(test_dir); ids, imgs, _ = load_items([(p, p) for p in df.path])
-    P, P0 = predict_embs(reg, imgs, bs, device, progress=False), predict_embs(untrained, imgs, bs, device, progress=False)
+    P, P0 = predict_pair(reg, untrained, imgs, bs, device)
     novel = max_sim(np.asarray(train_embs, np.float32), T) <= 0.95
     cos = {'trained regressor': cosines(P, T), 'trained regressor + retrieval': retrieval_cos(bank, P, T),
            '(a) mean training embedding': mean_baseline(train_embs, T), '(b) retrieval, untrained head': retrieval_cos(bank, P0, T)}
