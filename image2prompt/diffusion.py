@@ -434,12 +434,12 @@ def _cached_latents(vae, imgs, f:Path, device=None, progress=True)->torch.Tensor
     with atomic_path(f) as t: torch.save(lat, t)
     return lat
 
-# %% ../nbs/12_diffusion.ipynb #bad4fd1a
+# %% ../nbs/12_diffusion.ipynb #0b9cf81d
 def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipeline goes, checkpoints/caches/samples
                        vae_epochs:int=6, unet_epochs:int=30, vae_minutes:float|None=None, unet_minutes:float|None=None,
                        vae_bs:int=32, unet_bs:int=64, vae_lr:float=1.5e-3, unet_lr:float=1e-3, limit:int|None=None,
                        vae_crop:int|None=32, vae_epoch_size:int|None=4096, unet_epoch_size:int|None=8192, ema_decay:float=0.995, n_valid:int=512,
-                       vae_kl:float=1e-6, vae_cosine:bool=True,
+                       vae_kl:float=1e-4, vae_cosine:bool=False,
                        seed:int=0, device=None, progress:bool=True, **build_kw)->dict:
     "Train the autoencoder, then the UNet, from scratch on an image folder; save the pipeline (text encoder by name) to `out`."
     work = Path(work_dir or f'{out}.work'); work.mkdir(parents=True, exist_ok=True)
@@ -591,8 +591,8 @@ def summary(table:pd.DataFrame)->dict:
                 tail_color=m('tail', 'color_acc'), tail_as_neighbour=m('tail', 'as_neighbour'),
                 hand_fingers=float(h.fingers_acc.iloc[0]) if len(h) else float('nan'))
 
-# %% ../nbs/12_diffusion.ipynb #116e939e
-TOY_RECIPE = dict(vae_epochs=20, vae_lr=2e-3, vae_kl=1e-6, vae_cosine=True, unet_epochs=40, unet_minutes=21, unet_epoch_size=4096)
+# %% ../nbs/12_diffusion.ipynb #48266775
+TOY_RECIPE = dict(vae_epochs=30, vae_minutes=10, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, unet_epochs=40, unet_minutes=21, unet_epoch_size=4096)
 
 # %% ../nbs/12_diffusion.ipynb #d1abcecc
 def plot_history(hist:list, ax=None, title:str=''):
