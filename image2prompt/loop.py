@@ -18,7 +18,8 @@ from .promptgen import attr_weights, candidate_prompts, filter_candidates
 __all__ = ['STEPS', 'LOOP_DEFAULTS', 'read_state', 'save_state', 'image_table', 'pixel_features', 'backbone_features',
            'folder_features', 'fit_head', 'predict_head', 'render_generator', 'pipeline_generator', 'generate_safe',
            'Loop', 'step_train', 'step_evaluate', 'step_weak', 'step_candidates', 'NoCandidates', 'step_filter',
-           'step_generate', 'round_metrics', 'write_metrics', 'SimulatedKill', 'run_steps', 'run_loop', 'loop_cmd']
+           'step_generate', 'round_metrics', 'write_metrics', 'SimulatedKill', 'run_steps', 'run_loop', 'loop_cmd',
+           'group_trajectory', 'ablation_summary', 'plot_ablation']
 
 # %% ../nbs/32_loop.ipynb #cb2e9aa1
 STEPS = ['train', 'evaluate', 'weak', 'candidates', 'filter', 'generate']
@@ -315,3 +316,43 @@ def loop_cmd(train_dir:str, # the base training image folder (metadata.jsonl)
 def _load_pipe(path):
     from image2prompt.diffusion import load_pipeline
     return load_pipeline(path)
+
+# %% ../nbs/32_loop.ipynb #2a1b7d65
+def group_trajectory(work, attr:str='object')->pd.DataFrame:
+    "Mean validation cosine per value of `attr` (rows) and round (columns) of one loop run."
+    evs = sorted(Path(work).glob('round_*/eval.parquet'))
+    cols = {int(p.parent.name.split('_')[1]): pd.read_parquet(p).groupby(attr).cos.mean() for p in evs}
+    return pd.DataFrame(cols)
+
+def _gains(traj:pd.DataFrame, worst:list)->dict:
+    g = traj.iloc[:, -1] - traj.iloc[:, 0]
+    return dict(worst=float(g[worst].mean()), rest=float(g.drop(worst).mean()),
+                corr_initial_gain=float(np.corrcoef(traj.iloc[:, 0], g)[0, 1]))
+
+# %% ../nbs/32_loop.ipynb #a794e999
+def ablation_summary(works:dict, # arm name -> loop work folder, e.g. {'targeted': ..., 'random': ...}
+                     attr:str='object', n_worst:int=4)->dict:
+    "Per-round metrics, per-group trajectories and gains of each arm (JSON-ready)."
+    trajs = {a: group_trajectory(w, attr) for a, w in works.items()}
+    worst = list(next(iter(trajs.values())).iloc[:, 0].nsmallest(n_worst).index)
+    out = dict(attr=attr, worst=worst, arms={})
+    for a, w in works.items():
+        m = pd.read_parquet(Path(w)/'metrics.parquet')
+        out['arms'][a] = dict(rounds=m[['round', 'n_train', 'val_mean_cos']].to_dict('records'),
+                              gain=float(m.val_mean_cos.iloc[-1] - m.val_mean_cos.iloc[0]),
+                              groups={str(k): [float(x) for x in v] for k, v in trajs[a].iterrows()}, **_gains(trajs[a], worst))
+    return out
+
+# %% ../nbs/32_loop.ipynb #429c1112
+def plot_ablation(s:dict, path=None):
+    "Validation mean cosine per round for each arm, and each group's gain against its starting cosine."
+    import matplotlib.pyplot as plt
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for arm, d in s['arms'].items():
+        r = pd.DataFrame(d['rounds']); a.plot(r.n_train - r.n_train.iloc[0], r.val_mean_cos, 'o-', label=arm)
+        g = pd.DataFrame(d['groups']).T; b.scatter(g.iloc[:, 0], g.iloc[:, -1] - g.iloc[:, 0], label=arm, alpha=0.8)
+    a.set_xlabel('new images'); a.set_ylabel('validation mean cosine'); a.legend()
+    b.axhline(0, color='grey', lw=0.5); b.set_xlabel(f"group mean cosine before ({s['attr']})"); b.set_ylabel('gain after the rounds'); b.legend()
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=80)
+    return fig
