@@ -715,7 +715,7 @@ def _file_mb(res:dict)->float:
     p = Path(f['diffusers']) if 'diffusers' in f else Path(f['pipeline'])/'unet'/'diffusion_pytorch_model.safetensors'
     return round(p.stat().st_size / 2**20, 3)
 
-# %% ../nbs/50_dreambooth.ipynb #7e131d6b
+# %% ../nbs/50_dreambooth.ipynb #3dd7881f
 def toy_eval(pipe_path, # the toy pipeline folder (default use: `data/toy_pipeline`)
              out_dir, # work folder: instances, class images, runs, rows.jsonl
              judge=None, # a judge (default: `load_judge()`)
@@ -730,7 +730,7 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: `data/toy_pipeli
     if 'before' not in done:
         sc, grids['before'] = judge_prompts(pipeline_from(load_models(pipe_path, device)), judge, prompts, n_eval, gen_steps, guidance)
         done['before'] = dict(run='before', trained_params=0, file_mb=0., train_s=0., **sc); append_jsonl(out/'rows.jsonl', done['before'])
-    for name, over in (runs or toy_runs()).items():
+    for name, over in (toy_runs() if runs is None else runs).items():
         if name in done: continue
         cfg = DreamBoothConfig(str(pipe_path), str(inst), str(out/name), st['identifier'], st['class_name'], 'a {identifier} {class_name}',
                                'a {class_name}', n_class_images=n_class_images, class_dir=str(out/'class_images'), ckpt_every=100,
