@@ -10,9 +10,10 @@ from fastcore.script import anno_parser
 # %% auto #0
 __all__ = ['COMMANDS', 'get_command', 'main']
 
-# %% ../nbs/70_cli.ipynb #8913d579
+# %% ../nbs/70_cli.ipynb #44e87739
 COMMANDS = {
-    'demo': ('image2prompt.dedup:demo_cmd', 'the demo on the shipped default (embed and dedup the sample prompts)'),
+    'demo': ('image2prompt.predict:demo_cmd', 'image to prompt on the shipped sample images: submission.csv and readable prompts'),
+    'demo-dedup': ('image2prompt.dedup:demo_cmd', 'embed and deduplicate the shipped sample prompts, and print the report'),
     'embed': ('image2prompt.embeddings:embed_cmd', 'embed a prompt table into a .npy, with a resumable cache'),
     'dedup': ('image2prompt.dedup:dedup_cmd', 'drop near-duplicate prompts, or prompts near another set'),
     'build-toyworld': ('image2prompt.toyworld:build_dataset_cmd', 'render a toy-world image folder with metadata.jsonl'),
