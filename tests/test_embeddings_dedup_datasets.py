@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def emb(): return load_embedder(device='cpu')
 
 # ---- CLI -------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize('cmd', ['embed', 'dedup', 'demo'])
+@pytest.mark.parametrize('cmd', ['embed', 'dedup', 'demo', 'demo-dedup'])
 def test_cli_help(cmd, capsys):
     with pytest.raises(SystemExit) as e: main([cmd, '--help'])
     assert e.value.code == 0 and 'usage: image2prompt ' + cmd in capsys.readouterr().out
