@@ -24,14 +24,7 @@ def instances(tmp_path_factory):
     return d
 
 
-def cli(argv:list):
-    "`cli.main(argv)`; while `main` still passes fastcore's `--pdb/--xtra` on to the command (reported), parse as it does minus those."
-    try: return main(argv)
-    except TypeError as e:
-        if 'pdb' not in str(e): raise
-    from fastcore.script import anno_parser
-    a = vars(anno_parser(get_command(argv[0])).parse_args(argv[1:])); a.pop('pdb', None); a.pop('xtra', None)
-    return get_command(argv[0])(**a)
+cli = main
 
 
 def test_help():

@@ -19,13 +19,7 @@ def folders(tmp_path_factory):
     return d/'train', d/'valid'
 
 
-def _main(argv):
-    "`cli.main(argv)`, minus fastcore's `--pdb/--xtra` that `main` still passes on to the command (reported to the coordinator)."
-    from fastcore.script import anno_parser
-    from image2prompt.cli import get_command
-    a = vars(anno_parser(get_command(argv[0]), prog=f'image2prompt {argv[0]}').parse_args(argv[1:]))
-    for k in ('pdb', 'xtra'): a.pop(k, None)
-    return get_command(argv[0])(**a)
+from image2prompt.cli import main as _main
 
 
 def test_cli_help(capsys):

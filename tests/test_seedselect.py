@@ -28,12 +28,7 @@ def _refs(d, n=3, size=64, mode='RGB'):
     for i in range(n): Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).convert(mode).save(d / f'r{i}.png')
     return d
 
-def _cli(argv):
-    "Parse `argv` with the CLI's parser and call the command (cli.main also forwards fastcore's --pdb/--xtra: reported)."
-    from fastcore.script import anno_parser
-    from image2prompt.cli import get_command
-    f = get_command(argv[0]); a = vars(anno_parser(f).parse_args(argv[1:])); a.pop('pdb', None); a.pop('xtra', None)
-    return f(**a)
+from image2prompt.cli import main as _cli
 
 def test_cli_end_to_end(tmp_path, pipe_dir):
     refs, out = _refs(tmp_path / 'refs'), tmp_path / 'out'
