@@ -21,10 +21,10 @@ from .core import *
 __all__ = ['MINILM', 'SCHEDULERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
            'build_pipeline', 'save_pipeline', 'load_pipeline', 'tiny_pipeline', 'to_square', 'read_pairs',
            'encode_text', 'to_tensor', 'encode_latents', 'train_epoch', 'evaluate', 'ema_weights', 'save_ckpt',
-           'load_ckpt', 'fit', 'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil', 'image_grid', 'save_grid',
-           'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt', 'train_toy_pipeline',
-           'gen_images', 'generate_cmd', 'train_diffusion_cmd', 'finetune', 'concept_prompts', 'judge_pipeline',
-           'accuracy_table', 'summary', 'plot_history']
+           'load_ckpt', 'fit', 'foreground_weights', 'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil', 'image_grid',
+           'save_grid', 'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt',
+           'train_toy_pipeline', 'gen_images', 'generate_cmd', 'train_diffusion_cmd', 'finetune', 'concept_prompts',
+           'judge_pipeline', 'accuracy_table', 'summary', 'plot_history']
 
 # %% ../nbs/12_diffusion.ipynb #53f76ac9
 MINILM = 'all-MiniLM-L6-v2'
@@ -308,11 +308,20 @@ def _thin(xs:list, k:int=20)->list:
     w = max(1, -(-len(xs) // k)); return [float(np.mean(xs[i:i+w])) for i in range(0, len(xs), w)]
 
 # %% ../nbs/12_diffusion.ipynb #56163fb2
+def foreground_weights(x:torch.Tensor, # images (B,3,H,W) in [-1, 1]
+                       w:float=4.0, # extra weight of foreground pixels
+                       tol:float=0.2)->torch.Tensor: # a pixel is foreground when a channel differs from the border's median by more
+    "Per-pixel loss weights (B,1,H,W): 1 on the background (the median colour of the image border), `1 + w` elsewhere."
+    border = torch.cat([x[..., 0, :], x[..., -1, :], x[..., :, 0], x[..., :, -1]], -1)
+    bg = border.median(-1).values[..., None, None]
+    return 1 + w * ((x - bg).abs().amax(1, keepdim=True) > tol).float()
+
 def vae_loss_fn(x:torch.Tensor, # all training images as float (n,3,H,W) in [-1, 1]
                 kl_w:float=1e-4, # weight of the KL term per latent element
                 crop:int|None=None, # train 3/4 of the batches on random `crop`-sized crops (cheaper); validation sees whole images
+                fg_weight:float=0., # weight objects over background (`foreground_weights`); 0 is the plain mean
                 device=None):
-    "A `loss_fn(vae, idx, g)` for `fit`: reconstruction (L1 + MSE) of a sampled latent plus `kl_w` * KL."
+    "A `loss_fn(vae, idx, g)` for `fit`: reconstruction (L1 + MSE, optionally foreground-weighted) of a sampled latent plus `kl_w` * KL."
     dev = default_device(device)
     def f(vae, idx, g):
         xb = x[torch.as_tensor(idx)]
@@ -320,20 +329,21 @@ def vae_loss_fn(x:torch.Tensor, # all training images as float (n,3,H,W) in [-1,
         xb = xb.to(dev)
         post = vae.encode(xb).latent_dist
         z = post.mean + post.std * torch.randn(post.mean.shape, generator=g).to(dev)
-        rec = vae.decode(z).sample
-        return F.l1_loss(rec, xb) + F.mse_loss(rec, xb) + kl_w * post.kl().mean() / post.mean[0].numel()
+        d, kl = vae.decode(z).sample - xb, kl_w * post.kl().mean() / post.mean[0].numel()
+        if not fg_weight: return d.abs().mean() + (d ** 2).mean() + kl
+        w = foreground_weights(xb, fg_weight); return ((d.abs() + d ** 2) * w).mean() / w.mean() + kl
     return f
 
 # %% ../nbs/12_diffusion.ipynb #3aeb0cc7
 def train_vae(vae, imgs:np.ndarray, train_idx, valid_idx, # the VAE, uint8 (n,H,W,3) images and the split
-              out_dir, epochs:int=10, bs:int=32, lr:float=1e-3, kl_w:float=1e-4, crop:int|None=None, seed:int=0, max_minutes:float|None=None,
+              out_dir, epochs:int=10, bs:int=32, lr:float=1e-3, kl_w:float=1e-4, crop:int|None=None, fg_weight:float=0., seed:int=0, max_minutes:float|None=None,
               epoch_size:int|None=None, cosine:bool=False, grid_n:int=8, device=None, progress:bool=True)->list:
     "Train the autoencoder with `fit`; saves a reconstruction grid per epoch and sets `scaling_factor`."
     x = to_tensor(imgs); vi = np.asarray(valid_idx)[:grid_n]
     def on_epoch(m, ep, hist):
         with torch.no_grad(): rec = m.decode(m.encode(x[vi].to(m.device)).latent_dist.mean).sample.cpu()
         save_grid([to_pil(x[vi]), to_pil(rec)], Path(out_dir)/'samples'/f'epoch_{ep:03d}.png')
-    hist = fit(vae, vae_loss_fn(x, kl_w, crop, device), train_idx, valid_idx, out_dir, epochs, bs, lr, warmup=50, seed=seed,
+    hist = fit(vae, vae_loss_fn(x, kl_w, crop, fg_weight, device), train_idx, valid_idx, out_dir, epochs, bs, lr, warmup=50, seed=seed,
                max_minutes=max_minutes, on_epoch=on_epoch, epoch_size=epoch_size, cosine=cosine, device=device, progress=progress)
     set_scaling(vae, encode_latents(vae, imgs[np.asarray(train_idx)[:2048]], device=device, progress=False))
     return hist
@@ -439,14 +449,14 @@ def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipel
                        vae_epochs:int=6, unet_epochs:int=30, vae_minutes:float|None=None, unet_minutes:float|None=None,
                        vae_bs:int=32, unet_bs:int=64, vae_lr:float=1.5e-3, unet_lr:float=1e-3, limit:int|None=None,
                        vae_crop:int|None=32, vae_epoch_size:int|None=4096, unet_epoch_size:int|None=8192, ema_decay:float=0.995, n_valid:int=512,
-                       vae_kl:float=1e-4, vae_cosine:bool=False,
+                       vae_kl:float=1e-4, vae_cosine:bool=False, vae_fg:float=4.0,
                        seed:int=0, device=None, progress:bool=True, **build_kw)->dict:
     "Train the autoencoder, then the UNet, from scratch on an image folder; save the pipeline (text encoder by name) to `out`."
     work = Path(work_dir or f'{out}.work'); work.mkdir(parents=True, exist_ok=True)
     pipe = build_pipeline(seed=seed, device=device, **build_kw)
     imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, limit, progress)
     tr, va = split_by_prompt(df.text.tolist(), seed=seed); va = va[:n_valid]
-    vh = train_vae(pipe.vae, imgs, tr, va, work/'vae', vae_epochs, vae_bs, vae_lr, vae_kl, crop=vae_crop, seed=seed, max_minutes=vae_minutes,
+    vh = train_vae(pipe.vae, imgs, tr, va, work/'vae', vae_epochs, vae_bs, vae_lr, vae_kl, crop=vae_crop, fg_weight=vae_fg, seed=seed, max_minutes=vae_minutes,
                    epoch_size=vae_epoch_size, cosine=vae_cosine, device=device, progress=progress)
     t0 = time.time(); lat = _cached_latents(pipe.vae, imgs, work/f'latents_{_key(vh[-1] if vh else None, len(imgs))}.pt', device, progress)
     lat_min = (time.time() - t0) / 60
@@ -592,7 +602,7 @@ def summary(table:pd.DataFrame)->dict:
                 hand_fingers=float(h.fingers_acc.iloc[0]) if len(h) else float('nan'))
 
 # %% ../nbs/12_diffusion.ipynb #48266775
-TOY_RECIPE = dict(vae_epochs=30, vae_minutes=10, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, unet_epochs=40, unet_minutes=21, unet_epoch_size=4096)
+TOY_RECIPE = dict(vae_epochs=40, vae_minutes=14, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, vae_fg=4.0, unet_epochs=80, unet_minutes=26, unet_epoch_size=4096)
 
 # %% ../nbs/12_diffusion.ipynb #d1abcecc
 def plot_history(hist:list, ax=None, title:str=''):
