@@ -16,15 +16,16 @@ from .core import (default_device, default_dtype, mixed_precision_name, seed_eve
                                save_json, save_text, save_safetensors, read_jsonl, append_jsonl)
 
 # %% auto #0
-__all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'IMG_EXTS', 'ATTN_TARGETS', 'TOY_SETUP', 'tiny_sd_pipeline', 'make_prompts',
-           'check_identifier', 'to_rgb_square', 'list_images', 'load_instance_images', 'gen_class_images',
-           'read_class_images', 'DreamBoothConfig', 'make_accelerator', 'load_models', 'freeze_and_cast',
-           'lora_targets', 'add_lora', 'pil_to_tensor', 'tokenize', 'DreamBoothDataset', 'collate', 'step_generator',
-           'batch_for', 'make_optimizer', 'encode_text', 'diffusion_target', 'prior_loss', 'compute_loss', 'train_step',
-           'list_ckpts', 'save_ckpt', 'resume', 'image_grid', 'pipeline_from', 'gen', 'log_validation', 'unet_lora_sd',
-           'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora', 'check_lora', 'load_lora',
-           'prepare_data', 'setup', 'save_output', 'fit', 'plot_log', 'dreambooth_cmd', 'toy_instances',
-           'toy_eval_prompts', 'judge_prompts', 'toy_runs', 'toy_eval', 'toy_table']
+__all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'IMG_EXTS', 'ATTN_TARGETS', 'TOY_SETUP', 'TOY_COLS', 'tiny_sd_pipeline',
+           'make_prompts', 'check_identifier', 'to_rgb_square', 'list_images', 'load_instance_images',
+           'gen_class_images', 'read_class_images', 'DreamBoothConfig', 'make_accelerator', 'load_models',
+           'freeze_and_cast', 'lora_targets', 'add_lora', 'pil_to_tensor', 'tokenize', 'DreamBoothDataset', 'collate',
+           'step_generator', 'batch_for', 'make_optimizer', 'encode_text', 'diffusion_target', 'prior_loss',
+           'compute_loss', 'train_step', 'list_ckpts', 'save_ckpt', 'resume', 'image_grid', 'pipeline_from', 'gen',
+           'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora',
+           'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'fit', 'plot_log', 'dreambooth_cmd',
+           'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob', 'subject_similarity', 'image_scores',
+           'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table']
 
 # %% ../nbs/50_dreambooth.ipynb #f0d79979
 def tiny_sd_pipeline(out_dir, # where the pipeline folder is written
@@ -308,9 +309,12 @@ def make_optimizer(params, # trainable parameters
 
 # %% ../nbs/50_dreambooth.ipynb #1f1b64ba
 def encode_text(text_encoder, ids, mask=None)->torch.Tensor:
-    "Per-token embeddings from the text encoder, as the pipeline computes them (mask only if the config asks)."
+    "Per-token embeddings from the text encoder, as the pipeline computes them (mask only if the config asks); repeated prompts are encoded once."
     use_mask = getattr(text_encoder.config, 'use_attention_mask', False)
-    return text_encoder(ids, attention_mask=mask if use_mask else None)[0]
+    u, inv = torch.unique(ids, dim=0, return_inverse=True)  # a DreamBooth batch holds two distinct prompts
+    if len(u) == len(ids): return text_encoder(ids, attention_mask=mask if use_mask else None)[0]
+    first = torch.zeros(len(u), dtype=torch.long, device=ids.device).scatter_(0, inv, torch.arange(len(ids), device=ids.device))
+    return text_encoder(u, attention_mask=mask[first] if use_mask and mask is not None else None)[0][inv]
 
 def diffusion_target(noise_scheduler, latents, noise, t)->torch.Tensor:
     "The regression target for `noise_scheduler.config.prediction_type`: the noise or the velocity."
@@ -683,17 +687,49 @@ def toy_eval_prompts(subject='spiral', identifier='sks', class_name='circle', ba
                 prompt=(f'a {identifier} {class_name} at {background}', dict(object=subject, background=background)),
                 cls=(f'a {class_name}', dict(object=class_name)))
 
+# %% ../nbs/50_dreambooth.ipynb #a1c0e001
+def _judge_x(judge, imgs)->torch.Tensor:
+    from image2prompt.judge import _to_tensor
+    return _to_tensor(imgs, judge.size).to(next(judge.parameters()).device)
+
+@torch.no_grad()
+def judge_features(judge, imgs)->torch.Tensor:
+    "L2-normalised image features of `imgs` from the judge's body (the input its heads read)."
+    judge.eval(); return F.normalize(judge.body((_judge_x(judge, imgs) - .5)/.25), dim=-1)
+
+@torch.no_grad()
+def judge_prob(judge, imgs, attr:str, value)->np.ndarray:
+    "The judge's probability that each image has `attr == value`."
+    judge.eval(); k = [str(v) for v in judge.classes[attr]].index(str(value))
+    return judge(_judge_x(judge, imgs))[attr].float().softmax(-1)[:, k].cpu().numpy()
+
+def subject_similarity(judge, imgs, refs)->float:
+    "Mean cosine similarity of the judge features of `imgs` to those of `refs` (all pairs)."
+    return float((judge_features(judge, imgs) @ judge_features(judge, refs).T).mean())
+
 # %% ../nbs/50_dreambooth.ipynb #5b620fec
-def judge_prompts(pipe, judge, prompts:dict, # from `toy_eval_prompts`
-                  n:int=32, steps:int=20, guidance:float=5.0, bs:int=16)->tuple:
-    "({name: share of images the judge reads with all expected attributes}, {name: images})."
+def image_scores(judge, imgs, want:dict, # attribute -> the value a faithful image has
+                 refs=None, # instance images: adds the subject similarity `sim`
+                 subject:str|None=None # adds `as_subject`, the share read as this object, when `want` is another object
+                )->dict:
+    "`ok`: share of `imgs` read with all of `want`; per-attribute shares (when several); `p`: mean probability of the wanted object."
     from image2prompt.judge import judge_images
+    df = judge_images(judge, imgs); hit = {a: df[a].astype(str).values == str(v) for a, v in want.items()}
+    r = dict(ok=float(np.logical_and.reduce(list(hit.values())).mean()))
+    if len(hit) > 1: r.update({a: float(h.mean()) for a, h in hit.items()})
+    if 'object' in want: r['p'] = float(judge_prob(judge, imgs, 'object', want['object']).mean())
+    if refs is not None: r['sim'] = subject_similarity(judge, imgs, refs)
+    if subject and want.get('object') != subject: r['as_subject'] = float((df['object'] == subject).mean())
+    return r
+
+def judge_prompts(pipe, judge, prompts:dict, # from `toy_eval_prompts`
+                  n:int=32, steps:int=20, guidance:float=5.0, bs:int=16, refs=None, subject:str|None=None, seed:int=0)->tuple:
+    "({name: share read faithful, `name_<score>`: the other `image_scores`}, {name: images}); image `i` uses seed `seed+i`."
     res, imgs = {}, {}
     for name, (prompt, want) in prompts.items():
-        ims = [im for b in range(0, n, bs) for im in gen(pipe, [prompt]*min(bs, n-b), list(range(b, min(b+bs, n))), steps, guidance)]
-        df = judge_images(judge, ims)
-        ok = np.logical_and.reduce([df[a].astype(str).values == str(v) for a, v in want.items()])
-        res[name], imgs[name] = float(ok.mean()), ims
+        ims = [im for b in range(0, n, bs) for im in gen(pipe, [prompt]*min(bs, n-b), list(range(seed+b, seed+min(b+bs, n))), steps, guidance)]
+        sc = image_scores(judge, ims, want, refs, subject); res[name] = sc.pop('ok')
+        res.update({f'{name}_{k}': v for k, v in sc.items()}); imgs[name] = ims
     return res, imgs
 
 # %% ../nbs/50_dreambooth.ipynb #f77c900a
@@ -715,37 +751,61 @@ def _file_mb(res:dict)->float:
     p = Path(f['diffusers']) if 'diffusers' in f else Path(f['pipeline'])/'unet'/'diffusion_pytorch_model.safetensors'
     return round(p.stat().st_size / 2**20, 3)
 
+@torch.no_grad()
+def vae_roundtrip(vae, imgs:list)->list:
+    "`imgs` encoded and decoded by `vae` (latent means): the best the pipeline's latent space can draw them."
+    x = torch.stack([pil_to_tensor(i) for i in imgs]).to(vae.device, vae.dtype)
+    y = vae.decode(vae.encode(x).latent_dist.mean).sample.float().clamp(-1, 1)
+    return [Image.fromarray(((v + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()) for v in y]
+
+def _save_grid(path, imgs:dict, k:int=4):
+    "The first `k` images of each prompt in one row."
+    with atomic_path(path) as t: image_grid([im for v in imgs.values() for im in v[:k]]).save(t, format='PNG')
+
 # %% ../nbs/50_dreambooth.ipynb #3dd7881f
 def toy_eval(pipe_path, # the toy pipeline folder (default use: `data/toy_pipeline`)
-             out_dir, # work folder: instances, class images, runs, rows.jsonl
+             out_dir, # work folder: instances, class images, runs, rows.jsonl, grids
              judge=None, # a judge (default: `load_judge()`)
              runs:dict|None=None, # name -> `DreamBoothConfig` overrides; default `toy_runs()`
              n_eval:int=32, n_class_images:int=50, gen_steps:int=20, guidance:float=5.0, seed:int=0, device=None)->dict:
     "Before/after table of subject fidelity, prompt fidelity and class accuracy for DreamBooth runs on the toy world."
     from image2prompt.judge import load_judge
     judge = judge or load_judge(device=device); out = Path(out_dir); st = TOY_SETUP
-    inst = toy_instances(out/'instances', st['subject'], st['n_instances'], seed)
+    inst = toy_instances(out/'instances', st['subject'], st['n_instances'], seed); refs = load_instance_images(inst, 64)[0]
     prompts = toy_eval_prompts(st['subject'], st['identifier'], st['class_name'], st['background'])
     done = {r['run']: r for r in read_jsonl(out/'rows.jsonl')}; grids = {}
+    score = lambda pipe: judge_prompts(pipe, judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'])
     if 'before' not in done:
-        sc, grids['before'] = judge_prompts(pipeline_from(load_models(pipe_path, device)), judge, prompts, n_eval, gen_steps, guidance)
-        done['before'] = dict(run='before', trained_params=0, file_mb=0., train_s=0., **sc); append_jsonl(out/'rows.jsonl', done['before'])
+        base = pipeline_from(load_models(pipe_path, device)); sc, grids['before'] = score(base)
+        done['before'] = dict(run='before', trained_params=0, file_mb=0., train_s=0., **sc, ceiling=_ceiling(judge, base.vae, refs, st['subject']))
+        append_jsonl(out/'rows.jsonl', done['before']); _save_grid(out/'grids'/'before.png', grids['before'])
     for name, over in (toy_runs() if runs is None else runs).items():
         if name in done: continue
         cfg = DreamBoothConfig(str(pipe_path), str(inst), str(out/name), st['identifier'], st['class_name'], 'a {identifier} {class_name}',
                                'a {class_name}', n_class_images=n_class_images, class_dir=str(out/'class_images'), ckpt_every=100,
                                val_every=0, gen_steps=gen_steps, guidance=guidance, seed=seed, **over)
-        res = fit(cfg, device)
-        sc, grids[name] = judge_prompts(_load_trained(pipe_path, res, device), judge, prompts, n_eval, gen_steps, guidance)
+        res = fit(cfg, device); sc, grids[name] = score(_load_trained(pipe_path, res, device))
         done[name] = dict(run=name, trained_params=res['trained_params'], file_mb=_file_mb(res), train_s=round(res['time_s'], 1),
-                          steps=cfg.steps, lr=cfg.lr, with_prior=cfg.with_prior, lora=cfg.lora, **sc)
-        append_jsonl(out/'rows.jsonl', done[name])
+                          steps=cfg.steps, lr=cfg.lr, bs=cfg.bs, rank=cfg.rank if cfg.lora else None, with_prior=cfg.with_prior, lora=cfg.lora, **sc)
+        append_jsonl(out/'rows.jsonl', done[name]); _save_grid(out/'grids'/f'{name}.png', grids[name])
     return dict(setup=st, prompts={k: v[0] for k, v in prompts.items()}, n_eval=n_eval, rows=list(done.values()), grids=grids)
 
+def _ceiling(judge, vae, refs, subject)->dict:
+    "Subject scores of the instance images themselves and of their VAE round trip (the most any run can reach)."
+    want = dict(object=subject)
+    return dict(instances=image_scores(judge, refs, want, refs), vae=image_scores(judge, vae_roundtrip(vae, refs), want, refs))
+
 # %% ../nbs/50_dreambooth.ipynb #01cdab27
+TOY_COLS = {'subject': 'subject %', 'subject_p': 'P(subject)', 'subject_sim': 'subject sim', 'prompt': 'subject+bg %',
+            'prompt_background': 'bg %', 'cls': 'class kept %', 'cls_as_subject': 'class->subject %',
+            'trained_params': 'trained params', 'file_mb': 'file MB', 'train_s': 'train s', 'steps': 'steps', 'lr': 'lr'}
+
 def toy_table(res:dict):
-    "The evaluation rows as a DataFrame (subject/prompt/class shares in %)."
+    "The evaluation rows as a DataFrame (shares in %, probabilities and similarities to 3 decimals)."
     import pandas as pd
     df = pd.DataFrame(res['rows']).set_index('run')
-    for k in ('subject', 'prompt', 'cls'): df[k] = (100*df[k]).round(1)
-    return df.rename(columns={'subject': 'subject %', 'prompt': 'prompt+bg %', 'cls': 'class kept %'})
+    df = df[[k for k in TOY_COLS if k in df]]
+    for k in df:
+        if k in ('subject', 'prompt', 'prompt_background', 'cls', 'cls_as_subject'): df[k] = (100*df[k]).round(1)
+        elif k in ('subject_p', 'subject_sim'): df[k] = df[k].round(3)
+    return df.rename(columns=TOY_COLS)
