@@ -25,7 +25,7 @@ __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'IMG_EXTS', 'ATTN_TARGETS', 'T
            'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora',
            'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'fit', 'plot_log', 'dreambooth_cmd',
            'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob', 'subject_similarity', 'image_scores',
-           'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table']
+           'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table', 'plot_curves']
 
 # %% ../nbs/50_dreambooth.ipynb #f0d79979
 def tiny_sd_pipeline(out_dir, # where the pipeline folder is written
@@ -591,9 +591,10 @@ def save_output(cfg:DreamBoothConfig, acc, m)->dict:
 # %% ../nbs/50_dreambooth.ipynb #59690eed
 def fit(cfg:DreamBoothConfig, # the run's settings
         device=None, # `None`: cuda > mps > cpu
-        stop_after:int|None=None # stop (as if killed) after this many steps; for tests
+        stop_after:int|None=None, # stop (as if killed) after this many steps; for tests
+        callback=None # `callback(step, m) -> dict`, called at each validation step; its dict joins that step's log row
        )->dict:
-    "Run DreamBooth per `cfg`: data, models, training with checkpoints/validation, save; returns a summary."
+    "Run DreamBooth per `cfg`: data, models, training with checkpoints/validation, save; a summary (`time_s`: training without validation)."
     seed_everything(cfg.seed); out = Path(cfg.out_dir); out.mkdir(parents=True, exist_ok=True)
     save_json(out/'dreambooth_config.json', asdict(cfg))
     acc, m, params, opt = setup(cfg, device)
@@ -602,13 +603,13 @@ def fit(cfg:DreamBoothConfig, # the run's settings
     if cfg.train_text_encoder: m.text_encoder = acc.prepare(m.text_encoder)
     step = resume(acc, out); t0 = time.time(); log = []
     if step: print(f'resumed from checkpoint-{step}')
-    step = _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after)
+    step = _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback)
     if step < cfg.steps: return dict(step=step, stopped=True)
     files = save_output(cfg, acc, m)
-    return dict(step=step, files=files, data=rep, time_s=time.time()-t0, log=log, trained_params=sum(p.numel() for p in params))
+    return dict(step=step, files=files, data=rep, time_s=time.time()-t0-sum(r.get('val_s', 0) for r in log), log=log, trained_params=sum(p.numel() for p in params))
 
 # %% ../nbs/50_dreambooth.ipynb #7f44dd3e
-def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after):
+def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=None):
     "Micro-steps until `cfg.steps` optimizer steps; checkpoints, validation and the loss log as it goes."
     out, vp = Path(cfg.out_dir), cfg.val_prompts or list(cfg.prompts); start = step
     pbar = tqdm(total=cfg.steps, initial=step, desc='dreambooth')
@@ -621,7 +622,9 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after):
         log.append(dict(step=step, **{k: r[k] for k in ('loss', 'inst', 'prior')}))
         if cfg.ckpt_every and step % cfg.ckpt_every == 0: save_ckpt(acc, out, step, cfg.ckpt_limit)
         if cfg.val_every and step % cfg.val_every == 0:
-            log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed)
+            t = time.time(); log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed)
+            if callback: m.unet.eval(); log[-1].update(callback(step, m)); m.unet.train()
+            log[-1]['val_s'] = time.time() - t
     pbar.close(); return step
 
 # %% ../nbs/50_dreambooth.ipynb #92b52adb
@@ -670,9 +673,9 @@ def dreambooth_cmd(pretrained:str, # pipeline folder or hub id (e.g. stabilityai
     print(json.dumps({k: str(v) if k == 'files' else v for k, v in r.items() if k != 'log'}, default=str)); return r
 
 # %% ../nbs/50_dreambooth.ipynb #6d511fce
-TOY_SETUP = dict(subject='spiral', identifier='sks', class_name='circle', background='night', n_instances=5)
+TOY_SETUP = dict(subject='bolt', identifier='sks', class_name='star', background='night', n_instances=5)
 
-def toy_instances(out_dir, subject:str='spiral', n:int=5, seed:int=0, size:int=64)->Path:
+def toy_instances(out_dir, subject:str='bolt', n:int=5, seed:int=0, size:int=64)->Path:
     "Write `n` toy-world renders of `subject` (a new glyph) into `out_dir` as instance images."
     from image2prompt.toyworld import render_concept
     imgs, rows = render_concept(subject, n=n, seed=seed, size=size)
@@ -681,7 +684,7 @@ def toy_instances(out_dir, subject:str='spiral', n:int=5, seed:int=0, size:int=6
         with atomic_path(out_dir/f'{subject}_{i}.png') as t: img.save(t, format='PNG')
     return out_dir
 
-def toy_eval_prompts(subject='spiral', identifier='sks', class_name='circle', background='night')->dict:
+def toy_eval_prompts(subject='bolt', identifier='sks', class_name='star', background='night')->dict:
     "name -> (prompt, the attributes a faithful image has) for subject, prompt and class fidelity."
     return dict(subject=(f'a {identifier} {class_name}', dict(object=subject)),
                 prompt=(f'a {identifier} {class_name} at {background}', dict(object=subject, background=background)),
@@ -767,10 +770,13 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: `data/toy_pipeli
              out_dir, # work folder: instances, class images, runs, rows.jsonl, grids
              judge=None, # a judge (default: `load_judge()`)
              runs:dict|None=None, # name -> `DreamBoothConfig` overrides; default `toy_runs()`
-             n_eval:int=32, n_class_images:int=50, gen_steps:int=20, guidance:float=5.0, seed:int=0, device=None)->dict:
+             n_eval:int=32, n_class_images:int=50, gen_steps:int=20, guidance:float=5.0, seed:int=0,
+             curve_every:int=0, # judge `n_eval` held-out seeds every this many steps (the learning curve; 0: never)
+             setup:dict|None=None, # overrides of `TOY_SETUP` (subject, identifier, class_name, background, n_instances)
+             device=None)->dict:
     "Before/after table of subject fidelity, prompt fidelity and class accuracy for DreamBooth runs on the toy world."
     from image2prompt.judge import load_judge
-    judge = judge or load_judge(device=device); out = Path(out_dir); st = TOY_SETUP
+    judge = judge or load_judge(device=device); out = Path(out_dir); st = TOY_SETUP | (setup or {})
     inst = toy_instances(out/'instances', st['subject'], st['n_instances'], seed); refs = load_instance_images(inst, 64)[0]
     prompts = toy_eval_prompts(st['subject'], st['identifier'], st['class_name'], st['background'])
     done = {r['run']: r for r in read_jsonl(out/'rows.jsonl')}; grids = {}
@@ -783,12 +789,17 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: `data/toy_pipeli
         if name in done: continue
         cfg = DreamBoothConfig(str(pipe_path), str(inst), str(out/name), st['identifier'], st['class_name'], 'a {identifier} {class_name}',
                                'a {class_name}', n_class_images=n_class_images, class_dir=str(out/'class_images'), ckpt_every=100,
-                               val_every=0, gen_steps=gen_steps, guidance=guidance, seed=seed, **over)
-        res = fit(cfg, device); sc, grids[name] = score(_load_trained(pipe_path, res, device))
+                               val_every=curve_every, gen_steps=gen_steps, guidance=guidance, seed=seed, **over)
+        cb = lambda step, m: _curve_point(step, judge_prompts(pipeline_from(m), judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'], seed=1000)[0])
+        res = fit(cfg, device, callback=cb); sc, grids[name] = score(_load_trained(pipe_path, res, device))
         done[name] = dict(run=name, trained_params=res['trained_params'], file_mb=_file_mb(res), train_s=round(res['time_s'], 1),
-                          steps=cfg.steps, lr=cfg.lr, bs=cfg.bs, rank=cfg.rank if cfg.lora else None, with_prior=cfg.with_prior, lora=cfg.lora, **sc)
+                          steps=cfg.steps, lr=cfg.lr, bs=cfg.bs, rank=cfg.rank if cfg.lora else None, with_prior=cfg.with_prior, lora=cfg.lora, **sc,
+                          curve=[r for r in res['log'] if 'val_s' in r])
         append_jsonl(out/'rows.jsonl', done[name]); _save_grid(out/'grids'/f'{name}.png', grids[name])
     return dict(setup=st, prompts={k: v[0] for k, v in prompts.items()}, n_eval=n_eval, rows=list(done.values()), grids=grids)
+
+def _curve_point(step, sc:dict)->dict:
+    tqdm.write(f'step {step}: ' + ' '.join(f'{k}={v:.3f}' for k, v in sc.items())); return sc
 
 def _ceiling(judge, vae, refs, subject)->dict:
     "Subject scores of the instance images themselves and of their VAE round trip (the most any run can reach)."
@@ -809,3 +820,15 @@ def toy_table(res:dict):
         if k in ('subject', 'prompt', 'prompt_background', 'cls', 'cls_as_subject'): df[k] = (100*df[k]).round(1)
         elif k in ('subject_p', 'subject_sim'): df[k] = df[k].round(3)
     return df.rename(columns=TOY_COLS)
+
+# %% ../nbs/50_dreambooth.ipynb #a1c0e004
+def plot_curves(res:dict, keys=('subject', 'cls'), axs=None):
+    "Judged shares at the validation steps of each run of a `toy_eval` result (held-out seeds), next to the `before` value."
+    import matplotlib.pyplot as plt
+    axs = axs if axs is not None else plt.subplots(1, len(keys), figsize=(4*len(keys), 3))[1]
+    base = next(r for r in res['rows'] if r['run'] == 'before')
+    for ax, k in zip(axs, keys):
+        for r in res['rows']:
+            if r.get('curve'): ax.plot([0]+[c['step'] for c in r['curve']], [100*base[k]]+[100*c[k] for c in r['curve']], 'o-', label=r['run'])
+        ax.set_title(TOY_COLS.get(k, k)); ax.set_xlabel('step'); ax.set_ylim(-5, 105)
+    axs[0].legend(); return axs
