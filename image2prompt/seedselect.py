@@ -16,16 +16,17 @@ from .core import (default_device, default_dtype, seed_everything, save_json, sa
                                atomic_path, resolve_weights, data_dir)
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'tiny_sd_pipeline', 'check_pipeline', 'freeze',
-           'image_size', 'latent_shape', 'UNetCounter', 'load_refs', 'ImageEmbedder', 'effnet_embedder',
-           'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps', 'ddim_sample', 'decode',
-           'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss', 'seed_loss', 'optimize_seeds',
-           'to_uint8', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_start', 'Bootstrap', 'init_seeds',
-           'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept', 'nearest_done',
-           'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder', 'toy_concept',
-           'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio', 'eval_bootstrap', 'embed_images',
-           'fit_logreg', 'fewshot_accuracy', 'fewshot_eval', 'eval_toyworld', 'list_concepts', 'concept_panel',
-           'loss_curves', 'plot_losses', 'image_strip', 'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
+__all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'FEWSHOT_SETTINGS', 'tiny_sd_pipeline',
+           'check_pipeline', 'freeze', 'image_size', 'latent_shape', 'UNetCounter', 'load_refs', 'ImageEmbedder',
+           'effnet_embedder', 'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps', 'ddim_sample',
+           'decode', 'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss', 'seed_loss',
+           'optimize_seeds', 'to_uint8', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_start', 'Bootstrap',
+           'init_seeds', 'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept',
+           'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder',
+           'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio', 'eval_bootstrap',
+           'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders', 'fewshot_eval', 'eval_toyworld',
+           'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses', 'image_strip', 'png_bytes', 'hands_records',
+           'filter_hands', 'hands_strip']
 
 # %% ../nbs/40_seedselect.ipynb #010f4995
 def _tiny_parts(seed=0):
@@ -323,19 +324,28 @@ class Bootstrap:
     n_cand:int=0 # score this many random seeds with the coarse sampler and start from the best (0: off)
     coarse_steps:int=0; coarse_iters:int=0; coarse_lr:float=0.1 # optimise through a `coarse_steps` sampler first (0: off)
     warm_keep:float=0.9 # with `init`: weight of the previous seeds in the warm start
+    pool:bool=True # with `init` holding more seeds than wanted: score them all with the full sampler, start from the best
+    fine_lr:float|None=None # constant learning rate of the full-sampler phase (`None`: the config's schedule)
+    fine_iters:int|None=None # cap on the full-sampler iterations (`None`: the config's)
 
     def cheap(self, cfg:SeedConfig)->SeedConfig:
         return replace(cfg, steps=self.coarse_steps or 4, sem_weights=(1.,), iters=self.coarse_iters, lr=self.coarse_lr, decay_after=10**9, patience=0)
+    def fine(self, cfg:SeedConfig)->SeedConfig:
+        c = cfg if self.fine_lr is None else replace(cfg, lr=self.fine_lr, decay_after=10**9)
+        return c if self.fine_iters is None else replace(c, iters=self.fine_iters)
 
 # %% ../nbs/40_seedselect.ipynb #6ee3b853
 def init_seeds(pipe, tg, embedder, n:int, cfg:SeedConfig, boot:Bootstrap, init=None, seed:int=0, device=None):
-    "Starting z_T: a warm start from `init`, else the best of `boot.n_cand` candidates, else random."
-    if init is not None: return warm_start(init, n, boot.warm_keep, seed).to(default_device(device))
+    "Starting z_T: the best of a pool `init` or a warm start from it, else the best of `boot.n_cand` candidates, else random."
+    dev = default_device(device)
+    if init is not None:
+        if boot.pool and len(init) > n: init = init[score_seeds(pipe, init.to(dev), tg, embedder, cfg).argsort()[:n]]
+        return warm_start(init, n, boot.warm_keep, seed).to(dev)
     if boot.n_cand: return best_candidates(pipe, tg, embedder, n, boot.n_cand, boot.cheap(cfg), seed, device)
-    return rand_seeds(n, latent_shape(pipe), seed).to(default_device(device))
+    return rand_seeds(n, latent_shape(pipe), seed).to(dev)
 
 def seedselect(pipe, tg:Targets, embedder, n_seeds:int=4, cfg:SeedConfig=SeedConfig(), boot:Bootstrap=Bootstrap(),
-               init=None, # seeds of a nearby concept to warm-start from
+               init=None, # seeds of nearby concepts: a warm start, or a pool to pick the best from
                seed:int=0, target_loss:float|None=None, frames:bool=False, progress:bool=True, device=None)->dict:
     "Find `n_seeds` initial noises for the concept `tg`; the result also holds UNet evaluations and wall time."
     freeze(check_pipeline(pipe)); t0 = time.perf_counter()
@@ -344,7 +354,7 @@ def seedselect(pipe, tg:Targets, embedder, n_seeds:int=4, cfg:SeedConfig=SeedCon
         if boot.coarse_steps and boot.coarse_iters:
             z = optimize_seeds(pipe, z, tg, embedder, boot.cheap(cfg), progress=progress)['zT'].to(z.device)
         boot_evals = cnt.evals
-        r = optimize_seeds(pipe, z, tg, embedder, cfg, target_loss, frames, progress, cnt)
+        r = optimize_seeds(pipe, z, tg, embedder, boot.fine(cfg), target_loss, frames, progress, cnt)
     return r | dict(z_init=z_init, unet_evals=cnt.evals, unet_calls=cnt.calls, boot_evals=boot_evals,
                     seconds=time.perf_counter() - t0, prompt=tg.prompt)
 
@@ -575,28 +585,40 @@ def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
     return float((pred(embed_images(embedder, test_imgs)) == np.asarray(test_y)).mean())
 
 # %% ../nbs/40_seedselect.ipynb #75162218
-def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123)->dict:
+def fresh_renders(obj:str, color:str, n:int, seed:int=123, hard:bool=False)->list:
+    "`n` fresh renders of `obj` in `color`: flat on day like the references, or (`hard`) cycling through every style and background."
+    from image2prompt.toyworld import render_concept, STYLES, BACKGROUNDS
+    if not hard: return render_concept(obj, n, seed, color=color)[0]
+    sb = [(s, b) for b in BACKGROUNDS for s in STYLES]
+    return [render_concept(obj, 1, seed + j, color=color, style=sb[j % len(sb)][0], background=sb[j % len(sb)][1])[0][0] for j in range(n)]
+
+def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123,
+                 n_refs:int|None=None, # real references per class (`None`: all saved)
+                 hard:bool=False # test on renders in every style and background (the references are flat, day)
+                )->dict:
     "Few-shot accuracy on fresh renders: references + SeedSelect images vs references + vanilla images (same counts)."
-    from image2prompt.toyworld import render_concept
     tr = {k: [[], []] for k in ('refs', 'seedselect', 'vanilla')}; te, ty = [], []
     for y, c in enumerate(concepts):
         a = np.load(Path(out_dir)/c['name']/'images.npz'); n = len(a['seedselect'])
-        for k, x in (('refs', a['refs']), ('seedselect', a['seedselect']), ('vanilla', a['vanilla'][:n])): tr[k][0].append(x); tr[k][1].extend([y]*len(x))
-        imgs, _ = render_concept(c['attrs']['object'], n_test, seed, color=c['attrs']['color']); te += imgs; ty += [y]*n_test
+        for k, x in (('refs', a['refs'][:n_refs]), ('seedselect', a['seedselect']), ('vanilla', a['vanilla'][:n])): tr[k][0].append(x); tr[k][1].extend([y]*len(x))
+        te += fresh_renders(c['attrs']['object'], c['attrs']['color'], n_test, seed, hard); ty += [y]*n_test
     cat = lambda k: (np.concatenate(tr[k][0]), tr[k][1])
     res = {}
     for name, parts in (('refs_only', ['refs']), ('refs+vanilla', ['refs', 'vanilla']), ('refs+seedselect', ['refs', 'seedselect'])):
         X = np.concatenate([cat(k)[0] for k in parts]); Y = sum((cat(k)[1] for k in parts), [])
         res[name] = fewshot_accuracy(embedder, X, Y, te, ty)
-    return res | dict(n_classes=len(concepts), n_test=n_test)
+    return res | dict(n_classes=len(concepts), n_test=n_test, n_refs=len(cat('refs')[1]) // len(concepts), hard=hard)
 
 # %% ../nbs/40_seedselect.ipynb #10a31a92
 def _tails():
     from image2prompt.toyworld import TAIL_OBJECTS; return list(TAIL_OBJECTS)
 
-def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedConfig(steps=10, iters=30),
-                  boot:Bootstrap=Bootstrap(n_cand=32, coarse_steps=3, coarse_iters=6), objects=None, fingers=(2, 3),
-                  n_seeds:int=4, n_vanilla:int=16, n_boot:int=2, # measure bootstrapping on the first `n_boot` tail concepts
+FEWSHOT_SETTINGS = ((5, False), (1, False), (1, True)) # (references per class, hard test renders)
+
+def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedConfig(steps=10, iters=30, sem_weights=(1.,)),
+                  boot:Bootstrap=Bootstrap(fine_lr=0.1, fine_iters=12), objects=None, fingers=(2, 3),
+                  n_seeds:int=4, n_vanilla:int=16, n_boot:int|None=None, # measure bootstrapping on the first `n_boot` concepts (`None`: all)
+                  warm:bool=True, # also measure a start from the pool of the earlier concepts' seeds
                   seed:int=0, device=None)->dict:
     "SeedSelect vs random seeds on the toy world's tail concepts and hands, few-shot, cost and bootstrapping; writes `summary.json`."
     out = Path(out_dir or data_dir()/'seedselect_results')
@@ -605,16 +627,16 @@ def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedCo
     embedder = embedder or effnet_embedder(device=device)
     tails = [toy_concept(o, seed=seed) for o in (objects or _tails())]
     hands = [toy_concept('hand', seed=seed, fingers=f) for f in fingers]
-    boot_names, prev = [c['name'] for c in tails][:n_boot], None
-    rows, boots = {}, []
-    for c, keys in tqdm([(c, ('object',)) for c in tails] + [(c, ('object', 'fingers')) for c in hands], desc='concepts'):
+    rows, boots, pool = {}, [], []
+    for i, (c, keys) in enumerate(tqdm([(c, ('object',)) for c in tails] + [(c, ('object', 'fingers')) for c in hands], desc='concepts')):
         rows[c['name']] = eval_concept(pipe, judge, embedder, c, out, cfg, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device)
-        if c['name'] in boot_names:
+        if n_boot is None or i < n_boot:
             boots.append(eval_bootstrap(pipe, judge, embedder, c, out, cfg, boot, n_seeds, keys, seed, device=device))
-            if prev is not None: boots.append(eval_bootstrap(pipe, judge, embedder, c, out, cfg, boot, n_seeds, keys, seed, prev, device))
-            prev = load_concept(out, c['name'])['zT']
+            if warm and pool: boots.append(eval_bootstrap(pipe, judge, embedder, c, out, cfg, boot, n_seeds, keys, seed, torch.cat(pool), device))
+        pool.append(load_concept(out, c['name'])['zT'])
+    fs = [fewshot_eval(embedder, out, tails, seed=seed + 123, n_refs=n, hard=h) for n, h in FEWSHOT_SETTINGS]
     s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), embedder=embedder.name, tail=[rows[c['name']] for c in tails],
-             hands=[rows[c['name']] for c in hands], bootstrap=boots, fewshot=fewshot_eval(embedder, out, tails, seed=seed + 123))
+             hands=[rows[c['name']] for c in hands], bootstrap=boots, fewshot=fs)
     save_json(out/'summary.json', s); return s
 
 # %% ../nbs/40_seedselect.ipynb #875b4de6
