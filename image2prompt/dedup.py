@@ -92,30 +92,41 @@ def numpy_pairs(embs, threshold:float=0.95):
 
 # %% ../nbs/02_dedup.ipynb #2da5ee2f
 def auto_nlist(n:int)->int:
-    "IVF list count for `n` rows: a power of two near n/32 (about 32 rows per list)."
-    return int(2 ** np.clip(round(np.log2(max(n, 1) / 32)), 4, 18))
+    "IVF list count for `n` rows: a power of two near min(8 sqrt(n), n/64) (8,192 at 2M rows, 64 at 3,000)."
+    return int(2 ** np.clip(round(np.log2(max(min(8*np.sqrt(n), n/64), 1))), 4, 16))
+
+def _centroids(embs, nlist:int, seed:int=0, per:int=10, niter:int=10):
+    "`nlist` spherical k-means centroids of a sample of `per * nlist` rows of `embs`."
+    n, d = embs.shape; x = np.ascontiguousarray(embs[np.sort(np.random.default_rng(seed).choice(n, min(n, per*nlist), replace=False))], np.float32)
+    km = faiss.Kmeans(d, nlist, niter=niter, spherical=True, seed=seed+1, min_points_per_centroid=1, max_points_per_centroid=10**9)
+    km.train(x); return km.centroids
 
 def ivf_index(embs, nlist:int|None=None, nprobe:int=8, seed:int=0, codec:str='fp16'):
-    "An empty IVF inner-product index (HNSW coarse quantizer, `codec` 'fp16' or 'sq8' storage), centroids sampled from `embs`."
+    "An empty IVF inner-product index (flat coarse quantizer, `codec` 'fp16' or 'sq8' storage), k-means centroids of a sample of `embs`."
     n, d = embs.shape; nlist = min(nlist or auto_nlist(n), n); rng = np.random.default_rng(seed)
-    cents = np.ascontiguousarray(embs[np.sort(rng.choice(n, nlist, replace=False))], np.float32)
-    q = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT); q.hnsw.efConstruction = 40; q.add(cents); q.hnsw.efSearch = max(64, 4*nprobe)
+    q = faiss.IndexFlatIP(d); q.add(_centroids(embs, nlist, seed))
     qt = {'fp16': faiss.ScalarQuantizer.QT_fp16, 'sq8': faiss.ScalarQuantizer.QT_8bit}[codec]
     index = faiss.IndexIVFScalarQuantizer(q, d, nlist, qt, faiss.METRIC_INNER_PRODUCT, False)
     index.train(np.ascontiguousarray(embs[np.sort(rng.choice(n, min(n, 20_000), replace=False))], np.float32)); index.nprobe = nprobe
     return index
+
 
 # %% ../nbs/02_dedup.ipynb #be49395a
 def _rescore(embs, x, s, i, j):
     "Exact cosines of pairs (i, j) where `x` holds rows s.. of `embs`."
     return (x[i - s] * np.asarray(embs[j], np.float32)).sum(1) if len(i) else np.zeros(0, np.float32)
 
+def _add_and_probe(index, x, radius):
+    "Add `x` to the IVF `index` and range-search it (lims, D, I), with one coarse search for both."
+    Dq, Iq = index.quantizer.search(x, index.nprobe); first = np.ascontiguousarray(Iq[:, 0], np.int64)  # kept alive: swig_ptr holds no reference
+    index.add_core(len(x), faiss.swig_ptr(x), None, faiss.swig_ptr(first))
+    return index.range_search_preassigned(x, radius, Iq, Dq)
+
 def index_pairs(embs, index, threshold:float=0.95, bs:int=50_000, margin:float=0.01, progress:bool=False, desc='dedup ivf'):
     "Near pairs found by an approximate `index` (added to chunk by chunk), re-scored exactly."
     parts = []
     for s in tqdm(range(0, len(embs), bs), desc=desc, disable=not progress):
-        x = _rows(embs, s, s+bs); index.add(x)
-        i, j, _ = _lower(*index.range_search(x, threshold - margin), s, threshold - margin)
+        x = _rows(embs, s, s+bs); i, j, _ = _lower(*_add_and_probe(index, x, threshold - margin), s, threshold - margin)
         sim = _rescore(embs, x, s, i, j); m = sim > threshold
         parts.append((i[m], j[m], sim[m]))
     return _cat(parts)
