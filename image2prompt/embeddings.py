@@ -12,24 +12,27 @@ from fastcore.script import store_true
 from .core import default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, data_dir
 
 # %% auto #0
-__all__ = ['FAST_MODES', 'load_embedder', 'quantize_int8', 'to_text', 'prompt_key', 'EmbCache', 'cache_folder', 'encode',
-           'embed_prompts', 'read_prompts', 'table_digest', 'save_embeddings', 'load_embeddings', 'embed_cmd']
+__all__ = ['FAST_MODES', 'load_embedder', 'quantize_int8', 'onnx_cache_dir', 'export_onnx', 'onnx_file', 'OnnxEmbedder',
+           'to_text', 'prompt_key', 'EmbCache', 'cache_folder', 'encode', 'embed_prompts', 'read_prompts',
+           'table_digest', 'save_embeddings', 'load_embeddings', 'embed_cmd']
 
-# %% ../nbs/01_embeddings.ipynb #d7ca3a62
-FAST_MODES = (None, 'exact', 'int8', 'onnx', 'openvino')
+# %% ../nbs/01_embeddings.ipynb #f754178b
+FAST_MODES = (None, 'exact', 'int8', 'onnx', 'onnx-int8', 'openvino')
 
 def load_embedder(model:str='all-MiniLM-L6-v2', # a sentence-transformers name, hub id or local folder
-                  device=None, # default: `core.default_device()`
+                  device=None, # default: `core.default_device()` (the ONNX/OpenVINO modes run on CPU)
                   dtype=None, # default fp32
-                  fast:str|None=None # None/'exact': plain fp32; 'int8': dynamic int8 Linear layers (CPU); 'onnx'/'openvino': sentence-transformers backends
+                  fast:str|None=None, # None/'exact': plain fp32; 'int8': torch dynamic int8; 'onnx', 'onnx-int8', 'openvino': see below
+                  threads:int|None=None, # CPU threads of the ONNX Runtime/OpenVINO modes (default `torch.get_num_threads()`)
+                  onnx_dir=None # where exported ONNX files are kept (default `onnx_cache_dir()`)
                  ):
-    "A `SentenceTransformer` for `model`, weights resolved by `core.resolve_weights`."
+    "A `SentenceTransformer` for `model` (an `OnnxEmbedder` in the ONNX/OpenVINO modes), weights resolved by `core.resolve_weights`."
     from sentence_transformers import SentenceTransformer
     if fast not in FAST_MODES: raise ValueError(f"fast must be one of {FAST_MODES}, got {fast!r}")
-    dev = default_device(device)
-    kw = dict(backend=fast) if fast in ('onnx', 'openvino') else {}
-    m = explain_load(SentenceTransformer, model, device=str(dev), **kw)
+    dev = default_device(device) if fast in (None, 'exact', 'int8') else torch.device('cpu')
+    m = explain_load(SentenceTransformer, model, device=str(dev))
     if fast == 'int8': return quantize_int8(m)
+    if fast in ('onnx', 'onnx-int8', 'openvino'): return OnnxEmbedder(m, onnx_file(m, model, fast, onnx_dir), 'openvino' if fast == 'openvino' else 'ort', threads)
     if dtype is not None and dtype != torch.float32: m = m.to(dtype)
     return m.eval()
 
@@ -38,6 +41,106 @@ def quantize_int8(m):
     "`m` with its `nn.Linear` layers dynamically quantised to int8 (CPU only)."
     from torch.ao.quantization import quantize_dynamic
     return quantize_dynamic(m.cpu().eval(), {torch.nn.Linear}, dtype=torch.qint8)
+
+# %% ../nbs/01_embeddings.ipynb #ac810ded
+def onnx_cache_dir()->Path:
+    "Where exported ONNX models are kept: `I2P_ONNX_CACHE`, else `~/.cache/image2prompt/onnx`."
+    return Path(os.environ.get('I2P_ONNX_CACHE', Path.home()/'.cache'/'image2prompt'/'onnx'))
+
+def _need(module:str, pip:str):
+    "Import optional `module`, or raise an `ImportError` naming the pip command that installs it."
+    import importlib
+    try: return importlib.import_module(module)
+    except ImportError: raise ImportError(f'this fast mode needs `{module}`: pip install {pip}') from None
+
+class _Hidden(torch.nn.Module):
+    "The token embeddings of a HF encoder, positional inputs (for ONNX export)."
+    def __init__(self, tr, names): super().__init__(); self.tr, self.names = tr, names
+    def forward(self, *a): return self.tr(**dict(zip(self.names, a))).last_hidden_state
+
+# %% ../nbs/01_embeddings.ipynb #9f176647
+def export_onnx(st, # a loaded `SentenceTransformer` (a Transformer module first)
+                path, # the `.onnx` file to write
+                opset:int=17):
+    "Export the transformer of `st` (token embeddings, dynamic batch and length) to ONNX at `path`."
+    _need('onnx', 'onnx'); tr = st[0].auto_model.cpu().eval()
+    tok = st.tokenizer(['a cat', 'a photo of a dog on the moon'], padding=True, return_tensors='pt')
+    names = [k for k in ('input_ids', 'attention_mask', 'token_type_ids') if k in tok]
+    axes = {k: {0: 'batch', 1: 'seq'} for k in names + ['last_hidden_state']}
+    with atomic_path(path) as t, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.onnx.export(_Hidden(tr, names), tuple(tok[k] for k in names), str(t), input_names=names, output_names=['last_hidden_state'],
+                          dynamic_axes=axes, opset_version=opset, dynamo=False)
+    return Path(path)
+
+# %% ../nbs/01_embeddings.ipynb #eca3bf04
+def _optimise(src, dst, cfg):
+    "ONNX Runtime's transformer fusions (attention, LayerNorm, GELU) of `src` into `dst`."
+    from onnxruntime.transformers import optimizer
+    o = optimizer.optimize_model(str(src), model_type='bert', num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size, opt_level=1, use_gpu=False)
+    with atomic_path(dst) as t: o.save_model_to_file(str(t))
+
+def _quantise(src, dst):
+    "Dynamic int8 (per-channel weights, activations quantised per batch) of every MatMul of `src` into `dst`."
+    import onnx
+    from onnxruntime.quantization import quantize_dynamic, QuantType
+    with atomic_path(dst) as t, warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        quantize_dynamic(str(src), str(t), weight_type=QuantType.QInt8, per_channel=True, extra_options={'DefaultTensorType': onnx.TensorProto.FLOAT})
+
+def onnx_file(st, # the loaded `SentenceTransformer`
+              model:str, # its name (names the cache folder)
+              fast:str='onnx', # 'onnx' (fused fp32), 'onnx-int8' or 'openvino' (plain export)
+              onnx_dir=None # default `onnx_cache_dir()`
+             )->Path:
+    "The ONNX file `fast` runs for `model`: exported, fused or quantised once, then reused."
+    if fast != 'openvino': _need('onnxruntime', 'onnxruntime')
+    d = Path(onnx_dir or onnx_cache_dir())/re.sub(r'[^A-Za-z0-9._-]+', '_', str(model).strip('/'))[-80:]
+    raw = d/'model.onnx'
+    if not raw.exists(): export_onnx(st, raw)
+    out = {'onnx': d/'model_fused.onnx', 'onnx-int8': d/'model_int8.onnx', 'openvino': raw}[fast]
+    if not out.exists(): (_optimise(raw, out, st[0].auto_model.config) if fast == 'onnx' else _quantise(raw, out))
+    return out
+
+# %% ../nbs/01_embeddings.ipynb #9d287419
+class OnnxEmbedder:
+    "`SentenceTransformer.encode` (mean pooling) over an ONNX Runtime or OpenVINO model of its transformer, on CPU."
+    def __init__(self, st, path, runtime:str='ort', threads:int|None=None):
+        pool = st[1].get_config_dict().get('pooling_mode') if len(st) > 1 and hasattr(st[1], 'get_config_dict') else None
+        if pool != 'mean': raise ValueError(f'OnnxEmbedder implements mean pooling only; this model pools with {pool!r}')
+        self.tokenizer, self.max_seq_length, self.dim = st.tokenizer, st.max_seq_length, st.get_sentence_embedding_dimension()
+        threads = threads or torch.get_num_threads(); self.run = (_ov_runner if runtime == 'openvino' else _ort_runner)(path, threads)
+
+    def get_sentence_embedding_dimension(self): return self.dim
+    def __repr__(self): return f'OnnxEmbedder(dim={self.dim}, max_seq_length={self.max_seq_length})'
+
+# %% ../nbs/01_embeddings.ipynb #233ea521
+def _ort_runner(path, threads:int):
+    "A function feeds -> token embeddings over an ONNX Runtime CPU session with `threads` threads."
+    ort = _need('onnxruntime', 'onnxruntime'); so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
+    s = ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider']); names = [i.name for i in s.get_inputs()]
+    return lambda tok: s.run(None, {k: tok[k].astype(np.int64) for k in names})[0]
+
+def _ov_runner(path, threads:int):
+    "The same over an OpenVINO CPU model (fp32 inference)."
+    ov = _need('openvino', 'openvino')
+    c = ov.Core().compile_model(str(path), 'CPU', {'INFERENCE_NUM_THREADS': threads, 'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': 'f32'})
+    names = [i.get_any_name() for i in c.inputs]
+    return lambda tok: c({k: tok[k].astype(np.int64) for k in names})[0]
+
+def _onnx_encode(self:OnnxEmbedder, texts, batch_size:int=32, normalize_embeddings:bool=False, **kw)->np.ndarray:
+    "Mean-pooled embeddings of `texts`, batched longest first (little padding), in input order."
+    texts = list(texts); order = np.argsort([-len(t) for t in texts], kind='stable'); out = np.zeros((len(texts), self.dim), np.float32)
+    for s in range(0, len(texts), batch_size):
+        idx = order[s:s+batch_size]
+        tok = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_seq_length, return_tensors='np')
+        m = tok['attention_mask'][..., None].astype(np.float32)
+        out[idx] = (self.run(tok) * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+    return out / np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12) if normalize_embeddings else out
+
+OnnxEmbedder.encode = _onnx_encode
+
 
 # %% ../nbs/01_embeddings.ipynb #bb4d78c3
 def _missing(p)->bool: return p is None or p is pd.NA or (isinstance(p, float) and math.isnan(p))
@@ -226,7 +329,7 @@ def embed_cmd(prompts:str, # prompt table: .csv, .parquet, .jsonl (column `promp
               column:str=None, # prompt column (default `prompt`, else `text`)
               cache_dir:str=None, # embedding cache (default: `.emb_cache` beside `out`)
               bs:int=64, # batch size
-              fast:str=None, # None (exact fp32), int8, onnx or openvino
+              fast:str=None, # None (exact fp32, the default), int8, onnx, onnx-int8 or openvino (see `load_embedder`)
               chunk:int=1024, # prompts per cache chunk
               device:str=None, # default cuda > mps > cpu
               quiet:store_true=False # no progress bar
