@@ -8,6 +8,7 @@ cfg.read('settings.ini', encoding='utf-8')
 c = cfg['DEFAULT']
 reqs = c.get('requirements', '').split()
 dev_reqs = c.get('dev_requirements', '').split()
+extras = {k: c.get(f'{k}_requirements', '').split() for k in ('onnx', 'openvino')}  # optional fast embedding runtimes (issue 5)
 scripts = [s for s in c.get('console_scripts', '').split() if s]
 setuptools.setup(
     name=c['lib_name'], version=c['version'], description=c['description'],
@@ -15,6 +16,6 @@ setuptools.setup(
     long_description_content_type='text/markdown', author=c['author'], author_email=c['author_email'],
     keywords=c['keywords'].split(), license='Apache-2.0', url=c['git_url'], python_requires=f">={c['min_python']}",
     packages=setuptools.find_packages(include=[c['lib_path'], c['lib_path'] + '.*']),
-    install_requires=reqs, extras_require={'dev': dev_reqs}, include_package_data=True,
+    install_requires=reqs, extras_require={'dev': dev_reqs, **extras}, include_package_data=True,
     entry_points={'console_scripts': scripts, 'nbdev': [f"{c['lib_path']}={c['lib_path']}._modidx:d"]},
     zip_safe=False)
