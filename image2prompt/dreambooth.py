@@ -673,7 +673,7 @@ def dreambooth_cmd(pretrained:str, # pipeline folder or hub id (e.g. stabilityai
     print(json.dumps({k: str(v) if k == 'files' else v for k, v in r.items() if k != 'log'}, default=str)); return r
 
 # %% ../nbs/50_dreambooth.ipynb #6d511fce
-TOY_SETUP = dict(subject='bolt', identifier='sks', class_name='star', background='night', n_instances=5)
+TOY_SETUP = dict(subject='bolt', identifier='sks', class_name='triangle', background='night', n_instances=5)
 
 def toy_instances(out_dir, subject:str='bolt', n:int=5, seed:int=0, size:int=64)->Path:
     "Write `n` toy-world renders of `subject` (a new glyph) into `out_dir` as instance images."
@@ -684,7 +684,7 @@ def toy_instances(out_dir, subject:str='bolt', n:int=5, seed:int=0, size:int=64)
         with atomic_path(out_dir/f'{subject}_{i}.png') as t: img.save(t, format='PNG')
     return out_dir
 
-def toy_eval_prompts(subject='bolt', identifier='sks', class_name='star', background='night')->dict:
+def toy_eval_prompts(subject='bolt', identifier='sks', class_name='triangle', background='night')->dict:
     "name -> (prompt, the attributes a faithful image has) for subject, prompt and class fidelity."
     return dict(subject=(f'a {identifier} {class_name}', dict(object=subject)),
                 prompt=(f'a {identifier} {class_name} at {background}', dict(object=subject, background=background)),
@@ -736,7 +736,7 @@ def judge_prompts(pipe, judge, prompts:dict, # from `toy_eval_prompts`
     return res, imgs
 
 # %% ../nbs/50_dreambooth.ipynb #f77c900a
-def toy_runs(steps:int=300, lora_lr:float=1e-3, full_lr:float=1e-4, rank:int=8)->dict:
+def toy_runs(steps:int=1600, lora_lr:float=1e-3, full_lr:float=1e-4, rank:int=8)->dict:
     "The compared runs: LoRA with/without prior preservation, and the full UNet with prior preservation."
     lora = dict(lora=True, rank=rank, lr=lora_lr, steps=steps)
     return {'lora+prior': dict(lora, with_prior=True), 'lora-noprior': dict(lora, with_prior=False),
