@@ -171,9 +171,10 @@ def encode_prompt(pipe, prompt:str, # the concept's prompt
 
 def ddim_scheduler(pipe, steps:int # number of DDIM steps
                   ):
-    "A DDIM scheduler from `pipe`'s scheduler config, set to `steps` steps."
+    "A DDIM scheduler from `pipe`'s scheduler config, set to `steps` steps (no x0 clipping unless the config asks: latents are not in [-1,1])."
     from diffusers import DDIMScheduler
-    s = DDIMScheduler.from_config(pipe.scheduler.config); s.set_timesteps(steps); return s
+    c = pipe.scheduler.config
+    s = DDIMScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False))); s.set_timesteps(steps); return s
 
 # %% ../nbs/40_seedselect.ipynb #e98c7656
 def guided_eps(unet, z, t, embeds, # latents (B,C,h,w), timestep, prompt embeddings from `encode_prompt`
@@ -421,7 +422,7 @@ def run_concepts(pipe, concepts:list, # dicts with `name`, `prompt`, `refs`
         tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, n_refs, allow_fewer, device)
         if concept_done(out_dir, c['name']): r = load_concept(out_dir, c['name'])
         else:
-            init = nearest_done(_prompt_vec(tg), done) if warm else None
+            init = None if not (warm and done) else torch.cat([v[1] for v in done.values()]) if boot.pool else nearest_done(_prompt_vec(tg), done)
             r = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed, frames=frames, device=device)
             save_concept(out_dir, c['name'], r, gen_from_seeds(pipe, c['prompt'], r['zT'], cfg.steps, cfg.guidance_scale, device=device))
             r = load_concept(out_dir, c['name'])
@@ -470,7 +471,7 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
                    lam:float=None, # use lam*semantic + (1-lam)*appearance instead of 10*semantic + appearance
                    n_refs:int=None, # references to use (error if fewer, unless --allow_fewer)
                    allow_fewer:store_true=False, # use fewer references than --n_refs with a warning
-                   bootstrap:store_true=False, # best-of-32 candidates + 5 coarse 4-step iterations + warm start across concepts
+                   bootstrap:store_true=False, # start from the best of the earlier concepts' seeds, then a constant learning rate
                    patience:int=0, # early stopping patience (0: off)
                    seed:int=0, device:str=None):
     "Optimise initial noises for rare concepts; writes seeds, images and loss history per concept."
@@ -479,7 +480,7 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
     pipe = freeze(check_pipeline(load_any_pipeline(pipeline, device)))
     cfg = SeedConfig(steps=steps, iters=iters, lr=lr, guidance_scale=guidance_scale, patience=patience)
     if lam is not None: cfg = cfg.convex(lam)
-    boot = Bootstrap(n_cand=32, coarse_steps=4, coarse_iters=5) if bootstrap else Bootstrap()
+    boot = Bootstrap(fine_lr=lr) if bootstrap else Bootstrap()
     rows = run_concepts(pipe, cs, make_embedder(embedder, device), out, n_seeds, cfg, boot, bootstrap, seed,
                         n_refs=n_refs, allow_fewer=allow_fewer, device=device)
     for r in rows: print(f"{r['name']}: {r['iters']} iterations, {r['unet_evals']} UNet evals, {r['seconds']:.1f}s -> {Path(out)/slug(r['name'])}")
