@@ -758,12 +758,13 @@ def _file_mb(res:dict)->float:
 def vae_roundtrip(vae, imgs:list)->list:
     "`imgs` encoded and decoded by `vae` (latent means): the best the pipeline's latent space can draw them."
     x = torch.stack([pil_to_tensor(i) for i in imgs]).to(vae.device, vae.dtype)
-    y = vae.decode(vae.encode(x).latent_dist.mean).sample.float().clamp(-1, 1)
-    return [Image.fromarray(((v + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()) for v in y]
+    from image2prompt.diffusion import to_pil
+    return to_pil(vae.decode(vae.encode(x).latent_dist.mean).sample)
 
 def _save_grid(path, imgs:dict, k:int=4):
     "The first `k` images of each prompt in one row."
-    with atomic_path(path) as t: image_grid([im for v in imgs.values() for im in v[:k]]).save(t, format='PNG')
+    from image2prompt.diffusion import save_grid
+    save_grid([v[:k] for v in imgs.values()], path)
 
 # %% ../nbs/50_dreambooth.ipynb #3dd7881f
 def toy_eval(pipe_path, # the toy pipeline folder (default use: `data/toy_pipeline`)
