@@ -1,13 +1,23 @@
 """The toy-world ablation of the data loop: targeted vs random new prompts (not run in CI).
 
+Renderer arm (the first stop's run, data/loop_ablation.json):
+
     nice -n 5 python tests/bench_loop_ablation.py --root /tmp/loop_ablation --features pixels --rounds 3 --n_new 150 --n_base 1500
 
-Base training set: `toyworld.build_dataset(n_base, seed=0, tail_count=6)` (head objects common, each tail object 6 times).
-Validation: 600 renders whose objects are drawn uniformly from head + tail objects (seed 123), so weak tail areas count.
+Diffusion-pipeline arm (data/loop_ablation_pipeline.json): every image, base training set and validation included, is drawn
+by the shipped toy pipeline, and the regressor is the pretrained EfficientNet-Lite0 (128 px) with the loop's ridge head:
+
+    taskset -c 1 python tests/bench_loop_ablation.py --root /tmp/loop_pipe --generator toy --features timm:efficientnet_lite0 \\
+        --rounds 3 --n_new 200 --n_base 2000 --seeds 0 1 2 3 4 --threads 1 --out data/loop_ablation_pipeline.json
+
+Base training set: `toyworld.plan_dataset(n_base, ...)` with the long tail (renderer: seed 0, 6 per tail object; pipeline:
+seed 20, 4 per tail object, the regressor experiment's training set). `--train DIR` reuses an existing folder instead.
+Validation: 600 prompts whose objects are drawn uniformly from head + tail objects (seed 123), so weak tail areas count,
+drawn by the same generator as the new images, with their attributes.
 Both arms: same features, ridge head, seeds and round-0 model; `weak_quantile=0.5` (the similarity threshold is the median
-validation cosine: with this cheap regressor no prompt is predicted below the recipe's absolute 0.4). Generator: the toy
-renderer by default (`--generator render`), or a diffusion pipeline folder (`--generator toy` for data/toy_pipeline).
-Writes the summary to data/loop_ablation.json (and the plot beside the runs). Resumable: rerunning skips finished steps."""
+validation cosine: with these cheap regressors no prompt is predicted below the recipe's absolute 0.4). Each `--seeds` value
+is a repeat with other candidate prompts and image seeds. Writes the summary to `--out` (and the plot beside the runs).
+Resumable: rerunning skips finished steps."""
 import argparse, json, time
 from pathlib import Path
 import numpy as np, torch
@@ -16,14 +26,42 @@ from image2prompt.core import save_text, save_json, data_dir
 from image2prompt.loop import run_loop, render_generator, pipeline_generator, ablation_summary, plot_ablation
 
 
-def valid_folder(d:Path, n:int=600, seed:int=123)->Path:
-    if (d/'metadata.jsonl').exists(): return d
-    rng, rows = np.random.default_rng(seed), []; d.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        a = tw.sample_attrs(rng, tw.HEAD_OBJECTS + tw.TAIL_OBJECTS)
-        r = dict(file_name=f'v{i:05d}.png', text=tw.to_prompt(a, rng), seed=10**8 + i, **a)
-        tw.render_attrs(a, r['seed']).save(d/r['file_name']); rows.append(r)
-    save_text(d/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows)); return d
+def valid_folder(d:Path, pipe=None, n:int=600, seed:int=123)->Path:
+    "Validation prompts over head + tail objects; rendered, or drawn by `pipe` (with the prompts' attributes)."
+    if (d/'metadata.jsonl').exists() and (pipe is None or (d/'done').exists()): return d
+    rng = np.random.default_rng(seed); attrs = [tw.sample_attrs(rng, tw.HEAD_OBJECTS + tw.TAIL_OBJECTS) for _ in range(n)]
+    texts = [tw.to_prompt(a, rng) for a in attrs]; seeds = [10**8 + i for i in range(n)]
+    d.mkdir(parents=True, exist_ok=True)
+    if pipe is None:
+        for i, a in enumerate(attrs): tw.render_attrs(a, seeds[i]).save(d/f'v{i:05d}.png')
+        rows = [dict(file_name=f'v{i:05d}.png', text=texts[i], seed=seeds[i], **a) for i, a in enumerate(attrs)]
+        save_text(d/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
+    else:
+        from image2prompt.diffusion import gen_images
+        gen_images(pipe, texts, seeds, d, extra=attrs, progress=False); save_text(d/'done', '')
+    return d
+
+
+def train_folder(d:Path, n:int, pipe=None)->Path:
+    if pipe is None:
+        if not (d/'metadata.jsonl').exists(): tw.build_dataset(d, n, seed=0, tail_count=6, progress=False)
+        return d
+    from image2prompt.diffusion import gen_images
+    rows = tw.plan_dataset(n, seed=20, tail_count=4)
+    gen_images(pipe, [r['text'] for r in rows], [r['seed'] for r in rows], d, progress=False); return d
+
+
+def run_seed(a, root:Path, train:Path, valid:Path, gen, seed:int)->dict:
+    works, times = {}, {}
+    for strat in ('targeted', 'random'):
+        name = f"{strat}_{a.features.replace(':', '_')}" if a.generator == 'render' else f'{strat}_s{seed}'
+        works[strat] = root/name; t = time.time()
+        kw = dict(seed=seed) if a.generator != 'render' else {}
+        m = run_loop(works[strat], train, valid, gen=gen, rounds=a.rounds, n_new=a.n_new, strategy=strat,
+                     features=a.features, weak_quantile=0.5, log=lambda s: None, **kw)
+        times[strat] = time.time() - t
+        print(f'seed {seed}', strat, m[['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept']].to_string(index=False), flush=True)
+    return ablation_summary(works) | dict(seed=seed, wall_s=times)
 
 
 def main():
@@ -31,21 +69,28 @@ def main():
     p.add_argument('--root', default='/tmp/loop_ablation'); p.add_argument('--features', default='pixels')
     p.add_argument('--rounds', type=int, default=3); p.add_argument('--n_new', type=int, default=150)
     p.add_argument('--n_base', type=int, default=1500); p.add_argument('--generator', default='render')
+    p.add_argument('--train', default=None); p.add_argument('--seeds', type=int, nargs='+', default=[0])
     p.add_argument('--threads', type=int, default=2); p.add_argument('--out', default=str(data_dir()/'loop_ablation.json'))
     a = p.parse_args(); torch.set_num_threads(a.threads); root = Path(a.root)
-    if not (root/'train'/'metadata.jsonl').exists(): tw.build_dataset(root/'train', a.n_base, seed=0, tail_count=6, progress=False)
-    valid = valid_folder(root/'valid')
-    gen = render_generator() if a.generator == 'render' else pipeline_generator(None if a.generator == 'toy' else a.generator)
-    works, times = {}, {}
-    for strat in ('targeted', 'random'):
-        works[strat] = root/f"{strat}_{a.features.replace(':', '_')}"; t = time.time()
-        m = run_loop(works[strat], root/'train', valid, gen=gen, rounds=a.rounds, n_new=a.n_new, strategy=strat,
-                     features=a.features, weak_quantile=0.5, log=lambda s: None)
-        times[strat] = time.time() - t
-        print(strat, m[['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept']].to_string(index=False), flush=True)
-    s = ablation_summary(works) | dict(settings=vars(a) | dict(weak_quantile=0.5, tail_count=6, n_valid=600), wall_s=times)
+    pipe = None
+    if a.generator != 'render':
+        from image2prompt.diffusion import load_pipeline
+        pipe = load_pipeline(None if a.generator == 'toy' else a.generator, device='cpu')
+    train = Path(a.train) if a.train else train_folder(root/'train', a.n_base, pipe)
+    valid = valid_folder(root/'valid', pipe)
+    gen = render_generator() if pipe is None else pipeline_generator(pipe)
+    runs = [run_seed(a, root, train, valid, gen, s) for s in a.seeds]
+    settings = vars(a) | dict(weak_quantile=0.5, n_valid=600, train=str(train))
+    if len(runs) == 1: s = runs[0] | dict(settings=settings)
+    else:
+        arms = list(runs[0]['arms'])
+        agg = {arm: {k: float(np.mean([r['arms'][arm][k] for r in runs])) for k in ('gain', 'worst', 'rest')} for arm in arms}
+        wins = {k: int(sum(r['arms']['targeted'][k] > r['arms']['random'][k] for r in runs)) for k in ('gain', 'worst')}
+        s = runs[0] | dict(settings=settings, seeds=a.seeds, runs=runs, mean=agg, targeted_wins=wins)
     save_json(a.out, s); plot_ablation(s, root/'ablation.png')
-    for arm, d in s['arms'].items(): print(f"{arm}: gain {d['gain']:+.4f}  worst {s['worst']} {d['worst']:+.4f}  rest {d['rest']:+.4f}")
+    for r in runs:
+        for arm, d in r['arms'].items(): print(f"seed {r['seed']} {arm}: gain {d['gain']:+.4f}  worst {r['worst']} {d['worst']:+.4f}  rest {d['rest']:+.4f}")
+    if len(runs) > 1: print('mean', json.dumps(s['mean']), 'targeted wins', s['targeted_wins'], 'of', len(runs))
 
 
 if __name__ == '__main__': main()
