@@ -113,6 +113,9 @@ def save_pipeline(pipe, path, # the pipeline and the folder to write
         if not text_encoder: pipe.register_modules(text_encoder=None)
         pipe.save_pretrained(tmp, safe_serialization=True)
     finally: pipe.register_modules(text_encoder=te)
+    for f in tmp.glob('**/*.json'):  # a pipeline loaded from a folder remembers it: do not ship local paths
+        d = json.loads(f.read_text())
+        if isinstance(d, dict) and d.pop('_name_or_path', None) is not None: save_json(f, d)
     save_json(tmp/'i2p.json', dict(text_encoder=None if text_encoder else text_encoder_name,
                                    max_len=pipe.tokenizer.model_max_length, **(meta or {})))
     _swap_dir(tmp, path); return path
