@@ -225,6 +225,7 @@ class SeedConfig:
     lr:float=0.1; decay_after:int=3; decay:float=0.1; weight_decay:float=0.01
     iters:int=30; patience:int=0; min_delta:float=1e-4 # early stopping: `patience` iterations without `min_delta` gain (0: off)
     grad_ckpt:bool=True
+    ref_roundtrip:bool=False # semantic centroid from the references' VAE round trip (see `make_targets`)
     def convex(self, lam:float=0.5): return replace(self, w_sem=lam, w_app=1-lam)
     def lr_at(self, i:int)->float: return self.lr * (self.decay if i >= self.decay_after else 1.)
 
@@ -235,11 +236,13 @@ class Targets:
     prompt:str; embeds:torch.Tensor; centroid:torch.Tensor; lat_mean:torch.Tensor; n_refs:int
 
 def make_targets(pipe, prompt:str, refs, embedder, # prompt, references (anything `load_refs` takes), an `ImageEmbedder`
-                 guidance_scale:float=7.5, n_refs:int|None=None, allow_fewer:bool=False, device=None)->Targets:
+                 guidance_scale:float=7.5, n_refs:int|None=None, allow_fewer:bool=False, device=None,
+                 roundtrip:bool=False # embed the references after a VAE round trip, as generated images are seen
+                )->Targets:
     "Prompt embeddings, reference embedding centroid and mean reference latent for one concept."
     device = default_device(device); check_pipeline(pipe)
     x = refs if torch.is_tensor(refs) else load_refs(refs, image_size(pipe), n_refs, allow_fewer)
-    with torch.no_grad(): cen = F.normalize(embedder(x.to(device)).mean(0), dim=-1)
+    with torch.no_grad(): cen = F.normalize(embedder(decode(pipe, encode_latents(pipe, x.to(device))) if roundtrip else x.to(device)).mean(0), dim=-1)
     lat = encode_latents(pipe, x.to(device)).mean(0, keepdim=True)
     return Targets(prompt, encode_prompt(pipe, prompt, guidance_scale, device), cen, lat, len(x))
 
@@ -419,7 +422,7 @@ def run_concepts(pipe, concepts:list, # dicts with `name`, `prompt`, `refs`
     "SeedSelect for each concept into `out_dir/<slug>`; finished concepts are skipped (resumable)."
     done, rows = {}, []
     for c in tqdm(concepts, desc='concepts'):
-        tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, n_refs, allow_fewer, device)
+        tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, n_refs, allow_fewer, device, cfg.ref_roundtrip)
         if concept_done(out_dir, c['name']): r = load_concept(out_dir, c['name'])
         else:
             init = None if not (warm and done) else torch.cat([v[1] for v in done.values()]) if boot.pool else nearest_done(_prompt_vec(tg), done)
@@ -518,7 +521,7 @@ def eval_concept(pipe, judge, embedder, c:dict, out_dir, # pipeline, judge, embe
     "Judged accuracy of images from random seeds vs SeedSelect seeds for one concept; saved under `out_dir/<name>` (resumable)."
     d = Path(out_dir)/c['name']
     if (d/'eval.json').exists(): return json.loads((d/'eval.json').read_text())
-    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device)
+    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device, roundtrip=cfg.ref_roundtrip)
     van = gen_from_seeds(pipe, c['prompt'], rand_seeds(n_vanilla, latent_shape(pipe), 10_000 + seed), cfg.steps, cfg.guidance_scale, device=device)
     r = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed, frames=True, device=device)
     ss = gen_from_seeds(pipe, c['prompt'], r['zT'], cfg.steps, cfg.guidance_scale, device=device)
@@ -556,7 +559,7 @@ def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:
     d = Path(out_dir)/c['name']; f = d/('boot_warm.json' if init is not None else 'boot.json')
     if f.exists(): return json.loads(f.read_text())
     v = load_concept(out_dir, c['name']); v['best'] = torch.tensor(v['best'])
-    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device)
+    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device, roundtrip=cfg.ref_roundtrip)
     br = bootstrap_ratio(pipe, tg, embedder, cfg, boot, n_seeds, seed, init, vanilla=v) | dict(name=c['name'], warm=init is not None)
     if br['boot_zT'] is not None:
         br['acc_boot'] = float(judged_hits(judge, gen_from_seeds(pipe, c['prompt'], br['boot_zT'], cfg.steps, cfg.guidance_scale, device=device), c['attrs'], keys)[0].mean())
