@@ -23,10 +23,10 @@ __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD',
            'optimize_seeds', 'to_uint8', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_start', 'Bootstrap',
            'init_seeds', 'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept',
            'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder',
-           'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio', 'eval_bootstrap',
-           'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders', 'fewshot_eval', 'eval_toyworld',
-           'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses', 'image_strip', 'png_bytes', 'hands_records',
-           'filter_hands', 'hands_strip']
+           'toy_encoder_embedder', 'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio',
+           'eval_bootstrap', 'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders', 'fewshot_eval',
+           'eval_toyworld', 'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses', 'image_strip', 'png_bytes',
+           'hands_records', 'filter_hands', 'hands_strip']
 
 # %% ../nbs/40_seedselect.ipynb #010f4995
 def _tiny_parts(seed=0):
@@ -493,6 +493,14 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
 def judge_embedder(judge):
     "The toy judge's penultimate features as an `ImageEmbedder` (it is also the evaluator: use for ablations only)."
     return ImageEmbedder(judge.body, judge.size, (.5, .5, .5), (.25, .25, .25), name='judge')
+
+def toy_encoder_embedder(path=None, # a judge folder; default the shipped `data/toy_encoder`
+                         device=None):
+    "The toy world's own image encoder: a second judge, trained apart from the evaluating one, as an `ImageEmbedder`."
+    from image2prompt.judge import load_judge
+    p = Path(path) if path is not None else data_dir()/'toy_encoder'
+    e = judge_embedder(load_judge(p, device=device)); e.name = 'toy_encoder'
+    return e.to(default_device(device))
 
 def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->dict:
     "A toy-world concept: name, prompt, `n_refs` rendered references and its true attributes."
