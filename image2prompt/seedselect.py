@@ -444,12 +444,13 @@ def load_any_pipeline(path=None, device=None, dtype=None):
                                                    torch_dtype=dtype or torch.float32).to(default_device(device))
 
 def make_embedder(name:str='efficientnet_lite0', device=None, dtype=None):
-    "An `ImageEmbedder` by name: 'efficientnet_lite0', or 'open_clip:ViT-H-14' / 'open_clip:ViT-L-14'."
+    "An `ImageEmbedder` by name: 'efficientnet_lite0', 'toy_encoder' (the toy world's), or 'open_clip:ViT-H-14' / 'open_clip:ViT-L-14'."
     if name == 'efficientnet_lite0': return effnet_embedder(device=device, dtype=dtype)
+    if name == 'toy_encoder': return toy_encoder_embedder(device=device)
     if name.startswith('open_clip:'):
         arch = name.split(':', 1)[1]; tag = {'ViT-H-14': 'laion2b_s32b_b79k', 'ViT-L-14': 'openai'}.get(arch, 'openai')
         return openclip_embedder(arch, tag, device, dtype)
-    raise ValueError(f"unknown embedder '{name}': use efficientnet_lite0, open_clip:ViT-H-14 or open_clip:ViT-L-14")
+    raise ValueError(f"unknown embedder '{name}': use efficientnet_lite0, toy_encoder, open_clip:ViT-H-14 or open_clip:ViT-L-14")
 
 # %% ../nbs/40_seedselect.ipynb #e3101a36
 def _concepts_from(prompt, refs, name, concepts)->list:
@@ -469,7 +470,7 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
                    concepts:str=None, # a jsonl of {"name", "prompt", "refs"} instead of --prompt/--refs
                    name:str=None, # concept name (default: the prompt)
                    pipeline:str=None, # pipeline folder or hub id (default: the shipped toy pipeline)
-                   embedder:str='efficientnet_lite0', # efficientnet_lite0, open_clip:ViT-H-14, open_clip:ViT-L-14
+                   embedder:str='efficientnet_lite0', # efficientnet_lite0, toy_encoder, open_clip:ViT-H-14, open_clip:ViT-L-14
                    n_seeds:int=4, steps:int=20, iters:int=30, lr:float=0.1, guidance_scale:float=7.5,
                    lam:float=None, # use lam*semantic + (1-lam)*appearance instead of 10*semantic + appearance
                    n_refs:int=None, # references to use (error if fewer, unless --allow_fewer)
