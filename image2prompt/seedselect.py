@@ -491,17 +491,16 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
     return rows
 
 # %% ../nbs/40_seedselect.ipynb #dfe07a0b
-def judge_embedder(judge):
+def judge_embedder(judge, name:str='judge'):
     "The toy judge's penultimate features as an `ImageEmbedder` (it is also the evaluator: use for ablations only)."
-    return ImageEmbedder(judge.body, judge.size, (.5, .5, .5), (.25, .25, .25), name='judge')
+    return ImageEmbedder(judge.body, judge.size, (.5, .5, .5), (.25, .25, .25), name=name)
 
 def toy_encoder_embedder(path=None, # a judge folder; default the shipped `data/toy_encoder`
                          device=None):
     "The toy world's own image encoder: a second judge, trained apart from the evaluating one, as an `ImageEmbedder`."
     from image2prompt.judge import load_judge
     p = Path(path) if path is not None else data_dir()/'toy_encoder'
-    e = judge_embedder(load_judge(p, device=device)); e.name = 'toy_encoder'
-    return e.to(default_device(device))
+    return judge_embedder(load_judge(p, device=device), 'toy_encoder').to(default_device(device))
 
 def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->dict:
     "A toy-world concept: name, prompt, `n_refs` rendered references and its true attributes."
