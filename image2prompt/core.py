@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything', 'atomic_path',
-           'save_npy', 'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl',
-           'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'data_dir']
+__all__ = ['PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything', 'InputError',
+           'atomic_path', 'save_npy', 'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl',
+           'read_jsonl', 'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'data_dir']
 
 # %% ../nbs/00_core.ipynb #936decf9
 def default_device(device=None # `None` picks cuda > mps > cpu; a string or `torch.device` is returned as a device
@@ -42,6 +42,10 @@ def seed_everything(seed:int=0 # the one seed everything flows from
     "Seed python, numpy and torch; return a CPU `torch.Generator` seeded with `seed`."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+# %% ../nbs/00_core.ipynb
+class InputError(ValueError):
+    "Bad input from the user (a path, a file's contents, an option value). The message names what and how to fix it."
 
 # %% ../nbs/00_core.ipynb #39f1aed4
 @contextlib.contextmanager
