@@ -8,7 +8,7 @@ import sys, importlib, inspect
 from fastcore.script import anno_parser
 
 # %% auto #0
-__all__ = ['COMMANDS', 'get_command', 'main']
+__all__ = ['COMMANDS', 'get_command', 'run', 'main']
 
 # %% ../nbs/70_cli.ipynb #44e87739
 COMMANDS = {
@@ -19,6 +19,7 @@ COMMANDS = {
     'build-toyworld': ('image2prompt.toyworld:build_dataset_cmd', 'render a toy-world image folder with metadata.jsonl'),
     'train-diffusion': ('image2prompt.diffusion:train_diffusion_cmd', 'train or fine-tune a latent diffusion pipeline'),
     'generate': ('image2prompt.diffusion:generate_cmd', 'generate an image folder from prompts'),
+    'export-pipeline': ('image2prompt.diffusion:export_pipeline', 'write a pipeline (default: the shipped toy one) as a complete diffusers folder, text encoder included'),
     'train': ('image2prompt.train:train_cmd', 'train the image-to-prompt regressor'),
     'predict': ('image2prompt.predict:predict_cmd', 'predict embeddings, submission.csv and readable prompts'),
     'loop': ('image2prompt.loop:loop_cmd', 'run rounds of the weak-prompt data loop'),
@@ -44,9 +45,9 @@ def _usage()->str:
     w = max(map(len, COMMANDS))
     return 'usage: image2prompt COMMAND [options]\n\ncommands:\n' + '\n'.join(f'  {k:<{w}}  {v[1]}' for k,v in COMMANDS.items())
 
-def main(argv:list|None=None):
-    "Entry point: `image2prompt COMMAND [options]`; `argv` defaults to `sys.argv[1:]`."
-    argv = sys.argv[1:] if argv is None else list(argv)
+def run(argv:list):
+    "Run `image2prompt COMMAND [options]` from the list `argv` and return the command's result (for Python and tests)."
+    argv = list(argv)
     if not argv or argv[0] in ('-h', '--help'): print(_usage()); return None
     try: f = get_command(argv[0])
     except ValueError as e: raise SystemExit(str(e)) from None
@@ -54,3 +55,7 @@ def main(argv:list|None=None):
     args = vars(p.parse_args(argv[1:]))
     for k in ('pdb', 'xtra'): args.pop(k, None)  # fastcore's debugging options, not the command's
     return f(**args)
+
+def main(argv:list|None=None)->int:
+    "The console script: run the command in `argv` (default `sys.argv[1:]`); exit status 0 once it returns."
+    run(sys.argv[1:] if argv is None else argv); return 0

@@ -4,14 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #39e2b366
 from __future__ import annotations
-import os, random, json, tempfile, contextlib, importlib.util
+import os, random, json, tempfile, contextlib, importlib.util, importlib.resources
 from pathlib import Path
 import numpy as np, torch
 
 # %% auto #0
 __all__ = ['PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything', 'InputError',
            'atomic_path', 'save_npy', 'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl',
-           'read_jsonl', 'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'data_dir']
+           'read_jsonl', 'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'assets_dir', 'asset',
+           'data_dir']
 
 # %% ../nbs/00_core.ipynb #936decf9
 def default_device(device=None # `None` picks cuda > mps > cpu; a string or `torch.device` is returned as a device
@@ -177,7 +178,18 @@ def explain_load(load, # a callable that loads `name`, e.g. `CLIPVisionModel.fro
                                  f"Download it elsewhere and pass the local folder.") from e
 
 # %% ../nbs/00_core.ipynb #bc65109f
+def assets_dir()->Path:
+    "The folder of assets shipped inside the package (`I2P_ASSETS` overrides it)."
+    if 'I2P_ASSETS' in os.environ: return Path(os.environ['I2P_ASSETS'])
+    return Path(str(importlib.resources.files('image2prompt')/'assets'))
+
+def asset(name:str)->Path:
+    "The shipped asset `name` (a file or folder in `assets_dir()`)."
+    p = assets_dir()/name
+    if not p.exists(): raise FileNotFoundError(f"{p}: the shipped asset '{name}' is missing (a broken install? reinstall image2prompt)")
+    return p
+
 def data_dir()->Path:
-    "The folder of shipped data (`I2P_DATA` or the repo's `data/`)."
+    "The repo's `data/` folder (run records in `data/results/`); `I2P_DATA` overrides it. Not part of an installed wheel."
     if 'I2P_DATA' in os.environ: return Path(os.environ['I2P_DATA'])
-    return Path(__file__).resolve().parent.parent/'data' if '__file__' in globals() else Path('../data').resolve()
+    return Path(str(importlib.resources.files('image2prompt'))).parent/'data'

@@ -8,7 +8,7 @@ import json, math, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
-from .core import data_dir
+from .core import asset
 
 # %% auto #0
 __all__ = ['SUBJECTS', 'DETAILS', 'MEDIUMS', 'ARTISTS', 'MODIFIERS', 'synth_prompts', 'read_imagefolder', 'read_csv_pairs',

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, faiss
 from tqdm.auto import tqdm
 from fastcore.script import store_true
-from .core import save_npy, save_json, save_parquet, atomic_path, data_dir
+from .core import save_npy, save_json, save_parquet, atomic_path, asset
 
 # %% auto #0
 __all__ = ['planted_embs', 'flat_pairs', 'numpy_pairs', 'auto_nlist', 'ivf_index', 'index_pairs', 'hnsw_pairs', 'find_pairs',
@@ -272,7 +272,7 @@ def demo_cmd(out:str='image2prompt_demo', # output folder (embedding cache, embe
              quiet:store_true=False):
     "Demo: embed and deduplicate the shipped sample prompts, and print the report."
     from image2prompt.embeddings import read_prompts, embed_prompts, save_embeddings
-    out = Path(out); table = read_prompts(data_dir()/'sample_prompts.csv')
+    out = Path(out); table = read_prompts(asset('sample_prompts.csv'))
     if n: table = table.iloc[:n].reset_index(drop=True)
     t0 = time.time(); e = embed_prompts(table.prompt, cache_dir=out/'.emb_cache', progress=not quiet, fast=fast); t1 = time.time()
     save_embeddings(out/'sample_prompts.npy', e, table, fast=fast)

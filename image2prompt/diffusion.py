@@ -19,10 +19,10 @@ from .core import *
 
 # %% auto #0
 __all__ = ['MINILM', 'SCHEDULERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
-           'build_pipeline', 'save_pipeline', 'load_pipeline', 'tiny_pipeline', 'to_square', 'read_pairs',
-           'encode_text', 'to_tensor', 'encode_latents', 'train_epoch', 'evaluate', 'ema_weights', 'save_ckpt',
-           'load_ckpt', 'fit', 'foreground_weights', 'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil', 'image_grid',
-           'save_grid', 'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt',
+           'build_pipeline', 'save_pipeline', 'load_pipeline', 'tiny_pipeline', 'export_pipeline', 'to_square',
+           'read_pairs', 'encode_text', 'to_tensor', 'encode_latents', 'train_epoch', 'evaluate', 'ema_weights',
+           'save_ckpt', 'load_ckpt', 'fit', 'foreground_weights', 'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil',
+           'image_grid', 'save_grid', 'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt',
            'train_toy_pipeline', 'gen_images', 'generate_cmd', 'train_diffusion_cmd', 'finetune', 'concept_prompts',
            'judge_pipeline', 'accuracy_table', 'summary', 'plot_history']
 
@@ -128,10 +128,10 @@ def _i2p_meta(src:str)->dict:
     p = Path(src)/'i2p.json'
     return json.loads(p.read_text()) if p.exists() else {}
 
-def load_pipeline(path=None, # a pipeline folder or hub id; default the shipped `data/toy_pipeline`
+def load_pipeline(path=None, # a pipeline folder or hub id; default the shipped toy pipeline
                   device=None, dtype=None, **kwargs)->DiffusionPipeline:
     "Load a diffusion pipeline with `from_pretrained`, putting back a text encoder saved by name only."
-    name = str(path or data_dir()/'toy_pipeline')
+    name = str(path or asset('toy_pipeline'))
     src, meta = resolve_weights(name), _i2p_meta(resolve_weights(name))
     if meta.get('text_encoder') and 'text_encoder' not in kwargs:
         kwargs['text_encoder'] = load_text_encoder(meta['text_encoder'], meta.get('max_len', 24), dtype=dtype)[1]
@@ -147,6 +147,21 @@ def tiny_pipeline(seed:int=0, # seeds the random weights
     with tempfile.TemporaryDirectory() as d:
         save_pipeline(pipe, Path(d)/'tiny', text_encoder=False)
         return load_pipeline(Path(d)/'tiny', device=device, dtype=dtype)
+
+# %% ../nbs/12_diffusion.ipynb #ed8f6c4e
+def _folder_mb(d:Path)->float: return sum(f.stat().st_size for f in Path(d).rglob('*') if f.is_file()) / 2**20
+
+def export_pipeline(out:str, # the folder to write: a complete diffusers pipeline, text encoder included
+                    src:str=None): # a pipeline folder (default: the shipped toy pipeline)
+    "Write `src` as a complete diffusers pipeline folder that stock `DiffusionPipeline.from_pretrained` loads."
+    s = Path(src) if src else asset('toy_pipeline')
+    if not s.is_dir(): raise InputError(f"export-pipeline: --src {s}: no such folder")
+    if not (s/'model_index.json').is_file(): raise InputError(f"export-pipeline: --src {s}: not a diffusers pipeline folder (no model_index.json)")
+    pipe = load_pipeline(s, device='cpu')
+    keep = {k: v for k, v in _i2p_meta(str(s)).items() if k not in ('text_encoder', 'max_len')}
+    save_pipeline(pipe, out, meta=dict(keep, exported_from=str(src or 'the shipped toy pipeline')))
+    print(f"wrote a complete diffusers pipeline (text encoder {type(pipe.text_encoder).__name__} included, fp32, {_folder_mb(out):.0f} MiB) to {out}")
+    return Path(out)
 
 # %% ../nbs/12_diffusion.ipynb #f47d24da
 def to_square(img:Image.Image, size:int=64)->tuple:
@@ -453,8 +468,9 @@ def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipel
                        vae_bs:int=32, unet_bs:int=64, vae_lr:float=1.5e-3, unet_lr:float=1e-3, limit:int|None=None,
                        vae_crop:int|None=32, vae_epoch_size:int|None=4096, unet_epoch_size:int|None=8192, ema_decay:float=0.995, n_valid:int=512,
                        vae_kl:float=1e-4, vae_cosine:bool=False, vae_fg:float=4.0,
+                       text_encoder:bool=True, # save the text encoder's weights too (False: by name only, for `load_pipeline`)
                        seed:int=0, device=None, progress:bool=True, **build_kw)->dict:
-    "Train the autoencoder, then the UNet, from scratch on an image folder; save the pipeline (text encoder by name) to `out`."
+    "Train the autoencoder, then the UNet, from scratch on an image folder; save the complete pipeline to `out`."
     work = Path(work_dir or f'{out}.work'); work.mkdir(parents=True, exist_ok=True)
     pipe = build_pipeline(seed=seed, device=device, **build_kw)
     imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, limit, progress)
@@ -468,7 +484,7 @@ def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipel
     log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), vae=vh, unet=uh, build=build_kw,
                vae_minutes=vh[-1]['minutes'] if vh else 0, latent_minutes=lat_min, unet_minutes=uh[-1]['minutes'] if uh else 0)
     save_json(work/'train_log.json', log)
-    save_pipeline(pipe, out, text_encoder=False, meta=dict(trained_on=str(data), n_train=len(tr))); return log
+    save_pipeline(pipe, out, text_encoder=text_encoder, meta=dict(trained_on=str(data), n_train=len(tr))); return log
 
 # %% ../nbs/12_diffusion.ipynb #19833cec
 def _fname(i:int, seed:int)->str: return f'{i:06d}_{seed}.png'
@@ -546,7 +562,7 @@ def train_diffusion_cmd(data:str, # an image folder with metadata.jsonl
 def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or hub id), image folder, output folder, work folder
              epochs:int=5, bs:int=4, lr:float=1e-5, max_minutes:float|None=None, ema_decay:float|None=None, p_uncond:float=0.1,
              limit:int|None=None, mixed:bool=True, seed:int=0, device=None, progress:bool=True)->dict:
-    "Fine-tune the UNet of an existing pipeline (the toy one, or SD 2.x) on an image folder with `train_unet`; save it to `out`."
+    "Fine-tune the UNet of an existing pipeline (the toy one, or SD 2.x) on an image folder with `train_unet`; save the complete pipeline to `out`."
     work = Path(work_dir or f'{out}.work'); work.mkdir(parents=True, exist_ok=True)
     pipe = load_pipeline(pretrained, device=device)
     imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, limit, progress)
@@ -554,9 +570,7 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
     lat = encode_latents(pipe.vae, imgs, bs=8, device=device, progress=progress)
     hist = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', epochs, bs, lr, p_uncond, ema_decay, seed=seed,
                       max_minutes=max_minutes, mixed=mixed, device=device, progress=progress)
-    meta = _i2p_meta(resolve_weights(pretrained))
-    save_pipeline(pipe, out, text_encoder=not meta.get('text_encoder'), text_encoder_name=meta.get('text_encoder') or MINILM,
-                  meta=dict(finetuned_from=str(pretrained), trained_on=str(data)))
+    save_pipeline(pipe, out, meta=dict(finetuned_from=str(pretrained), trained_on=str(data)))  # complete, even from a lean pipeline
     log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), unet=hist); save_json(work/'train_log.json', log); return log
 
 # %% ../nbs/12_diffusion.ipynb #f7aadabe

@@ -585,8 +585,8 @@ def save_output(cfg:DreamBoothConfig, acc, m)->dict:
     unet, te = acc.unwrap_model(m.unet), acc.unwrap_model(m.text_encoder)
     if cfg.lora: return save_lora(cfg.out_dir, unet, te if cfg.train_text_encoder else None, m.pipe_cls)
     m2 = SimpleNamespace(**{**vars(m), 'unet': unet.to(torch.float32), 'text_encoder': te.to(torch.float32)})
-    pipeline_from(m2).save_pretrained(Path(cfg.out_dir)/'pipeline')
-    return dict(pipeline=Path(cfg.out_dir)/'pipeline')
+    from image2prompt.diffusion import save_pipeline  # a complete diffusers folder (text encoder included), written atomically
+    return dict(pipeline=save_pipeline(pipeline_from(m2), Path(cfg.out_dir)/'pipeline'))
 
 # %% ../nbs/50_dreambooth.ipynb #59690eed
 def fit(cfg:DreamBoothConfig, # the run's settings
@@ -767,7 +767,7 @@ def _save_grid(path, imgs:dict, k:int=4):
     save_grid([v[:k] for v in imgs.values()], path)
 
 # %% ../nbs/50_dreambooth.ipynb #3dd7881f
-def toy_eval(pipe_path, # the toy pipeline folder (default use: `data/toy_pipeline`)
+def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy pipeline)
              out_dir, # work folder: instances, class images, runs, rows.jsonl, grids
              judge=None, # a judge (default: `load_judge()`)
              runs:dict|None=None, # name -> `DreamBoothConfig` overrides; default `toy_runs()`

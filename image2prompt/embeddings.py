@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from fastcore.script import store_true
-from .core import default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, data_dir
+from .core import default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, asset, assets_dir
 
 # %% auto #0
 __all__ = ['FAST_MODES', 'load_embedder', 'quantize_int8', 'onnx_cache_dir', 'export_onnx', 'onnx_file', 'OnnxEmbedder',

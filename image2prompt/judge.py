@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
-from .core import default_device, seed_everything, save_json, save_safetensors, atomic_path, data_dir
+from .core import default_device, seed_everything, save_json, save_safetensors, atomic_path, asset, assets_dir
 from .toyworld import ATTRS, HEAD_OBJECTS, TAIL_OBJECTS, NEW_SUBJECTS, attr_values, all_objects, sample_attrs, render_attrs, render_grid
 
 # %% auto #0
@@ -148,11 +148,11 @@ def save_judge(judge:Judge, path)->Path:
     save_json(path/'config.json', dict(classes=judge.classes, width=judge.width, size=judge.size))
     return path
 
-def load_judge(path=None, # a folder from `save_judge`; default the shipped `data/judge`
+def load_judge(path=None, # a folder from `save_judge`; default the shipped judge
                device=None)->Judge:
     "Load a saved judge, in eval mode."
     from safetensors.torch import load_file
-    path = Path(path) if path is not None else data_dir()/'judge'
+    path = Path(path) if path is not None else asset('judge')
     for f in ['config.json', 'judge.safetensors']:
         if not (path/f).exists(): raise FileNotFoundError(f"{path/f} not found: not a judge folder (save one with `save_judge`)")
     cfg = json.loads((path/'config.json').read_text())
@@ -199,11 +199,11 @@ def judge_accuracy(judge:Judge, imgs, # images as for `judge_images`
     return res
 
 # %% ../nbs/11_judge.ipynb #1450d8b6
-def fit_judge(out_dir=None, # where to save the judge; default `data/judge`
+def fit_judge(out_dir=None, # where to save the judge; default the shipped `assets/judge`
               n:int=16000, steps:int=3000, bs:int=64, lr:float=3e-3, width:int=16, seed:int=0,
               work_dir=None, device=None)->Judge:
     "Render a pool, train a judge on it (resumable through `work_dir`) and save it."
-    work = Path(work_dir or Path(out_dir or data_dir()/'judge')/'.work'); work.mkdir(parents=True, exist_ok=True)
+    work = Path(work_dir or Path(out_dir or assets_dir()/'judge')/'.work'); work.mkdir(parents=True, exist_ok=True)
     pool = work/f'pool_{n}_{seed}.npz'
     if not pool.exists():
         x, df = render_pool(n, seed=100 + seed)
@@ -212,5 +212,5 @@ def fit_judge(out_dir=None, # where to save the judge; default `data/judge`
     z = np.load(pool); x, df = z['x'], pd.read_json(io.StringIO(str(z['attrs'])))
     j = make_judge(width=width, seed=seed, device=device)
     train_judge(j, x, df, steps, bs, lr, seed, ckpt=work/'ckpt.pt', device=device)
-    save_judge(j.eval(), out_dir or data_dir()/'judge')
+    save_judge(j.eval(), out_dir or assets_dir()/'judge')
     return j

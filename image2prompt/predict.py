@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
-from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, save_text, data_dir
+from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, save_text, data_dir, asset, assets_dir
 from .regressor import Regressor, load_regressor
 
 # %% auto #0
@@ -156,7 +156,7 @@ def predict(reg:Regressor, src, out_dir, # a loaded regressor; images (folder/li
     return dict(n=len(ids), skipped=errors, mean_cos=float(df.cosine.mean()) if lab is not None else None, df=df, prompts=rp)
 
 # %% ../nbs/22_predict.ipynb #ac93195e
-def default_regressor()->Path: return data_dir()/'regressor'
+def default_regressor()->Path: return asset('regressor')
 
 def _bank_for(reg_dir:Path, bank)->PromptBank|None:
     if bank: return load_bank(bank)
@@ -263,8 +263,8 @@ def toy_experiment(train_dir, valid_dir, test_dir, out_dir, # image folders; out
 
 # %% ../nbs/22_predict.ipynb #2172bbca
 def show_experiment(path=None)->pd.DataFrame:
-    "The recorded experiment table (`data/regressor/experiment.json` by default)."
-    p = Path(path) if path else default_regressor()/'experiment.json'
+    "The recorded experiment table (`data/results/regressor/experiment.json` by default)."
+    p = Path(path) if path else data_dir()/'results'/'regressor'/'experiment.json'
     if not p.exists(): raise FileNotFoundError(f'{p}: no recorded experiment (run the slow cell of 22_predict)')
     ex = json.loads(p.read_text()); df = pd.DataFrame(ex['rows'])
     df.attrs.update(n=ex['n'], n_novel=ex['n_novel']); return df.round(4)
@@ -287,7 +287,7 @@ def demo_cmd(out:str='image2prompt_demo', # output folder (submission.csv, predi
     "Image to prompt on the shipped default: predict the sample images with the shipped regressor and report."
     reg_dir = default_regressor()
     reg = load_regressor(reg_dir, device=device); bank = _bank_for(reg_dir, None)
-    r = predict(reg, images or data_dir()/'sample_images', out, bank, k=3, device=device, progress=False)
+    r = predict(reg, images or asset('sample_images'), out, bank, k=3, device=device, progress=False)
     try: ex = show_experiment()
     except FileNotFoundError: ex = None
     rep = demo_report(r, ex) if r['mean_cos'] is not None else f"predicted {r['n']} images"

@@ -13,7 +13,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 from .core import (default_device, default_dtype, seed_everything, save_json, save_safetensors,
-                               atomic_path, resolve_weights, data_dir)
+                               atomic_path, resolve_weights, data_dir, asset)
 
 # %% auto #0
 __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'FEWSHOT_SETTINGS', 'tiny_sd_pipeline',
@@ -439,7 +439,7 @@ def load_any_pipeline(path=None, device=None, dtype=None):
         from image2prompt.diffusion import load_pipeline; return load_pipeline(path, device=device, dtype=dtype)
     except ImportError: pass
     from diffusers import StableDiffusionPipeline
-    src = resolve_weights(path or data_dir()/'toy_pipeline')
+    src = resolve_weights(path or asset('toy_pipeline'))
     return StableDiffusionPipeline.from_pretrained(src, safety_checker=None, requires_safety_checker=False,
                                                    torch_dtype=dtype or torch.float32).to(default_device(device))
 
@@ -495,11 +495,11 @@ def judge_embedder(judge, name:str='judge'):
     "The toy judge's penultimate features as an `ImageEmbedder` (it is also the evaluator: use for ablations only)."
     return ImageEmbedder(judge.body, judge.size, (.5, .5, .5), (.25, .25, .25), name=name)
 
-def toy_encoder_embedder(path=None, # a judge folder; default the shipped `data/toy_encoder`
+def toy_encoder_embedder(path=None, # a judge folder; default the shipped `assets/toy_encoder`
                          device=None):
     "The toy world's own image encoder: a second judge, trained apart from the evaluating one, as an `ImageEmbedder`."
     from image2prompt.judge import load_judge
-    p = Path(path) if path is not None else data_dir()/'toy_encoder'
+    p = Path(path) if path is not None else asset('toy_encoder')
     return judge_embedder(load_judge(p, device=device), 'toy_encoder').to(default_device(device))
 
 def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->dict:
@@ -633,7 +633,7 @@ def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedCo
                   warm:bool=True, # also measure a start from the pool of the earlier concepts' seeds
                   seed:int=0, device=None)->dict:
     "SeedSelect vs random seeds on the toy world's tail concepts and hands, few-shot, cost and bootstrapping; writes `summary.json`."
-    out = Path(out_dir or data_dir()/'seedselect_results')
+    out = Path(out_dir or data_dir()/'results'/'seedselect_results')
     pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
     if judge is None: from image2prompt.judge import load_judge; judge = load_judge(device=device)
     embedder = embedder or effnet_embedder(device=device)

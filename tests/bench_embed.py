@@ -29,8 +29,8 @@ METHODS = {  # name -> (description, fidelity class)
 
 def prompts(n, seed=0):
     import pandas as pd
-    from image2prompt.core import data_dir
-    p = pd.read_csv(data_dir()/'sample_prompts.csv').prompt.tolist(); rng = np.random.default_rng(seed)
+    from image2prompt.core import asset
+    p = pd.read_csv(asset('sample_prompts.csv')).prompt.tolist(); rng = np.random.default_rng(seed)
     out = [str(p[i]) for i in rng.integers(0, len(p), n)]
     for k in rng.choice(n, n // 5, replace=False): out[k] = out[k] + ', ' + p[int(rng.integers(0, len(p)))]
     return out

@@ -4,11 +4,11 @@ Renderer arm (the first stop's run, data/loop_ablation.json):
 
     nice -n 5 python tests/bench_loop_ablation.py --root /tmp/loop_ablation --features pixels --rounds 3 --n_new 150 --n_base 1500
 
-Diffusion-pipeline arm (data/loop_ablation_pipeline.json): every image, base training set and validation included, is drawn
+Diffusion-pipeline arm (data/results/loop_ablation_pipeline.json): every image, base training set and validation included, is drawn
 by the shipped toy pipeline, and the regressor is the pretrained EfficientNet-Lite0 (128 px) with the loop's ridge head:
 
     taskset -c 1 python tests/bench_loop_ablation.py --root /tmp/loop_pipe --generator toy --features timm:efficientnet_lite0 \\
-        --rounds 3 --n_new 200 --n_base 2000 --seeds 0 1 2 3 4 --threads 1 --out data/loop_ablation_pipeline.json
+        --rounds 3 --n_new 200 --n_base 2000 --seeds 0 1 2 3 4 --threads 1 --out data/results/loop_ablation_pipeline.json
 
 Base training set: `toyworld.plan_dataset(n_base, ...)` with the long tail (renderer: seed 0, 6 per tail object; pipeline:
 seed 20, 4 per tail object, the regressor experiment's training set). `--train DIR` reuses an existing folder instead.
@@ -70,7 +70,7 @@ def main():
     p.add_argument('--rounds', type=int, default=3); p.add_argument('--n_new', type=int, default=150)
     p.add_argument('--n_base', type=int, default=1500); p.add_argument('--generator', default='render')
     p.add_argument('--train', default=None); p.add_argument('--seeds', type=int, nargs='+', default=[0])
-    p.add_argument('--threads', type=int, default=2); p.add_argument('--out', default=str(data_dir()/'loop_ablation.json'))
+    p.add_argument('--threads', type=int, default=2); p.add_argument('--out', default=str(data_dir()/'results'/'loop_ablation.json'))
     a = p.parse_args(); torch.set_num_threads(a.threads); root = Path(a.root)
     pipe = None
     if a.generator != 'render':

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
 
-from image2prompt.cli import main
+from image2prompt.cli import run as main  # `run` returns the command's result; `main` is the console script (exit status)
 from image2prompt.diffusion import tiny_pipeline, save_pipeline, read_pairs, gen_images, load_pipeline
 
 torch.set_num_threads(1)
@@ -78,3 +78,31 @@ def test_kill_and_resume(tmp_path):
     assert [h['epoch'] for h in after] == list(range(k + 2))  # no lost and no repeated epochs
     assert after[:k] == before  # the epochs before the kill were not redone
     assert load_pipeline(out).unet.config.block_out_channels == [16, 32]
+
+STOCK = '''import sys, numpy as np, torch
+from diffusers import DiffusionPipeline
+pipe = DiffusionPipeline.from_pretrained(sys.argv[1]); pipe.set_progress_bar_config(disable=True)
+img = pipe('a red circle above a blue house', num_inference_steps=4, generator=torch.Generator().manual_seed(0), output_type='np').images
+assert 'image2prompt' not in sys.modules, 'image2prompt was imported'
+np.save(sys.argv[2], img); print(type(pipe).__name__, type(pipe.text_encoder).__name__)
+'''
+
+def test_export_pipeline_loads_in_stock_diffusers(tmp_path, capsys):
+    "`export-pipeline` writes the shipped toy pipeline complete; a process that never imports image2prompt loads and runs it."
+    main(['export-pipeline', str(tmp_path/'toy')])
+    assert f"to {tmp_path/'toy'}" in capsys.readouterr().out.strip().splitlines()[-1]
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}; env.pop('PYTHONPATH', None)  # nothing from the repo on the path
+    r = subprocess.run([sys.executable, '-c', STOCK, str(tmp_path/'toy'), str(tmp_path/'img.npy')], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.split() == ['StableDiffusionPipeline', 'BertModel']
+    img = np.load(tmp_path/'img.npy')
+    ref = load_pipeline()('a red circle above a blue house', num_inference_steps=4, generator=torch.Generator().manual_seed(0), output_type='np').images
+    assert img.shape == (1, 64, 64, 3) and img.std() > 0.05
+    np.testing.assert_allclose(img, ref, atol=1e-4)  # the same image image2prompt's own loader makes
+
+def test_export_pipeline_bad_source(tmp_path):
+    from image2prompt.core import InputError
+    with pytest.raises(InputError, match='nope: no such folder'): main(['export-pipeline', str(tmp_path/'o'), '--src', str(tmp_path/'nope')])
+    with pytest.raises(InputError, match='no model_index.json'): main(['export-pipeline', str(tmp_path/'o'), '--src', str(tmp_path)])
+    assert not (tmp_path/'o').exists()

@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from PIL import Image
 
-from image2prompt.cli import main
-from image2prompt.core import data_dir
+from image2prompt.cli import run as main  # `run` returns the command's result; `main` is the console script (exit status)
+from image2prompt.core import asset
 from image2prompt.embeddings import (embed_prompts, load_embedder, encode, EmbCache, cache_folder, read_prompts,
                                      load_embeddings, save_embeddings, to_text)
 from image2prompt.dedup import dedup, cross_filter, planted_embs, numpy_pairs, greedy_keep
@@ -23,7 +23,7 @@ def test_cli_help(cmd, capsys):
     assert e.value.code == 0 and 'usage: image2prompt ' + cmd in capsys.readouterr().out
 
 def test_cli_embed_dedup_cross(tmp_path, emb):
-    sp = pd.read_csv(data_dir()/'sample_prompts.csv').iloc[:60]
+    sp = pd.read_csv(asset('sample_prompts.csv')).iloc[:60]
     sp.iloc[:50].to_csv(tmp_path/'a.csv', index=False); sp.iloc[40:].to_parquet(tmp_path/'b.parquet')
     ra = main(['embed', str(tmp_path/'a.csv'), str(tmp_path/'a.npy'), '--quiet'])
     rb = main(['embed', str(tmp_path/'b.parquet'), str(tmp_path/'b.npy'), '--quiet'])
@@ -107,7 +107,7 @@ def test_torn_chunk_is_ignored(tmp_path, emb):
 
 # ---- dedup on real embeddings vs numpy -------------------------------------------------------------------
 def test_dedup_exact_matches_numpy_on_minilm():
-    se = np.load(data_dir()/'sample_prompts_minilm.npy').astype(np.float32)
+    se = np.load(asset('sample_prompts_minilm.npy')).astype(np.float32)
     i, j, _ = numpy_pairs(se); ref = np.flatnonzero(greedy_keep(len(se), i, j)[0])
     assert np.array_equal(dedup(se, method='exact', bs=700), ref)
     S = se[ref] @ se[ref].T; np.fill_diagonal(S, 0); assert S.max() <= 0.95

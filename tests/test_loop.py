@@ -19,11 +19,11 @@ def folders(tmp_path_factory):
     return d/'train', d/'valid'
 
 
-from image2prompt.cli import main as _main
+from image2prompt.cli import run as _main
 
 
 def test_cli_help(capsys):
-    from image2prompt.cli import main
+    from image2prompt.cli import run as main
     with pytest.raises(SystemExit) as e: main(['loop', '--help'])
     assert e.value.code == 0 and '--weak_quantile' in capsys.readouterr().out
 

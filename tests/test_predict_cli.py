@@ -3,7 +3,7 @@ import json, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, torch, pytest
 from i2p_cli import run_cli as main
-from image2prompt.core import data_dir
+from image2prompt.core import asset, assets_dir
 
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
@@ -45,11 +45,11 @@ def test_checkpoint_of_other_backbone_refused(setup, tmp_path):
     with pytest.raises(ValueError, match='do not fit this backbone'):
         main(['predict', str(d/'imgs'), '--out_dir', str(tmp_path/'o'), '--regressor', str(bad), '--device', 'cpu'])
 
-@pytest.mark.skipif(not (data_dir()/'regressor'/'model.safetensors').exists(), reason='no shipped regressor yet')
+@pytest.mark.skipif(not (assets_dir()/'regressor'/'model.safetensors').exists(), reason='no shipped regressor yet')
 def test_demo_on_shipped_default(tmp_path, capsys):
     from image2prompt.predict import demo_cmd
     r = demo_cmd(str(tmp_path/'demo'), device='cpu')
-    n = len(list((data_dir()/'sample_images').glob('*.png')))
+    n = len(list(asset('sample_images').glob('*.png')))
     assert r['n'] == n and not r['skipped'] and r['mean_cos'] > 0.5
     assert len(pd.read_csv(tmp_path/'demo'/'submission.csv')) == n*384
     assert 'mean cosine over' in capsys.readouterr().out
