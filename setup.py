@@ -16,7 +16,7 @@ setuptools.setup(
     long_description_content_type='text/markdown', author=c['author'], author_email=c['author_email'],
     keywords=c['keywords'].split(), license='Apache-2.0', url=c['git_url'], python_requires=f">={c['min_python']}",
     packages=setuptools.find_packages(include=[c['lib_path'], c['lib_path'] + '.*']),
-    install_requires=reqs, extras_require={'dev': dev_reqs, **extras}, include_package_data=True,
-    package_data={c['lib_path']: ['assets/*', 'assets/*/*', 'assets/*/*/*']},  # what the package needs at run time (issue 14)
+    install_requires=reqs, extras_require={'dev': dev_reqs, **extras},
+    package_data={c['lib_path']: ['assets/*', 'assets/*/*', 'assets/*/*/*']},  # what the package needs at run time; MANIFEST.in puts them in the sdist
     entry_points={'console_scripts': scripts, 'nbdev': [f"{c['lib_path']}={c['lib_path']}._modidx:d"]},
     zip_safe=False)
