@@ -475,7 +475,7 @@ def _fname(i:int, seed:int)->str: return f'{i:06d}_{seed}.png'
 
 def _done(out:Path)->set:
     "File names in `out/metadata.jsonl` whose image exists."
-    return {r['file_name'] for r in read_jsonl(out/'metadata.jsonl') if (out/r['file_name']).exists()}
+    return {r['file_name'] for r in read_jsonl(out/'metadata.jsonl', log=True) if (out/r['file_name']).exists()}
 
 def _save_png(img:Image.Image, path:Path):
     with atomic_path(path) as t: img.save(t, format='PNG')
@@ -498,7 +498,7 @@ def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
         for i, im in zip(b, imgs):
             _save_png(im, out/_fname(i, seeds[i]))
             append_jsonl(out/'metadata.jsonl', dict(file_name=_fname(i, seeds[i]), text=str(prompts[i]), seed=seeds[i], **sets, **((extra or [{}]*len(prompts))[i])))
-    df = pd.DataFrame(read_jsonl(out/'metadata.jsonl'))
+    df = pd.DataFrame(read_jsonl(out/'metadata.jsonl', log=True))
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
 
 # %% ../nbs/12_diffusion.ipynb #47f665c5

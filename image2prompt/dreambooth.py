@@ -780,7 +780,7 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: `data/toy_pipeli
     judge = judge or load_judge(device=device); out = Path(out_dir); st = TOY_SETUP | (setup or {})
     inst = toy_instances(out/'instances', st['subject'], st['n_instances'], seed); refs = load_instance_images(inst, 64)[0]
     prompts = toy_eval_prompts(st['subject'], st['identifier'], st['class_name'], st['background'])
-    done = {r['run']: r for r in read_jsonl(out/'rows.jsonl')}; grids = {}
+    done = {r['run']: r for r in read_jsonl(out/'rows.jsonl', log=True)}; grids = {}
     score = lambda pipe: judge_prompts(pipe, judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'])
     if 'before' not in done:
         base = pipeline_from(load_models(pipe_path, device)); sc, grids['before'] = score(base)

@@ -116,7 +116,7 @@ def _merge_folders(out:Path)->int:
     rows = []
     for m in sorted(out.rglob('metadata.jsonl')):
         if m.parent == out: continue
-        rows += [r | dict(file_name=str(m.parent.relative_to(out)/r['file_name'])) for r in read_jsonl(m)]
+        rows += [r | dict(file_name=str(m.parent.relative_to(out)/r['file_name'])) for r in read_jsonl(m, log=True)]
     save_text(out/'metadata.jsonl', ''.join(json.dumps(r, default=str) + '\n' for r in rows)); return len(rows)
 
 # %% ../nbs/32_loop.ipynb #0887838d
@@ -127,7 +127,7 @@ def generate_safe(gen, prompts:list, seeds:list, out_dir, chunk:int=32)->dict:
         d = out/f'chunk_{s // chunk:04d}'
         if (d/'done').exists(): continue
         _run_chunk(gen, prompts[s:s+chunk], seeds[s:s+chunk], d, fails); save_text(d/'done', '')
-    n_failed = len(read_jsonl(fails))
+    n_failed = len(read_jsonl(fails, log=True))
     return dict(n_images=_merge_folders(out), n_failed=n_failed)
 
 # %% ../nbs/32_loop.ipynb #113d15bb

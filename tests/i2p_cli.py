@@ -1,5 +1,5 @@
-"Run an `image2prompt` sub-command in a subprocess the way the console script does (`python tests/i2p_cli.py CMD ...`)."
+"Run an `image2prompt` sub-command in-process (`run_cli`, returns the result) or in a subprocess the way the console script does (`python tests/i2p_cli.py CMD ...`)."
 import sys
-from image2prompt.cli import main as run_cli
+from image2prompt.cli import run as run_cli, main
 
-if __name__ == '__main__': run_cli(sys.argv[1:])
+if __name__ == '__main__': sys.exit(main(sys.argv[1:]))

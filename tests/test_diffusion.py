@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
 
-from image2prompt.cli import main
+from image2prompt.cli import run as main
 from image2prompt.diffusion import tiny_pipeline, save_pipeline, read_pairs, gen_images, load_pipeline
 
 torch.set_num_threads(1)

@@ -5,7 +5,7 @@ import numpy as np, pytest, torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from image2prompt.cli import main, get_command
+from image2prompt.cli import run as main, get_command
 from image2prompt.dreambooth import (tiny_sd_pipeline, load_instance_images, read_class_images, check_identifier, load_lora,
                                      save_lora, add_lora, load_models, pipeline_from, gen, fit, DreamBoothConfig)
 

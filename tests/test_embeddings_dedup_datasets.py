@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from PIL import Image
 
-from image2prompt.cli import main
+from image2prompt.cli import run as main
 from image2prompt.core import data_dir
 from image2prompt.embeddings import (embed_prompts, load_embedder, encode, EmbCache, cache_folder, read_prompts,
                                      load_embeddings, save_embeddings, to_text)
@@ -83,7 +83,7 @@ def _chunks(d): return sorted(cache_folder(d, 'all-MiniLM-L6-v2').glob('chunk-*.
 def test_kill_and_resume_embed(tmp_path, emb):
     prompts = [f'a painting of {i} ships in a storm, by turner, highly detailed' for i in range(160)]
     (tmp_path/'p.txt').write_text('\n'.join(prompts)); cache = tmp_path/'cache'
-    code = (f"from image2prompt.cli import main; main(['embed', {str(tmp_path/'p.txt')!r}, {str(tmp_path/'e.npy')!r}, "
+    code = (f"from image2prompt.cli import run; run(['embed', {str(tmp_path/'p.txt')!r}, {str(tmp_path/'e.npy')!r}, "
             f"'--cache_dir', {str(cache)!r}, '--chunk', '16', '--quiet'])")
     p = subprocess.Popen([sys.executable, '-c', code], env={**os.environ, 'OMP_NUM_THREADS': '1'})
     t0 = time.time()

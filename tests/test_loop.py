@@ -19,7 +19,7 @@ def folders(tmp_path_factory):
     return d/'train', d/'valid'
 
 
-from image2prompt.cli import main as _main
+from image2prompt.cli import run as _main
 
 
 def test_cli_help(capsys):

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
 import image2prompt.seedselect as ss
-from image2prompt.cli import main
+from image2prompt.cli import run as main
 
 torch.set_num_threads(1)
 
@@ -28,7 +28,7 @@ def _refs(d, n=3, size=64, mode='RGB'):
     for i in range(n): Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).convert(mode).save(d / f'r{i}.png')
     return d
 
-from image2prompt.cli import main as _cli
+from image2prompt.cli import run as _cli
 
 def test_cli_end_to_end(tmp_path, pipe_dir):
     refs, out = _refs(tmp_path / 'refs'), tmp_path / 'out'

@@ -3,7 +3,7 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
-from image2prompt.cli import main
+from image2prompt.cli import run as main
 from image2prompt.toyworld import build_dataset, render, render_attrs, parse_prompt, plan_dataset, TAIL_OBJECTS
 from image2prompt.core import read_jsonl
 
