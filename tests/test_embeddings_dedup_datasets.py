@@ -40,7 +40,7 @@ def test_cli_embed_dedup_cross(tmp_path, emb):
 def test_cli_unknown_method(tmp_path):
     pd.DataFrame({'prompt': ['a', 'b']}).to_csv(tmp_path/'p.csv', index=False)
     main(['embed', str(tmp_path/'p.csv'), str(tmp_path/'p.npy'), '--quiet'])
-    with pytest.raises(ValueError, match="got 'lsh'"): main(['dedup', str(tmp_path/'p.npy'), str(tmp_path/'o'), '--method', 'lsh', '--quiet'])
+    with pytest.raises(ValueError, match="--method 'lsh' is not one of: exact, ivf"): main(['dedup', str(tmp_path/'p.npy'), str(tmp_path/'o'), '--method', 'lsh', '--quiet'])
 
 # ---- bad prompts -----------------------------------------------------------------------------------------
 def test_bad_prompt_table(tmp_path, emb):
@@ -50,7 +50,7 @@ def test_bad_prompt_table(tmp_path, emb):
     with pytest.warns(UserWarning, match='bad.csv'): t = read_prompts(f)
     # '' and 'NaN' are both missing values in a CSV (no way to tell an empty prompt from none): skipped and counted
     assert t.prompt.tolist() == ['a cat', 'caf\ufffd au lait', long] and t.row.tolist() == [0, 2, 3]
-    assert t.attrs['skipped'] == {'missing': 2, 'bad_utf8': 1}
+    assert t.attrs['skipped'] == {'missing': 2, 'empty': 0, 'bad_utf8': 1}
     with pytest.warns(UserWarning): r = main(['embed', str(f), str(tmp_path/'bad.npy'), '--quiet'])
     assert r['n'] == 3 and r['skipped']['missing'] == 2
     e, _ = load_embeddings(tmp_path/'bad.npy')
