@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from fastcore.script import store_true
-from .core import InputError, need_path, check_choice, check_positive, default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, data_dir
+from .core import InputError, MissingInput, need_path, check_choice, check_positive, default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, data_dir
 
 # %% auto #0
 __all__ = ['FAST_MODES', 'load_embedder', 'quantize_int8', 'onnx_cache_dir', 'export_onnx', 'onnx_file', 'OnnxEmbedder',
@@ -324,12 +324,12 @@ def load_embeddings(path, # an `.npy` written by `save_embeddings`
     "`(embs, table)` from `path`; raises if the rows do not match the prompt table."
     path = Path(path)
     for p in (path, path.with_suffix('.parquet')):
-        if not p.exists(): raise FileNotFoundError(f'{p}: not found (write it with `image2prompt embed`)')
+        if not p.exists(): raise MissingInput(f'{p}: not found (write it with `image2prompt embed`)')
     embs, table = np.load(path, mmap_mode='r' if mmap else None), pd.read_parquet(path.with_suffix('.parquet'))
-    if len(embs) != len(table): raise ValueError(f'{path}: {len(embs)} rows but its prompt table has {len(table)}')
+    if len(embs) != len(table): raise InputError(f'{path}: {len(embs)} rows but its prompt table has {len(table)}')
     meta = path.with_suffix('.json')
     if meta.exists() and json.loads(meta.read_text())['digest'] != table_digest(table.prompt):
-        raise ValueError(f'{path}: the prompt table {path.with_suffix(".parquet").name} is not the one these embeddings were made from')
+        raise InputError(f'{path}: the prompt table {path.with_suffix(".parquet").name} is not the one these embeddings were made from')
     return embs, table
 
 # %% ../nbs/01_embeddings.ipynb #daa33f8b
