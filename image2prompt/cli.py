@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os, sys, importlib, inspect, traceback
 from fastcore.script import anno_parser
-from .core import InputError
+from .core import InputError, WeightsUnavailable
 
 # %% auto #0
 __all__ = ['COMMANDS', 'get_command', 'run', 'main']
@@ -66,7 +66,7 @@ def main(argv:list|None=None # default `sys.argv[1:]`
     argv, debug = _debug(sys.argv[1:] if argv is None else list(argv))
     if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
     try: run(argv)
-    except InputError as e:
+    except (InputError, WeightsUnavailable) as e:  # a user's path/file/option, or weights that cannot be had offline
         if debug: raise
         print(f'image2prompt {argv[0]}: {e}', file=sys.stderr); return 2
     return 0
