@@ -68,5 +68,6 @@ def main(argv:list|None=None # default `sys.argv[1:]`
     try: run(argv)
     except (InputError, WeightsUnavailable) as e:  # a user's path/file/option, or weights that cannot be had offline
         if debug: raise
-        print(f'image2prompt {argv[0]}: {e}', file=sys.stderr); return 2
+        msg = str(e).strip().replace('\n', ' ')  # one line, even when a library's message had several
+        print(f'image2prompt {argv[0]}: {msg}', file=sys.stderr); return 2
     return 0

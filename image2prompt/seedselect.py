@@ -468,9 +468,14 @@ def _concepts_from(prompt, refs, name, concepts)->list:
         rows = read_jsonl(concepts); base = Path(concepts).parent
         for i, r in enumerate(rows):
             if not {'prompt', 'refs'} <= set(r): raise InputError(f'{concepts}: line {i+1} needs "prompt" and "refs"')
-        return [dict(name=r.get('name', r['prompt']), prompt=r['prompt'], refs=base/r['refs']) for r in rows]
+        return [dict(name=r.get('name', r['prompt']), prompt=r['prompt'], refs=_refs_path(base/r['refs'])) for r in rows]
     if not (prompt and refs): raise InputError('give --prompt and --refs, or --concepts FILE.jsonl')
-    return [dict(name=name or prompt, prompt=prompt, refs=refs)]
+    return [dict(name=name or prompt, prompt=prompt, refs=_refs_path(refs))]
+
+def _refs_path(p)->Path:
+    "A references path, checked before any model is loaded."
+    if not Path(p).exists(): raise MissingInput(f'references: {p} does not exist; check the path')
+    return Path(p)
 
 # %% ../nbs/40_seedselect.ipynb #822a17fe
 def seedselect_cmd(prompt:str=None, # the concept's prompt
