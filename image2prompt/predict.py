@@ -187,7 +187,7 @@ def predict_cmd(images:str, # an image folder (or one image file)
                 k:int=3, # readable prompts per image
                 bs:int=32, device:str=None):
     "Predict prompt embeddings, a Kaggle submission.csv and readable prompts for images."
-    check_positive(k=k, bs=bs)
+    check_positive(k=k, bs=bs); image_items(images)  # a missing folder or clashing ids fail before any model is loaded
     reg_dir = need_path(regressor, 'regressor folder', 'dir') if regressor else default_regressor()
     reg = load_regressor(reg_dir, device=device); b = _bank_for(reg_dir, bank)
     r = predict(reg, images, out_dir, b, k, bs, device)
