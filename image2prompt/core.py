@@ -190,23 +190,27 @@ def folder_digest(folder, # an image folder (or any folder)
         st = f.stat(); h.update(f.name.encode() + (f.read_bytes() if f.name in meta else f'|{st.st_size}|{st.st_mtime_ns}'.encode()))
     return h.hexdigest()[:20]
 
+def _state(folder:Path, state)->list: return [p for s in state for p in folder.glob(s)]
+
 def _clear(folder:Path, state)->None:
-    for s in state:
-        for p in folder.glob(s): shutil.rmtree(p) if p.is_dir() else p.unlink()
+    for p in _state(folder, state): shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
 
 def run_config(folder, cfg:dict, # the run's output folder; its data and settings (JSON-able)
                what:str='run', # the kind of run, for the message
                fresh:bool=False, # delete `state` and start afresh instead of refusing
                state:tuple=(), # glob patterns (relative to `folder`) of the run's resumable state
                name:str='run_config.json')->dict:
-    "Record `cfg` in `folder/name`, or refuse (`InputError` naming what differs) when the folder holds a run with another one."
+    "Record `cfg` in `folder/name`, or refuse (`InputError` naming what differs) when the folder holds another run; `fresh` deletes its `state`."
     folder = Path(folder); p = folder/name; cfg = json.loads(json.dumps(cfg, default=str))
     old = json.loads(p.read_text()) if p.exists() else None
     if old is not None and old != cfg and not fresh:
         diff = {k: (old.get(k), cfg.get(k)) for k in sorted(set(old) | set(cfg)) if old.get(k) != cfg.get(k)}
         raise InputError(f'{folder} holds a {what} with other data or settings {diff} (old, new): '
                          f'use another folder, the same settings, or --fresh to start afresh')
-    if fresh or old is None: _clear(folder, state)
+    if old is None and not fresh and (left := _state(folder, state)):
+        raise InputError(f'{folder} holds files of an earlier run whose settings were not recorded (e.g. {left[0].name}): '
+                         f'use another folder, or --fresh to delete them and start afresh')
+    if fresh: _clear(folder, state)
     save_json(p, cfg); return cfg
 
 # %% ../nbs/00_core.ipynb #8d8d62e5

@@ -674,7 +674,7 @@ def dreambooth_cmd(pretrained:str, # pipeline folder or hub id (e.g. stabilityai
         if v < 0: raise InputError(f'--{k} {v} must be >= 0')
     args = {k: v for k, v in locals().items() if k not in ('device', 'fresh', 'k', 'v')}
     args['instance_contents'] = folder_digest(need_path(instance_dir, 'instance image folder', 'dir'))
-    run_config(out_dir, args, 'DreamBooth run', fresh, state=('checkpoint-*', 'pipeline', 'pytorch_lora_weights.safetensors', 'validation', 'class_images'))
+    run_config(out_dir, args, 'DreamBooth run', fresh, state=('checkpoint-*', 'pipeline', 'pytorch_lora_weights.safetensors', 'validation'))
     cfg = DreamBoothConfig(pretrained, instance_dir, out_dir, identifier, class_name, instance_prompt, class_prompt, resolution,
                            not no_prior, prior_loss_weight, n_class_images, class_dir, not full, rank, lora_alpha, train_text_encoder,
                            lr, bs, grad_accum, steps, mixed=mixed, adam_8bit=adam_8bit, grad_ckpt=grad_ckpt, ckpt_every=ckpt_every,
