@@ -4,8 +4,9 @@
 
 # %% ../nbs/70_cli.ipynb #ebf139be
 from __future__ import annotations
-import sys, importlib, inspect
+import os, sys, importlib, inspect, traceback
 from fastcore.script import anno_parser
+from .core import InputError, WeightsUnavailable
 
 # %% auto #0
 __all__ = ['COMMANDS', 'get_command', 'run', 'main']
@@ -30,7 +31,7 @@ COMMANDS = {
 # %% ../nbs/70_cli.ipynb #0aedb116
 def get_command(name:str):
     "The function behind sub-command `name`."
-    if name not in COMMANDS: raise ValueError(f"image2prompt: unknown command '{name}'. Commands: {', '.join(COMMANDS)}")
+    if name not in COMMANDS: raise InputError(f"unknown command '{name}'. Commands: {', '.join(COMMANDS)}; see image2prompt --help")
     mod, fn = COMMANDS[name][0].split(':')
     try: m = importlib.import_module(mod)
     except ModuleNotFoundError as e:
@@ -43,19 +44,31 @@ def get_command(name:str):
 # %% ../nbs/70_cli.ipynb #33422945
 def _usage()->str:
     w = max(map(len, COMMANDS))
-    return 'usage: image2prompt COMMAND [options]\n\ncommands:\n' + '\n'.join(f'  {k:<{w}}  {v[1]}' for k,v in COMMANDS.items())
+    return ('usage: image2prompt COMMAND [options] [--debug]\n\ncommands:\n' + '\n'.join(f'  {k:<{w}}  {v[1]}' for k,v in COMMANDS.items())
+            + '\n\n--debug (or I2P_DEBUG=1) shows the full traceback of any error')
 
-def run(argv:list):
-    "Run `image2prompt COMMAND [options]` from the list `argv` and return the command's result (for Python and tests)."
-    argv = list(argv)
-    if not argv or argv[0] in ('-h', '--help'): print(_usage()); return None
-    try: f = get_command(argv[0])
-    except ValueError as e: raise SystemExit(str(e)) from None
-    p = anno_parser(f, prog=f'image2prompt {argv[0]}')
-    args = vars(p.parse_args(argv[1:]))
+def run(argv:list # `COMMAND [options]`
+       ):
+    "Parse `argv` and run the command; returns its result and lets every exception through (for notebooks and tests)."
+    f = get_command(argv[0])
+    args = vars(anno_parser(f, prog=f'image2prompt {argv[0]}').parse_args(argv[1:]))
     for k in ('pdb', 'xtra'): args.pop(k, None)  # fastcore's debugging options, not the command's
     return f(**args)
 
-def main(argv:list|None=None)->int:
-    "The console script: run the command in `argv` (default `sys.argv[1:]`); exit status 0 once it returns."
-    run(sys.argv[1:] if argv is None else argv); return 0
+# %% ../nbs/70_cli.ipynb #dbb6adbc
+def _debug(argv:list)->tuple:
+    "`(argv without --debug, whether tracebacks are wanted)`."
+    on = '--debug' in argv or os.environ.get('I2P_DEBUG', '').lower() in ('1', 'true', 'yes')
+    return [a for a in argv if a != '--debug'], on
+
+def main(argv:list|None=None # default `sys.argv[1:]`
+        )->int:
+    "Entry point: `image2prompt COMMAND [options]`; returns the exit status."
+    argv, debug = _debug(sys.argv[1:] if argv is None else list(argv))
+    if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
+    try: run(argv)
+    except (InputError, WeightsUnavailable) as e:  # a user's path/file/option, or weights that cannot be had offline
+        if debug: raise
+        msg = str(e).strip().replace('\n', ' ')  # one line, even when a library's message had several
+        print(f'image2prompt {argv[0]}: {msg}', file=sys.stderr); return 2
+    return 0

@@ -4,14 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #39e2b366
 from __future__ import annotations
-import os, random, json, tempfile, contextlib, importlib.util, importlib.resources
+import os, random, json, hashlib, shutil, tempfile, contextlib, importlib.util, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, torch
 
 # %% auto #0
 __all__ = ['PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything', 'InputError',
-           'atomic_path', 'save_npy', 'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl',
-           'read_jsonl', 'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'assets_dir', 'asset',
+           'MissingInput', 'need_path', 'check_choice', 'check_positive', 'atomic_path', 'atomic_dir', 'save_npy',
+           'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl', 'folder_digest',
+           'run_config', 'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'assets_dir', 'asset',
            'data_dir']
 
 # %% ../nbs/00_core.ipynb #936decf9
@@ -44,23 +45,68 @@ def seed_everything(seed:int=0 # the one seed everything flows from
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 
-# %% ../nbs/00_core.ipynb
+# %% ../nbs/00_core.ipynb #none1
 class InputError(ValueError):
     "Bad input from the user (a path, a file's contents, an option value). The message names what and how to fix it."
 
+class MissingInput(InputError, FileNotFoundError):
+    "A path the user gave that does not exist, or is a file where a folder is expected (or the reverse)."
+
+# %% ../nbs/00_core.ipynb #b812b8d0
+def need_path(path, # a path the user gave
+              what:str='file', # what it should be, for the message (e.g. 'prompt table')
+              kind:str='file' # 'file', 'dir' or 'any'
+             )->Path:
+    "`Path(path)`, or `MissingInput` naming it when it is missing or of the wrong kind."
+    p = Path(path)
+    if not p.exists(): raise MissingInput(f'{p}: {what} not found; check the path')
+    if kind == 'file' and p.is_dir(): raise MissingInput(f'{p}: is a folder, but a {what} (a file) is expected')
+    if kind == 'dir' and not p.is_dir(): raise MissingInput(f'{p}: is a file, but a {what} (a folder) is expected')
+    return p
+
+# %% ../nbs/00_core.ipynb #2a4d8165
+def check_choice(opt:str, val, choices)->None:
+    "`InputError` unless option `--opt`'s value `val` is one of `choices`."
+    if val not in choices: raise InputError(f"--{opt} {val!r} is not one of: {', '.join(map(str, choices))}")
+
+def check_positive(**opts)->None:
+    "`InputError` naming the first option whose value is given and not > 0."
+    for k, v in opts.items():
+        if v is not None and not v > 0: raise InputError(f'--{k} {v} must be > 0')
+
 # %% ../nbs/00_core.ipynb #39f1aed4
+def _umask()->int:
+    m = os.umask(0o022); os.umask(m); return m
+
 @contextlib.contextmanager
 def atomic_path(path # the file to write
                ):
-    "Yield a temp path beside `path`; rename it onto `path` if the block succeeds."
+    "Yield a temp path beside `path`; rename it onto `path` (with the umask's usual permissions) if the block succeeds."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     os.close(fd); tmp = Path(tmp)
     try:
         yield tmp
+        if tmp.exists(): os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
         os.replace(tmp, path)
     finally:
         if tmp.exists(): tmp.unlink()
+
+# %% ../nbs/00_core.ipynb #fdcb83bd
+@contextlib.contextmanager
+def atomic_dir(path # the folder to write
+              ):
+    "Yield a temp folder beside `path`; it replaces `path` as a whole if the block succeeds."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)); os.chmod(tmp, 0o777 & ~_umask())
+    try:
+        yield tmp
+        old = path.with_name(f'.{path.name}.old-{os.getpid()}') if path.exists() else None
+        if old: os.replace(path, old)
+        os.replace(tmp, path)
+        if old: shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #22798a6a
 def save_npy(path, arr)->Path:
@@ -91,24 +137,82 @@ def save_safetensors(path, tensors:dict, metadata:dict|None=None)->Path:
     return Path(path)
 
 # %% ../nbs/00_core.ipynb #0c07ec55
+def _cut_torn_tail(path:Path)->None:
+    "Truncate `path` after its last newline (a kill mid-append leaves a partial line)."
+    with open(path, 'rb+') as f:
+        size = f.seek(0, 2)
+        if not size: return
+        f.seek(size - 1)
+        if f.read(1) == b'\n': return
+        k = max(0, size - 65536)
+        while True:  # find the last newline, reading backwards in blocks
+            f.seek(k); i = f.read(size - k).rfind(b'\n')
+            if i >= 0 or k == 0: break
+            k = max(0, k - 65536)
+        cut = k + i + 1 if i >= 0 else 0
+        warnings.warn(f'{path}: cut a torn last line ({size - cut} bytes) before appending'); f.truncate(cut)
+
 def append_jsonl(path, row:dict)->None:
-    "Append `row` as one JSON line to `path` and flush it to disk."
+    "Append `row` as one JSON line to `path` (on a fresh line) and flush it to disk."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists(): _cut_torn_tail(path)
     with open(path, 'a', encoding='utf-8') as f:
         f.write(json.dumps(row, default=str) + '\n'); f.flush(); os.fsync(f.fileno())
 
-def read_jsonl(path)->list:
-    "Read a JSON-lines file; a torn (unparseable) last line is skipped with a warning."
+def _jsonl_lines(path:Path)->list:
+    try: return path.read_bytes().decode('utf-8').splitlines()
+    except UnicodeDecodeError as e: raise InputError(f'{path}: not UTF-8 text (bad byte at offset {e.start}); save it as UTF-8') from None
+
+def read_jsonl(path, # a JSON-lines file of objects
+               log:bool=False # a log this project appends to: missing means empty, a torn last line is skipped
+              )->list:
+    "The rows of a JSON-lines file; bad input is an `InputError` naming the file and line."
     path = Path(path)
-    if not path.exists(): return []
-    lines = path.read_text(encoding='utf-8').splitlines(); rows = []
+    if log and not path.exists(): return []
+    lines = _jsonl_lines(need_path(path, 'JSON-lines file')); rows = []
     for i, l in enumerate(lines):
         if not l.strip(): continue
-        try: rows.append(json.loads(l))
+        try: r = json.loads(l)
         except json.JSONDecodeError as e:
-            if i == len(lines)-1: import warnings; warnings.warn(f'{path}: skipped a torn last line {i+1}'); continue
-            raise ValueError(f'{path}: line {i+1} is not valid JSON ({e})') from None
+            if log and i == len(lines)-1: warnings.warn(f'{path}: skipped a torn last line {i+1}'); continue
+            raise InputError(f'{path}: line {i+1} is not valid JSON ({e.msg}); fix or remove that line') from None
+        if not isinstance(r, dict): raise InputError(f'{path}: line {i+1} is a JSON {type(r).__name__}, not an object; write one {{...}} per line')
+        rows.append(r)
     return rows
+
+# %% ../nbs/00_core.ipynb #b511371c
+def folder_digest(folder, # an image folder (or any folder)
+                  meta:tuple=('metadata.jsonl', 'metadata.csv') # files hashed by content
+                 )->str:
+    "A SHA-256 over the folder's metadata files' bytes and its other files' names, sizes and modification times."
+    folder = Path(folder); h = hashlib.sha256()
+    for f in sorted(folder.iterdir()):
+        if f.name.startswith('.') or not f.is_file(): continue
+        st = f.stat(); h.update(f.name.encode() + (f.read_bytes() if f.name in meta else f'|{st.st_size}|{st.st_mtime_ns}'.encode()))
+    return h.hexdigest()[:20]
+
+def _state(folder:Path, state)->list: return [p for s in state for p in folder.glob(s)]
+
+def _clear(folder:Path, state)->None:
+    for p in _state(folder, state): shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+
+def run_config(folder, cfg:dict, # the run's output folder; its data and settings (JSON-able)
+               what:str='run', # the kind of run, for the message
+               fresh:bool=False, # delete `state` and start afresh instead of refusing
+               state:tuple=(), # glob patterns (relative to `folder`) of the run's resumable state
+               name:str='run_config.json')->dict:
+    "Record `cfg` in `folder/name`, or refuse (`InputError` naming what differs) when the folder holds another run; `fresh` deletes its `state`."
+    folder = Path(folder); p = folder/name; cfg = json.loads(json.dumps(cfg, default=str))
+    old = json.loads(p.read_text()) if p.exists() else None
+    if old is not None and old != cfg and not fresh:
+        diff = {k: (old.get(k), cfg.get(k)) for k in sorted(set(old) | set(cfg)) if old.get(k) != cfg.get(k)}
+        raise InputError(f'{folder} holds a {what} with other data or settings {diff} (old, new): '
+                         f'use another folder, the same settings, or --fresh to start afresh')
+    if old is None and not fresh and (left := _state(folder, state)):
+        raise InputError(f'{folder} holds files of an earlier run whose settings were not recorded (e.g. {left[0].name}): '
+                         f'use another folder, or --fresh to delete them and start afresh')
+    if fresh: _clear(folder, state)
+    save_json(p, cfg); return cfg
 
 # %% ../nbs/00_core.ipynb #8d8d62e5
 class WeightsUnavailable(OSError):

@@ -8,7 +8,7 @@ import json, math, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
-from .core import asset
+from .core import data_dir, asset, InputError, MissingInput, need_path
 
 # %% auto #0
 __all__ = ['SUBJECTS', 'DETAILS', 'MEDIUMS', 'ARTISTS', 'MODIFIERS', 'synth_prompts', 'read_imagefolder', 'read_csv_pairs',
@@ -80,13 +80,16 @@ def _finish(df:pd.DataFrame, root:Path, src, file_col='file_name', text_col='tex
     "Rename to `file_name`/`text`, add `path`, and skip (counting) rows with no file name, no prompt or a missing file."
     df = df.rename(columns={file_col: 'file_name', text_col: 'text'}); skipped = {}
     for c in ('file_name', 'text'):
-        if c not in df.columns: raise ValueError(f'{src}: no column {c!r} (columns: {list(df.columns)})')
+        if c not in df.columns: raise InputError(f'{src}: no column {c!r} (columns: {list(df.columns)}); name the image and prompt columns')
     def _drop(mask, why):
         nonlocal df
         if mask.any(): skipped[why] = int(mask.sum()); warnings.warn(f'{src}: rows {(df.index[mask] + 1).tolist()[:10]} {why}; skipped')
         df = df[~mask]
     _drop(df.file_name.isna() | (df.file_name.astype(str).str.strip() == ''), 'have no file name')
     _drop(df.text.isna(), 'have no prompt')
+    _drop(df.text.astype(str).str.strip() == '', 'have an empty prompt')
+    bad = int(df.text.astype(str).str.contains('\ufffd', regex=False).sum())
+    if bad: skipped['have non-UTF-8 bytes (replaced)'] = bad; warnings.warn(f'{src}: {bad} prompts had non-UTF-8 bytes, replaced by U+FFFD')
     df = df.assign(path=[str(root/f) for f in df.file_name]); _drop(~df.path.map(lambda p: Path(p).is_file()), 'name a file that does not exist')
     df = df.reset_index(drop=True); df.attrs['skipped'] = skipped
     return df
@@ -100,16 +103,16 @@ def _read_jsonl_rows(path:Path)->list:
         try: rows.append(json.loads(l.decode('utf-8', 'replace')))
         except json.JSONDecodeError as e:
             if n == len(lines): warnings.warn(f'{path}: torn last line {n} skipped'); continue
-            raise ValueError(f'{path}: line {n} is not valid JSON ({e.msg})') from None
+            raise InputError(f'{path}: line {n} is not valid JSON ({e.msg}); fix or remove that line') from None
     return rows
 
 def read_imagefolder(folder # a folder with images and `metadata.jsonl` (or `metadata.csv`)
                     )->pd.DataFrame:
     "Image + prompt pairs of an imagefolder: `file_name`, `text`, `path`, extra columns; bad rows counted in `.attrs['skipped']`."
-    folder = Path(folder); mj, mc = folder/'metadata.jsonl', folder/'metadata.csv'
+    folder = need_path(folder, 'image folder', 'dir'); mj, mc = folder/'metadata.jsonl', folder/'metadata.csv'
     if mj.exists(): return _finish(pd.DataFrame(_read_jsonl_rows(mj)), folder, mj)
     if mc.exists(): return read_csv_pairs(mc)
-    raise FileNotFoundError(f'{folder}: no metadata.jsonl or metadata.csv')
+    raise MissingInput(f'{folder}: no metadata.jsonl or metadata.csv; an image folder needs one (file_name, text per row)')
 
 # %% ../nbs/03_datasets.ipynb #1bce095b
 def read_csv_pairs(path, # a CSV of image + prompt pairs
@@ -117,9 +120,9 @@ def read_csv_pairs(path, # a CSV of image + prompt pairs
                    root=None # the folder image paths are relative to (default: the CSV's folder)
                   )->pd.DataFrame:
     "Image + prompt pairs from a CSV: `file_name`, `text`, `path`, extra columns."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'{path}: not found')
-    df = pd.read_csv(path, encoding_errors='replace')
+    path = need_path(path, 'CSV of image + prompt pairs')
+    try: df = pd.read_csv(path, encoding_errors='replace')
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e: raise InputError(f'{path}: cannot read CSV ({e})') from None
     return _finish(df, Path(root) if root else path.parent, path, file_col, text_col)
 
 # %% ../nbs/03_datasets.ipynb #73d5b289

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, faiss
 from tqdm.auto import tqdm
 from fastcore.script import store_true
-from .core import save_npy, save_json, save_parquet, atomic_path, asset
+from .core import InputError, check_choice, check_positive, save_npy, save_json, save_parquet, atomic_path, data_dir, asset
 
 # %% auto #0
 __all__ = ['planted_embs', 'flat_pairs', 'numpy_pairs', 'auto_nlist', 'ivf_index', 'index_pairs', 'hnsw_pairs', 'find_pairs',
@@ -179,6 +179,8 @@ def dedup(embs, # (n, d) L2-normalised rows (array or memory map)
 # %% ../nbs/02_dedup.ipynb #fe06166e
 def max_sim(embs_a, embs_b, method:str='exact', bs:int=8192, nprobe:int=8)->np.ndarray:
     "For each row of `embs_b`, its highest cosine to any row of `embs_a` (approximate for 'ivf', re-scored exactly)."
+    if method not in ('exact', 'ivf'): raise ValueError(f"max_sim: method must be 'exact' or 'ivf', got {method!r}")  # never swap silently
+    if not len(embs_a): return np.full(len(embs_b), -1, np.float32)  # nothing to be near
     if method == 'exact': index = faiss.IndexFlatIP(embs_a.shape[1])
     else: index = ivf_index(embs_a, nprobe=nprobe)
     for s in range(0, len(embs_a), bs): index.add(_rows(embs_a, s, s+bs))
@@ -246,13 +248,15 @@ def print_report(rep:dict):
 def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table beside it)
               out:str, # output folder: kept.parquet, kept.npy (row indices), report.json, nn_hist.png
               threshold:float=0.95, # drop rows above this cosine to a kept row
-              method:str='exact', # exact, ivf or hnsw
+              method:str='exact', # exact or ivf (approximate, for millions of rows)
               against:str=None, # another embeddings .npy (set A): drop rows near any of its rows instead
               nprobe:int=8, # IVF lists scanned per query
               quiet:store_true=False # no progress bars or printed report
              ):
     "Drop near-duplicate prompts (or prompts near another set) and write the kept table and a report."
     from image2prompt.embeddings import load_embeddings
+    check_choice('method', method, ('exact', 'ivf')); check_positive(nprobe=nprobe)
+    if not 0 < threshold <= 1: raise InputError(f'--threshold {threshold} must be in (0, 1]')
     e, table = load_embeddings(embs, mmap=True); out = Path(out)
     if against:
         a, _ = load_embeddings(against, mmap=True); kept = cross_filter(a, e, threshold, method, nprobe=nprobe)
@@ -261,8 +265,8 @@ def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table
         kept, parent = dedup(e, threshold, method, return_parent=True, progress=not quiet, nprobe=nprobe)
         sims = nn_sims(e); rep = dedup_report(parent, table.prompt.tolist(), sims, threshold); plot_nn_hist(sims, threshold, out/'nn_hist.png')
     save_npy(out/'kept.npy', kept); save_parquet(out/'kept.parquet', table.iloc[kept]); save_json(out/'report.json', rep)
-    if not quiet: print_report(rep) if parent is not None else print(json.dumps(rep))
-    return rep
+    if not quiet and parent is not None: print_report(rep)
+    print(f"kept {rep['kept']} of {rep['n']} prompts; wrote {out/'kept.parquet'}, kept.npy and report.json"); return rep
 
 # %% ../nbs/02_dedup.ipynb #8f4c3789
 def demo_cmd(out:str='image2prompt_demo', # output folder (embedding cache, embeddings, report)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
-from fastcore.script import store_true
+from fastcore.script import store_true, Param
 from accelerate import Accelerator
 from diffusers import (AutoencoderKL, UNet2DConditionModel, DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler,
                        StableDiffusionPipeline, DiffusionPipeline)
@@ -178,15 +178,15 @@ def read_pairs(folder, # an image folder with metadata.jsonl
                size:int=64, # image side after `to_square`
                limit:int|None=None, progress:bool=True)->tuple:
     "`(imgs uint8 (n,size,size,3), DataFrame of rows, report)`: counted skips for missing/unreadable images and fixes."
-    from image2prompt.datasets import read_imagefolder
+    from image2prompt.datasets import read_imagefolder, load_image, ImageLoadError
     with warnings.catch_warnings():
         warnings.simplefilter('ignore'); df = read_imagefolder(folder)
     rep = dict(read=0, **df.attrs.get('skipped', {}))
     df = df.iloc[:limit] if limit else df
     imgs, keep = [], []
     for i, p in enumerate(tqdm(df.path, desc='images', disable=not progress, mininterval=2)):
-        try: img, fix = to_square(Image.open(p), size)
-        except OSError as e: rep['unreadable'] = rep.get('unreadable', 0) + 1; warnings.warn(f'{p}: {e}'); continue
+        try: img, fix = to_square(load_image(p), size)  # the package's one image loader
+        except ImageLoadError as e: rep['unreadable'] = rep.get('unreadable', 0) + 1; warnings.warn(str(e)); continue
         if fix: rep[fix] = rep.get(fix, 0) + 1
         imgs.append(np.asarray(img)); keep.append(i)
     rep['read'] = len(keep)
@@ -446,12 +446,16 @@ def split_by_prompt(prompts:list, valid_frac:float=0.05, seed:int=0)->tuple:
     return np.flatnonzero(~val[inv]), np.flatnonzero(val[inv])
 
 # %% ../nbs/12_diffusion.ipynb #511eeafa
+_PAIR_FILES = ('imgs.npy', 'rows.parquet', 'report.json')
+
 def _cached_pairs(data, size:int, work:Path, limit=None, progress=True)->tuple:
-    "`read_pairs`, cached in `work` as npy + parquet."
-    f = work/f'pairs_{_key(str(Path(data).resolve()), size, limit)}'
-    if (f/'imgs.npy').exists(): return np.load(f/'imgs.npy'), pd.read_parquet(f/'rows.parquet'), json.loads((f/'report.json').read_text())
+    "`read_pairs`, cached in `work` as one folder (written as a whole) keyed on the data folder's contents."
+    f = work/f'pairs_{_key(folder_digest(need_path(data, "image folder", "dir")), size, limit)}'
+    if all((f/n).exists() for n in _PAIR_FILES): return np.load(f/'imgs.npy'), pd.read_parquet(f/'rows.parquet'), json.loads((f/'report.json').read_text())
     imgs, df, rep = read_pairs(data, size, limit, progress)
-    save_npy(f/'imgs.npy', imgs); save_parquet(f/'rows.parquet', df.astype({c: str for c in df.columns if df[c].dtype == object})); save_json(f/'report.json', rep)
+    with atomic_dir(f) as t:  # a kill leaves the old cache or none, never imgs.npy without rows.parquet
+        save_npy(t/'imgs.npy', imgs); save_json(t/'report.json', rep)
+        save_parquet(t/'rows.parquet', df.astype({c: str for c in df.columns if df[c].dtype == object}))
     return imgs, df, rep
 
 # %% ../nbs/12_diffusion.ipynb #0a3daa98
@@ -491,7 +495,7 @@ def _fname(i:int, seed:int)->str: return f'{i:06d}_{seed}.png'
 
 def _done(out:Path)->set:
     "File names in `out/metadata.jsonl` whose image exists."
-    return {r['file_name'] for r in read_jsonl(out/'metadata.jsonl') if (out/r['file_name']).exists()}
+    return {r['file_name'] for r in read_jsonl(out/'metadata.jsonl', log=True) if (out/r['file_name']).exists()}
 
 def _save_png(img:Image.Image, path:Path):
     with atomic_path(path) as t: img.save(t, format='PNG')
@@ -514,31 +518,39 @@ def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
         for i, im in zip(b, imgs):
             _save_png(im, out/_fname(i, seeds[i]))
             append_jsonl(out/'metadata.jsonl', dict(file_name=_fname(i, seeds[i]), text=str(prompts[i]), seed=seeds[i], **sets, **((extra or [{}]*len(prompts))[i])))
-    df = pd.DataFrame(read_jsonl(out/'metadata.jsonl'))
+    df = pd.DataFrame(read_jsonl(out/'metadata.jsonl', log=True))
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
 
 # %% ../nbs/12_diffusion.ipynb #47f665c5
-def _read_prompts(src:str)->list:
-    "Prompts from a .txt (one a line), .jsonl/.csv/.parquet (a `text` or `prompt` column), or a literal prompt."
-    p = Path(src)
-    if not p.exists(): return [src]
-    if p.suffix == '.txt': return [l for l in p.read_text(encoding='utf-8').splitlines() if l.strip()]
-    df = pd.DataFrame(read_jsonl(p)) if p.suffix == '.jsonl' else pd.read_csv(p) if p.suffix == '.csv' else pd.read_parquet(p)
-    col = next((c for c in ('text', 'prompt') if c in df.columns), None)
-    if col is None: raise ValueError(f'{p}: no `text` or `prompt` column (columns: {list(df.columns)})')
-    return df[col].astype(str).tolist()
+def _read_prompts(src:str|None, # a .txt/.jsonl/.csv/.parquet file of prompts
+                  prompt:str|None=None # or one literal prompt
+                 )->tuple:
+    "`(prompts, skipped counts)` from a prompt file (see `embeddings.read_prompts`) or one literal `prompt`; never both."
+    from image2prompt.embeddings import read_prompts
+    if (src is None) == (prompt is None): raise InputError('give a prompt file, or one literal prompt with --prompt "..."')
+    if prompt is not None:
+        if not prompt.strip(): raise InputError('--prompt is empty; give the text to draw')
+        return [prompt], {}
+    with warnings.catch_warnings(): warnings.simplefilter('ignore'); t = read_prompts(src)
+    return t.prompt.tolist(), t.attrs['skipped']
 
 # %% ../nbs/12_diffusion.ipynb #32ea816d
-def generate_cmd(prompts:str, # a .txt/.jsonl/.csv/.parquet of prompts, or one prompt
+def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `prompt` or `text` column)', str, opt=False, nargs='?')=None,
+                 prompt:str=None, # one literal prompt instead of a file
                  out_dir:str='generated', # the image folder to write (resumes)
                  pipeline:str=None, # a pipeline folder or hub id; default the shipped toy pipeline
                  n_per_prompt:int=1, # images per prompt
                  seed:int=0, # seeds are seed, seed+1, ... in image order
-                 guidance_scale:float=5.0, steps:int=20, bs:int=16, device:str=None):
+                 guidance_scale:float=5.0, steps:int=20, bs:int=16, device:str=None,
+                 fresh:store_true=False): # delete the images of an earlier run in OUT_DIR with other prompts or settings
     "Generate an image folder (with metadata.jsonl) from prompts with a diffusion pipeline."
-    ps = [p for p in _read_prompts(prompts) for _ in range(n_per_prompt)]
+    check_positive(n_per_prompt=n_per_prompt, steps=steps, bs=bs)
+    if guidance_scale < 0: raise InputError(f'--guidance_scale {guidance_scale} must be >= 0')
+    src, skipped = _read_prompts(prompts, prompt); ps = [p for p in src for _ in range(n_per_prompt)]
+    run_config(out_dir, dict(prompts=hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20], n=len(ps), pipeline=str(pipeline), seed=seed,
+                             guidance_scale=guidance_scale, steps=steps), 'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
     df = gen_images(load_pipeline(pipeline, device=device), ps, [seed + i for i in range(len(ps))], out_dir, guidance_scale, steps, bs)
-    print(f'{len(df)} images in {out_dir}'); return df
+    print(f"{len(df)} images in {out_dir} (metadata.jsonl); skipped prompts: {skipped or 'none'}"); return df
 
 # %% ../nbs/12_diffusion.ipynb #b1fb6596
 def train_diffusion_cmd(data:str, # an image folder with metadata.jsonl
@@ -550,9 +562,21 @@ def train_diffusion_cmd(data:str, # an image folder with metadata.jsonl
                         vae_epoch_size:int=4096, unet_epoch_size:int=4096, unet_bs:int=64, unet_lr:float=1e-3,
                         limit:int=None, # use only the first LIMIT rows
                         threads:int=None, # torch CPU threads (1 is fastest on a shared machine)
-                        seed:int=0, device:str=None):
+                        seed:int=0, device:str=None,
+                        fresh:store_true=False): # start afresh when WORK_DIR holds a run with other data or settings
     "Train a toy latent diffusion pipeline from scratch (VAE, then UNet), or fine-tune an existing one, on an image folder."
+    check_positive(vae_epochs=vae_epochs, unet_epochs=unet_epochs, vae_epoch_size=vae_epoch_size, unet_epoch_size=unet_epoch_size,
+                   unet_bs=unet_bs, unet_lr=unet_lr, limit=limit, threads=threads)
+    work = Path(work_dir or f'{out}.work'); cfg = {k: v for k, v in locals().items() if k not in ('threads', 'device', 'fresh', 'work')}
+    cfg['data'] = folder_digest(need_path(data, 'image folder', 'dir'))
+    run_config(work, cfg, 'diffusion training run', fresh, state=('vae', 'unet', 'latents_*.pt', 'train_log.json'))
     if threads: torch.set_num_threads(threads)
+    r = _train_diffusion(data, out, work, pretrained, vae_epochs, unet_epochs, vae_minutes, unet_minutes, vae_epoch_size, unet_epoch_size,
+                         unet_bs, unet_lr, limit, seed, device)
+    print(f'wrote the pipeline {out} (logs and checkpoints in {work})'); return r
+
+def _train_diffusion(data, out, work, pretrained, vae_epochs, unet_epochs, vae_minutes, unet_minutes, vae_epoch_size, unet_epoch_size,
+                     unet_bs, unet_lr, limit, seed, device):
     if pretrained is not None:
         return finetune(pretrained, data, out, work_dir, epochs=unet_epochs, bs=unet_bs, lr=unet_lr, max_minutes=unet_minutes, limit=limit, seed=seed, device=device)
     return train_toy_pipeline(data, out, work_dir, vae_epochs=vae_epochs, unet_epochs=unet_epochs, vae_minutes=vae_minutes, unet_minutes=unet_minutes,

@@ -13,7 +13,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from fastcore.script import call_parse, bool_arg, store_true
 from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
-                               save_json, save_text, save_safetensors, read_jsonl, append_jsonl)
+                               save_json, save_text, save_safetensors, read_jsonl, append_jsonl,
+                               atomic_dir, InputError, need_path, check_positive, folder_digest, run_config)
 
 # %% auto #0
 __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'IMG_EXTS', 'ATTN_TARGETS', 'TOY_SETUP', 'TOY_COLS', 'tiny_sd_pipeline',
@@ -47,7 +48,8 @@ def tiny_sd_pipeline(out_dir, # where the pipeline folder is written
     sch = DDIMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, clip_sample=False, set_alpha_to_one=False, steps_offset=1)
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, scheduler=sch, safety_checker=None,
                                    feature_extractor=None, requires_safety_checker=False)
-    pipe.save_pretrained(out_dir); return Path(out_dir)
+    with atomic_dir(out_dir) as t: pipe.save_pretrained(t)  # a kill leaves no half-written pipeline
+    return Path(out_dir)
 
 # %% ../nbs/50_dreambooth.ipynb #e7424ec0
 INSTANCE_TEMPLATE = 'a photo of {identifier} {class_name}'
@@ -663,14 +665,22 @@ def dreambooth_cmd(pretrained:str, # pipeline folder or hub id (e.g. stabilityai
                    val_every:int=100, # validation-grid interval (steps)
                    gen_steps:int=25, # denoising steps for class/validation images
                    seed:int=0, # random seed
-                   device:str=None): # cpu, cuda, mps (default: best available)
+                   device:str=None, # cpu, cuda, mps (default: best available)
+                   fresh:store_true=False): # start afresh when OUT_DIR holds a run with other data or settings
     "Teach a pipeline a subject with DreamBooth (LoRA or full), with prior preservation."
+    check_positive(resolution=resolution, n_class_images=n_class_images, rank=rank, lora_alpha=lora_alpha, lr=lr, bs=bs,
+                   grad_accum=grad_accum, steps=steps, gen_steps=gen_steps)
+    for k, v in (('ckpt_every', ckpt_every), ('val_every', val_every), ('prior_loss_weight', prior_loss_weight)):
+        if v < 0: raise InputError(f'--{k} {v} must be >= 0')
+    args = {k: v for k, v in locals().items() if k not in ('device', 'fresh', 'k', 'v')}
+    args['instance_contents'] = folder_digest(need_path(instance_dir, 'instance image folder', 'dir'))
+    run_config(out_dir, args, 'DreamBooth run', fresh, state=('checkpoint-*', 'pipeline', 'pytorch_lora_weights.safetensors', 'validation'))
     cfg = DreamBoothConfig(pretrained, instance_dir, out_dir, identifier, class_name, instance_prompt, class_prompt, resolution,
                            not no_prior, prior_loss_weight, n_class_images, class_dir, not full, rank, lora_alpha, train_text_encoder,
                            lr, bs, grad_accum, steps, mixed=mixed, adam_8bit=adam_8bit, grad_ckpt=grad_ckpt, ckpt_every=ckpt_every,
                            val_every=val_every, gen_steps=gen_steps, seed=seed)
     r = fit(cfg, device)
-    print(json.dumps({k: str(v) if k == 'files' else v for k, v in r.items() if k != 'log'}, default=str)); return r
+    print(f"trained {r['step']} steps; wrote {r.get('files')}"); return r
 
 # %% ../nbs/50_dreambooth.ipynb #6d511fce
 TOY_SETUP = dict(subject='bolt', identifier='sks', class_name='triangle', background='night', n_instances=5)
@@ -780,7 +790,7 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy 
     judge = judge or load_judge(device=device); out = Path(out_dir); st = TOY_SETUP | (setup or {})
     inst = toy_instances(out/'instances', st['subject'], st['n_instances'], seed); refs = load_instance_images(inst, 64)[0]
     prompts = toy_eval_prompts(st['subject'], st['identifier'], st['class_name'], st['background'])
-    done = {r['run']: r for r in read_jsonl(out/'rows.jsonl')}; grids = {}
+    done = {r['run']: r for r in read_jsonl(out/'rows.jsonl', log=True)}; grids = {}
     score = lambda pipe: judge_prompts(pipe, judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'])
     if 'before' not in done:
         base = pipeline_from(load_models(pipe_path, device)); sc, grids['before'] = score(base)

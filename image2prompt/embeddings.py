@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from fastcore.script import store_true
-from .core import default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, asset, assets_dir
+from .core import InputError, MissingInput, need_path, check_choice, check_positive, default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, data_dir, asset, assets_dir
 
 # %% auto #0
 __all__ = ['FAST_MODES', 'load_embedder', 'quantize_int8', 'onnx_cache_dir', 'export_onnx', 'onnx_file', 'OnnxEmbedder',
@@ -177,7 +177,9 @@ class EmbCache:
         try:
             with np.load(f) as z: keys = z['keys']
         except Exception as e: warnings.warn(f'{f}: unreadable cache chunk ({type(e).__name__}: {e}); ignored'); return
-        for i, k in enumerate(keys): self.index[k.tobytes()] = (f, i)
+        # read the keys as raw 16-byte rows: numpy's `S16` drops trailing zero bytes, so a key ending in 0x00 would never be found
+        raw = np.ascontiguousarray(keys).view(np.uint8).reshape(len(keys), -1)
+        for i, k in enumerate(raw): self.index[k.tobytes()] = (f, i)
 
     def __len__(self): return len(self.index)
     def __contains__(self, k): return k in self.index
@@ -252,41 +254,49 @@ def embed_prompts(prompts, # a list/Series of prompts (str or bytes)
 
 # %% ../nbs/01_embeddings.ipynb #741d1688
 def _read_any(path:Path)->pd.DataFrame:
-    "The raw table at `path` (csv, parquet, jsonl/json, txt); parse errors name the file."
+    "The raw table at `path` (csv, parquet, jsonl/json, txt); parse errors are `InputError`s naming the file."
     try: return _read_raw(path)
+    except InputError: raise
     except (pd.errors.ParserError, ValueError, OSError) as e:
-        if str(path) in str(e): raise
-        raise ValueError(f'{path}: cannot read prompt table ({type(e).__name__}: {str(e)[:300]})') from None
+        raise InputError(f'{path}: cannot read prompt table ({type(e).__name__}: {str(e)[:300]})') from None
 
 def _read_raw(path:Path)->pd.DataFrame:
     "The raw table at `path`, by suffix."
     sfx = path.suffix.lower()
     if sfx == '.parquet': return pd.read_parquet(path)
     if sfx == '.csv': return pd.read_csv(path, encoding_errors='replace')
-    if sfx in ('.jsonl', '.json'): return pd.read_json(path, lines=sfx == '.jsonl', encoding_errors='replace')
-    if sfx == '.txt': return pd.DataFrame({'prompt': [to_text(l, i) for i, l in enumerate(path.read_bytes().splitlines())]})
-    raise ValueError(f'{path}: unknown prompt table type {sfx!r} (use .csv, .parquet, .jsonl or .txt)')
+    if sfx in ('.jsonl', '.json'): return pd.read_json(path, lines=sfx == '.jsonl', encoding_errors='replace', dtype=False)
+    if sfx == '.txt': return pd.DataFrame({'prompt': path.read_bytes().splitlines()})
+    raise InputError(f'{path}: unknown prompt table type {sfx!r}; use .csv, .parquet, .jsonl or .txt')
 
 def _pick_column(df:pd.DataFrame, path, column=None)->str:
     "The prompt column of `df`: `column`, else `prompt`, else `text`."
     for c in ([column] if column else ['prompt', 'text']):
         if c in df.columns: return c
-    raise ValueError(f'{path}: no column {column or "prompt/text"}; columns are {list(df.columns)}')
+    raise InputError(f'{path}: no column {column or "prompt/text"}; columns are {list(df.columns)}; name the column with --column')
 
 # %% ../nbs/01_embeddings.ipynb #ea94721c
+def _row_text(p, i:int, path)->str:
+    "`to_text` of row `i`, quietly; a non-text prompt is an `InputError` naming the file and row."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        try: return to_text(p, i)
+        except TypeError as e: raise InputError(f'{path}: {e}; prompts must be text (quote them)') from None
+
 def read_prompts(path, # a .csv, .parquet, .jsonl or .txt prompt table
                  column:str|None=None # the prompt column (default `prompt`, else `text`)
                 )->pd.DataFrame:
-    "A prompt table with columns `row` (original row) and `prompt`; missing prompts skipped and counted in `.attrs['skipped']`."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'{path}: prompt table not found')
-    df = _read_any(path); col = _pick_column(df, path, column)
-    texts, rows, skipped = [], [], {'missing': 0, 'bad_utf8': 0}
+    "A prompt table with columns `row` (original row) and `prompt`; missing and empty prompts skipped, counted in `.attrs['skipped']`."
+    path = need_path(path, 'prompt table'); df = _read_any(path); col = _pick_column(df, path, column)
+    texts, rows, skipped = [], [], {'missing': 0, 'empty': 0, 'bad_utf8': 0}
     for i, p in enumerate(df[col].tolist()):
         if _missing(p): skipped['missing'] += 1; continue
-        with warnings.catch_warnings(): warnings.simplefilter('ignore'); t = to_text(p, i)
+        t = _row_text(p, i, path)
+        if not t.strip(): skipped['empty'] += 1; continue
         skipped['bad_utf8'] += '\ufffd' in t; texts.append(t); rows.append(i)
-    if any(skipped.values()): warnings.warn(f'{path}: {skipped["missing"]} rows without a prompt skipped, {skipped["bad_utf8"]} with non-UTF-8 bytes replaced')
+    if any(skipped.values()): warnings.warn(f'{path}: skipped {skipped["missing"]} rows without a prompt and {skipped["empty"]} empty ones; '
+                                            f'{skipped["bad_utf8"]} with non-UTF-8 bytes replaced')
+    if not texts: raise InputError(f'{path}: no prompts in column {col!r} ({len(df)} rows); fill it in')
     out = pd.DataFrame({'row': rows, 'prompt': texts}); out.attrs['skipped'] = skipped
     return out
 
@@ -314,12 +324,12 @@ def load_embeddings(path, # an `.npy` written by `save_embeddings`
     "`(embs, table)` from `path`; raises if the rows do not match the prompt table."
     path = Path(path)
     for p in (path, path.with_suffix('.parquet')):
-        if not p.exists(): raise FileNotFoundError(f'{p}: not found (write it with `image2prompt embed`)')
+        if not p.exists(): raise MissingInput(f'{p}: not found (write it with `image2prompt embed`)')
     embs, table = np.load(path, mmap_mode='r' if mmap else None), pd.read_parquet(path.with_suffix('.parquet'))
-    if len(embs) != len(table): raise ValueError(f'{path}: {len(embs)} rows but its prompt table has {len(table)}')
+    if len(embs) != len(table): raise InputError(f'{path}: {len(embs)} rows but its prompt table has {len(table)}')
     meta = path.with_suffix('.json')
     if meta.exists() and json.loads(meta.read_text())['digest'] != table_digest(table.prompt):
-        raise ValueError(f'{path}: the prompt table {path.with_suffix(".parquet").name} is not the one these embeddings were made from')
+        raise InputError(f'{path}: the prompt table {path.with_suffix(".parquet").name} is not the one these embeddings were made from')
     return embs, table
 
 # %% ../nbs/01_embeddings.ipynb #daa33f8b
@@ -335,9 +345,10 @@ def embed_cmd(prompts:str, # prompt table: .csv, .parquet, .jsonl (column `promp
               quiet:store_true=False # no progress bar
              ):
     "Embed a prompt table into an aligned, L2-normalised float32 .npy (resumable)."
+    check_choice('fast', fast, FAST_MODES); check_positive(bs=bs, chunk=chunk)
     table = read_prompts(prompts, column); out = Path(out)
     cache_dir = cache_dir or out.parent/'.emb_cache'
     embs = embed_prompts(table.prompt, model, cache_dir, bs, device, progress=not quiet, fast=fast, chunk=chunk)
     save_embeddings(out, embs, table, model, fast)
     rep = dict(out=str(out), n=len(table), skipped=table.attrs['skipped'], dim=int(embs.shape[1]) if len(embs) else 0)
-    print(json.dumps(rep)); return rep
+    print(f"wrote {rep['n']} embeddings to {out} (prompts {out.with_suffix('.parquet')}); skipped {rep['skipped']}"); return rep

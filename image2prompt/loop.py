@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from .core import (default_device, default_dtype, seed_everything, save_json, save_npy, save_parquet, save_text,
-                               atomic_path, append_jsonl, read_jsonl)
+                               atomic_path, append_jsonl, read_jsonl, InputError, need_path,
+                               check_choice, check_positive)
 from .weakness import (cosine_rows, sample_table, weak_groups, fit_sim_predictor, eval_sim_predictor,
                                    save_sim_predictor, load_sim_predictor)
 from .promptgen import attr_weights, candidate_prompts, filter_candidates
@@ -116,7 +117,7 @@ def _merge_folders(out:Path)->int:
     rows = []
     for m in sorted(out.rglob('metadata.jsonl')):
         if m.parent == out: continue
-        rows += [r | dict(file_name=str(m.parent.relative_to(out)/r['file_name'])) for r in read_jsonl(m)]
+        rows += [r | dict(file_name=str(m.parent.relative_to(out)/r['file_name'])) for r in read_jsonl(m, log=True)]
     save_text(out/'metadata.jsonl', ''.join(json.dumps(r, default=str) + '\n' for r in rows)); return len(rows)
 
 # %% ../nbs/32_loop.ipynb #0887838d
@@ -127,7 +128,7 @@ def generate_safe(gen, prompts:list, seeds:list, out_dir, chunk:int=32)->dict:
         d = out/f'chunk_{s // chunk:04d}'
         if (d/'done').exists(): continue
         _run_chunk(gen, prompts[s:s+chunk], seeds[s:s+chunk], d, fails); save_text(d/'done', '')
-    n_failed = len(read_jsonl(fails))
+    n_failed = len(read_jsonl(fails, log=True))
     return dict(n_images=_merge_folders(out), n_failed=n_failed)
 
 # %% ../nbs/32_loop.ipynb #113d15bb
@@ -268,7 +269,7 @@ def _config(work:Path, cfg:dict)->dict:
     p = work/'config.json'
     if p.exists() and (old := json.loads(p.read_text())) != cfg:
         diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
-        raise ValueError(f'{work} holds a loop run with another configuration {diff} (old, new): use a new work folder or the same settings')
+        raise InputError(f'{work} holds a loop run with another configuration {diff} (old, new): use a new work folder or the same settings')
     save_json(p, cfg); return cfg
 
 # %% ../nbs/32_loop.ipynb #b28b1e9f
@@ -306,11 +307,13 @@ def loop_cmd(train_dir:str, # the base training image folder (metadata.jsonl)
              steps:int=20, # diffusion steps (pipeline generators)
              seed:int=0):
     "Run or resume the weak-prompt data loop and print the per-round metrics."
+    check_positive(rounds=rounds, n_new=n_new, steps=steps); check_choice('strategy', strategy, ('targeted', 'random'))
+    for d in (train_dir, valid_dir): need_path(d, 'image folder', 'dir')
     gen = render_generator() if generator == 'render' else pipeline_generator(None if generator == 'toy' else _load_pipe(generator), steps=steps)
     m = run_loop(work, train_dir, valid_dir, gen, rounds=rounds, n_new=n_new, strategy=strategy, features=features,
                  max_pred=max_pred, weak_quantile=weak_quantile, min_sim=min_sim, seed=seed)
     cols = [c for c in ['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept', 'gen_n_images', 'gen_n_failed'] if c in m]
-    print(m[cols].to_string(index=False)); print(f'metrics: {Path(work)/"metrics.parquet"}')
+    print(m[cols].to_string(index=False)); print(f'wrote the metrics {Path(work)/"metrics.parquet"} (rounds under {work})')
     return m
 
 def _load_pipe(path):
@@ -354,5 +357,6 @@ def plot_ablation(s:dict, path=None):
     a.set_xlabel('new images'); a.set_ylabel('validation mean cosine'); a.legend()
     b.axhline(0, color='grey', lw=0.5); b.set_xlabel(f"group mean cosine before ({s['attr']})"); b.set_ylabel('gain after the rounds'); b.legend()
     fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=80)
+    if path is not None:
+        with atomic_path(path) as t: fig.savefig(t, format='png', dpi=80)
     return fig

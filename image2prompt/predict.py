@@ -9,15 +9,16 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
-from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, save_text, data_dir, asset, assets_dir
+from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, save_text, data_dir, asset, assets_dir, \
+                               InputError, MissingInput, need_path, check_positive
 from .regressor import Regressor, load_regressor
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission', 'PromptBank',
-           'bank_from_prompts', 'load_bank', 'readable_prompts', 'cosines', 'plot_cos_hist', 'mean_baseline',
-           'retrieval_cos', 'predict', 'default_regressor', 'predict_cmd', 'heldout_rows', 'write_renders',
-           'make_toy_sets', 'head_folder', 'predict_pair', 'compare', 'toy_experiment', 'show_experiment',
-           'demo_report', 'demo_cmd']
+__all__ = ['IMG_EXTS', 'PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission',
+           'PromptBank', 'bank_from_prompts', 'load_bank', 'readable_prompts', 'cosines', 'plot_cos_hist',
+           'mean_baseline', 'retrieval_cos', 'predict', 'default_regressor', 'predict_cmd', 'heldout_rows',
+           'write_renders', 'make_toy_sets', 'head_folder', 'predict_pair', 'compare', 'toy_experiment',
+           'show_experiment', 'demo_report', 'demo_cmd']
 
 # %% ../nbs/22_predict.ipynb #7182a358
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff')
@@ -27,10 +28,18 @@ def image_items(src)->list:
     if isinstance(src, (str, Path)):
         p = Path(src)
         if p.is_file(): return [(p.stem, p)]
-        if not p.is_dir(): raise FileNotFoundError(f'{p}: no such image folder or file')
-        return [(f.stem, f) for f in sorted(p.iterdir()) if f.suffix.lower() in IMG_EXTS]
+        if not p.is_dir(): raise MissingInput(f'{p}: no such image folder or file; check the path')
+        return _unique_ids([(f.stem, f) for f in sorted(p.iterdir()) if f.suffix.lower() in IMG_EXTS])
     if isinstance(src, Image.Image): src = [src]
-    return [(f'img_{i}', x) if isinstance(x, Image.Image) else (Path(x).stem, Path(x)) for i, x in enumerate(src)]
+    return _unique_ids([(f'img_{i}', x) if isinstance(x, Image.Image) else (Path(x).stem, Path(x)) for i, x in enumerate(src)])
+
+def _unique_ids(items:list)->list:
+    "`items`, or an `InputError` naming two files that would share an image id (the submission's `imgId`)."
+    seen = {}
+    for i, x in items:
+        if i in seen: raise InputError(f'{seen[i]} and {x} share the image id {i!r}: rename one (ids are file names without extension)')
+        seen[i] = x
+    return items
 
 def load_items(items:list)->tuple:
     "`(ids, imgs, errors)`: decoded images, and one `{id, path, error}` per unreadable file."
@@ -141,10 +150,17 @@ def _per_image(ids, items, embs, rp, lab)->pd.DataFrame:
     return df
 
 # %% ../nbs/22_predict.ipynb #e54bfcca
+PREDICT_FILES = ('submission.csv', 'errors.json', 'predictions.parquet', 'prompts.csv', 'cosine_hist.png')  # the last two are optional
+
+def _drop_stale(out:Path, *written:set):
+    "Remove the optional members of the output set that this run did not write (left by an earlier run in `out`)."
+    for f in set(PREDICT_FILES[3:]) - set().union(*written): (out/f).unlink(missing_ok=True)
+
 def predict(reg:Regressor, src, out_dir, # a loaded regressor; images (folder/list/PIL); output folder
             bank:PromptBank|None=None, k:int=3, bs:int=32, device=None, progress:bool=True)->dict:
     "Predict embeddings for `src` and write the submission, per-image results, readable prompts and report files."
     out = Path(out_dir); items = image_items(src); ids, imgs, errors = load_items(items)
+    if not ids: raise InputError(f"{src}: no readable images ({len(errors)} skipped: {', '.join(Path(e['path']).name for e in errors[:5]) or 'none found'})")
     embs = predict_embs(reg, imgs, bs, device, progress=progress)
     write_submission(out/'submission.csv', ids, embs); save_json(out/'errors.json', errors)
     rp = readable_prompts(bank, embs, ids, k) if bank is not None and len(ids) else None
@@ -153,6 +169,7 @@ def predict(reg:Regressor, src, out_dir, # a loaded regressor; images (folder/li
     lab = _labels(src, ids) if len(ids) else None; df = _per_image(ids, items, embs, rp, lab)
     save_parquet(out/'predictions.parquet', df)
     if lab is not None: plot_cos_hist({'regressor': df.cosine.values}, out/'cosine_hist.png')
+    _drop_stale(out, {'prompts.csv'} if rp is not None else set(), {'cosine_hist.png'} if lab is not None else set())
     return dict(n=len(ids), skipped=errors, mean_cos=float(df.cosine.mean()) if lab is not None else None, df=df, prompts=rp)
 
 # %% ../nbs/22_predict.ipynb #ac93195e
@@ -170,7 +187,8 @@ def predict_cmd(images:str, # an image folder (or one image file)
                 k:int=3, # readable prompts per image
                 bs:int=32, device:str=None):
     "Predict prompt embeddings, a Kaggle submission.csv and readable prompts for images."
-    reg_dir = Path(regressor) if regressor else default_regressor()
+    check_positive(k=k, bs=bs); image_items(images)  # a missing folder or clashing ids fail before any model is loaded
+    reg_dir = need_path(regressor, 'regressor folder', 'dir') if regressor else default_regressor()
     reg = load_regressor(reg_dir, device=device); b = _bank_for(reg_dir, bank)
     r = predict(reg, images, out_dir, b, k, bs, device)
     for e in r['skipped']: print(f"skipped {e['path']}: {e['error']}")

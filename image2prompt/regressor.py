@@ -8,7 +8,7 @@ import json, math, contextlib, inspect
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
-from .core import default_device, default_dtype, resolve_weights, explain_load, WeightsUnavailable, save_json, save_safetensors
+from .core import default_device, default_dtype, resolve_weights, explain_load, WeightsUnavailable, save_json, save_safetensors, MissingInput
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TF_MEAN', 'TF_STD', 'preprocess_images', 'Backbone', 'remap_by_order', 'TimmBackbone',
@@ -314,7 +314,7 @@ def load_regressor(path, # a folder written by `save_regressor`
     "Load a saved regressor; a checkpoint made for another backbone is a clear error."
     from safetensors.torch import load_file
     path = Path(path)
-    if not (path/'config.json').exists(): raise FileNotFoundError(f'{path}: no config.json (not a saved regressor)')
+    if not (path/'config.json').exists(): raise MissingInput(f'{path}: no config.json (not a saved regressor); give a folder written by `image2prompt train` (its regressor/)')
     cfg = json.loads((path/'config.json').read_text())
     if backbone is not None and not _same_spec(backbone.spec, cfg['backbone']):
         raise ValueError(f"{path} was trained on backbone {cfg['backbone']['kind']}:{cfg['backbone']['name']}, "

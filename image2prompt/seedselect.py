@@ -13,7 +13,8 @@ from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 from .core import (default_device, default_dtype, seed_everything, save_json, save_safetensors,
-                               atomic_path, resolve_weights, data_dir, asset)
+                               atomic_path, resolve_weights, data_dir, asset, InputError, MissingInput, atomic_dir,
+                               check_choice, check_positive, folder_digest, run_config)
 
 # %% auto #0
 __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'FEWSHOT_SETTINGS', 'tiny_sd_pipeline',
@@ -52,7 +53,8 @@ def tiny_sd_pipeline(seed:int=0, # seed of the random weights
     import tempfile
     from diffusers import StableDiffusionPipeline
     pipe = StableDiffusionPipeline(**_tiny_parts(seed), safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    path = Path(path or tempfile.mkdtemp(prefix='tiny_sd_')); pipe.save_pretrained(path)
+    path = Path(path or tempfile.mkdtemp(prefix='tiny_sd_'))
+    with atomic_dir(path) as t: pipe.save_pretrained(t)
     return StableDiffusionPipeline.from_pretrained(path, safety_checker=None, requires_safety_checker=False)
 
 # %% ../nbs/40_seedselect.ipynb #5317d9be
@@ -96,13 +98,20 @@ IMG_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp')
 def _ref_list(refs)->list:
     if isinstance(refs, (str, Path)):
         p = Path(refs)
-        if not p.exists(): raise FileNotFoundError(f'references: {p} does not exist')
+        if not p.exists(): raise MissingInput(f'references: {p} does not exist; check the path')
         return sorted(f for f in p.iterdir() if f.suffix.lower() in IMG_EXTS) if p.is_dir() else [p]
     return list(refs)
 
-def _to_pil(x)->Image.Image:
-    if isinstance(x, Image.Image): return x
-    if isinstance(x, (str, Path)): return Image.open(x)
+def _to_pil(x)->tuple:
+    "`(RGB image, original mode, original size)`: files through `datasets.load_image`, images through its converter (one loader for the package)."
+    from image2prompt.datasets import load_image, ImageLoadError, _rgb
+    if isinstance(x, (str, Path)):
+        try: im = load_image(x)
+        except ImageLoadError as e: raise InputError(f'references: {e}') from None
+        with Image.open(x) as h: return im, h.mode, h.size
+    if not isinstance(x, Image.Image):
+        a = np.asarray(x); x = Image.fromarray(a if a.dtype == np.uint8 else (np.clip(a, 0, 1)*255).astype(np.uint8))
+    return _rgb(x), x.mode, x.size
     a = np.asarray(x)
     return Image.fromarray(a if a.dtype == np.uint8 else (np.clip(a, 0, 1)*255).astype(np.uint8))
 
@@ -114,16 +123,16 @@ def load_refs(refs, # a folder, image paths, PIL images or HxWxC arrays
              )->torch.Tensor:
     "References as an (n,3,size,size) float tensor in [-1,1]; wrong size or mode is converted and reported."
     items = _ref_list(refs)
-    if not items: raise ValueError(f'references: none found in {refs!r}')
+    if not items: raise InputError(f'references: none found in {refs!r}; put .png, .jpg, .webp or .bmp images there')
     if n_refs and len(items) < n_refs:
         msg = f'references: {n_refs} asked but only {len(items)} given'
-        if not allow_fewer: raise ValueError(msg + ' (pass allow_fewer=True to use them anyway)')
+        if not allow_fewer: raise InputError(msg + ' (pass allow_fewer=True / --allow_fewer to use them anyway)')
         warnings.warn(msg + f'; using {len(items)}')
     ims, fixed = [], []
     for i, x in enumerate(items[:n_refs] if n_refs else items):
-        im = _to_pil(x)
-        if im.mode != 'RGB' or im.size != (size, size): fixed.append(f'{getattr(x, "name", i)}: {im.mode} {im.size}')
-        ims.append(np.asarray(im.convert('RGB').resize((size, size), Image.BICUBIC), dtype=np.float32)/127.5 - 1)
+        im, mode, sz = _to_pil(x)
+        if mode != 'RGB' or sz != (size, size): fixed.append(f'{getattr(x, "name", i)}: {mode} {sz}')
+        ims.append(np.asarray(im.resize((size, size), Image.BICUBIC), dtype=np.float32)/127.5 - 1)
     if fixed: warnings.warn(f'references converted to RGB {size}x{size}: ' + '; '.join(fixed))
     return torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).contiguous()
 
@@ -458,10 +467,15 @@ def _concepts_from(prompt, refs, name, concepts)->list:
         from image2prompt.core import read_jsonl
         rows = read_jsonl(concepts); base = Path(concepts).parent
         for i, r in enumerate(rows):
-            if not {'prompt', 'refs'} <= set(r): raise ValueError(f'{concepts}: line {i+1} needs "prompt" and "refs"')
-        return [dict(name=r.get('name', r['prompt']), prompt=r['prompt'], refs=base/r['refs']) for r in rows]
-    if not (prompt and refs): raise ValueError('seedselect: give --prompt and --refs, or --concepts FILE.jsonl')
-    return [dict(name=name or prompt, prompt=prompt, refs=refs)]
+            if not {'prompt', 'refs'} <= set(r): raise InputError(f'{concepts}: line {i+1} needs "prompt" and "refs"')
+        return [dict(name=r.get('name', r['prompt']), prompt=r['prompt'], refs=_refs_path(base/r['refs'])) for r in rows]
+    if not (prompt and refs): raise InputError('give --prompt and --refs, or --concepts FILE.jsonl')
+    return [dict(name=name or prompt, prompt=prompt, refs=_refs_path(refs))]
+
+def _refs_path(p)->Path:
+    "A references path, checked before any model is loaded."
+    if not Path(p).exists(): raise MissingInput(f'references: {p} does not exist; check the path')
+    return Path(p)
 
 # %% ../nbs/40_seedselect.ipynb #822a17fe
 def seedselect_cmd(prompt:str=None, # the concept's prompt
@@ -477,10 +491,17 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
                    allow_fewer:store_true=False, # use fewer references than --n_refs with a warning
                    bootstrap:store_true=False, # start from the best of the earlier concepts' seeds, then a constant learning rate
                    patience:int=0, # early stopping patience (0: off)
-                   seed:int=0, device:str=None):
+                   seed:int=0, device:str=None,
+                   fresh:store_true=False): # redo the concepts when OUT holds a run with other concepts or settings
     "Optimise initial noises for rare concepts; writes seeds, images and loss history per concept."
+    check_positive(n_seeds=n_seeds, steps=steps, iters=iters, lr=lr, n_refs=n_refs)
+    check_choice('embedder', embedder, ('efficientnet_lite0', 'toy_encoder', 'open_clip:ViT-H-14', 'open_clip:ViT-L-14'))
+    if patience < 0: raise InputError(f'--patience {patience} must be >= 0')
     seed_everything(seed)
     cs = _concepts_from(prompt, refs, name, concepts)
+    run_config(out, dict(concepts=[(c['name'], c['prompt'], _refs_key(c['refs'])) for c in cs], pipeline=str(pipeline), embedder=embedder,
+                         n_seeds=n_seeds, steps=steps, iters=iters, lr=lr, guidance_scale=guidance_scale, lam=lam, n_refs=n_refs,
+                         bootstrap=bootstrap, patience=patience, seed=seed), 'seedselect run', fresh, state=('*/result.json',))
     pipe = freeze(check_pipeline(load_any_pipeline(pipeline, device)))
     cfg = SeedConfig(steps=steps, iters=iters, lr=lr, guidance_scale=guidance_scale, patience=patience)
     if lam is not None: cfg = cfg.convex(lam)
@@ -488,7 +509,11 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
     rows = run_concepts(pipe, cs, make_embedder(embedder, device), out, n_seeds, cfg, boot, bootstrap, seed,
                         n_refs=n_refs, allow_fewer=allow_fewer, device=device)
     for r in rows: print(f"{r['name']}: {r['iters']} iterations, {r['unet_evals']} UNet evals, {r['seconds']:.1f}s -> {Path(out)/slug(r['name'])}")
-    return rows
+    print(f'wrote seeds and images of {len(rows)} concepts under {out}'); return rows
+
+def _refs_key(refs)->str:
+    "The references' identity for `run_config`: a folder's contents digest, else the path."
+    p = Path(refs); return folder_digest(p) if p.is_dir() else str(p)
 
 # %% ../nbs/40_seedselect.ipynb #dfe07a0b
 def judge_embedder(judge, name:str='judge'):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm.auto import tqdm
-from .core import atomic_path, save_json, save_text, read_jsonl
+from .core import atomic_path, save_json, save_text, read_jsonl, InputError, check_positive
 
 # %% auto #0
 __all__ = ['HEAD_OBJECTS', 'TAIL_OBJECTS', 'TAIL_NEIGHBOURS', 'NEW_SUBJECTS', 'COLORS', 'STYLES', 'BACKGROUNDS', 'NUMBERS',
@@ -362,7 +362,8 @@ def plan_dataset(n:int, # number of images
 def _check_recipe(out:Path, cfg:dict):
     p = out/'toyworld.json'
     if p.exists() and (old := json.loads(p.read_text())) != cfg:
-        raise ValueError(f"{out} was built with another recipe ({old}); use a new folder or the same settings ({cfg})")
+        diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
+        raise InputError(f"{out} was built with another recipe {diff} (old, new); use a new folder or the same settings")
     save_json(p, cfg)
 
 def _save_png(img:Image.Image, path:Path):
@@ -394,6 +395,10 @@ def build_dataset_cmd(out_dir:str, # the image folder to write
                       p_five:float=0.85, # share of five-fingered hands
                       size:int=64): # image side
     "Render a toy-world training set (images + metadata.jsonl) into `out_dir`, resuming what exists."
+    check_positive(n=n, size=size)
+    if tail_count < 0: raise InputError(f'--tail_count {tail_count} must be >= 0')
+    if not 0 <= p_five <= 1: raise InputError(f'--p_five {p_five} must be in [0, 1]')
+    if Path(out_dir).is_file(): raise InputError(f'{out_dir}: is a file, but the image folder to write is expected')
     res = build_dataset(out_dir, n, seed, tail_count, p_five, size)
     print(f"wrote {res['written']} images, skipped {res['skipped']} already there, in {res['out_dir']}")
     return res

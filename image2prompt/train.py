@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 from torch.utils.data import Dataset, DataLoader, TensorDataset, RandomSampler, SequentialSampler
 from tqdm.auto import tqdm
+from fastcore.script import store_true
 from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
-                               save_json, save_npy, data_dir)
+                               save_json, save_npy, data_dir, InputError, need_path,
+                               check_choice, check_positive, folder_digest, run_config)
 from .regressor import (Regressor, load_backbone, set_trainable, first_trainable, cosine_loss, param_groups,
                                     EMA, save_regressor, trainable_keys)
 
@@ -23,11 +25,11 @@ __all__ = ['load_pairs', 'make_valid', 'train_valid', 'ImagePairs', 'split_point
 def load_pairs(folder, # an image folder with metadata.jsonl
                cache_dir=None, # embedding cache (resumable)
                device=None)->tuple:
-    "`(df, targets)`: the folder's table and the (n, 384) float32 MiniLM embeddings of its prompts."
-    from image2prompt.datasets import read_imagefolder
+    "`(df, targets)`: the folder's readable pairs (unreadable images skipped, counted in `df.attrs['skipped']`) and the (n, 384) MiniLM embeddings of their prompts."
+    from image2prompt.datasets import read_imagefolder, check_images
     from image2prompt.embeddings import embed_prompts
-    df = read_imagefolder(folder).reset_index(drop=True)
-    if not len(df): raise ValueError(f'{folder}: no image + prompt pairs')
+    df = check_images(read_imagefolder(folder))  # a bad image is skipped and counted, as in predict and train-diffusion
+    if not len(df): raise InputError(f"{folder}: no readable image + prompt pairs (skipped: {df.attrs.get('skipped')})")
     return df, embed_prompts(df.text.tolist(), cache_dir=cache_dir, device=device, progress=False)
 
 # %% ../nbs/21_train.ipynb #838fef0d
@@ -43,8 +45,9 @@ def train_valid(train_dir, valid_dir=None, cache_dir=None, valid_frac:float=0.1,
     tdf, tY = load_pairs(train_dir, cache_dir)
     if valid_dir is None:
         from image2prompt.datasets import split_train_valid
-        a, b = split_train_valid(tdf, tY, valid_frac, threshold, seed)
-        return a.reset_index(drop=True), tY[a.index], b.reset_index(drop=True), tY[b.index]
+        a, b = split_train_valid(tdf, tY, valid_frac, threshold, seed); ya, yb = tY[a.index], tY[b.index]
+        a = a.reset_index(drop=True); a.attrs['skipped'] = tdf.attrs.get('skipped', {})
+        return a, ya, b.reset_index(drop=True), yb
     return (tdf, tY, *make_valid(tY, *load_pairs(valid_dir, cache_dir), threshold))
 
 # %% ../nbs/21_train.ipynb #94658d01
@@ -255,12 +258,15 @@ def train_regressor(train_dir, out_dir, valid_dir=None, backbone:str='timm:effic
         set_trainable(reg, trainable, n_blocks, lora_r)
         hist += run_phase(reg, data, out, 'ft', ft_epochs, bs, ft_lr, lr_decay, ema, ft_cache, seed, device, mixed)
     res = dict(n_train=len(data[0]), n_valid=len(data[2]), dropped_near_train=data[2].attrs.get('dropped_near_train', 0),
-               valid_cos=hist[-1]['valid_cos'] if hist else None, epochs=len(hist))
+               valid_cos=hist[-1]['valid_cos'] if hist else None, epochs=len(hist),
+               skipped=data[0].attrs.get('skipped', {}), valid_skipped=data[2].attrs.get('skipped', {}) if valid_dir else {})
     save_regressor(reg, out/'regressor', dict(train=res)); save_json(out/'history.json', hist)
     plot_history(hist, out/'history.png'); save_json(out/'metrics.json', res)
     return dict(res, reg=reg, hist=hist)
 
 # %% ../nbs/21_train.ipynb #d2d3062e
+def _nonzero(d:dict)->dict|str: return {k: v for k, v in d.items() if v} or 'none'
+
 def train_cmd(train_dir:str, # image folder with metadata.jsonl (training pairs)
               out_dir:str, # where the regressor, checkpoints, history and plots go (resumes what is there)
               valid_dir:str=None, # image folder from another source (near-duplicates of train removed); default: a grouped split
@@ -273,10 +279,20 @@ def train_cmd(train_dir:str, # image folder with metadata.jsonl (training pairs)
               lp_epochs:int=5, # linear-probe epochs (cached features)
               ft_epochs:int=0, # fine-tune epochs (trainable != head)
               bs:int=64, lr:float=1e-3, ft_lr:float=1e-4, lr_decay:float=0.6, ema:float=0.,
-              seed:int=0, device:str=None):
+              seed:int=0, device:str=None,
+              fresh:store_true=False): # start afresh when OUT_DIR holds a run with other data or settings
     "Train the image-to-prompt regressor on an image folder."
+    cfg = dict(locals()); [cfg.pop(k) for k in ('device', 'fresh')]
+    check_choice('head', head, ('linear', 'mlp')); check_choice('trainable', trainable, ('head', 'last', 'lora'))
+    check_positive(size=size, n_blocks=n_blocks, lora_r=lora_r, bs=bs, lr=lr, ft_lr=ft_lr, lr_decay=lr_decay)
+    for k, v in (('lp_epochs', lp_epochs), ('ft_epochs', ft_epochs)):
+        if v < 0: raise InputError(f'--{k} {v} must be >= 0')
+    if not 0 <= ema < 1: raise InputError(f'--ema {ema} must be in [0, 1)')
+    for k in ('train_dir', 'valid_dir'):
+        if cfg[k]: cfg[k] = str(need_path(cfg[k], 'image folder', 'dir').resolve()); cfg[k + '_contents'] = folder_digest(cfg[k])
+    run_config(out_dir, cfg, 'training run', fresh, state=('ckpt_*.pt', 'regressor', 'history.json', 'history.png', 'metrics.json'))
     r = train_regressor(train_dir, out_dir, valid_dir, backbone, size, head, trainable, n_blocks, lora_r, lp_epochs, ft_epochs,
                         bs, lr, ft_lr, lr_decay, ema, seed=seed, device=device)
     print(f"trained on {r['n_train']} pairs; validation mean cosine {r['valid_cos']:.4f} on {r['n_valid']} pairs "
-          f"({r['dropped_near_train']} near-duplicates of train dropped); saved {Path(out_dir)/'regressor'}")
+          f"({r['dropped_near_train']} near-duplicates of train dropped; skipped {_nonzero(r['skipped'])}); saved {Path(out_dir)/'regressor'}")
     return {k: v for k, v in r.items() if k not in ('reg', 'hist')}

@@ -1,4 +1,4 @@
-"Run an `image2prompt` sub-command in a subprocess the way the console script does (`python tests/i2p_cli.py CMD ...`)."
+"Run an `image2prompt` sub-command in-process (`run_cli`, returns the result) or in a subprocess the way the console script does (`python tests/i2p_cli.py CMD ...`)."
 import sys
 from image2prompt.cli import main, run as run_cli  # `run_cli` returns the command's result, for in-process tests
 

@@ -5,7 +5,7 @@ import numpy as np, pandas as pd, pytest
 from PIL import Image
 
 from image2prompt.cli import run as main  # `run` returns the command's result; `main` is the console script (exit status)
-from image2prompt.core import asset
+from image2prompt.core import asset, data_dir
 from image2prompt.embeddings import (embed_prompts, load_embedder, encode, EmbCache, cache_folder, read_prompts,
                                      load_embeddings, save_embeddings, to_text)
 from image2prompt.dedup import dedup, cross_filter, planted_embs, numpy_pairs, greedy_keep
@@ -40,7 +40,7 @@ def test_cli_embed_dedup_cross(tmp_path, emb):
 def test_cli_unknown_method(tmp_path):
     pd.DataFrame({'prompt': ['a', 'b']}).to_csv(tmp_path/'p.csv', index=False)
     main(['embed', str(tmp_path/'p.csv'), str(tmp_path/'p.npy'), '--quiet'])
-    with pytest.raises(ValueError, match="got 'lsh'"): main(['dedup', str(tmp_path/'p.npy'), str(tmp_path/'o'), '--method', 'lsh', '--quiet'])
+    with pytest.raises(ValueError, match="--method 'lsh' is not one of: exact, ivf"): main(['dedup', str(tmp_path/'p.npy'), str(tmp_path/'o'), '--method', 'lsh', '--quiet'])
 
 # ---- bad prompts -----------------------------------------------------------------------------------------
 def test_bad_prompt_table(tmp_path, emb):
@@ -50,7 +50,7 @@ def test_bad_prompt_table(tmp_path, emb):
     with pytest.warns(UserWarning, match='bad.csv'): t = read_prompts(f)
     # '' and 'NaN' are both missing values in a CSV (no way to tell an empty prompt from none): skipped and counted
     assert t.prompt.tolist() == ['a cat', 'caf\ufffd au lait', long] and t.row.tolist() == [0, 2, 3]
-    assert t.attrs['skipped'] == {'missing': 2, 'bad_utf8': 1}
+    assert t.attrs['skipped'] == {'missing': 2, 'empty': 0, 'bad_utf8': 1}
     with pytest.warns(UserWarning): r = main(['embed', str(f), str(tmp_path/'bad.npy'), '--quiet'])
     assert r['n'] == 3 and r['skipped']['missing'] == 2
     e, _ = load_embeddings(tmp_path/'bad.npy')
@@ -83,7 +83,7 @@ def _chunks(d): return sorted(cache_folder(d, 'all-MiniLM-L6-v2').glob('chunk-*.
 def test_kill_and_resume_embed(tmp_path, emb):
     prompts = [f'a painting of {i} ships in a storm, by turner, highly detailed' for i in range(160)]
     (tmp_path/'p.txt').write_text('\n'.join(prompts)); cache = tmp_path/'cache'
-    code = (f"from image2prompt.cli import main; main(['embed', {str(tmp_path/'p.txt')!r}, {str(tmp_path/'e.npy')!r}, "
+    code = (f"from image2prompt.cli import run; run(['embed', {str(tmp_path/'p.txt')!r}, {str(tmp_path/'e.npy')!r}, "
             f"'--cache_dir', {str(cache)!r}, '--chunk', '16', '--quiet'])")
     p = subprocess.Popen([sys.executable, '-c', code], env={**os.environ, 'OMP_NUM_THREADS': '1'})
     t0 = time.time()
