@@ -102,6 +102,13 @@ def run_notebook(d, url, tok, nb:str, timeout:float=600):
         return d.execute_script(_KERNEL, nb) == 'python3:idle' and ps and all(p.strip() not in ('[*]:', '[ ]:', '') for p in ps)
     wait(done, timeout, f'all cells of {nb} to run', every=1)
 
+def kernel_says(d, nb:str, code:str)->str:
+    "Run `code` in the notebook's kernel, outside the notebook, and return what it printed."
+    return d.execute_async_script(_NB + """const done = arguments[arguments.length - 1], out = [];
+        const f = w.sessionContext.session.kernel.requestExecute({code: arguments[1], silent: false, store_history: false});
+        f.onIOPub = m => { if (m.header.msg_type === 'stream') out.push(m.content.text); };
+        f.done.then(() => done(out.join('')), e => done('error: ' + e));""", nb, code)
+
 def check_rendered(d, n_images:int):
     "Widget views rendered (no 'Loading widget...', no text fallback, no error output), with at least `n_images` loaded images."
     errs = d.execute_script("return Array.from(document.querySelectorAll('[data-mime-type=\"application/vnd.jupyter.error\"]')).map(e => e.innerText)")
@@ -118,6 +125,15 @@ def changes(d, read, act, what:str, timeout:float=60):
     before = read(); act()
     after = wait(lambda: (v := read()) != before and v, timeout, what)
     return before, after
+
+def settle(d, quiet:float=1.5, timeout:float=60):
+    "Wait until every kernel is idle and every widget image has loaded, and it stays so for `quiet` seconds."
+    idle = lambda: d.execute_script("return Array.from(window.jupyterapp.shell.widgets('main')).every(w => !w.sessionContext || "
+                                    "(w.sessionContext.session && w.sessionContext.session.kernel.status === 'idle'));") and _imgs_ok(d)
+    def calm():
+        if not idle(): return False
+        time.sleep(quiet); return idle()
+    wait(calm, timeout, 'the kernel and the page to settle')
 
 def screenshot(d, css:str, name:str):
     "Scroll the first `css` element to the top and save a screenshot as `data/results/jupyterlab_<name>.png` (atomically)."
@@ -142,7 +158,7 @@ def interact_80(d):
     btn = next(b for b in d.find_elements(By.CSS_SELECTOR, '.widget-toggle-buttons button') if b.text.strip() == 'worst first')
     best, worst = changes(d, first, btn.click, 'the sample list to reorder')
     assert float(worst.split()[0]) < float(best.split()[0]), (best, worst)
-    wait(lambda: ' '.join(worst.split()[1:]) in _html(d), 30, 'the detail pane to show the first sample')
+    wait(lambda: ' '.join(worst.split()[1:]) in _html(d), 30, 'the detail pane to show the first sample'); settle(d)
     lst = Select(d.find_element(By.CSS_SELECTOR, '.widget-select select'))
     _, info = changes(d, lambda: _html(d), lambda: lst.select_by_index(2), 'the detail pane to change')
     assert ' '.join(lst.options[2].text.split()[1:]) in info
@@ -159,7 +175,7 @@ def interact_81(d):
     old = dd.first_selected_option.text
     before, after = changes(d, lambda: _html(d), lambda: dd.select_by_index(0), 'the concept text to change')
     assert dd.first_selected_option.text != old
-    wait(lambda: plot() and _imgs_ok(d), 30, 'the new concept to draw')
+    wait(lambda: plot() and _imgs_ok(d), 30, 'the new concept to draw'); settle(d)
     frame = lambda: d.execute_script("return document.querySelectorAll('img.widget-image')[3].src")
     handle = d.find_elements(By.CSS_SELECTOR, '.widget-slider .noUi-handle')[1]  # [0] seed, [1] iteration
     val = lambda: d.find_elements(By.CSS_SELECTOR, '.widget-slider .widget-readout')[1].text
@@ -171,7 +187,7 @@ def interact_82(d):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
     dd = Select(d.find_element(By.CSS_SELECTOR, '.widget-dropdown select'))
-    changes(d, lambda: _html(d), lambda: dd.select_by_visible_text('all'), 'the counts to follow the concept')
+    changes(d, lambda: _html(d), lambda: dd.select_by_visible_text('all'), 'the counts to follow the concept'); settle(d)
     box = d.find_element(By.CSS_SELECTOR, '.widget-checkbox input')
     assert box.is_selected()  # the notebook's last cell ticked it
     before, after = changes(d, lambda: _html(d), box.click, "the counts to follow 'only wrong ones'")
@@ -188,7 +204,10 @@ def test_widget_notebook_in_jupyterlab(lab, browser, name):
     "Run the notebook in JupyterLab; its widget renders, responds to the mouse and keyboard, and is screenshotted."
     n_images, interact, anchor = NOTEBOOKS[name]
     run_notebook(browser, *lab, f'{name}.ipynb')
+    exe, pkg = kernel_says(browser, f'{name}.ipynb', 'import sys, image2prompt; print(sys.executable); print(image2prompt.__file__)').split()
+    assert Path(exe) == Path(sys.executable) and Path(pkg).parent == ROOT/'image2prompt', (exe, pkg)  # this env, this checkout
     check_rendered(browser, n_images)
     interact(browser)
+    settle(browser)
     out = screenshot(browser, anchor, name)
     assert out.stat().st_size > 20_000
