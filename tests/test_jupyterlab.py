@@ -91,15 +91,19 @@ def wait(fn, timeout:float=120, what:str='condition', every:float=0.5):
 _NB = "const a = window.jupyterapp, w = a && Array.from(a.shell.widgets('main')).find(w => w.context && w.context.path === arguments[0]);"
 _KERNEL = _NB + "const k = w && w.sessionContext.session && w.sessionContext.session.kernel; return k ? k.name + ':' + k.status : null;"
 
+# Error outputs, read from the notebook model (JupyterLab renders them with the stderr mime type)
+_ERRORS = _NB + """return w.content.widgets.flatMap(c => c.model.type !== 'code' ? [] :
+    c.model.outputs.toJSON().filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue));"""
+
 def run_notebook(d, url, tok, nb:str, timeout:float=600):
     "Open `nb` in JupyterLab, run all cells, and wait until every cell has run and the kernel is idle."
     d.get(f'{url}/lab/tree/{nb}?reset&token={tok}')
     wait(lambda: d.execute_script(_KERNEL, nb) == 'python3:idle', 120, f'the python3 kernel of {nb}')
     d.execute_script(_NB + "a.shell.collapseLeft(); a.shell.activateById(w.id); a.commands.execute('notebook:run-all-cells'); return true;", nb)  # not the promise: selenium would await it
     prompts = lambda: d.execute_script("return Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')).map(e => e.textContent)")
-    def done():
-        ps = prompts()
-        return d.execute_script(_KERNEL, nb) == 'python3:idle' and ps and all(p.strip() not in ('[*]:', '[ ]:', '') for p in ps)
+    def done():  # every cell ran, or one failed (run-all stops there; check_rendered reports it)
+        ps, failed = prompts(), d.execute_script(_ERRORS, nb)
+        return d.execute_script(_KERNEL, nb) == 'python3:idle' and ps and (failed or all(p.strip() not in ('[*]:', '[ ]:', '') for p in ps))
     wait(done, timeout, f'all cells of {nb} to run', every=1)
 
 def kernel_says(d, nb:str, code:str)->str:
@@ -109,10 +113,10 @@ def kernel_says(d, nb:str, code:str)->str:
         f.onIOPub = m => { if (m.header.msg_type === 'stream') out.push(m.content.text); };
         f.done.then(() => done(out.join('')), e => done('error: ' + e));""", nb, code)
 
-def check_rendered(d, n_images:int):
-    "Widget views rendered (no 'Loading widget...', no text fallback, no error output), with at least `n_images` loaded images."
-    errs = d.execute_script("return Array.from(document.querySelectorAll('[data-mime-type=\"application/vnd.jupyter.error\"]')).map(e => e.innerText)")
-    assert not errs, f'error outputs: {errs}'
+def check_rendered(d, nb:str, n_images:int):
+    "No error output; widget views rendered (no 'Loading widget...', no text fallback), with at least `n_images` loaded images."
+    errs = d.execute_script(_ERRORS, nb)
+    assert not errs, f'{nb} raised: {errs}'
     views = lambda: d.execute_script("return document.querySelectorAll('.jp-OutputArea-output .jupyter-widgets.widget-container').length")
     wait(views, 60, 'widget views in the output area')
     text = d.execute_script("return Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(e => e.innerText).join('\\n')")
@@ -206,7 +210,7 @@ def test_widget_notebook_in_jupyterlab(lab, browser, name):
     run_notebook(browser, *lab, f'{name}.ipynb')
     exe, pkg = kernel_says(browser, f'{name}.ipynb', 'import sys, image2prompt; print(sys.executable); print(image2prompt.__file__)').split()
     assert Path(exe) == Path(sys.executable) and Path(pkg).parent == ROOT/'image2prompt', (exe, pkg)  # this env, this checkout
-    check_rendered(browser, n_images)
+    check_rendered(browser, f'{name}.ipynb', n_images)
     interact(browser)
     settle(browser)
     out = screenshot(browser, anchor, name)
