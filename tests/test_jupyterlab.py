@@ -68,6 +68,7 @@ def chromium(tmp:Path):
               '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--window-size=1400,1600',
               f'--user-data-dir={tmp}']: opts.add_argument(a)
     drv = webdriver.Chrome(options=opts, service=Service(shutil.which('chromedriver')))
+    drv.command_executor._client_config.timeout = 600  # read per request; the 120 s default broke a run on a machine at load 24
     try: yield drv
     finally: drv.quit()
 
