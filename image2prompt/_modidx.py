@@ -812,4 +812,5 @@ d = { 'settings': { 'branch': 'main',
                                                                                      'image2prompt/weakness.py'),
                                        'image2prompt.weakness.select_samples': ('weakness.html#select_samples', 'image2prompt/weakness.py'),
                                        'image2prompt.weakness.toy_attrs': ('weakness.html#toy_attrs', 'image2prompt/weakness.py'),
-                                       'image2prompt.weakness.weak_groups': ('weakness.html#weak_groups', 'image2prompt/weakness.py')}}}
+                                       'image2prompt.weakness.weak_groups': ('weakness.html#weak_groups', 'image2prompt/weakness.py'),
+                                       'image2prompt.weakness.weak_targets': ('weakness.html#weak_targets', 'image2prompt/weakness.py')}}}
