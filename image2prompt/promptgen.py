@@ -4,17 +4,17 @@
 
 # %% ../nbs/31_promptgen.ipynb #a835e6a0
 from __future__ import annotations
-import re, json, shutil, tempfile
+import re, json, shutil, tempfile, functools, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
-from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, WeightsUnavailable
+from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, WeightsUnavailable, InputError
 from . import toyworld as tw
 
 # %% auto #0
-__all__ = ['SD_VOCAB', 'sd_prompt', 'sd_prompts', 'attr_weights', 'toy_prompts', 'load_lm', 'train_tokenizer', 'tiny_lm',
-           'lm_batch', 'finetune_lm', 'save_lm', 'sample_lm', 'clean_candidates', 'filter_candidates',
-           'candidate_prompts']
+__all__ = ['SD_VOCAB', 'CI_PIP', 'VOCAB_LISTS', 'sd_prompt', 'sd_prompts', 'ci_data_dir', 'vocab_list', 'subjects_of', 'VocabGen',
+           'attr_weights', 'toy_prompts', 'load_lm', 'train_tokenizer', 'tiny_lm', 'lm_batch', 'finetune_lm', 'save_lm',
+           'sample_lm', 'clean_candidates', 'filter_candidates', 'candidate_prompts']
 
 # %% ../nbs/31_promptgen.ipynb #70342606
 SD_VOCAB = dict(
@@ -46,6 +46,66 @@ def sd_prompts(n:int, seed:int=0, **kw)->list:
     "`n` DiffusionDB-like prompts from `seed`."
     rng = np.random.default_rng(seed)
     return [sd_prompt(rng, **kw) for _ in range(n)]
+
+# %% ../nbs/31_promptgen.ipynb #2abe6dc6
+CI_PIP = 'pip install --no-deps clip-interrogator==0.6.0'
+VOCAB_LISTS = ('mediums', 'artists', 'movements', 'flavors')
+
+def ci_data_dir()->Path:
+    "The folder of CLIP Interrogator's term lists in the installed `clip-interrogator` wheel."
+    spec = importlib.util.find_spec('clip_interrogator')
+    locs = list(spec.submodule_search_locations or []) if spec else []
+    if not locs or not (Path(locs[0])/'data'/'flavors.txt').exists():
+        raise InputError(f"CLIP Interrogator's term lists are not installed: run `{CI_PIP}`")
+    return Path(locs[0])/'data'
+
+@functools.lru_cache(maxsize=None)
+def vocab_list(name:str, # mediums, artists, movements or flavors
+               folder:str|None=None # a folder of such .txt lists (default: the installed wheel's)
+              )->tuple:
+    "The unique non-empty lines of one term list, loaded once."
+    f = Path(folder or ci_data_dir())/f'{name}.txt'
+    if not f.exists(): raise InputError(f'{f}: term list not found (install the lists with `{CI_PIP}`, or pass a folder of .txt lists)')
+    return tuple(dict.fromkeys(l.strip() for l in f.read_text(encoding='utf-8', errors='replace').splitlines() if l.strip()))
+
+# %% ../nbs/31_promptgen.ipynb #d3f0aede
+def subjects_of(prompts, max_words:int=12)->list:
+    "The distinct subjects (text before the first comma) of real prompts, at most `max_words` long."
+    s = (re.split(r'[,(\[{|]', str(p), maxsplit=1)[0].strip(' .:;-') for p in prompts)
+    return list(dict.fromkeys(x for x in s if x and len(x.split()) <= max_words))
+
+def _target_weights(items, targets:dict|None)->np.ndarray:
+    "Sampling probabilities of `items`: `1 + sum of the weights of the target words each contains`."
+    w = np.ones(len(items))
+    if targets:
+        s = pd.Series(items, dtype=object).str.lower()
+        for t, x in targets.items(): w += x * s.str.contains(rf'\b{re.escape(str(t).lower())}\b', regex=True).to_numpy()
+    return w / w.sum()
+
+# %% ../nbs/31_promptgen.ipynb #594e09fb
+class VocabGen:
+    "Prompts from real vocabularies: a subject, then medium, artist, movement and flavor phrases, biased toward `targets`."
+    def __init__(self, subjects:list, # subjects (e.g. `subjects_of(real_prompts)`)
+                 targets:dict|None=None, # `{term: weight}` (`weakness.weak_targets`)
+                 folder=None, # a folder of CI-style lists (default: the installed wheel's)
+                 p:dict|None=None): # chance of each optional part
+        if not len(subjects): raise InputError('VocabGen: no subjects (pass real prompts through `subjects_of`)')
+        self.subjects, self.targets, self.folder = list(subjects), dict(targets or {}), folder
+        self.p, self._w = dict(medium=0.7, artist=0.6, movement=0.3) | (p or {}), {}
+    def _pick(self, rng, name:str, k:int=1)->list:
+        items = self.subjects if name == 'subjects' else vocab_list(name, self.folder and str(self.folder))
+        if name not in self._w: self._w[name] = _target_weights(items, self.targets)
+        return [items[i] for i in rng.choice(len(items), k, replace=False, p=self._w[name])]
+    def prompt(self, rng)->str:
+        "One prompt."
+        parts = self._pick(rng, 'subjects')
+        if rng.random() < self.p['medium']: parts += self._pick(rng, 'mediums')
+        if rng.random() < self.p['artist']: parts.append('by ' + ' and '.join(self._pick(rng, 'artists', int(rng.integers(1, 3)))))
+        if rng.random() < self.p['movement']: parts += self._pick(rng, 'movements')
+        return ', '.join(parts + self._pick(rng, 'flavors', int(rng.integers(1, 5))))
+    def __call__(self, n:int, seed:int=0)->list:
+        "`n` prompts from `seed`."
+        rng = np.random.default_rng(seed); return [self.prompt(rng) for _ in range(n)]
 
 # %% ../nbs/31_promptgen.ipynb #92839ff4
 def attr_weights(groups:pd.DataFrame, # `weakness.weak_groups`/`group_scores` rows (kind, value, gap)
