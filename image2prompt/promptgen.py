@@ -14,7 +14,8 @@ from . import toyworld as tw
 # %% auto #0
 __all__ = ['SD_VOCAB', 'CI_PIP', 'VOCAB_LISTS', 'sd_prompt', 'sd_prompts', 'ci_data_dir', 'vocab_list', 'subjects_of', 'VocabGen',
            'attr_weights', 'toy_prompts', 'load_lm', 'train_tokenizer', 'tiny_lm', 'lm_batch', 'finetune_lm', 'save_lm',
-           'sample_lm', 'clean_candidates', 'filter_candidates', 'candidate_prompts']
+           'corpus_from', 'sample_lm', 'clean_candidates', 'filter_candidates', 'candidate_prompts',
+           'screen_candidates']
 
 # %% ../nbs/31_promptgen.ipynb #70342606
 SD_VOCAB = dict(
@@ -214,6 +215,27 @@ def save_lm(model, tok, path)->Path:
         if tmp.exists(): shutil.rmtree(tmp)
     return path
 
+# %% ../nbs/31_promptgen.ipynb #e505a31d
+def corpus_from(src, # a prompt table path, a `datasets.PromptStream`, or an iterable of prompt lists
+                n:int=20_000, # sample size
+                seed:int=0,
+                near_dup:float|None=None # drop near-duplicates above this MiniLM cosine (e.g. 0.95); None: exact repeats only
+               )->list:
+    "A seeded reservoir sample of up to `n` distinct prompts from a streamed source."
+    from image2prompt.datasets import PromptStream
+    chunks = PromptStream(src) if isinstance(src, (str, Path)) else src
+    rng, res, seen = np.random.default_rng(seed), [], 0
+    for chunk in chunks:
+        for p in chunk:
+            seen += 1
+            if len(res) < n: res.append(p)
+            elif (i := int(rng.integers(seen))) < n: res[i] = p
+    res = list(dict.fromkeys(res))
+    if near_dup is None or len(res) < 2: return res
+    from image2prompt.embeddings import embed_prompts
+    from image2prompt.dedup import dedup
+    return [res[i] for i in dedup(embed_prompts(res, progress=False), near_dup)]
+
 # %% ../nbs/31_promptgen.ipynb #21ac4244
 @torch.no_grad()
 def sample_lm(model, tok, n:int=16, temperature:float=1.0, top_p:float=0.95,
@@ -271,12 +293,29 @@ def _toy_ok(texts:list)->tuple:
 def candidate_prompts(n:int, source='toy', seed:int=0,
                       weights:dict|None=None, # `attr_weights` for the toy grammar
                       toy:bool=True, # check the texts parse in the toy grammar
-                      temperature:float=1.0, top_p:float=0.95)->tuple:
-    "`n` candidates from `source` ('toy', 'sd' or an `(lm, tok)` pair), cleaned: (texts, report)."
+                      temperature:float=1.0, top_p:float=0.95,
+                      prefix:str='' # LM sources: start every sample with this (e.g. a weak subject)
+                     )->tuple:
+    "`n` candidates from `source` ('toy', 'sd', an `(lm, tok)` pair or a callable `source(n, seed)` like `VocabGen`), cleaned: (texts, report)."
     if source == 'toy': texts = toy_prompts(n, seed, weights)
     elif source == 'sd': texts = sd_prompts(n, seed)
-    elif isinstance(source, tuple): texts = sample_lm(*source, n=n, temperature=temperature, top_p=top_p, seed=seed)
-    else: raise ValueError(f"candidate_prompts: unknown source {source!r}; use 'toy', 'sd' or an (lm, tok) pair")
+    elif isinstance(source, tuple): texts = sample_lm(*source, n=n, temperature=temperature, top_p=top_p, seed=seed, prefix=prefix)
+    elif callable(source): texts = source(n, seed)
+    else: raise ValueError(f"candidate_prompts: unknown source {source!r}; use 'toy', 'sd', an (lm, tok) pair or a generator such as `VocabGen`")
     texts, rep = clean_candidates(texts)
-    if toy and source != 'sd': texts, rep['unparseable'] = _toy_ok(texts)
+    if toy and source != 'sd' and not callable(source): texts, rep['unparseable'] = _toy_ok(texts)
     return texts, rep
+
+# %% ../nbs/31_promptgen.ipynb #b301ba2d
+def screen_candidates(texts:list, # candidate prompts (from any generator)
+                      sim_pred, # a fitted `weakness.SimPredictor`
+                      bank_embs:np.ndarray, # embeddings of the existing prompts
+                      max_pred:float=0.4, min_sim:float=0.5, dup_threshold:float=0.95,
+                      embed=None # texts -> L2-normalised embeddings (default: MiniLM, `embed_prompts`)
+                     )->tuple:
+    "The candidates that pass the recipe's filters: `(texts, predicted similarities, report)`."
+    from image2prompt.embeddings import embed_prompts
+    embs = (embed or (lambda t: embed_prompts(t, progress=False)))(list(texts)) if len(texts) else np.zeros((0, bank_embs.shape[1]), np.float32)
+    pred = sim_pred.predict(embs) if len(embs) else np.zeros(0)
+    keep, rep = filter_candidates(embs, pred, bank_embs, max_pred, min_sim, dup_threshold)
+    return [texts[i] for i in keep], pred[keep], rep
