@@ -225,13 +225,23 @@ def step_weak(L:Loop, r:int):
     save_sim_predictor(fit_sim_predictor(embs, ev.cos.values, lam=L.cfg['sim_lam']), L.rdir(r)/'sim_predictor.safetensors')
     save_parquet(L.rdir(r)/'groups.parquet', g); save_json(L.rdir(r)/'sim_predictor.json', rep)
 
+def _vocab_gen(L:Loop, r:int, targeted:bool):
+    "A `promptgen.VocabGen` with subjects from `prompt_source` (or the training prompts), aimed at round `r`'s weak terms."
+    from image2prompt.promptgen import VocabGen, subjects_of, corpus_from
+    from image2prompt.weakness import weak_targets
+    c = L.cfg
+    if 'corpus' not in L._emb: L._emb['corpus'] = corpus_from(c['prompt_source'], c['corpus_n'], c['seed']) if c['prompt_source'] else None
+    t = weak_targets(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['k'], c['temp']) if targeted else None
+    return VocabGen(subjects_of(L._emb['corpus'] or _train_texts(L, r)), t), t
+
 def step_candidates(L:Loop, r:int):
-    "Candidate prompts for round `r`, with what cleaning removed."
+    "Candidate prompts for round `r` (toy grammar, real vocabularies or the LM), with what cleaning removed."
     c, seed = L.cfg, L.cfg['seed'] * 1000 + r
-    n = c['n_new'] * c['cand_mult']
-    w = attr_weights(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['temp'], c['attrs']) if c['strategy'] == 'targeted' else None
-    src = L.lm if (L.lm is not None and c['strategy'] == 'targeted') else 'toy'
-    texts, rep = candidate_prompts(n, src, seed=seed, weights=w, toy=c['toy'])
+    n, targeted = c['n_new'] * c['cand_mult'], c['strategy'] == 'targeted'
+    if c['candidates'] == 'vocab': src, w = _vocab_gen(L, r, targeted)
+    else: src, w = 'toy', attr_weights(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['temp'], c['attrs']) if targeted else None
+    if L.lm is not None and targeted: src = L.lm
+    texts, rep = candidate_prompts(n, src, seed=seed, weights=w if src == 'toy' else None, toy=c['toy'] and c['candidates'] == 'toy')
     save_json(L.rdir(r)/'candidates.json', dict(texts=texts, report=rep, weights=w))
 
 # %% ../nbs/32_loop.ipynb #c17501aa
@@ -312,7 +322,8 @@ LOOP_DEFAULTS = dict(rounds=2, n_new=64, cand_mult=4, strategy='targeted', featu
                      attrs=['object', 'color', 'count', 'fingers', 'style', 'background'], k=8, min_count=3, temp=0.05,
                      max_pred=0.4, weak_quantile=None, min_sim=0.5, dup_threshold=0.95, toy=True, chunk=32, seed=0,
                      model='ridge', backbone='timm:efficientnet_lite0', size=None, n_blocks=1, unfreeze_per_round=1,
-                     warm_start=True, lp_epochs=3, ft_epochs=1, bs=32, lr=1e-3, ft_lr=1e-4)
+                     warm_start=True, lp_epochs=3, ft_epochs=1, bs=32, lr=1e-3, ft_lr=1e-4,
+                     candidates='toy', prompt_source=None, corpus_n=20_000)
 
 def _config(work:Path, cfg:dict)->dict:
     p = work/'config.json'
@@ -334,6 +345,10 @@ def run_loop(work, # the loop's folder (state, rounds, metrics); resumes what is
     if unknown: raise TypeError(f'run_loop: unknown settings {sorted(unknown)}; known: {sorted(LOOP_DEFAULTS)}')
     if kw.get('strategy', 'targeted') not in ('targeted', 'random'): raise ValueError(f"strategy must be 'targeted' or 'random', got {kw['strategy']!r}")
     if kw.get('model', 'ridge') not in ('ridge', 'regressor'): raise ValueError(f"model must be 'ridge' or 'regressor', got {kw['model']!r}")
+    if kw.get('candidates', 'toy') not in ('toy', 'vocab'): raise ValueError(f"candidates must be 'toy' or 'vocab', got {kw['candidates']!r}")
+    if kw.get('prompt_source') is not None:
+        if not Path(kw['prompt_source']).exists(): raise FileNotFoundError(f"{kw['prompt_source']}: prompt source not found")
+        kw['prompt_source'] = str(Path(kw['prompt_source']).resolve())
     for d in (train_dir, valid_dir):
         if not (Path(d)/'metadata.jsonl').exists() and not (Path(d)/'metadata.csv').exists(): raise FileNotFoundError(f'{d}: not an image folder (no metadata.jsonl)')
     work = Path(work); work.mkdir(parents=True, exist_ok=True); seed_everything(kw.get('seed', 0))
@@ -357,15 +372,19 @@ def loop_cmd(train_dir:str, # the base training image folder (metadata.jsonl)
              steps:int=20, # diffusion steps (pipeline generators)
              model:str='ridge', # 'ridge' (a head on cached features) or 'regressor' (`train_regressor`, warm-started each round)
              backbone:str='timm:efficientnet_lite0', # the regressor's backbone spec (model=regressor)
+             size:int=None, # the backbone's input side (timm backbones; model=regressor)
              n_blocks:int=1, # blocks fine-tuned in round 0 (model=regressor)
              unfreeze_per_round:int=1, # more blocks unfrozen each round (model=regressor)
              lp_epochs:int=3, ft_epochs:int=1, # linear-probe and fine-tune epochs per round (model=regressor)
+             candidates:str='toy', # candidate prompts: 'toy' (the toy grammar) or 'vocab' (real-prompt vocabularies, `promptgen.VocabGen`)
+             prompt_source:str=None, # a real prompt table (DiffusionDB parquet, CSV, JSONL, TXT) for the vocab generator's subjects
              seed:int=0):
     "Run or resume the weak-prompt data loop and print the per-round metrics."
     gen = render_generator() if generator == 'render' else pipeline_generator(None if generator == 'toy' else _load_pipe(generator), steps=steps)
     m = run_loop(work, train_dir, valid_dir, gen, rounds=rounds, n_new=n_new, strategy=strategy, features=features,
                  max_pred=max_pred, weak_quantile=weak_quantile, min_sim=min_sim, seed=seed, model=model,
-                 backbone=backbone, n_blocks=n_blocks, unfreeze_per_round=unfreeze_per_round, lp_epochs=lp_epochs, ft_epochs=ft_epochs)
+                 backbone=backbone, n_blocks=n_blocks, unfreeze_per_round=unfreeze_per_round, lp_epochs=lp_epochs, ft_epochs=ft_epochs,
+                 candidates=candidates, prompt_source=prompt_source, size=size)
     cols = [c for c in ['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept', 'gen_n_images', 'gen_n_failed'] if c in m]
     print(m[cols].to_string(index=False)); print(f'metrics: {Path(work)/"metrics.parquet"}')
     return m
