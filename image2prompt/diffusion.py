@@ -23,8 +23,8 @@ __all__ = ['MINILM', 'SCHEDULERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae
            'encode_text', 'to_tensor', 'encode_latents', 'train_epoch', 'evaluate', 'ema_weights', 'save_ckpt',
            'load_ckpt', 'fit', 'foreground_weights', 'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil', 'image_grid',
            'save_grid', 'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt',
-           'train_toy_pipeline', 'gen_images', 'generate_cmd', 'train_diffusion_cmd', 'finetune', 'concept_prompts',
-           'judge_pipeline', 'accuracy_table', 'summary', 'plot_history']
+           'train_toy_pipeline', 'gen_images', 'merge_generated', 'generate_cmd', 'train_diffusion_cmd', 'finetune',
+           'concept_prompts', 'judge_pipeline', 'accuracy_table', 'summary', 'plot_history']
 
 # %% ../nbs/12_diffusion.ipynb #53f76ac9
 MINILM = 'all-MiniLM-L6-v2'
@@ -512,6 +512,20 @@ def _read_prompts(src:str)->list:
     if col is None: raise ValueError(f'{p}: no `text` or `prompt` column (columns: {list(df.columns)})')
     return df[col].astype(str).tolist()
 
+# %% ../nbs/12_diffusion.ipynb #e9dea26a
+def merge_generated(out_dir)->pd.DataFrame:
+    "Move the images of `out_dir/shard*` folders into `out_dir` under their one-process names, merging the metadata; resumable."
+    out = Path(out_dir); done = _done(out)
+    for d in sorted(out.glob('shard*-of-*')):
+        for r in read_jsonl(d/'metadata.jsonl'):
+            i = r.pop('index'); fn = _fname(i, r['seed']); src = d/r['file_name']
+            if fn in done: continue
+            if src.exists(): os.replace(src, out/fn)
+            append_jsonl(out/'metadata.jsonl', r | dict(file_name=fn)); done.add(fn)
+        shutil.rmtree(d)
+    df = pd.DataFrame(read_jsonl(out/'metadata.jsonl'))
+    return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
+
 # %% ../nbs/12_diffusion.ipynb #32ea816d
 def generate_cmd(prompts:str, # a .txt/.jsonl/.csv/.parquet of prompts, or one prompt
                  out_dir:str='generated', # the image folder to write (resumes)
@@ -520,8 +534,18 @@ def generate_cmd(prompts:str, # a .txt/.jsonl/.csv/.parquet of prompts, or one p
                  seed:int=0, # seeds are seed, seed+1, ... in image order
                  guidance_scale:float=5.0, steps:int=20, bs:int=16, device:str=None):
     "Generate an image folder (with metadata.jsonl) from prompts with a diffusion pipeline."
-    ps = [p for p in _read_prompts(prompts) for _ in range(n_per_prompt)]
-    df = gen_images(load_pipeline(pipeline, device=device), ps, [seed + i for i in range(len(ps))], out_dir, guidance_scale, steps, bs)
+    from image2prompt.embeddings import process_state
+    ps = [p for p in _read_prompts(prompts) for _ in range(n_per_prompt)]; seeds = [seed + i for i in range(len(ps))]
+    st = process_state()
+    if st.num_processes == 1: df = gen_images(load_pipeline(pipeline, device=device), ps, seeds, out_dir, guidance_scale, steps, bs)
+    else:  # under `accelerate launch`: each process generates its share into its own shard folder, the main one merges
+        with st.split_between_processes(list(range(len(ps)))) as idx:
+            d = Path(out_dir)/f'shard{st.process_index:03d}-of-{st.num_processes:03d}'
+            if len(idx): gen_images(load_pipeline(pipeline, device=device if st.device.type == 'cpu' else st.device), [ps[i] for i in idx],
+                                    [seeds[i] for i in idx], d, guidance_scale, steps, bs, extra=[dict(index=i) for i in idx], progress=st.is_main_process)
+        st.wait_for_everyone()
+        if not st.is_main_process: return None
+        df = merge_generated(out_dir)
     print(f'{len(df)} images in {out_dir}'); return df
 
 # %% ../nbs/12_diffusion.ipynb #b1fb6596
