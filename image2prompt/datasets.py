@@ -12,7 +12,8 @@ from .core import data_dir, asset, InputError, MissingInput, need_path
 
 # %% auto #0
 __all__ = ['SUBJECTS', 'DETAILS', 'MEDIUMS', 'ARTISTS', 'MODIFIERS', 'synth_prompts', 'read_imagefolder', 'read_csv_pairs',
-           'read_diffusiondb', 'ImageLoadError', 'load_image', 'check_images', 'near_groups', 'split_train_valid']
+           'read_diffusiondb', 'PromptStream', 'ImageLoadError', 'load_image', 'check_images', 'near_groups',
+           'split_train_valid']
 
 # %% ../nbs/03_datasets.ipynb #1c42b630
 SUBJECTS = ['a portrait of a cyberpunk samurai', 'a cozy cabin in a snowy forest', 'an astronaut riding a horse', 'a giant robot in a ruined city',
@@ -139,6 +140,55 @@ def read_diffusiondb(parquet, # DiffusionDB's `metadata.parquet` (or a subset wi
     if not check_files:
         df = df.rename(columns={'image_name': 'file_name', 'prompt': 'text'}); return df.assign(path=[str(root/f) for f in df.file_name])
     return _finish(df, root, parquet, 'image_name', 'prompt')
+
+# %% ../nbs/03_datasets.ipynb #16f2c565
+def _clean_prompt(p, counts:dict)->str|None:
+    "`p` stripped, or `None` (counted by why) when it is null, not a string, empty or not UTF-8."
+    if isinstance(p, bytes):
+        try: p = p.decode('utf-8')
+        except UnicodeDecodeError: counts['bad_utf8'] += 1; return None
+    if p is None or (isinstance(p, float) and math.isnan(p)): counts['null'] += 1; return None
+    if not isinstance(p, str): counts['not_str'] += 1; return None
+    if '\ufffd' in p: counts['bad_utf8'] += 1; return None
+    if not (p := p.strip()): counts['empty'] += 1; return None
+    return p
+
+def _parquet_chunks(path, col, chunk):
+    import pyarrow.parquet as pq
+    for b in pq.ParquetFile(path).iter_batches(batch_size=chunk, columns=[col]): yield b.column(0).to_pylist()
+
+def _pandas_chunks(path, col, chunk):
+    kw = dict(lines=True, chunksize=chunk) if path.suffix == '.jsonl' else dict(usecols=[col], dtype=object, chunksize=chunk)
+    with (pd.read_json if path.suffix == '.jsonl' else pd.read_csv)(path, encoding_errors='replace', **kw) as r:
+        for df in r: yield df[col].tolist() if col in df else [None] * len(df)
+
+def _txt_chunks(path, col, chunk):
+    with open(path, 'rb') as f:
+        while lines := [l.rstrip(b'\r\n') for _, l in zip(range(chunk), f)]: yield lines
+
+# %% ../nbs/03_datasets.ipynb #03fa6dab
+def _columns(path:Path)->list:
+    if path.suffix == '.parquet':
+        import pyarrow.parquet as pq; return pq.read_schema(path).names
+    if path.suffix == '.csv': return list(pd.read_csv(path, nrows=0, encoding_errors='replace').columns)
+    return ['prompt', 'text']  # jsonl: checked per chunk; txt: one prompt a line
+
+class PromptStream:
+    "The prompts of a .parquet, .csv, .jsonl or .txt table, in lists of at most `chunk`; skipped rows counted in `.counts`."
+    def __init__(self, path, column:str|None=None, chunk:int=65_536):
+        self.path, self.chunk = Path(path), chunk
+        if not self.path.exists(): raise FileNotFoundError(f'{self.path}: prompt table not found')
+        self.read = dict(parquet=_parquet_chunks, csv=_pandas_chunks, jsonl=_pandas_chunks, txt=_txt_chunks).get(self.path.suffix[1:].lower())
+        if self.read is None: raise ValueError(f'{self.path}: unknown prompt table type (use .parquet, .csv, .jsonl or .txt)')
+        cols = _columns(self.path); self.column = column or next((c for c in ('prompt', 'text') if c in cols), None)
+        if self.column not in cols: raise ValueError(f'{self.path}: no column {column or "prompt/text"}; columns are {cols}')
+        self.counts = {}
+    def __iter__(self):
+        self.counts = dict(rows=0, kept=0, null=0, not_str=0, empty=0, bad_utf8=0)
+        for raw in self.read(self.path, self.column, self.chunk):
+            out = [t for p in raw if (t := _clean_prompt(p, self.counts)) is not None]
+            self.counts['rows'] += len(raw); self.counts['kept'] += len(out)
+            if out: yield out
 
 # %% ../nbs/03_datasets.ipynb #2600e81d
 class ImageLoadError(OSError):

@@ -23,8 +23,8 @@ __all__ = ['MINILM', 'SCHEDULERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae
            'read_pairs', 'encode_text', 'to_tensor', 'encode_latents', 'train_epoch', 'evaluate', 'ema_weights',
            'save_ckpt', 'load_ckpt', 'fit', 'foreground_weights', 'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil',
            'image_grid', 'save_grid', 'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt',
-           'train_toy_pipeline', 'gen_images', 'generate_cmd', 'train_diffusion_cmd', 'finetune', 'concept_prompts',
-           'judge_pipeline', 'accuracy_table', 'summary', 'plot_history']
+           'train_toy_pipeline', 'gen_images', 'merge_generated', 'generate_cmd', 'train_diffusion_cmd', 'finetune',
+           'concept_prompts', 'judge_pipeline', 'accuracy_table', 'summary', 'plot_history']
 
 # %% ../nbs/12_diffusion.ipynb #53f76ac9
 MINILM = 'all-MiniLM-L6-v2'
@@ -534,6 +534,20 @@ def _read_prompts(src:str|None, # a .txt/.jsonl/.csv/.parquet file of prompts
     with warnings.catch_warnings(): warnings.simplefilter('ignore'); t = read_prompts(src)
     return t.prompt.tolist(), t.attrs['skipped']
 
+# %% ../nbs/12_diffusion.ipynb #e9dea26a
+def merge_generated(out_dir)->pd.DataFrame:
+    "Move the images of `out_dir/shard*` folders into `out_dir` under their one-process names, merging the metadata; resumable."
+    out = Path(out_dir); done = _done(out)
+    for d in sorted(out.glob('shard*-of-*')):
+        for r in read_jsonl(d/'metadata.jsonl'):
+            i = r.pop('index'); fn = _fname(i, r['seed']); src = d/r['file_name']
+            if fn in done: continue
+            if src.exists(): os.replace(src, out/fn)
+            append_jsonl(out/'metadata.jsonl', r | dict(file_name=fn)); done.add(fn)
+        shutil.rmtree(d)
+    df = pd.DataFrame(read_jsonl(out/'metadata.jsonl'))
+    return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
+
 # %% ../nbs/12_diffusion.ipynb #32ea816d
 def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `prompt` or `text` column)', str, opt=False, nargs='?')=None,
                  prompt:str=None, # one literal prompt instead of a file
@@ -546,10 +560,20 @@ def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `
     "Generate an image folder (with metadata.jsonl) from prompts with a diffusion pipeline."
     check_positive(n_per_prompt=n_per_prompt, steps=steps, bs=bs)
     if guidance_scale < 0: raise InputError(f'--guidance_scale {guidance_scale} must be >= 0')
-    src, skipped = _read_prompts(prompts, prompt); ps = [p for p in src for _ in range(n_per_prompt)]
+    from image2prompt.embeddings import process_state
+    src, skipped = _read_prompts(prompts, prompt); ps = [p for p in src for _ in range(n_per_prompt)]; seeds = [seed + i for i in range(len(ps))]
     run_config(out_dir, dict(prompts=hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20], n=len(ps), pipeline=str(pipeline), seed=seed,
                              guidance_scale=guidance_scale, steps=steps), 'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
-    df = gen_images(load_pipeline(pipeline, device=device), ps, [seed + i for i in range(len(ps))], out_dir, guidance_scale, steps, bs)
+    st = process_state()
+    if st.num_processes == 1: df = gen_images(load_pipeline(pipeline, device=device), ps, seeds, out_dir, guidance_scale, steps, bs)
+    else:  # under `accelerate launch`: each process generates its share into its own shard folder, the main one merges
+        with st.split_between_processes(list(range(len(ps)))) as idx:
+            d = Path(out_dir)/f'shard{st.process_index:03d}-of-{st.num_processes:03d}'
+            if len(idx): gen_images(load_pipeline(pipeline, device=device if st.device.type == 'cpu' else st.device), [ps[i] for i in idx],
+                                    [seeds[i] for i in idx], d, guidance_scale, steps, bs, extra=[dict(index=i) for i in idx], progress=st.is_main_process)
+        st.wait_for_everyone()
+        if not st.is_main_process: return None
+        df = merge_generated(out_dir)
     print(f"{len(df)} images in {out_dir} (metadata.jsonl); skipped prompts: {skipped or 'none'}"); return df
 
 # %% ../nbs/12_diffusion.ipynb #b1fb6596

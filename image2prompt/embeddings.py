@@ -14,7 +14,8 @@ from .core import InputError, MissingInput, need_path, check_choice, check_posit
 # %% auto #0
 __all__ = ['FAST_MODES', 'load_embedder', 'quantize_int8', 'onnx_cache_dir', 'export_onnx', 'onnx_file', 'OnnxEmbedder',
            'to_text', 'prompt_key', 'EmbCache', 'cache_folder', 'encode', 'embed_prompts', 'read_prompts',
-           'table_digest', 'save_embeddings', 'load_embeddings', 'embed_cmd']
+           'table_digest', 'save_embeddings', 'load_embeddings', 'process_state', 'shard_path', 'embed_shard',
+           'merge_shards', 'embed_cmd']
 
 # %% ../nbs/01_embeddings.ipynb #f754178b
 FAST_MODES = (None, 'exact', 'int8', 'onnx', 'onnx-int8', 'openvino')
@@ -332,6 +333,34 @@ def load_embeddings(path, # an `.npy` written by `save_embeddings`
         raise InputError(f'{path}: the prompt table {path.with_suffix(".parquet").name} is not the one these embeddings were made from')
     return embs, table
 
+# %% ../nbs/01_embeddings.ipynb #a06ccd0c
+def process_state():
+    "accelerate's `PartialState`, on the CPU (gloo) backend where there is no CUDA."
+    from accelerate import PartialState
+    return PartialState(cpu=not torch.cuda.is_available())
+
+def shard_path(out, k:int, n:int)->Path:
+    "Where process `k` of `n` writes its share of `out`."
+    out = Path(out); return out.with_name(f'{out.stem}.shard{k:03d}-of-{n:03d}.npy')
+
+def embed_shard(prompts:list, out, state, **kw)->Path:
+    "Embed this process's contiguous share of `prompts` into its own shard (skipped when already written)."
+    with state.split_between_processes(list(range(len(prompts)))) as idx:
+        p = shard_path(out, state.process_index, state.num_processes)
+        if not p.exists():
+            e = embed_prompts([prompts[i] for i in idx], **kw) if len(idx) else np.zeros((0, 384), np.float32)
+            save_json(p.with_suffix('.json'), dict(start=int(idx[0]) if len(idx) else len(prompts), n=len(idx))); save_npy(p, e)
+    return p
+
+def merge_shards(out, n_proc:int, n:int)->np.ndarray:
+    "The shards of `out` concatenated in process order; checks they cover rows 0..n-1 exactly, then removes them."
+    ps = [shard_path(out, k, n_proc) for k in range(n_proc)]; metas = [json.loads(p.with_suffix('.json').read_text()) for p in ps]
+    if [m['start'] for m in metas] != list(np.cumsum([0] + [m['n'] for m in metas[:-1]])) or sum(m['n'] for m in metas) != n:
+        raise ValueError(f'{out}: its shards do not cover the {n} prompts in order ({metas}); delete them and rerun')
+    embs = np.concatenate([np.load(p) for p in ps if json.loads(p.with_suffix('.json').read_text())['n']] or [np.zeros((0, 384), np.float32)])
+    for p in ps: p.unlink(); p.with_suffix('.json').unlink()
+    return embs
+
 # %% ../nbs/01_embeddings.ipynb #daa33f8b
 def embed_cmd(prompts:str, # prompt table: .csv, .parquet, .jsonl (column `prompt` or `text`) or .txt (one per line)
               out:str, # the .npy to write (its table goes to .parquet and metadata to .json beside it)
@@ -348,7 +377,14 @@ def embed_cmd(prompts:str, # prompt table: .csv, .parquet, .jsonl (column `promp
     check_choice('fast', fast, FAST_MODES); check_positive(bs=bs, chunk=chunk)
     table = read_prompts(prompts, column); out = Path(out)
     cache_dir = cache_dir or out.parent/'.emb_cache'
-    embs = embed_prompts(table.prompt, model, cache_dir, bs, device, progress=not quiet, fast=fast, chunk=chunk)
+    st = process_state()
+    if st.num_processes > 1:  # launched with `accelerate launch`: each process embeds its share, the main one merges
+        embed_shard(table.prompt.tolist(), out, st, model=model, cache_dir=cache_dir, bs=bs, device=device if st.device.type == 'cpu' else st.device,
+                    progress=not quiet and st.is_main_process, fast=fast, chunk=chunk)
+        st.wait_for_everyone()
+        if not st.is_main_process: return None
+        embs = merge_shards(out, st.num_processes, len(table))
+    else: embs = embed_prompts(table.prompt, model, cache_dir, bs, device, progress=not quiet, fast=fast, chunk=chunk)
     save_embeddings(out, embs, table, model, fast)
     rep = dict(out=str(out), n=len(table), skipped=table.attrs['skipped'], dim=int(embs.shape[1]) if len(embs) else 0)
     print(f"wrote {rep['n']} embeddings to {out} (prompts {out.with_suffix('.parquet')}); skipped {rep['skipped']}"); return rep

@@ -18,9 +18,10 @@ from .promptgen import attr_weights, candidate_prompts, filter_candidates
 # %% auto #0
 __all__ = ['STEPS', 'LOOP_DEFAULTS', 'read_state', 'save_state', 'image_table', 'pixel_features', 'backbone_features',
            'folder_features', 'fit_head', 'predict_head', 'render_generator', 'pipeline_generator', 'generate_safe',
-           'Loop', 'step_train', 'step_evaluate', 'step_weak', 'step_candidates', 'NoCandidates', 'step_filter',
-           'step_generate', 'round_metrics', 'write_metrics', 'SimulatedKill', 'run_steps', 'run_loop', 'loop_cmd',
-           'group_trajectory', 'ablation_summary', 'plot_ablation']
+           'Loop', 'step_train', 'step_evaluate', 'round_blocks', 'write_train_set', 'train_round_regressor',
+           'read_eval', 'step_weak', 'step_candidates', 'NoCandidates', 'step_filter', 'step_generate', 'round_metrics',
+           'write_metrics', 'SimulatedKill', 'run_steps', 'run_loop', 'loop_cmd', 'group_trajectory',
+           'ablation_summary', 'plot_ablation']
 
 # %% ../nbs/32_loop.ipynb #cb2e9aa1
 STEPS = ['train', 'evaluate', 'weak', 'candidates', 'filter', 'generate']
@@ -154,37 +155,94 @@ def _train_xy(L:Loop, r:int)->tuple:
     df = pd.concat([p[0] for p in parts], ignore_index=True)
     return df, np.concatenate([p[1] for p in parts])
 
+def _train_texts(L:Loop, r:int)->list:
+    return pd.concat([image_table(f) for f in L.folders(r)], ignore_index=True).text.tolist()
+
 def step_train(L:Loop, r:int):
-    "Fit the ridge head on every training folder of round `r`."
+    "Train round `r`'s model on every training folder: the ridge head, or `train.train_regressor`."
+    if L.cfg['model'] == 'regressor': return train_round_regressor(L, r)
     df, x = _train_xy(L, r)
     h = fit_head(x, L.embed(df.text), L.cfg['lam'])
     with atomic_path(L.rdir(r)/'head.npz') as t:
         with open(t, 'wb') as f: np.savez(f, **h, n_train=len(df))
 
 def step_evaluate(L:Loop, r:int):
-    "Per-sample cosine of the round's head on the validation folder, with the prompts' attributes."
+    "Per-sample cosine of the round's model on the validation folder, with each image's path, prediction and attributes."
+    vdf, pred, n_train = (_predict_regressor if L.cfg['model'] == 'regressor' else _predict_ridge)(L, r)
+    cos = cosine_rows(pred, L.embed(vdf.text))
+    attrs = vdf[[c for c in L.cfg['attrs'] if c in vdf] + ['path']]
+    ev = sample_table(vdf.text.tolist(), cos, attrs).assign(n_train=n_train, pred=list(np.asarray(pred, np.float32)))
+    save_parquet(L.rdir(r)/'eval.parquet', ev)
+
+def _predict_ridge(L:Loop, r:int)->tuple:
     h = dict(np.load(L.rdir(r)/'head.npz')); vdf, vx = L.feats(L.cfg['valid_dir'])
-    cos = cosine_rows(predict_head(h, vx), L.embed(vdf.text))
-    attrs = vdf[[c for c in L.cfg['attrs'] if c in vdf]]
-    save_parquet(L.rdir(r)/'eval.parquet', sample_table(vdf.text.tolist(), cos, attrs).assign(n_train=int(h['n_train'])))
+    return vdf, predict_head(h, vx), int(h['n_train'])
+
+# %% ../nbs/32_loop.ipynb #4519db25
+def round_blocks(cfg:dict, r:int)->int:
+    "Blocks unfrozen in round `r`: `n_blocks`, plus `unfreeze_per_round` for each earlier round."
+    return int(cfg['n_blocks'] + r * cfg['unfreeze_per_round'])
+
+def write_train_set(L:Loop, r:int)->Path:
+    "Round `r`'s training pairs (base folder + generated folders) as one image folder of absolute paths."
+    df = pd.concat([image_table(f) for f in L.folders(r)], ignore_index=True)
+    d = L.rdir(r)/'train_set'; d.mkdir(parents=True, exist_ok=True)
+    save_text(d/'metadata.jsonl', ''.join(json.dumps(dict(file_name=p, text=t)) + '\n' for p, t in zip(df.path, df.text)))
+    return d
+
+# %% ../nbs/32_loop.ipynb #05320a87
+def train_round_regressor(L:Loop, r:int)->dict:
+    "Train round `r`'s regressor into `round_XXX/model`, warm-started from round `r-1`'s and with `round_blocks` unfrozen."
+    from image2prompt.train import train_regressor
+    c, n = L.cfg, round_blocks(L.cfg, r)
+    init = L.rdir(r-1)/'model'/'regressor' if r and c['warm_start'] else None
+    res = train_regressor(write_train_set(L, r), L.rdir(r)/'model', c['valid_dir'], c['backbone'], c['size'],
+                          trainable='last' if n else 'head', n_blocks=n, lp_epochs=c['lp_epochs'], ft_epochs=c['ft_epochs'],
+                          bs=c['bs'], lr=c['lr'], ft_lr=c['ft_lr'], seed=c['seed'] * 1000 + r, init=init)
+    return {k: v for k, v in res.items() if k not in ('reg', 'hist')}
+
+def _predict_regressor(L:Loop, r:int)->tuple:
+    from image2prompt.regressor import load_regressor
+    from image2prompt.predict import predict_embs
+    from image2prompt.datasets import load_image
+    reg, vdf = load_regressor(L.rdir(r)/'model'/'regressor'), image_table(L.cfg['valid_dir'])
+    n_train = json.loads((L.rdir(r)/'model'/'metrics.json').read_text())['n_train']
+    return vdf, predict_embs(reg, [load_image(p) for p in vdf.path], progress=False), int(n_train)
+
+# %% ../nbs/32_loop.ipynb #b788b93b
+def read_eval(work, r:int)->tuple:
+    "`(table, pred)` of round `r`'s `eval.parquet`: prompt, cosine, path and attributes; predictions as an (n, 384) array."
+    ev = pd.read_parquet(Path(work)/f'round_{r:03d}'/'eval.parquet')
+    pred = np.stack(ev.pred.values).astype(np.float32) if len(ev) else np.zeros((0, 384), np.float32)
+    return ev.drop(columns=['pred']), pred
 
 # %% ../nbs/32_loop.ipynb #312e805d
 def step_weak(L:Loop, r:int):
     "Weak groups of the evaluation, and the similarity predictor with its held-out correlation."
-    ev = pd.read_parquet(L.rdir(r)/'eval.parquet'); embs = L.embed(ev.text)
-    g = weak_groups(ev.drop(columns=['n_train']), attrs=[c for c in L.cfg['attrs'] if c in ev], embs=embs,
+    ev = read_eval(L.work, r)[0]; embs = L.embed(ev.text)
+    g = weak_groups(ev.drop(columns=['n_train', 'path']), attrs=[c for c in L.cfg['attrs'] if c in ev], embs=embs,
                     k=L.cfg['k'], min_count=L.cfg['min_count'], seed=L.cfg['seed'])
     _, rep = eval_sim_predictor(embs, ev.cos.values, seed=L.cfg['seed'], lam=L.cfg['sim_lam'])
     save_sim_predictor(fit_sim_predictor(embs, ev.cos.values, lam=L.cfg['sim_lam']), L.rdir(r)/'sim_predictor.safetensors')
     save_parquet(L.rdir(r)/'groups.parquet', g); save_json(L.rdir(r)/'sim_predictor.json', rep)
 
+def _vocab_gen(L:Loop, r:int, targeted:bool):
+    "A `promptgen.VocabGen` with subjects from `prompt_source` (or the training prompts), aimed at round `r`'s weak terms."
+    from image2prompt.promptgen import VocabGen, subjects_of, corpus_from
+    from image2prompt.weakness import weak_targets
+    c = L.cfg
+    if 'corpus' not in L._emb: L._emb['corpus'] = corpus_from(c['prompt_source'], c['corpus_n'], c['seed']) if c['prompt_source'] else None
+    t = weak_targets(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['k'], c['temp']) if targeted else None
+    return VocabGen(subjects_of(L._emb['corpus'] or _train_texts(L, r)), t), t
+
 def step_candidates(L:Loop, r:int):
-    "Candidate prompts for round `r`, with what cleaning removed."
+    "Candidate prompts for round `r` (toy grammar, real vocabularies or the LM), with what cleaning removed."
     c, seed = L.cfg, L.cfg['seed'] * 1000 + r
-    n = c['n_new'] * c['cand_mult']
-    w = attr_weights(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['temp'], c['attrs']) if c['strategy'] == 'targeted' else None
-    src = L.lm if (L.lm is not None and c['strategy'] == 'targeted') else 'toy'
-    texts, rep = candidate_prompts(n, src, seed=seed, weights=w, toy=c['toy'])
+    n, targeted = c['n_new'] * c['cand_mult'], c['strategy'] == 'targeted'
+    if c['candidates'] == 'vocab': src, w = _vocab_gen(L, r, targeted)
+    else: src, w = 'toy', attr_weights(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['temp'], c['attrs']) if targeted else None
+    if L.lm is not None and targeted: src = L.lm
+    texts, rep = candidate_prompts(n, src, seed=seed, weights=w if src == 'toy' else None, toy=c['toy'] and c['candidates'] == 'toy')
     save_json(L.rdir(r)/'candidates.json', dict(texts=texts, report=rep, weights=w))
 
 # %% ../nbs/32_loop.ipynb #c17501aa
@@ -192,7 +250,7 @@ class NoCandidates(Exception): "A round whose filters left no candidate prompt."
 
 def _max_pred(L:Loop, r:int)->float:
     q = L.cfg['weak_quantile']
-    return float(np.quantile(pd.read_parquet(L.rdir(r)/'eval.parquet').cos, q)) if q is not None else L.cfg['max_pred']
+    return float(np.quantile(pd.read_parquet(L.rdir(r)/'eval.parquet', columns=['cos']).cos, q)) if q is not None else L.cfg['max_pred']
 
 def step_filter(L:Loop, r:int):
     "Filter the candidates and pick `n_new` prompts with their seeds."
@@ -200,9 +258,9 @@ def step_filter(L:Loop, r:int):
     texts = cand['texts']; embs = L.embed(texts) if texts else np.zeros((0, 384), np.float32)
     sp = load_sim_predictor(L.rdir(r)/'sim_predictor.safetensors', device='cpu')
     pred = sp.predict(embs) if len(embs) else np.zeros(0)
-    tdf, _ = _train_xy(L, r); targeted = c['strategy'] == 'targeted'
+    targeted = c['strategy'] == 'targeted'
     mp, ms = (_max_pred(L, r), c['min_sim']) if targeted else (np.inf, -1.0)
-    keep, rep = filter_candidates(embs, pred, L.embed(tdf.text), mp, ms, c['dup_threshold'])
+    keep, rep = filter_candidates(embs, pred, L.embed(_train_texts(L, r)), mp, ms, c['dup_threshold'])
     rng = np.random.default_rng(c['seed'] * 1000 + r)
     pick = sorted(rng.choice(keep, min(len(keep), c['n_new']), replace=False).tolist()) if len(keep) else []
     seeds = [int(c['seed'] * 10_000_000 + r * 100_000 + i) for i in range(len(pick))]
@@ -263,7 +321,10 @@ def run_steps(L:Loop, fail_at:tuple|None=None, log=print)->dict:
 # %% ../nbs/32_loop.ipynb #020e8ca5
 LOOP_DEFAULTS = dict(rounds=2, n_new=64, cand_mult=4, strategy='targeted', features='pixels', lam=10.0, sim_lam=1.0,
                      attrs=['object', 'color', 'count', 'fingers', 'style', 'background'], k=8, min_count=3, temp=0.05,
-                     max_pred=0.4, weak_quantile=None, min_sim=0.5, dup_threshold=0.95, toy=True, chunk=32, seed=0)
+                     max_pred=0.4, weak_quantile=None, min_sim=0.5, dup_threshold=0.95, toy=True, chunk=32, seed=0,
+                     model='ridge', backbone='timm:efficientnet_lite0', size=None, n_blocks=1, unfreeze_per_round=1,
+                     warm_start=True, lp_epochs=3, ft_epochs=1, bs=32, lr=1e-3, ft_lr=1e-4,
+                     candidates='toy', prompt_source=None, corpus_n=20_000)
 
 def _config(work:Path, cfg:dict)->dict:
     p = work/'config.json'
@@ -284,6 +345,11 @@ def run_loop(work, # the loop's folder (state, rounds, metrics); resumes what is
     unknown = set(kw) - set(LOOP_DEFAULTS)
     if unknown: raise TypeError(f'run_loop: unknown settings {sorted(unknown)}; known: {sorted(LOOP_DEFAULTS)}')
     if kw.get('strategy', 'targeted') not in ('targeted', 'random'): raise ValueError(f"strategy must be 'targeted' or 'random', got {kw['strategy']!r}")
+    if kw.get('model', 'ridge') not in ('ridge', 'regressor'): raise ValueError(f"model must be 'ridge' or 'regressor', got {kw['model']!r}")
+    if kw.get('candidates', 'toy') not in ('toy', 'vocab'): raise ValueError(f"candidates must be 'toy' or 'vocab', got {kw['candidates']!r}")
+    if kw.get('prompt_source') is not None:
+        if not Path(kw['prompt_source']).exists(): raise FileNotFoundError(f"{kw['prompt_source']}: prompt source not found")
+        kw['prompt_source'] = str(Path(kw['prompt_source']).resolve())
     for d in (train_dir, valid_dir):
         if not (Path(d)/'metadata.jsonl').exists() and not (Path(d)/'metadata.csv').exists(): raise FileNotFoundError(f'{d}: not an image folder (no metadata.jsonl)')
     work = Path(work); work.mkdir(parents=True, exist_ok=True); seed_everything(kw.get('seed', 0))
@@ -305,13 +371,24 @@ def loop_cmd(train_dir:str, # the base training image folder (metadata.jsonl)
              weak_quantile:float=None, # if set, the threshold is this quantile of validation cosine instead
              min_sim:float=0.5, # keep candidates above this similarity to an existing prompt
              steps:int=20, # diffusion steps (pipeline generators)
+             model:str='ridge', # 'ridge' (a head on cached features) or 'regressor' (`train_regressor`, warm-started each round)
+             backbone:str='timm:efficientnet_lite0', # the regressor's backbone spec (model=regressor)
+             size:int=None, # the backbone's input side (timm backbones; model=regressor)
+             n_blocks:int=1, # blocks fine-tuned in round 0 (model=regressor)
+             unfreeze_per_round:int=1, # more blocks unfrozen each round (model=regressor)
+             lp_epochs:int=3, ft_epochs:int=1, # linear-probe and fine-tune epochs per round (model=regressor)
+             candidates:str='toy', # candidate prompts: 'toy' (the toy grammar) or 'vocab' (real-prompt vocabularies, `promptgen.VocabGen`)
+             prompt_source:str=None, # a real prompt table (DiffusionDB parquet, CSV, JSONL, TXT) for the vocab generator's subjects
              seed:int=0):
     "Run or resume the weak-prompt data loop and print the per-round metrics."
-    check_positive(rounds=rounds, n_new=n_new, steps=steps); check_choice('strategy', strategy, ('targeted', 'random'))
+    check_positive(rounds=rounds, n_new=n_new, steps=steps, lp_epochs=lp_epochs); check_choice('strategy', strategy, ('targeted', 'random'))
+    check_choice('model', model, ('ridge', 'regressor')); check_choice('candidates', candidates, ('toy', 'vocab'))
     for d in (train_dir, valid_dir): need_path(d, 'image folder', 'dir')
     gen = render_generator() if generator == 'render' else pipeline_generator(None if generator == 'toy' else _load_pipe(generator), steps=steps)
     m = run_loop(work, train_dir, valid_dir, gen, rounds=rounds, n_new=n_new, strategy=strategy, features=features,
-                 max_pred=max_pred, weak_quantile=weak_quantile, min_sim=min_sim, seed=seed)
+                 max_pred=max_pred, weak_quantile=weak_quantile, min_sim=min_sim, seed=seed, model=model,
+                 backbone=backbone, n_blocks=n_blocks, unfreeze_per_round=unfreeze_per_round, lp_epochs=lp_epochs, ft_epochs=ft_epochs,
+                 candidates=candidates, prompt_source=prompt_source, size=size)
     cols = [c for c in ['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept', 'gen_n_images', 'gen_n_failed'] if c in m]
     print(m[cols].to_string(index=False)); print(f'wrote the metrics {Path(work)/"metrics.parquet"} (rounds under {work})')
     return m

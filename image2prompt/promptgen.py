@@ -4,17 +4,18 @@
 
 # %% ../nbs/31_promptgen.ipynb #a835e6a0
 from __future__ import annotations
-import re, json, shutil, tempfile
+import re, json, shutil, tempfile, functools, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
-from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, WeightsUnavailable
+from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, WeightsUnavailable, InputError
 from . import toyworld as tw
 
 # %% auto #0
-__all__ = ['SD_VOCAB', 'sd_prompt', 'sd_prompts', 'attr_weights', 'toy_prompts', 'load_lm', 'train_tokenizer', 'tiny_lm',
-           'lm_batch', 'finetune_lm', 'save_lm', 'sample_lm', 'clean_candidates', 'filter_candidates',
-           'candidate_prompts']
+__all__ = ['SD_VOCAB', 'CI_PIP', 'VOCAB_LISTS', 'sd_prompt', 'sd_prompts', 'ci_data_dir', 'vocab_list', 'subjects_of', 'VocabGen',
+           'attr_weights', 'toy_prompts', 'load_lm', 'train_tokenizer', 'tiny_lm', 'lm_batch', 'finetune_lm', 'save_lm',
+           'corpus_from', 'sample_lm', 'clean_candidates', 'filter_candidates', 'candidate_prompts',
+           'screen_candidates']
 
 # %% ../nbs/31_promptgen.ipynb #70342606
 SD_VOCAB = dict(
@@ -46,6 +47,66 @@ def sd_prompts(n:int, seed:int=0, **kw)->list:
     "`n` DiffusionDB-like prompts from `seed`."
     rng = np.random.default_rng(seed)
     return [sd_prompt(rng, **kw) for _ in range(n)]
+
+# %% ../nbs/31_promptgen.ipynb #2abe6dc6
+CI_PIP = 'pip install --no-deps clip-interrogator==0.6.0'
+VOCAB_LISTS = ('mediums', 'artists', 'movements', 'flavors')
+
+def ci_data_dir()->Path:
+    "The folder of CLIP Interrogator's term lists in the installed `clip-interrogator` wheel."
+    spec = importlib.util.find_spec('clip_interrogator')
+    locs = list(spec.submodule_search_locations or []) if spec else []
+    if not locs or not (Path(locs[0])/'data'/'flavors.txt').exists():
+        raise InputError(f"CLIP Interrogator's term lists are not installed: run `{CI_PIP}`")
+    return Path(locs[0])/'data'
+
+@functools.lru_cache(maxsize=None)
+def vocab_list(name:str, # mediums, artists, movements or flavors
+               folder:str|None=None # a folder of such .txt lists (default: the installed wheel's)
+              )->tuple:
+    "The unique non-empty lines of one term list, loaded once."
+    f = Path(folder or ci_data_dir())/f'{name}.txt'
+    if not f.exists(): raise InputError(f'{f}: term list not found (install the lists with `{CI_PIP}`, or pass a folder of .txt lists)')
+    return tuple(dict.fromkeys(l.strip() for l in f.read_text(encoding='utf-8', errors='replace').splitlines() if l.strip()))
+
+# %% ../nbs/31_promptgen.ipynb #d3f0aede
+def subjects_of(prompts, max_words:int=12)->list:
+    "The distinct subjects (text before the first comma) of real prompts, at most `max_words` long."
+    s = (re.split(r'[,(\[{|]', str(p), maxsplit=1)[0].strip(' .:;-') for p in prompts)
+    return list(dict.fromkeys(x for x in s if x and len(x.split()) <= max_words))
+
+def _target_weights(items, targets:dict|None)->np.ndarray:
+    "Sampling probabilities of `items`: `1 + sum of the weights of the target words each contains`."
+    w = np.ones(len(items))
+    if targets:
+        s = pd.Series(items, dtype=object).str.lower()
+        for t, x in targets.items(): w += x * s.str.contains(rf'\b{re.escape(str(t).lower())}\b', regex=True).to_numpy()
+    return w / w.sum()
+
+# %% ../nbs/31_promptgen.ipynb #594e09fb
+class VocabGen:
+    "Prompts from real vocabularies: a subject, then medium, artist, movement and flavor phrases, biased toward `targets`."
+    def __init__(self, subjects:list, # subjects (e.g. `subjects_of(real_prompts)`)
+                 targets:dict|None=None, # `{term: weight}` (`weakness.weak_targets`)
+                 folder=None, # a folder of CI-style lists (default: the installed wheel's)
+                 p:dict|None=None): # chance of each optional part
+        if not len(subjects): raise InputError('VocabGen: no subjects (pass real prompts through `subjects_of`)')
+        self.subjects, self.targets, self.folder = list(subjects), dict(targets or {}), folder
+        self.p, self._w = dict(medium=0.7, artist=0.6, movement=0.3) | (p or {}), {}
+    def _pick(self, rng, name:str, k:int=1)->list:
+        items = self.subjects if name == 'subjects' else vocab_list(name, self.folder and str(self.folder))
+        if name not in self._w: self._w[name] = _target_weights(items, self.targets)
+        return [items[i] for i in rng.choice(len(items), k, replace=False, p=self._w[name])]
+    def prompt(self, rng)->str:
+        "One prompt."
+        parts = self._pick(rng, 'subjects')
+        if rng.random() < self.p['medium']: parts += self._pick(rng, 'mediums')
+        if rng.random() < self.p['artist']: parts.append('by ' + ' and '.join(self._pick(rng, 'artists', int(rng.integers(1, 3)))))
+        if rng.random() < self.p['movement']: parts += self._pick(rng, 'movements')
+        return ', '.join(parts + self._pick(rng, 'flavors', int(rng.integers(1, 5))))
+    def __call__(self, n:int, seed:int=0)->list:
+        "`n` prompts from `seed`."
+        rng = np.random.default_rng(seed); return [self.prompt(rng) for _ in range(n)]
 
 # %% ../nbs/31_promptgen.ipynb #92839ff4
 def attr_weights(groups:pd.DataFrame, # `weakness.weak_groups`/`group_scores` rows (kind, value, gap)
@@ -154,6 +215,27 @@ def save_lm(model, tok, path)->Path:
         if tmp.exists(): shutil.rmtree(tmp)
     return path
 
+# %% ../nbs/31_promptgen.ipynb #e505a31d
+def corpus_from(src, # a prompt table path, a `datasets.PromptStream`, or an iterable of prompt lists
+                n:int=20_000, # sample size
+                seed:int=0,
+                near_dup:float|None=None # drop near-duplicates above this MiniLM cosine (e.g. 0.95); None: exact repeats only
+               )->list:
+    "A seeded reservoir sample of up to `n` distinct prompts from a streamed source."
+    from image2prompt.datasets import PromptStream
+    chunks = PromptStream(src) if isinstance(src, (str, Path)) else src
+    rng, res, seen = np.random.default_rng(seed), [], 0
+    for chunk in chunks:
+        for p in chunk:
+            seen += 1
+            if len(res) < n: res.append(p)
+            elif (i := int(rng.integers(seen))) < n: res[i] = p
+    res = list(dict.fromkeys(res))
+    if near_dup is None or len(res) < 2: return res
+    from image2prompt.embeddings import embed_prompts
+    from image2prompt.dedup import dedup
+    return [res[i] for i in dedup(embed_prompts(res, progress=False), near_dup)]
+
 # %% ../nbs/31_promptgen.ipynb #21ac4244
 @torch.no_grad()
 def sample_lm(model, tok, n:int=16, temperature:float=1.0, top_p:float=0.95,
@@ -211,12 +293,29 @@ def _toy_ok(texts:list)->tuple:
 def candidate_prompts(n:int, source='toy', seed:int=0,
                       weights:dict|None=None, # `attr_weights` for the toy grammar
                       toy:bool=True, # check the texts parse in the toy grammar
-                      temperature:float=1.0, top_p:float=0.95)->tuple:
-    "`n` candidates from `source` ('toy', 'sd' or an `(lm, tok)` pair), cleaned: (texts, report)."
+                      temperature:float=1.0, top_p:float=0.95,
+                      prefix:str='' # LM sources: start every sample with this (e.g. a weak subject)
+                     )->tuple:
+    "`n` candidates from `source` ('toy', 'sd', an `(lm, tok)` pair or a callable `source(n, seed)` like `VocabGen`), cleaned: (texts, report)."
     if source == 'toy': texts = toy_prompts(n, seed, weights)
     elif source == 'sd': texts = sd_prompts(n, seed)
-    elif isinstance(source, tuple): texts = sample_lm(*source, n=n, temperature=temperature, top_p=top_p, seed=seed)
-    else: raise ValueError(f"candidate_prompts: unknown source {source!r}; use 'toy', 'sd' or an (lm, tok) pair")
+    elif isinstance(source, tuple): texts = sample_lm(*source, n=n, temperature=temperature, top_p=top_p, seed=seed, prefix=prefix)
+    elif callable(source): texts = source(n, seed)
+    else: raise ValueError(f"candidate_prompts: unknown source {source!r}; use 'toy', 'sd', an (lm, tok) pair or a generator such as `VocabGen`")
     texts, rep = clean_candidates(texts)
-    if toy and source != 'sd': texts, rep['unparseable'] = _toy_ok(texts)
+    if toy and source != 'sd' and not callable(source): texts, rep['unparseable'] = _toy_ok(texts)
     return texts, rep
+
+# %% ../nbs/31_promptgen.ipynb #b301ba2d
+def screen_candidates(texts:list, # candidate prompts (from any generator)
+                      sim_pred, # a fitted `weakness.SimPredictor`
+                      bank_embs:np.ndarray, # embeddings of the existing prompts
+                      max_pred:float=0.4, min_sim:float=0.5, dup_threshold:float=0.95,
+                      embed=None # texts -> L2-normalised embeddings (default: MiniLM, `embed_prompts`)
+                     )->tuple:
+    "The candidates that pass the recipe's filters: `(texts, predicted similarities, report)`."
+    from image2prompt.embeddings import embed_prompts
+    embs = (embed or (lambda t: embed_prompts(t, progress=False)))(list(texts)) if len(texts) else np.zeros((0, bank_embs.shape[1]), np.float32)
+    pred = sim_pred.predict(embs) if len(embs) else np.zeros(0)
+    keep, rep = filter_candidates(embs, pred, bank_embs, max_pred, min_sim, dup_threshold)
+    return [texts[i] for i in keep], pred[keep], rep

@@ -19,7 +19,7 @@ from .regressor import (Regressor, load_backbone, set_trainable, first_trainable
 # %% auto #0
 __all__ = ['load_pairs', 'make_valid', 'train_valid', 'ImagePairs', 'split_point', 'frozen_features', 'cached_features',
            'make_optimizer', 'loader', 'evaluate', 'train_epoch', 'save_ckpt', 'load_ckpt', 'fit', 'plot_history',
-           'bench_cache', 'planned_split', 'pool_from', 'run_phase', 'train_regressor', 'train_cmd']
+           'bench_cache', 'planned_split', 'pool_from', 'run_phase', 'warm_start', 'train_regressor', 'train_cmd']
 
 # %% ../nbs/21_train.ipynb #b9423adb
 def load_pairs(folder, # an image folder with metadata.jsonl
@@ -241,17 +241,36 @@ def run_phase(reg, data, out:Path, phase:str, epochs:int, bs:int, lr:float, lr_d
     return fit(reg, tds, vds, k, epochs, bs, lr, lr_decay, ckpt=out/f'ckpt_{phase}.pt', ema=ema, seed=seed, phase=phase,
                device=device, mixed=mixed)
 
+# %% ../nbs/21_train.ipynb #1cf1a5d1
+def warm_start(reg:Regressor, init # a folder written by `save_regressor`
+              )->Regressor:
+    "Load into `reg` the saved weights of `init` that fit it (head and whatever blocks were trained): a warm start."
+    from safetensors.torch import load_file
+    from image2prompt.regressor import _same_spec
+    init = Path(init)
+    if not (init/'model.safetensors').exists(): raise FileNotFoundError(f'{init}: no model.safetensors (not a saved regressor)')
+    cfg = json.loads((init/'config.json').read_text())
+    if not _same_spec(cfg['backbone'], reg.backbone.spec):
+        raise ValueError(f"{init}: saved from backbone {cfg['backbone'].get('name')}, cannot warm-start {reg.backbone.spec.get('name')}")
+    own = reg.state_dict(); sd = {k: v for k, v in load_file(str(init/'model.safetensors')).items() if k in own and own[k].shape == v.shape}
+    if not any(k.startswith('head.') for k in sd): raise ValueError(f'{init}: its head does not fit this regressor')
+    reg.load_state_dict(sd, strict=False); return reg
+
 # %% ../nbs/21_train.ipynb #9b6dc1d8
 def train_regressor(train_dir, out_dir, valid_dir=None, backbone:str='timm:efficientnet_lite0', size:int|None=None,
                     head:str='linear', trainable:str='head', n_blocks:int=2, lora_r:int=8,
                     lp_epochs:int=5, ft_epochs:int=0, bs:int=64, lr:float=1e-3, ft_lr:float=1e-4, lr_decay:float=0.6,
                     ema:float=0., valid_frac:float=0.1, threshold:float=0.95, seed:int=0,
                     ft_cache:bool=True, # cache the frozen bottom's activations for FT too (LP always caches pooled features)
-                    mixed:bool=False, device=None)->dict:
+                    mixed:bool=False, device=None,
+                    init=None # a saved regressor folder to start from (`warm_start`), e.g. the previous round's
+                   )->dict:
     "LP then FT on an image folder; saves the regressor, history, plot and metrics in `out_dir`."
     out = Path(out_dir); seed_everything(seed)
     data = train_valid(train_dir, valid_dir, out/'emb_cache', valid_frac, threshold, seed)
     reg = Regressor(load_backbone(backbone, size, device=device), head)
+    if init is not None: warm_start(reg, init)
+    n_blocks = min(n_blocks, len(reg.backbone.blocks))
     via = planned_split(reg, trainable, n_blocks) if ft_cache else None
     hist = run_phase(set_trainable(reg, 'head'), data, out, 'lp', lp_epochs, bs, lr, seed=seed, device=device, mixed=mixed, via=via)
     if trainable != 'head':

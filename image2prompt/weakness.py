@@ -12,7 +12,7 @@ from .core import default_device, default_dtype, seed_everything, save_json, sav
 
 # %% auto #0
 __all__ = ['STOPWORDS', 'cosine_rows', 'sample_table', 'group_scores', 'keywords', 'keyword_scores', 'kmeans_labels',
-           'cluster_scores', 'weak_groups', 'SimPredictor', 'fit_sim_predictor', 'eval_sim_predictor',
+           'cluster_scores', 'weak_groups', 'weak_targets', 'SimPredictor', 'fit_sim_predictor', 'eval_sim_predictor',
            'save_sim_predictor', 'load_sim_predictor', 'select_samples', 'nearest_prompts', 'cos_histogram',
            'toy_attrs']
 
@@ -103,6 +103,19 @@ def weak_groups(df:pd.DataFrame, # a `sample_table`
     out = pd.concat([p for p in parts if len(p)], ignore_index=True)
     out['value'] = out.value.astype(str)
     return out.sort_values('mean_cos', kind='stable').reset_index(drop=True)
+
+# %% ../nbs/30_weakness.ipynb #4e925e67
+def weak_targets(groups:pd.DataFrame, # `weak_groups` rows (kind, value, gap, and `label` for clusters)
+                 n:int=8, # how many weak groups to use
+                 temp:float=0.05, # lower: more weight on the weakest
+                 kinds=('keyword', 'cluster'))->dict:
+    "`{term: weight}` from the `n` weakest keyword and cluster groups (a cluster gives its central prompt's keywords)."
+    g = groups[groups.kind.isin(kinds) & (groups.gap < 0)].nsmallest(n, 'gap'); out = {}
+    for r in g.itertuples():
+        w = float(np.exp(np.clip(-r.gap / temp, -20, 20)))
+        for t in ([r.value] if r.kind != 'cluster' else keywords(getattr(r, 'label', '') or '')):
+            out[t] = max(out.get(t, 0.0), w)
+    return out
 
 # %% ../nbs/30_weakness.ipynb #3809b6f6
 class SimPredictor(nn.Module):

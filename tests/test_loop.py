@@ -92,3 +92,22 @@ def test_garbage_lm_stops_cleanly(folders, tmp_path):
     assert st['stopped'] and 'no candidate' in st['stopped'] and any('no candidate' in s for s in msgs)
     assert m.cand_unparseable.iloc[0] + m.cand_empty.iloc[0] + m.cand_too_long.iloc[0] + m.cand_repeated.iloc[0] == m.cand_n_in.iloc[0]
     assert m.filter_kept.iloc[0] == 0
+
+
+def test_real_format_regressor_loop(folders, tmp_path, capsys):
+    "Issue 18's 'done when': 2 rounds on CPU, `train_regressor` as the model step, candidates from a DiffusionDB-shaped parquet, the toy pipeline."
+    import pyarrow as pa, pyarrow.parquet as pq
+    from image2prompt.datasets import synth_prompts
+    ps = synth_prompts(2000, seed=5).prompt.tolist() + [None, '', '   ']
+    pq.write_table(pa.table(dict(image_name=[f'{i}.webp' for i in range(len(ps))], prompt=ps, part_id=[i // 1000 for i in range(len(ps))])),
+                   tmp_path/'metadata.parquet', row_group_size=500)
+    w = tmp_path/'w'
+    m = _main(['loop', str(folders[0]), str(folders[1]), '--work', str(w), '--rounds', '2', '--n_new', '8', '--weak_quantile', '0.9',
+               '--min_sim', '0.2', '--model', 'regressor', '--size', '32', '--lp_epochs', '1', '--ft_epochs', '1',
+               '--candidates', 'vocab', '--prompt_source', str(tmp_path/'metadata.parquet'), '--generator', 'toy', '--steps', '4'])
+    assert m['round'].tolist() == [0, 1, 2] and m.n_train.tolist() == [80, 88, 96] and m.gen_n_failed.fillna(0).eq(0).all()
+    assert [json.loads((w/f'round_{r:03d}'/'model'/'regressor'/'config.json').read_text())['n_blocks'] for r in range(3)] == [1, 2, 3]
+    sel = json.loads((w/'round_001'/'selected.json').read_text())['texts']
+    subjects = {p.split(',')[0].strip() for p in ps if p}
+    assert len(sel) == 8 and all(s.split(',')[0] in subjects for s in sel)  # real-prompt subjects, not the toy grammar
+    assert read_state(w)['finished']
