@@ -21,6 +21,7 @@ COMMANDS = {
     'generate': ('image2prompt.diffusion:generate_cmd', 'generate an image folder from prompts'),
     'train': ('image2prompt.train:train_cmd', 'train the image-to-prompt regressor'),
     'predict': ('image2prompt.predict:predict_cmd', 'predict embeddings, submission.csv and readable prompts'),
+    'invert': ('image2prompt.invert:invert_cmd', 'readable prompts whose MiniLM embeddings match target embeddings (.npy -> prompts.csv)'),
     'loop': ('image2prompt.loop:loop_cmd', 'run rounds of the weak-prompt data loop'),
     'seedselect': ('image2prompt.seedselect:seedselect_cmd', 'optimise initial noise for a rare concept'),
     'dreambooth': ('image2prompt.dreambooth:dreambooth_cmd', 'teach a pipeline a subject (full or LoRA)'),
