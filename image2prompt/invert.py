@@ -122,7 +122,7 @@ def lm_continue(lm, tok, texts:list, # the current prompts ('' starts a prompt)
 @dataclass
 class InvertConfig:
     "Knobs of `Inverter`."
-    strategies:str='abcw' # a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
+    strategies:str='b' # the best measured alone (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
     k:int=24 # candidates per target per step that are embedded whole (after the cheap pruning)
     n_lm:int=8 # SmolLM2 samples per target per step
     max_evals:int=400 # whole-candidate embeddings per target
@@ -306,7 +306,7 @@ def invert_file(inv:Inverter, T:np.ndarray, out, progress:bool=True)->pd.DataFra
 # %% ../nbs/23_invert.ipynb #6b95269b
 def invert_cmd(embs:str, # (n, 384) L2-normalised MiniLM targets (.npy)
                out:str='prompts.csv', # the CSV to write: columns prompt, cos
-               strategies:str='abcw', # a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
+               strategies:str='b', # the best measured (see the benchmark); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
                budget:float=None, # CPU seconds per target, amortised over a batch (default: no time limit)
                max_evals:int=400, # whole-candidate embeddings per target
                bank:str=None, # prompt table or bank .npy for strategy a (default: the shipped sample prompts)
