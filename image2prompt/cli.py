@@ -23,6 +23,7 @@ COMMANDS = {
     'export-pipeline': ('image2prompt.diffusion:export_pipeline', 'write a pipeline (default: the shipped toy one) as a complete diffusers folder, text encoder included'),
     'train': ('image2prompt.train:train_cmd', 'train the image-to-prompt regressor'),
     'predict': ('image2prompt.predict:predict_cmd', 'predict embeddings, submission.csv and readable prompts'),
+    'invert': ('image2prompt.invert:invert_cmd', 'readable prompts whose MiniLM embeddings match target embeddings (.npy -> prompts.csv)'),
     'loop': ('image2prompt.loop:loop_cmd', 'run rounds of the weak-prompt data loop'),
     'seedselect': ('image2prompt.seedselect:seedselect_cmd', 'optimise initial noise for a rare concept'),
     'dreambooth': ('image2prompt.dreambooth:dreambooth_cmd', 'teach a pipeline a subject (full or LoRA)'),
