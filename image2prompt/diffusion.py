@@ -539,13 +539,13 @@ def merge_generated(out_dir)->pd.DataFrame:
     "Move the images of `out_dir/shard*` folders into `out_dir` under their one-process names, merging the metadata; resumable."
     out = Path(out_dir); done = _done(out)
     for d in sorted(out.glob('shard*-of-*')):
-        for r in read_jsonl(d/'metadata.jsonl'):
+        for r in read_jsonl(d/'metadata.jsonl', log=True):
             i = r.pop('index'); fn = _fname(i, r['seed']); src = d/r['file_name']
             if fn in done: continue
             if src.exists(): os.replace(src, out/fn)
             append_jsonl(out/'metadata.jsonl', r | dict(file_name=fn)); done.add(fn)
         shutil.rmtree(d)
-    df = pd.DataFrame(read_jsonl(out/'metadata.jsonl'))
+    df = pd.DataFrame(read_jsonl(out/'metadata.jsonl', log=True))
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
 
 # %% ../nbs/12_diffusion.ipynb #32ea816d

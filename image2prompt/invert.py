@@ -283,7 +283,7 @@ def _digest(T:np.ndarray, cfg:InvertConfig)->str:
     import hashlib; return hashlib.sha256(T.tobytes() + json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:16]
 
 def _resume(part:Path, dig:str)->dict:
-    rows = read_jsonl(part)
+    rows = read_jsonl(part, log=True)
     if rows and rows[0].get('digest') != dig:
         raise InputError(f'{part}: left by a run with other targets or options; delete it to start over')
     if not rows: append_jsonl(part, dict(digest=dig))

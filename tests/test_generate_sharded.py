@@ -10,7 +10,7 @@ from image2prompt.core import read_jsonl
 def _script(tmp):
     s = tmp/'gen_main.py'
     s.write_text('import sys\nfrom image2prompt.diffusion import generate_cmd\n'
-                 "getattr(generate_cmd, '__wrapped__', generate_cmd)(sys.argv[1], sys.argv[2], steps=4, bs=4, seed=100)\n")
+                 "getattr(generate_cmd, '__wrapped__', generate_cmd)(sys.argv[1], out_dir=sys.argv[2], steps=4, bs=4, seed=100)\n")
     return s
 
 
