@@ -7,13 +7,13 @@ __all__ = ['CONFIGS', 'STANDINS', 'STANDIN_VERSION', 'repo_id', 'config_dir', 'b
            'write_clip_tokenizer', 'standin_hash', 'cache_root', 'hub_keys', 'write_component', 'build_standin',
            'write_standins', 'hf_cache_dir', 'main']
 
-# %% ../nbs/05_standin.ipynb #fb9af46f
+# %% ../nbs/05_standin.ipynb #0ed46467
 import os, json, gzip, hashlib, shutil, tempfile, contextlib
 from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-# %% ../nbs/05_standin.ipynb #c23bed3c
+# %% ../nbs/05_standin.ipynb #b9bd523f
 CONFIGS = Path(__file__).parent/'standin_configs' if '__file__' in globals() else Path('../image2prompt/standin_configs')
 STANDINS = {  # short name -> hub id
     'sd21base': 'stabilityai/stable-diffusion-2-1-base', 'sd21': 'stabilityai/stable-diffusion-2-1',
@@ -30,7 +30,7 @@ def config_dir(name:str)->Path:
     "The folder of shipped configs of stand-in `name`."
     return CONFIGS/repo_id(name).replace('/', '--')
 
-# %% ../nbs/05_standin.ipynb #8291010b
+# %% ../nbs/05_standin.ipynb #29bf0cd0
 def _read(p): return json.loads(Path(p).read_text())
 
 def build_model(d:Path # a component folder with `config.json` or `open_clip.json`
@@ -54,12 +54,12 @@ def build_model(d:Path # a component folder with `config.json` or `open_clip.jso
     else: cls = getattr(transformers, arch)
     return cls(conf)
 
-# %% ../nbs/05_standin.ipynb #483b8867
+# %% ../nbs/05_standin.ipynb #2f8d010d
 def n_params(m)->float:
     "Millions of parameters of `m`."
     return sum(p.numel() for p in m.parameters()) / 1e6
 
-# %% ../nbs/05_standin.ipynb #1ce62d21
+# %% ../nbs/05_standin.ipynb #28efede3
 def _bytes_to_unicode()->list:
     bs = list(range(ord('!'), ord('~')+1)) + list(range(ord('¡'), ord('¬')+1)) + list(range(ord('®'), ord('ÿ')+1))
     cs, n = bs[:], 0
@@ -82,7 +82,7 @@ def write_clip_tokenizer(d:Path):
     (d/'vocab.json').write_text(json.dumps(vocab, ensure_ascii=False))
     (d/'merges.txt').write_text('#version: 0.2\n' + '\n'.join(' '.join(m) for m in merges) + '\n')
 
-# %% ../nbs/05_standin.ipynb #e06cd06f
+# %% ../nbs/05_standin.ipynb #a20a4905
 STANDIN_VERSION = 1  # bump when the builder changes what it writes
 
 def standin_hash(name:str, seed:int=0, dtype=torch.float32)->str:
@@ -95,7 +95,7 @@ def cache_root()->Path:
     "Where built stand-ins are kept between runs."
     return Path(os.environ.get('I2P_STANDIN_CACHE', Path.home()/'.cache'/'image2prompt'/'standins'))
 
-# %% ../nbs/05_standin.ipynb #09fe3d10
+# %% ../nbs/05_standin.ipynb #fb776a5f
 _OLD_ATTN = {'to_q': 'query', 'to_k': 'key', 'to_v': 'value', 'to_out.0': 'proj_attn'}
 
 def hub_keys(sd:dict, vae:bool=False)->dict:
@@ -107,7 +107,7 @@ def hub_keys(sd:dict, vae:bool=False)->dict:
         return k
     return {ren(k): v for k, v in sd.items()}
 
-# %% ../nbs/05_standin.ipynb #74a4b2e8
+# %% ../nbs/05_standin.ipynb #30974127
 def _weights_name(d:Path)->str:
     if (d/'open_clip.json').exists(): return 'open_clip_model.safetensors'
     return 'diffusion_pytorch_model.safetensors' if '_class_name' in _read(d/'config.json') else 'model.safetensors'
@@ -125,7 +125,7 @@ def write_component(src:Path, dst:Path, seed:int=0, dtype=torch.float32):
         import open_clip
         (dst/'open_clip_config.json').write_text(json.dumps({'model_cfg': open_clip.get_model_config(_read(src/'open_clip.json')['model'])}))
 
-# %% ../nbs/05_standin.ipynb #e0e17428
+# %% ../nbs/05_standin.ipynb #3504acfd
 def _tokenizer_dirs(d:Path)->list:
     return [p.parent for p in d.rglob('tokenizer_config.json')]
 
@@ -144,7 +144,7 @@ def build_standin(name:str, seed:int=0, dtype=torch.float32)->Path:
     out.parent.mkdir(parents=True, exist_ok=True); shutil.rmtree(out, ignore_errors=True); tmp.rename(out)
     return out
 
-# %% ../nbs/05_standin.ipynb #589b1abb
+# %% ../nbs/05_standin.ipynb #1db7e0b2
 def write_standins(names:list, # short names or hub ids, see `STANDINS`
                    hf_home, # the `HF_HOME` a run will use
                    seed:int=0, dtype=torch.float32 # dtype of the stored weights (the hub's main branches hold fp32)
@@ -158,12 +158,12 @@ def write_standins(names:list, # short names or hub ids, see `STANDINS`
         link.symlink_to(src, target_is_directory=True)
     return Path(hf_home)
 
-# %% ../nbs/05_standin.ipynb #94922223
+# %% ../nbs/05_standin.ipynb #d16340b2
 def hf_cache_dir(hf_home)->str:
     "The `cache_dir` for `from_pretrained` that `HF_HOME=hf_home` implies."
     return str(Path(hf_home)/'hub')
 
-# %% ../nbs/05_standin.ipynb #10f0fe34
+# %% ../nbs/05_standin.ipynb #d84d4f2d
 def main(argv=None):
     "Command line: `python -m image2prompt.standin HF_HOME NAME... [--seed S] [--dtype fp32|bf16|fp16]`."
     import argparse
