@@ -598,7 +598,8 @@ def fit(cfg:DreamBoothConfig, # the run's settings
     seed_everything(cfg.seed); out = Path(cfg.out_dir); out.mkdir(parents=True, exist_ok=True)
     save_json(out/'dreambooth_config.json', asdict(cfg))
     acc, m, params, opt = setup(cfg, device)
-    ds, rep = prepare_data(cfg, m, cfg.resolution or m.unet.config.sample_size * 2**(len(m.vae.config.block_out_channels)-1))
+    with acc.autocast():  # class images come from the frozen half-precision modules and the fp32 UNet, outside `acc.prepare`
+        ds, rep = prepare_data(cfg, m, cfg.resolution or m.unet.config.sample_size * 2**(len(m.vae.config.block_out_channels)-1))
     m.unet, opt = acc.prepare(m.unet, opt)
     if cfg.train_text_encoder: m.text_encoder = acc.prepare(m.text_encoder)
     step = resume(acc, out); t0 = time.time(); log = []
@@ -622,7 +623,9 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
         log.append(dict(step=step, **{k: r[k] for k in ('loss', 'inst', 'prior')}))
         if cfg.ckpt_every and step % cfg.ckpt_every == 0: save_ckpt(acc, out, step, cfg.ckpt_limit)
         if cfg.val_every and step % cfg.val_every == 0:
-            t = time.time(); log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed)
+            t = time.time()
+            with acc.autocast():  # the prepared UNet returns fp32 latents; the VAE is half
+                log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed)
             if callback: m.unet.eval(); log[-1].update(callback(step, m)); m.unet.train()
             log[-1]['val_s'] = time.time() - t
     pbar.close(); return step
