@@ -12,6 +12,7 @@ import numpy as np, torch, torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from fastcore.script import call_parse, bool_arg, store_true
+from safetensors.torch import save_file, load_file
 from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
                                save_json, save_text, save_safetensors, read_jsonl, append_jsonl)
 
@@ -21,11 +22,12 @@ __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'IMG_EXTS', 'ATTN_TARGETS', 'T
            'gen_class_images', 'read_class_images', 'DreamBoothConfig', 'make_accelerator', 'load_models',
            'freeze_and_cast', 'lora_targets', 'add_lora', 'pil_to_tensor', 'tokenize', 'DreamBoothDataset', 'collate',
            'step_generator', 'batch_for', 'make_optimizer', 'encode_text', 'diffusion_target', 'prior_loss',
-           'compute_loss', 'train_step', 'list_ckpts', 'save_ckpt', 'resume', 'image_grid', 'pipeline_from', 'gen',
-           'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora',
-           'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'fit', 'plot_log', 'dreambooth_cmd',
-           'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob', 'subject_similarity', 'image_scores',
-           'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table', 'plot_curves']
+           'compute_loss', 'train_step', 'trained_sd', 'save_trained_only', 'list_ckpts', 'save_ckpt', 'resume',
+           'image_grid', 'pipeline_from', 'gen', 'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya',
+           'save_lora', 'lora_modules', 'read_lora', 'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output',
+           'fit', 'plot_log', 'dreambooth_cmd', 'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob',
+           'subject_similarity', 'image_scores', 'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table',
+           'plot_curves']
 
 # %% ../nbs/50_dreambooth.ipynb #f0d79979
 def tiny_sd_pipeline(out_dir, # where the pipeline folder is written
@@ -363,6 +365,25 @@ def train_step(acc, # the `Accelerator`
         opt.step(); opt.zero_grad(set_to_none=True)
     return dict(loss=l.item(), inst=li.item(), prior=lp.item(), synced=acc.sync_gradients)
 
+# %% ../nbs/50_dreambooth.ipynb #c4a1e7d2
+def trained_sd(model)->dict:
+    "The parameters of `model` that are being trained, by name."
+    return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+
+def save_trained_only(acc):
+    "Make `acc.save_state`/`load_state` store only the trained parameters of the prepared models."
+    def save(models, weights, out):
+        for i, mdl in enumerate(models): save_file(trained_sd(acc.unwrap_model(mdl)), Path(out)/f'trained_{i}.safetensors')
+        weights.clear()  # accelerate then writes no whole-model files
+    def load(models, src):
+        for i, mdl in enumerate(models):
+            u, sd = acc.unwrap_model(mdl), load_file(Path(src)/f'trained_{i}.safetensors')
+            if miss := set(trained_sd(u)) - set(sd): raise ValueError(f'{src}: checkpoint lacks {len(miss)} trained parameters, e.g. {min(miss)}')
+            u.load_state_dict(sd, strict=False)
+        models.clear()
+    acc.register_save_state_pre_hook(save); acc.register_load_state_pre_hook(load)
+    return acc
+
 # %% ../nbs/50_dreambooth.ipynb #b9974eb7
 def list_ckpts(out_dir)->list:
     "Checkpoint folders `checkpoint-N` under `out_dir`, oldest first."
@@ -564,7 +585,7 @@ def prepare_data(cfg:DreamBoothConfig, m, size:int, device=None)->tuple:
 # %% ../nbs/50_dreambooth.ipynb #d098c823
 def setup(cfg:DreamBoothConfig, device=None)->tuple:
     "Accelerator, models (frozen, cast, LoRA added), trainable params and optimizer for `cfg`."
-    acc = make_accelerator(cfg, device)
+    acc = save_trained_only(make_accelerator(cfg, device))
     wdt = default_dtype(acc.device, cfg.mixed)
     m = load_models(cfg.pretrained, acc.device)
     freeze_and_cast(m, wdt, full_unet=not cfg.lora, full_text_encoder=cfg.train_text_encoder and not cfg.lora)
