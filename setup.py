@@ -8,7 +8,7 @@ cfg.read('settings.ini', encoding='utf-8')
 c = cfg['DEFAULT']
 reqs = c.get('requirements', '').split()
 dev_reqs = c.get('dev_requirements', '').split()
-extras = {k: c.get(f'{k}_requirements', '').split() for k in ('onnx', 'openvino')}  # optional fast embedding runtimes (issue 5)
+extras = {k: c.get(f'{k}_requirements', '').split() for k in ('onnx', 'openvino', 'gpu')}  # optional: fast embedding runtimes (issue 5); gpu: bitsandbytes' 8-bit AdamW (issue 16)
 scripts = [s for s in c.get('console_scripts', '').split() if s]
 setuptools.setup(
     name=c['lib_name'], version=c['version'], description=c['description'],

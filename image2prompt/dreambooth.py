@@ -125,6 +125,7 @@ def gen_class_images(pipe, # a diffusers text-to-image pipeline
                      bs:int=4, # images per pipeline call
                      steps:int=25, # denoising steps
                      guidance:float=7.5, # classifier-free guidance scale
+                     size:int|None=None, # image side; `None`: the pipeline's native size
                      progress:bool=True)->Path:
     "Fill `out_dir` with `n` images of `prompt` made by `pipe`; images already there are kept (resumable cache)."
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
@@ -132,7 +133,7 @@ def gen_class_images(pipe, # a diffusers text-to-image pipeline
     for b in tqdm(range(0, len(todo), bs), desc='class images', disable=not progress or not todo):
         ids = todo[b:b+bs]; dev = pipe.device
         gens = [torch.Generator(dev.type if dev.type != 'mps' else 'cpu').manual_seed(seed+i) for i in ids]
-        imgs = pipe([prompt]*len(ids), num_inference_steps=steps, guidance_scale=guidance, generator=gens).images
+        imgs = pipe([prompt]*len(ids), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size, width=size).images
         for i, img in zip(ids, imgs):
             with atomic_path(out_dir/f'class_{i:05d}.png') as t: img.save(t, format='PNG')
     rows = [dict(file_name=f'class_{i:05d}.png', text=prompt, seed=seed+i) for i in range(n)]
@@ -298,16 +299,17 @@ def batch_for(ds:DreamBoothDataset, step:int, bs:int, seed:int=0, with_prior:boo
 # %% ../nbs/50_dreambooth.ipynb #44f03a1d
 def make_optimizer(params, # trainable parameters
                    lr:float, # learning rate
-                   adam_8bit:bool=False, # use bitsandbytes' AdamW8bit when available
+                   adam_8bit:bool=False, # bitsandbytes' AdamW8bit on CUDA (`pip install image2prompt[gpu]`); else Adafactor
                    device=None)->torch.optim.Optimizer:
-    "AdamW, or bitsandbytes' 8-bit AdamW when `adam_8bit` and bitsandbytes + CUDA are present."
+    "AdamW; with `adam_8bit` a memory-light optimizer: bitsandbytes' 8-bit AdamW on CUDA, else Adafactor."
     params = [p for p in params if p.requires_grad]
     if not params: raise ValueError('nothing to train: no parameter requires grad')
-    if adam_8bit and default_device(device).type == 'cuda':
+    if not adam_8bit: return torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
+    if default_device(device).type == 'cuda':
         try: import bitsandbytes as bnb; return bnb.optim.AdamW8bit(params, lr=lr, weight_decay=1e-2)
-        except ImportError: warnings.warn('adam_8bit: bitsandbytes is not installed, using torch AdamW')
-    elif adam_8bit: warnings.warn('adam_8bit needs CUDA; using torch AdamW')
-    return torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
+        except ImportError: warnings.warn('adam_8bit: bitsandbytes is not installed (pip install image2prompt[gpu]); using Adafactor')
+    else: warnings.warn('adam_8bit needs CUDA; using Adafactor')
+    return torch.optim.Adafactor(params, lr=lr, weight_decay=1e-2)
 
 # %% ../nbs/50_dreambooth.ipynb #1f1b64ba
 def encode_text(text_encoder, ids, mask=None)->torch.Tensor:
@@ -423,16 +425,16 @@ def pipeline_from(m, scheduler=None):
     pipe = m.pipe_cls(**kw); pipe.set_progress_bar_config(disable=True); return pipe
 
 @torch.no_grad()
-def gen(pipe, prompts:list, seeds:list, steps:int=25, guidance:float=7.5)->list:
+def gen(pipe, prompts:list, seeds:list, steps:int=25, guidance:float=7.5, size:int|None=None)->list:
     "One image per (prompt, seed), deterministic."
     dev = pipe.device.type if pipe.device.type != 'mps' else 'cpu'
     gens = [torch.Generator(dev).manual_seed(s) for s in seeds]
-    return pipe(list(prompts), num_inference_steps=steps, guidance_scale=guidance, generator=gens).images
+    return pipe(list(prompts), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size, width=size).images
 
-def log_validation(m, prompts:list, path, n:int=2, steps:int=25, guidance:float=7.5, seed:int=0)->Image.Image:
+def log_validation(m, prompts:list, path, n:int=2, steps:int=25, guidance:float=7.5, seed:int=0, size:int|None=None)->Image.Image:
     "Generate `n` images per validation prompt (fixed seeds) and save them as a grid at `path`."
     pipe = pipeline_from(m)
-    imgs = gen(pipe, [p for p in prompts for _ in range(n)], [seed+i for _ in prompts for i in range(n)], steps, guidance)
+    imgs = gen(pipe, [p for p in prompts for _ in range(n)], [seed+i for _ in prompts for i in range(n)], steps, guidance, size)
     grid = image_grid(imgs, cols=n)
     with atomic_path(path) as t: grid.save(t, format='PNG')
     return grid
@@ -578,7 +580,7 @@ def prepare_data(cfg:DreamBoothConfig, m, size:int, device=None)->tuple:
     if cfg.with_prior:
         cdir = Path(cfg.class_dir or Path(cfg.out_dir)/'class_images')
         if (len(list_images(cdir)) if cdir.exists() else 0) < cfg.n_class_images:
-            gen_class_images(pipeline_from(m), cp, cfg.n_class_images, cdir, seed=cfg.seed+10_000, steps=cfg.gen_steps, guidance=cfg.guidance)
+            gen_class_images(pipeline_from(m), cp, cfg.n_class_images, cdir, seed=cfg.seed+10_000, steps=cfg.gen_steps, guidance=cfg.guidance, size=size)
         cls, crep = read_class_images(cdir, cfg.n_class_images, size); rep['class'] = crep
     return DreamBoothDataset(inst, ip, m.tokenizer, cls, cp), rep
 
@@ -646,7 +648,7 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
         if cfg.val_every and step % cfg.val_every == 0:
             t = time.time()
             with acc.autocast():  # the prepared UNet returns fp32 latents; the VAE is half
-                log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed)
+                log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed, size=cfg.resolution)
             if callback: m.unet.eval(); log[-1].update(callback(step, m)); m.unet.train()
             log[-1]['val_s'] = time.time() - t
     pbar.close(); return step
