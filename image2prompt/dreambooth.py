@@ -204,6 +204,16 @@ def make_accelerator(cfg:DreamBoothConfig, device=None):
                        cpu=dev.type == 'cpu')
 
 # %% ../nbs/50_dreambooth.ipynb #55ddc516
+def _no_safety(src)->dict:
+    "Skip SD 1.x's safety checker (1.2 GB) when loading for training: nothing here runs it."
+    f = Path(src)/'model_index.json'
+    if not f.exists():
+        try:
+            from huggingface_hub import hf_hub_download
+            f = Path(hf_hub_download(str(src), 'model_index.json'))
+        except Exception: return {}
+    return dict(safety_checker=None, requires_safety_checker=False) if (json.loads(f.read_text()).get('safety_checker') or [None])[0] else {}
+
 def load_models(pretrained, # a pipeline folder or hub id, or a loaded pipeline
                 device=None, dtype=None):
     "Tokenizer, text encoder, VAE, UNet, pipeline scheduler and training noise scheduler of a SD-shaped pipeline."
@@ -213,7 +223,7 @@ def load_models(pretrained, # a pipeline folder or hub id, or a loaded pipeline
     elif (Path(pretrained)/'i2p.json').exists():  # a toy pipeline that names its text encoder instead of shipping it
         from image2prompt.diffusion import load_pipeline
         pipe = load_pipeline(pretrained)
-    else: pipe = explain_load(DiffusionPipeline.from_pretrained, str(pretrained))
+    else: pipe = explain_load(DiffusionPipeline.from_pretrained, str(pretrained), **_no_safety(pretrained))
     pipe.to(default_device(device), dtype or torch.float32)
     return SimpleNamespace(tokenizer=pipe.tokenizer, text_encoder=pipe.text_encoder, vae=pipe.vae, unet=pipe.unet,
                            scheduler=pipe.scheduler, noise_scheduler=DDPMScheduler.from_config(pipe.scheduler.config),
