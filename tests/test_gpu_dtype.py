@@ -19,8 +19,16 @@ def inst(tmp_path_factory):
     return d
 
 
+def _reset_accelerate():
+    from accelerate.state import AcceleratorState
+    AcceleratorState._reset_state(reset_partial_state=True)  # a process-wide singleton: other tests use mixed_precision='no'
+
+
 @pytest.fixture
-def bf16(monkeypatch): monkeypatch.setenv('I2P_STANDIN_DTYPE', 'bf16')
+def bf16(monkeypatch):
+    monkeypatch.setenv('I2P_STANDIN_DTYPE', 'bf16'); _reset_accelerate()
+    yield
+    _reset_accelerate()
 
 
 def _cfg(tiny, inst, out, **kw):
