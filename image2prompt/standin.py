@@ -8,14 +8,14 @@ __all__ = ['CONFIGS', 'STANDINS', 'STANDIN_VERSION', 'GPU_SIZES', 'GPU_MODELS', 
            'build_standin', 'write_standins', 'hf_cache_dir', 'standin_mode', 'synth_image', 'synth_pairs',
            'standin_data', 'gpu_settings', 'set_size', 'main']
 
-# %% ../nbs/05_standin.ipynb #295ebfe2
+# %% ../nbs/05_standin.ipynb #be8e0b46
 import os, json, gzip, hashlib, shutil, tempfile, contextlib
 from pathlib import Path
 import torch
 from safetensors.torch import save_file
 from .core import default_device, hub_offline, InputError
 
-# %% ../nbs/05_standin.ipynb #7b1b5cf3
+# %% ../nbs/05_standin.ipynb #f966c492
 CONFIGS = Path(__file__).parent/'standin_configs' if '__file__' in globals() else Path('../image2prompt/standin_configs')
 STANDINS = {  # short name -> hub id
     'sd21base': 'stabilityai/stable-diffusion-2-1-base', 'sd21': 'stabilityai/stable-diffusion-2-1',
@@ -32,7 +32,7 @@ def config_dir(name:str)->Path:
     "The folder of shipped configs of stand-in `name`."
     return CONFIGS/repo_id(name).replace('/', '--')
 
-# %% ../nbs/05_standin.ipynb #ac54f27c
+# %% ../nbs/05_standin.ipynb #176bc2d1
 def _read(p): return json.loads(Path(p).read_text())
 
 def build_model(d:Path # a component folder with `config.json` or `open_clip.json`
@@ -56,12 +56,12 @@ def build_model(d:Path # a component folder with `config.json` or `open_clip.jso
     else: cls = getattr(transformers, arch)
     return cls(conf)
 
-# %% ../nbs/05_standin.ipynb #aaa2a6f0
+# %% ../nbs/05_standin.ipynb #a34e7255
 def n_params(m)->float:
     "Millions of parameters of `m`."
     return sum(p.numel() for p in m.parameters()) / 1e6
 
-# %% ../nbs/05_standin.ipynb #dee75322
+# %% ../nbs/05_standin.ipynb #3e39ef97
 def _bytes_to_unicode()->list:
     bs = list(range(ord('!'), ord('~')+1)) + list(range(ord('¡'), ord('¬')+1)) + list(range(ord('®'), ord('ÿ')+1))
     cs, n = bs[:], 0
@@ -84,7 +84,7 @@ def write_clip_tokenizer(d:Path):
     (d/'vocab.json').write_text(json.dumps(vocab, ensure_ascii=False))
     (d/'merges.txt').write_text('#version: 0.2\n' + '\n'.join(' '.join(m) for m in merges) + '\n')
 
-# %% ../nbs/05_standin.ipynb #e823ebdb
+# %% ../nbs/05_standin.ipynb #65a16746
 STANDIN_VERSION = 1  # bump when the builder changes what it writes
 
 def standin_hash(name:str, seed:int=0, dtype=torch.float32)->str:
@@ -97,7 +97,7 @@ def cache_root()->Path:
     "Where built stand-ins are kept between runs."
     return Path(os.environ.get('I2P_STANDIN_CACHE', Path.home()/'.cache'/'image2prompt'/'standins'))
 
-# %% ../nbs/05_standin.ipynb #dc3e3096
+# %% ../nbs/05_standin.ipynb #1202dfb9
 _OLD_ATTN = {'to_q': 'query', 'to_k': 'key', 'to_v': 'value', 'to_out.0': 'proj_attn'}
 
 def hub_keys(sd:dict, vae:bool=False)->dict:
@@ -109,7 +109,7 @@ def hub_keys(sd:dict, vae:bool=False)->dict:
         return k
     return {ren(k): v for k, v in sd.items()}
 
-# %% ../nbs/05_standin.ipynb #74d20bc3
+# %% ../nbs/05_standin.ipynb #19f956c3
 def _weights_name(d:Path)->str:
     if (d/'open_clip.json').exists(): return 'open_clip_model.safetensors'
     return 'diffusion_pytorch_model.safetensors' if '_class_name' in _read(d/'config.json') else 'model.safetensors'
@@ -127,7 +127,7 @@ def write_component(src:Path, dst:Path, seed:int=0, dtype=torch.float32):
         import open_clip
         (dst/'open_clip_config.json').write_text(json.dumps({'model_cfg': open_clip.get_model_config(_read(src/'open_clip.json')['model'])}))
 
-# %% ../nbs/05_standin.ipynb #6f1389a7
+# %% ../nbs/05_standin.ipynb #30ffcb76
 def _tokenizer_dirs(d:Path)->list:
     return [p.parent for p in d.rglob('tokenizer_config.json')]
 
@@ -146,7 +146,7 @@ def build_standin(name:str, seed:int=0, dtype=torch.float32)->Path:
     out.parent.mkdir(parents=True, exist_ok=True); shutil.rmtree(out, ignore_errors=True); tmp.rename(out)
     return out
 
-# %% ../nbs/05_standin.ipynb #561c6a41
+# %% ../nbs/05_standin.ipynb #04c02f9a
 def write_standins(names:list, # short names or hub ids, see `STANDINS`
                    hf_home, # the `HF_HOME` a run will use
                    seed:int=0, dtype=torch.float32 # dtype of the stored weights (the hub's main branches hold fp32)
@@ -161,12 +161,12 @@ def write_standins(names:list, # short names or hub ids, see `STANDINS`
         link.symlink_to(src, target_is_directory=True)
     return Path(hf_home)
 
-# %% ../nbs/05_standin.ipynb #66fedcf1
+# %% ../nbs/05_standin.ipynb #e29aae3a
 def hf_cache_dir(hf_home)->str:
     "The `cache_dir` for `from_pretrained` that `HF_HOME=hf_home` implies."
     return str(Path(hf_home)/'hub')
 
-# %% ../nbs/05_standin.ipynb #11049939
+# %% ../nbs/05_standin.ipynb #bd654c2e
 GPU_SIZES = {  # notebook -> (full size on a GPU, stand-in size on a CPU)
     'image2prompt': (dict(lp_epochs=3, ft_epochs=3, bs=64), dict(lp_epochs=1, ft_epochs=1, bs=4)),
     'seedselect': (dict(size=None, n_seeds=4, cfg={}, fine_iters=10), dict(size=64, n_seeds=2, cfg=dict(steps=3, iters=2, chunk=1), fine_iters=1)),
@@ -179,7 +179,7 @@ def standin_mode()->bool:
     "True when `I2P_STANDIN` asks the GPU notebooks to run on CPU stand-ins."
     return os.environ.get('I2P_STANDIN', '').lower() in ('1', 'true', 'yes')
 
-# %% ../nbs/05_standin.ipynb #1515f285
+# %% ../nbs/05_standin.ipynb #a5920d08
 _COLS = ['red', 'green', 'blue', 'gold', 'purple', 'orange', 'teal', 'pink', 'gray', 'brown', 'navy', 'olive']
 
 def synth_image(i:int, size:int=64):
@@ -189,20 +189,20 @@ def synth_image(i:int, size:int=64):
     o = (i * 7) % (size // 2); img.paste(_COLS[(i + 5) % len(_COLS)], (o, o, o + size // 3, o + size // 3))
     return img
 
-def synth_pairs(folder, n:int, noun:str='square', start:int=0, size:int=64)->Path:
+def synth_pairs(folder, n:int, noun:str='square', start:int=0, size:int=64, prefix:str='')->Path:
     "An image folder of `n` synthetic pictures with `metadata.jsonl` prompts."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True); rows = []
     for i in range(start, start + n):
-        synth_image(i, size).save(folder/f'{i:04d}.png')
-        rows.append(dict(file_name=f'{i:04d}.png', text=f'a {_COLS[i % len(_COLS)]} {noun} number {i}'))
+        synth_image(i, size).save(folder/f'{prefix}{i:04d}.png')
+        rows.append(dict(file_name=f'{prefix}{i:04d}.png', text=f'a {_COLS[i % len(_COLS)]} {noun} number {i}'))
     (folder/'metadata.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows)); return folder
 
-# %% ../nbs/05_standin.ipynb #8ea92a6b
+# %% ../nbs/05_standin.ipynb #8f72dd50
 def standin_data(notebook:str, root)->dict:
     "Tiny synthetic inputs and output folders for GPU notebook `notebook` under `root`."
     root = Path(root)
     if notebook == 'image2prompt':
-        k = root/'kaggle'; synth_pairs(k/'images', 3, 'circle', 100)
+        k = root/'kaggle'; synth_pairs(k/'images', 3, 'circle', 100, prefix='img')  # Kaggle ids are not numbers
         rows = [json.loads(l) for l in (k/'images'/'metadata.jsonl').read_text().splitlines()]
         (k/'prompts.csv').write_text('imgId,prompt\n' + ''.join(f"{Path(r['file_name']).stem},{r['text']}\n" for r in rows))
         (k/'images'/'metadata.jsonl').unlink()
@@ -210,7 +210,7 @@ def standin_data(notebook:str, root)->dict:
     if notebook == 'dreambooth': return dict(instances=synth_pairs(root/'inst', 5, 'dog'), out=root/'out')
     return dict(refs=None, out=root/'out')
 
-# %% ../nbs/05_standin.ipynb #f7127ac0
+# %% ../nbs/05_standin.ipynb #535eecae
 def gpu_settings(notebook:str # 'image2prompt', 'seedselect' or 'dreambooth'
                 )->dict:
     "Sizes, device, data and output folders for a GPU notebook: full size, or tiny on CPU stand-ins under `I2P_STANDIN=1`."
@@ -222,13 +222,13 @@ def gpu_settings(notebook:str # 'image2prompt', 'seedselect' or 'dreambooth'
     write_standins(GPU_MODELS[notebook], home)
     return dict(small, standin=True, device=torch.device('cpu'), data=standin_data(notebook, tempfile.mkdtemp(prefix=f'i2p_{notebook}_')))
 
-# %% ../nbs/05_standin.ipynb #a50bb536
+# %% ../nbs/05_standin.ipynb #f73ec238
 def set_size(pipe, size:int|None):
     "Make `pipe` generate `size`-px images by default (`None`: leave it); returns `pipe`."
     if size: pipe.unet.register_to_config(sample_size=size // pipe.vae_scale_factor)
     return pipe
 
-# %% ../nbs/05_standin.ipynb #34f91573
+# %% ../nbs/05_standin.ipynb #5e5f446c
 def main(argv=None):
     "Command line: `python -m image2prompt.standin HF_HOME NAME... [--seed S] [--dtype fp32|bf16|fp16]`."
     import argparse
