@@ -8,7 +8,7 @@ cfg.read('settings.ini', encoding='utf-8')
 c = cfg['DEFAULT']
 reqs = c.get('requirements', '').split()
 dev_reqs = c.get('dev_requirements', '').split()
-extras = {k: c.get(f'{k}_requirements', '').split() for k in ('onnx', 'openvino')}  # optional fast embedding runtimes (issue 5)
+extras = {k: c.get(f'{k}_requirements', '').split() for k in ('onnx', 'openvino', 'gpu')}  # optional: fast embedding runtimes (issue 5); gpu: bitsandbytes' 8-bit AdamW (issue 16)
 scripts = [s for s in c.get('console_scripts', '').split() if s]
 setuptools.setup(
     name=c['lib_name'], version=c['version'], description=c['description'],
@@ -17,6 +17,6 @@ setuptools.setup(
     keywords=c['keywords'].split(), license='Apache-2.0', url=c['git_url'], python_requires=f">={c['min_python']}",
     packages=setuptools.find_packages(include=[c['lib_path'], c['lib_path'] + '.*']),
     install_requires=reqs, extras_require={'dev': dev_reqs, **extras},
-    package_data={c['lib_path']: ['assets/*', 'assets/*/*', 'assets/*/*/*']},  # what the package needs at run time; MANIFEST.in puts them in the sdist
+    package_data={c['lib_path']: ['assets/*', 'assets/*/*', 'assets/*/*/*', 'standin_configs/*/*.json', 'standin_configs/*/*/*.json', 'standin_configs/*/*/*/*.json']},  # what the package needs at run time; MANIFEST.in puts them in the sdist
     entry_points={'console_scripts': scripts, 'nbdev': [f"{c['lib_path']}={c['lib_path']}._modidx:d"]},
     zip_safe=False)

@@ -28,10 +28,12 @@ def default_device(device=None # `None` picks cuda > mps > cpu; a string or `tor
 def default_dtype(device=None, # the device the model runs on
                   mixed:bool=False # ask for half precision where the device supports it
                  )->torch.dtype:
-    "fp32, or the half type `device` supports when `mixed`."
+    "fp32, or the half type `device` supports natively when `mixed`."
     d = default_device(device)
-    if not mixed or d.type != 'cuda': return torch.float32
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if not mixed: return torch.float32
+    if d.type == 'cpu' and os.environ.get('I2P_STANDIN_DTYPE', '').lower() == 'bf16': return torch.bfloat16
+    if d.type != 'cuda': return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
 
 # %% ../nbs/00_core.ipynb #8eae1076
 def mixed_precision_name(device=None, mixed:bool=False)->str:

@@ -12,6 +12,7 @@ import numpy as np, torch, torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from fastcore.script import call_parse, bool_arg, store_true
+from safetensors.torch import save_file, load_file
 from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
                                save_json, save_text, save_safetensors, read_jsonl, append_jsonl,
                                atomic_dir, InputError, need_path, check_positive, folder_digest, run_config)
@@ -22,11 +23,12 @@ __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'IMG_EXTS', 'ATTN_TARGETS', 'T
            'gen_class_images', 'read_class_images', 'DreamBoothConfig', 'make_accelerator', 'load_models',
            'freeze_and_cast', 'lora_targets', 'add_lora', 'pil_to_tensor', 'tokenize', 'DreamBoothDataset', 'collate',
            'step_generator', 'batch_for', 'make_optimizer', 'encode_text', 'diffusion_target', 'prior_loss',
-           'compute_loss', 'train_step', 'list_ckpts', 'save_ckpt', 'resume', 'image_grid', 'pipeline_from', 'gen',
-           'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora',
-           'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'fit', 'plot_log', 'dreambooth_cmd',
-           'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob', 'subject_similarity', 'image_scores',
-           'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table', 'plot_curves']
+           'compute_loss', 'train_step', 'trained_sd', 'save_trained_only', 'list_ckpts', 'save_ckpt', 'resume',
+           'image_grid', 'pipeline_from', 'gen', 'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya',
+           'save_lora', 'lora_modules', 'read_lora', 'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output',
+           'fit', 'plot_log', 'dreambooth_cmd', 'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob',
+           'subject_similarity', 'image_scores', 'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table',
+           'plot_curves']
 
 # %% ../nbs/50_dreambooth.ipynb #f0d79979
 def tiny_sd_pipeline(out_dir, # where the pipeline folder is written
@@ -125,6 +127,7 @@ def gen_class_images(pipe, # a diffusers text-to-image pipeline
                      bs:int=4, # images per pipeline call
                      steps:int=25, # denoising steps
                      guidance:float=7.5, # classifier-free guidance scale
+                     size:int|None=None, # image side; `None`: the pipeline's native size
                      progress:bool=True)->Path:
     "Fill `out_dir` with `n` images of `prompt` made by `pipe`; images already there are kept (resumable cache)."
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
@@ -132,7 +135,7 @@ def gen_class_images(pipe, # a diffusers text-to-image pipeline
     for b in tqdm(range(0, len(todo), bs), desc='class images', disable=not progress or not todo):
         ids = todo[b:b+bs]; dev = pipe.device
         gens = [torch.Generator(dev.type if dev.type != 'mps' else 'cpu').manual_seed(seed+i) for i in ids]
-        imgs = pipe([prompt]*len(ids), num_inference_steps=steps, guidance_scale=guidance, generator=gens).images
+        imgs = pipe([prompt]*len(ids), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size, width=size).images
         for i, img in zip(ids, imgs):
             with atomic_path(out_dir/f'class_{i:05d}.png') as t: img.save(t, format='PNG')
     rows = [dict(file_name=f'class_{i:05d}.png', text=prompt, seed=seed+i) for i in range(n)]
@@ -203,6 +206,16 @@ def make_accelerator(cfg:DreamBoothConfig, device=None):
                        cpu=dev.type == 'cpu')
 
 # %% ../nbs/50_dreambooth.ipynb #55ddc516
+def _no_safety(src)->dict:
+    "Skip SD 1.x's safety checker (1.2 GB) when loading for training: nothing here runs it."
+    f = Path(src)/'model_index.json'
+    if not f.exists():
+        try:
+            from huggingface_hub import hf_hub_download
+            f = Path(hf_hub_download(str(src), 'model_index.json'))
+        except Exception: return {}
+    return dict(safety_checker=None, requires_safety_checker=False) if (json.loads(f.read_text()).get('safety_checker') or [None])[0] else {}
+
 def load_models(pretrained, # a pipeline folder or hub id, or a loaded pipeline
                 device=None, dtype=None):
     "Tokenizer, text encoder, VAE, UNet, pipeline scheduler and training noise scheduler of a SD-shaped pipeline."
@@ -212,7 +225,7 @@ def load_models(pretrained, # a pipeline folder or hub id, or a loaded pipeline
     elif (Path(pretrained)/'i2p.json').exists():  # a toy pipeline that names its text encoder instead of shipping it
         from image2prompt.diffusion import load_pipeline
         pipe = load_pipeline(pretrained)
-    else: pipe = explain_load(DiffusionPipeline.from_pretrained, str(pretrained))
+    else: pipe = explain_load(DiffusionPipeline.from_pretrained, str(pretrained), **_no_safety(pretrained))
     pipe.to(default_device(device), dtype or torch.float32)
     return SimpleNamespace(tokenizer=pipe.tokenizer, text_encoder=pipe.text_encoder, vae=pipe.vae, unet=pipe.unet,
                            scheduler=pipe.scheduler, noise_scheduler=DDPMScheduler.from_config(pipe.scheduler.config),
@@ -298,16 +311,17 @@ def batch_for(ds:DreamBoothDataset, step:int, bs:int, seed:int=0, with_prior:boo
 # %% ../nbs/50_dreambooth.ipynb #44f03a1d
 def make_optimizer(params, # trainable parameters
                    lr:float, # learning rate
-                   adam_8bit:bool=False, # use bitsandbytes' AdamW8bit when available
+                   adam_8bit:bool=False, # bitsandbytes' AdamW8bit on CUDA (`pip install image2prompt[gpu]`); else Adafactor
                    device=None)->torch.optim.Optimizer:
-    "AdamW, or bitsandbytes' 8-bit AdamW when `adam_8bit` and bitsandbytes + CUDA are present."
+    "AdamW; with `adam_8bit` a memory-light optimizer: bitsandbytes' 8-bit AdamW on CUDA, else Adafactor."
     params = [p for p in params if p.requires_grad]
     if not params: raise ValueError('nothing to train: no parameter requires grad')
-    if adam_8bit and default_device(device).type == 'cuda':
+    if not adam_8bit: return torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
+    if default_device(device).type == 'cuda':
         try: import bitsandbytes as bnb; return bnb.optim.AdamW8bit(params, lr=lr, weight_decay=1e-2)
-        except ImportError: warnings.warn('adam_8bit: bitsandbytes is not installed, using torch AdamW')
-    elif adam_8bit: warnings.warn('adam_8bit needs CUDA; using torch AdamW')
-    return torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
+        except ImportError: warnings.warn('adam_8bit: bitsandbytes is not installed (pip install image2prompt[gpu]); using Adafactor')
+    else: warnings.warn('adam_8bit needs CUDA; using Adafactor')
+    return torch.optim.Adafactor(params, lr=lr, weight_decay=1e-2)
 
 # %% ../nbs/50_dreambooth.ipynb #1f1b64ba
 def encode_text(text_encoder, ids, mask=None)->torch.Tensor:
@@ -365,6 +379,25 @@ def train_step(acc, # the `Accelerator`
         opt.step(); opt.zero_grad(set_to_none=True)
     return dict(loss=l.item(), inst=li.item(), prior=lp.item(), synced=acc.sync_gradients)
 
+# %% ../nbs/50_dreambooth.ipynb #c4a1e7d2
+def trained_sd(model)->dict:
+    "The parameters of `model` that are being trained, by name."
+    return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+
+def save_trained_only(acc):
+    "Make `acc.save_state`/`load_state` store only the trained parameters of the prepared models."
+    def save(models, weights, out):
+        for i, mdl in enumerate(models): save_file(trained_sd(acc.unwrap_model(mdl)), Path(out)/f'trained_{i}.safetensors')
+        weights.clear()  # accelerate then writes no whole-model files
+    def load(models, src):
+        for i, mdl in enumerate(models):
+            u, sd = acc.unwrap_model(mdl), load_file(Path(src)/f'trained_{i}.safetensors')
+            if miss := set(trained_sd(u)) - set(sd): raise ValueError(f'{src}: checkpoint lacks {len(miss)} trained parameters, e.g. {min(miss)}')
+            u.load_state_dict(sd, strict=False)
+        models.clear()
+    acc.register_save_state_pre_hook(save); acc.register_load_state_pre_hook(load)
+    return acc
+
 # %% ../nbs/50_dreambooth.ipynb #b9974eb7
 def list_ckpts(out_dir)->list:
     "Checkpoint folders `checkpoint-N` under `out_dir`, oldest first."
@@ -404,16 +437,16 @@ def pipeline_from(m, scheduler=None):
     pipe = m.pipe_cls(**kw); pipe.set_progress_bar_config(disable=True); return pipe
 
 @torch.no_grad()
-def gen(pipe, prompts:list, seeds:list, steps:int=25, guidance:float=7.5)->list:
+def gen(pipe, prompts:list, seeds:list, steps:int=25, guidance:float=7.5, size:int|None=None)->list:
     "One image per (prompt, seed), deterministic."
     dev = pipe.device.type if pipe.device.type != 'mps' else 'cpu'
     gens = [torch.Generator(dev).manual_seed(s) for s in seeds]
-    return pipe(list(prompts), num_inference_steps=steps, guidance_scale=guidance, generator=gens).images
+    return pipe(list(prompts), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size, width=size).images
 
-def log_validation(m, prompts:list, path, n:int=2, steps:int=25, guidance:float=7.5, seed:int=0)->Image.Image:
+def log_validation(m, prompts:list, path, n:int=2, steps:int=25, guidance:float=7.5, seed:int=0, size:int|None=None)->Image.Image:
     "Generate `n` images per validation prompt (fixed seeds) and save them as a grid at `path`."
     pipe = pipeline_from(m)
-    imgs = gen(pipe, [p for p in prompts for _ in range(n)], [seed+i for _ in prompts for i in range(n)], steps, guidance)
+    imgs = gen(pipe, [p for p in prompts for _ in range(n)], [seed+i for _ in prompts for i in range(n)], steps, guidance, size)
     grid = image_grid(imgs, cols=n)
     with atomic_path(path) as t: grid.save(t, format='PNG')
     return grid
@@ -559,14 +592,14 @@ def prepare_data(cfg:DreamBoothConfig, m, size:int, device=None)->tuple:
     if cfg.with_prior:
         cdir = Path(cfg.class_dir or Path(cfg.out_dir)/'class_images')
         if (len(list_images(cdir)) if cdir.exists() else 0) < cfg.n_class_images:
-            gen_class_images(pipeline_from(m), cp, cfg.n_class_images, cdir, seed=cfg.seed+10_000, steps=cfg.gen_steps, guidance=cfg.guidance)
+            gen_class_images(pipeline_from(m), cp, cfg.n_class_images, cdir, seed=cfg.seed+10_000, steps=cfg.gen_steps, guidance=cfg.guidance, size=size)
         cls, crep = read_class_images(cdir, cfg.n_class_images, size); rep['class'] = crep
     return DreamBoothDataset(inst, ip, m.tokenizer, cls, cp), rep
 
 # %% ../nbs/50_dreambooth.ipynb #d098c823
 def setup(cfg:DreamBoothConfig, device=None)->tuple:
     "Accelerator, models (frozen, cast, LoRA added), trainable params and optimizer for `cfg`."
-    acc = make_accelerator(cfg, device)
+    acc = save_trained_only(make_accelerator(cfg, device))
     wdt = default_dtype(acc.device, cfg.mixed)
     m = load_models(cfg.pretrained, acc.device)
     freeze_and_cast(m, wdt, full_unet=not cfg.lora, full_text_encoder=cfg.train_text_encoder and not cfg.lora)
@@ -600,7 +633,8 @@ def fit(cfg:DreamBoothConfig, # the run's settings
     seed_everything(cfg.seed); out = Path(cfg.out_dir); out.mkdir(parents=True, exist_ok=True)
     save_json(out/'dreambooth_config.json', asdict(cfg))
     acc, m, params, opt = setup(cfg, device)
-    ds, rep = prepare_data(cfg, m, cfg.resolution or m.unet.config.sample_size * 2**(len(m.vae.config.block_out_channels)-1))
+    with acc.autocast():  # class images come from the frozen half-precision modules and the fp32 UNet, outside `acc.prepare`
+        ds, rep = prepare_data(cfg, m, cfg.resolution or m.unet.config.sample_size * 2**(len(m.vae.config.block_out_channels)-1))
     m.unet, opt = acc.prepare(m.unet, opt)
     if cfg.train_text_encoder: m.text_encoder = acc.prepare(m.text_encoder)
     step = resume(acc, out); t0 = time.time(); log = []
@@ -624,7 +658,9 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
         log.append(dict(step=step, **{k: r[k] for k in ('loss', 'inst', 'prior')}))
         if cfg.ckpt_every and step % cfg.ckpt_every == 0: save_ckpt(acc, out, step, cfg.ckpt_limit)
         if cfg.val_every and step % cfg.val_every == 0:
-            t = time.time(); log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed)
+            t = time.time()
+            with acc.autocast():  # the prepared UNet returns fp32 latents; the VAE is half
+                log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed, size=cfg.resolution)
             if callback: m.unet.eval(); log[-1].update(callback(step, m)); m.unet.train()
             log[-1]['val_s'] = time.time() - t
     pbar.close(); return step

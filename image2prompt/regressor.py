@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_regressor.ipynb #07059ec8
 from __future__ import annotations
-import json, math, contextlib, inspect
+import re, json, math, contextlib, inspect
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
@@ -14,7 +14,7 @@ from .core import default_device, default_dtype, resolve_weights, explain_load, 
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TF_MEAN', 'TF_STD', 'preprocess_images', 'Backbone', 'remap_by_order', 'TimmBackbone',
            'timm_backbone', 'OpenClipBackbone', 'open_clip_backbone', 'HFClipBackbone', 'hf_clip_backbone',
            'load_backbone', 'make_head', 'Regressor', 'lora_targets', 'middle_blocks', 'add_lora', 'set_trainable',
-           'first_trainable', 'cosine_loss', 'param_groups', 'EMA', 'trainable_keys', 'save_regressor',
+           'first_trainable', 'cosine_loss', 'param_groups', 'EMA', 'trainable_keys', 'canon_key', 'save_regressor',
            'load_regressor']
 
 # %% ../nbs/20_regressor.ipynb #87e0a3ce
@@ -294,12 +294,16 @@ def _saved_keys(reg:Regressor)->list[str]:
     bb = reg.backbone; full = bb.spec.get('config') is not None or bb.spec.get('pretrained', True) in (False, None)
     return list(reg.state_dict()) if full else trainable_keys(reg)
 
+def canon_key(k:str)->str:
+    "A state-dict key without the module path that differs across library versions (transformers 4.x's `vision_model.`)."
+    return re.sub(r'^backbone\.model\.vision_model\.', 'backbone.model.', k)
+
 def save_regressor(reg:Regressor, path, # a folder
                    extra:dict|None=None # more metadata for config.json (e.g. training results)
                   )->Path:
     "Save `reg` as `path/config.json` + `path/model.safetensors`."
     path = Path(path); sd = reg.state_dict()
-    save_safetensors(path/'model.safetensors', {k: sd[k].detach().cpu() for k in _saved_keys(reg)})
+    save_safetensors(path/'model.safetensors', {canon_key(k): sd[k].detach().cpu() for k in _saved_keys(reg)})
     save_json(path/'config.json', dict(backbone=reg.backbone.spec, **reg.cfg, **(extra or {})))
     return path
 
@@ -326,6 +330,8 @@ def load_regressor(path, # a folder written by `save_regressor`
     return reg.to(default_device(device), dtype or default_dtype(device)).eval()
 
 def _load_weights(reg, sd, path):
+    names = {canon_key(k): k for k in reg.state_dict()}
+    sd = {names.get(canon_key(k), k): v for k, v in sd.items()}  # saved under any version's module path
     own = reg.state_dict()
     bad = [k for k in sd if k not in own or own[k].shape != sd[k].shape]
     if bad: raise ValueError(f'{path}: {len(bad)} saved tensors do not fit this backbone (e.g. {bad[0]}): '

@@ -17,17 +17,17 @@ from .core import (default_device, default_dtype, seed_everything, save_json, sa
                                check_choice, check_positive, folder_digest, run_config)
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'FEWSHOT_SETTINGS', 'tiny_sd_pipeline',
-           'check_pipeline', 'freeze', 'image_size', 'latent_shape', 'UNetCounter', 'load_refs', 'ImageEmbedder',
-           'effnet_embedder', 'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps', 'ddim_sample',
-           'decode', 'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss', 'seed_loss',
-           'optimize_seeds', 'to_uint8', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_start', 'Bootstrap',
-           'init_seeds', 'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept',
-           'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder',
-           'toy_encoder_embedder', 'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio',
-           'eval_bootstrap', 'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders', 'fewshot_eval',
-           'eval_toyworld', 'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses', 'image_strip', 'png_bytes',
-           'hands_records', 'filter_hands', 'hands_strip']
+__all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'FEWSHOT_SETTINGS',
+           'tiny_sd_pipeline', 'check_pipeline', 'freeze', 'image_size', 'latent_shape', 'UNetCounter', 'load_refs',
+           'ImageEmbedder', 'effnet_embedder', 'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps',
+           'ddim_sample', 'decode', 'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss',
+           'seed_loss', 'optimize_seeds', 'to_uint8', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_start',
+           'Bootstrap', 'init_seeds', 'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept',
+           'load_concept', 'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd',
+           'judge_embedder', 'toy_encoder_embedder', 'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach',
+           'bootstrap_ratio', 'eval_bootstrap', 'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders',
+           'fewshot_eval', 'eval_toyworld', 'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses',
+           'image_strip', 'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
 
 # %% ../nbs/40_seedselect.ipynb #010f4995
 def _tiny_parts(seed=0):
@@ -83,9 +83,10 @@ def latent_shape(pipe)->tuple:
 
 # %% ../nbs/40_seedselect.ipynb #ed6c51ab
 class UNetCounter:
-    "Context manager counting UNet forward calls and latent rows (`calls`, `evals`)."
+    "Context manager counting UNet evaluations: calls and latent rows (`calls`, `evals`); gradient-checkpoint recomputes are not counted."
     def __init__(self, unet): self.unet, self.calls, self.evals, self._h = unet, 0, 0, None
     def _hook(self, mod, args, kwargs):
+        if torch._C._current_graph_task_id() != -1: return  # inside backward: a checkpoint recompute, not a new evaluation
         x = args[0] if args else kwargs['sample']
         self.calls += 1; self.evals += x.shape[0]
     def __enter__(self):
@@ -199,14 +200,16 @@ def guided_eps(unet, z, t, embeds, # latents (B,C,h,w), timestep, prompt embeddi
 def ddim_sample(pipe, zT, embeds, # initial noise (B,C,h,w), prompt embeddings
                 steps:int=20, guidance_scale:float=7.5,
                 keep_last:int=1, # also return the predicted x0 of the last `keep_last` steps
-                grad_ckpt:bool=True # checkpoint each UNet call (memory bounded in `steps`)
+                grad_ckpt:bool=True, # checkpoint each UNet call (memory bounded in `steps`)
+                chunk:int|None=None # seeds per checkpointed UNet call (memory bounded in the number of seeds); `None`: all
                ):
     "Run DDIM (eta=0) from `zT`; differentiable in `zT`. Returns `(z0, [x0 predictions of the last steps])`."
     s = ddim_scheduler(pipe, steps); z = zT * s.init_noise_sigma; x0s = []
     dt = next(pipe.unet.parameters()).dtype
     f = lambda z, t: guided_eps(pipe.unet, z.to(dt), t, embeds.to(dt), guidance_scale).to(z.dtype)
     for i, t in enumerate(s.timesteps):
-        eps = checkpoint(f, z, t, use_reentrant=False) if grad_ckpt and torch.is_grad_enabled() else f(z, t)
+        if not (grad_ckpt and torch.is_grad_enabled()): eps = f(z, t)
+        else: eps = torch.cat([checkpoint(f, zc, t, use_reentrant=False) for zc in z.split(chunk or len(z))])
         out = s.step(eps, t, z)
         z = out.prev_sample
         if i >= len(s.timesteps) - keep_last: x0s.append(out.pred_original_sample)
@@ -225,6 +228,8 @@ def encode_latents(pipe, x # images (B,3,H,W) in [-1,1]
     with torch.no_grad(): return pipe.vae.encode(x.to(p.device, p.dtype)).latent_dist.mean.float() * pipe.vae.config.scaling_factor
 
 # %% ../nbs/40_seedselect.ipynb #f53c4d3d
+SEED_MEM = dict(unet=0.9, decode=2.8, embed=0.3)  # GB of activations per sample at 512 px in half precision (stand-in CPU RSS, halved)
+
 @dataclass
 class SeedConfig:
     "The knobs of one SeedSelect optimisation (defaults: the public code)."
@@ -233,10 +238,20 @@ class SeedConfig:
     w_sem:float=10.; w_app:float=1.
     lr:float=0.1; decay_after:int=3; decay:float=0.1; weight_decay:float=0.01
     iters:int=30; patience:int=0; min_delta:float=1e-4 # early stopping: `patience` iterations without `min_delta` gain (0: off)
-    grad_ckpt:bool=True
+    grad_ckpt:bool=True # checkpoint the UNet calls and the decode + embed of the semantic loss
+    chunk:int|None=None # seeds per checkpointed UNet / VAE call; `None`: 1 from 256 px up (512 px SD 2.1 fits 16 GB), below all at once
     ref_roundtrip:bool=False # semantic centroid from the references' VAE round trip (see `make_targets`)
     def convex(self, lam:float=0.5): return replace(self, w_sem=lam, w_app=1-lam)
     def lr_at(self, i:int)->float: return self.lr * (self.decay if i >= self.decay_after else 1.)
+    def chunk_for(self, size:int, n_seeds:int)->int|None:
+        "Seeds per UNet/VAE call under gradient (`None`: all, decode not checkpointed)."
+        return self.chunk or (1 if size >= 256 else None)
+    def memory_gb(self, n_seeds:int=4, size:int=512, weights_gb:float=4.6)->float:
+        "Estimated half-precision GPU memory of one iteration (SD 2.x + ViT-H-14 weights: 4.6 GB); see `SEED_MEM`."
+        c, a, sem1 = self.chunk_for(size, n_seeds), (size / 512) ** 2, SEED_MEM['decode'] + SEED_MEM['embed']
+        if not self.grad_ckpt: return weights_gb + a * n_seeds * (self.steps * 2 * SEED_MEM['unet'] + len(self.sem_weights) * sem1)
+        if c is None: return weights_gb + a * n_seeds * (2 * SEED_MEM['unet'] + len(self.sem_weights) * sem1)
+        return weights_gb + a * c * max(2 * SEED_MEM['unet'], sem1)
 
 # %% ../nbs/40_seedselect.ipynb #85f09a74
 @dataclass
@@ -256,15 +271,19 @@ def make_targets(pipe, prompt:str, refs, embedder, # prompt, references (anythin
     return Targets(prompt, encode_prompt(pipe, prompt, guidance_scale, device), cen, lat, len(x))
 
 # %% ../nbs/40_seedselect.ipynb #7c948748
-def semantic_loss(pipe, embedder, x0, centroid):
+def semantic_loss(pipe, embedder, x0, centroid,
+                  chunk:int|None=None # checkpoint decode + embed, this many samples at a time (`None`: no checkpoint)
+                 ):
     "1 - cos(embedding of decoded `x0`, centroid), per sample."
-    return 1 - embedder(decode(pipe, x0)) @ centroid
+    f = lambda x: embedder(decode(pipe, x))
+    if chunk is None or not torch.is_grad_enabled(): return 1 - f(x0) @ centroid
+    return 1 - torch.cat([checkpoint(f, x, use_reentrant=False) for x in x0.split(chunk)]) @ centroid
 
 def seed_loss(pipe, zT, tg:Targets, embedder, cfg:SeedConfig):
     "Per-seed SeedSelect loss of `zT` (B,C,h,w): `(total, semantic, appearance, z0)`."
-    k = len(cfg.sem_weights)
-    z0, x0s = ddim_sample(pipe, zT, tg.embeds, cfg.steps, cfg.guidance_scale, keep_last=k, grad_ckpt=cfg.grad_ckpt)
-    sem = sum(w * semantic_loss(pipe, embedder, x, tg.centroid) for w, x in zip(cfg.sem_weights, x0s[-k:]))
+    k, c = len(cfg.sem_weights), cfg.chunk_for(image_size(pipe), len(zT))
+    z0, x0s = ddim_sample(pipe, zT, tg.embeds, cfg.steps, cfg.guidance_scale, keep_last=k, grad_ckpt=cfg.grad_ckpt, chunk=c)
+    sem = sum(w * semantic_loss(pipe, embedder, x, tg.centroid, c if cfg.grad_ckpt else None) for w, x in zip(cfg.sem_weights, x0s[-k:]))
     app = ((z0 - tg.lat_mean) ** 2).flatten(1).mean(1)
     return cfg.w_sem * sem + cfg.w_app * app, sem, app, z0
 
