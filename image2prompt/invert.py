@@ -14,23 +14,15 @@ from .core import InputError, WeightsUnavailable, atomic_path, append_jsonl, rea
 from .embeddings import load_embedder, encode, embed_prompts, read_prompts
 
 # %% auto #0
-__all__ = ['CI_PIP', 'CI_LISTS', 'BENCH_RUNS', 'ci_data_dir', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases',
-           'word_terms', 'vocab_cache_dir', 'n_tokens', 'Vocab', 'build_vocab', 'additive_scores', 'clip_len', 'join',
-           'lm_continue', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'Inverter', 'load_prompt_bank',
-           'make_inverter', 'check_targets', 'read_targets', 'invert_file', 'invert_cmd', 'noisy_targets',
-           'heldout_split', 'run_strategy', 'sub_vocab', 'benchmark', 'bench_table']
+__all__ = ['CI_LISTS', 'BENCH_RUNS', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms', 'vocab_cache_dir',
+           'n_tokens', 'Vocab', 'build_vocab', 'additive_scores', 'clip_len', 'join', 'lm_continue', 'InvertConfig',
+           'Beam', 'add_cands', 'drop_cands', 'Inverter', 'load_prompt_bank', 'make_inverter', 'check_targets',
+           'read_targets', 'invert_file', 'invert_cmd', 'noisy_targets', 'heldout_split', 'run_strategy', 'sub_vocab',
+           'benchmark', 'bench_table']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
-CI_PIP = 'pip install --no-deps clip-interrogator==0.6.0'
+from .promptgen import CI_PIP, ci_data_dir  # one way to find CLIP Interrogator's lists, shared with the prompt generator
 CI_LISTS = ('mediums', 'movements', 'artists', 'flavors')
-
-def ci_data_dir()->Path:
-    "The folder of CLIP Interrogator's term lists in the installed `clip-interrogator` wheel."
-    spec = importlib.util.find_spec('clip_interrogator')
-    locs = list(spec.submodule_search_locations or []) if spec else []
-    if not locs or not (Path(locs[0])/'data'/'flavors.txt').exists():
-        raise InputError(f"CLIP Interrogator's term lists are not installed: run `{CI_PIP}`")
-    return Path(locs[0])/'data'
 
 # %% ../nbs/23_invert.ipynb #e47a166c
 def read_terms(path, # a text file, one term a line
