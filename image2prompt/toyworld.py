@@ -349,7 +349,7 @@ def plan_dataset(n:int, # number of images
                  tail_objects:list|None=None)->list: # default `TAIL_OBJECTS`
     "The rows (file_name, text, seed and attributes) of a toy-world training set."
     heads, tails = head_objects or HEAD_OBJECTS, TAIL_OBJECTS if tail_objects is None else tail_objects
-    if n < tail_count*len(tails): raise ValueError(f"n={n} is smaller than tail_count*{len(tails)} tail objects")
+    if n < tail_count*len(tails): raise InputError(f"--n {n} is smaller than --tail_count {tail_count} x {len(tails)} tail objects: raise --n or lower --tail_count")
     rng = np.random.default_rng(seed)
     objs = [t for t in tails for _ in range(tail_count)] + list(rng.choice(heads, n - tail_count*len(tails)))
     rng.shuffle(objs); rows = []

@@ -85,6 +85,8 @@ def test_user_error_is_one_line_exit_2(tmp_path, args, cmd, words):
 
 def test_argparse_error_exit_2_and_debug_traceback(tmp_path):
     r = i2p('build-toyworld'); assert r.returncode == 2 and 'required' in r.stderr and 'Traceback' not in r.stderr
+    r = i2p('build-toyworld', tmp_path/'ds', '--n', '4')  # fewer images than the tail needs: the user's option, not a bug
+    assert r.returncode == 2 and '--tail_count' in r.stderr and 'Traceback' not in r.stderr
     r = i2p('embed', tmp_path/'missing.csv', tmp_path/'x.npy', '--debug')
     assert r.returncode == 1 and 'Traceback' in r.stderr and 'missing.csv' in r.stderr
     r = i2p('embed', tmp_path/'missing.csv', tmp_path/'x.npy', env={'I2P_DEBUG': '1'}); assert r.returncode == 1 and 'Traceback' in r.stderr
