@@ -144,6 +144,35 @@ RECIPES = dict(seed_1=lambda: seedselect(1), db_lora=lambda: dreambooth(True),
                db_full=lambda: dreambooth(False), regressor=regressor, regressor_lora=lambda: regressor(16, 'lora', 8),
                gen=generate, gen_sliced=lambda: generate(2, True))
 
+# Until a recipe is measured: exact parameter counts of the stand-ins (05_standin, millions) and the per-sample activation
+# figures of issue 16 (CPU peak RSS on the stand-ins, halved; measured by the session that filed it, not re-measured here).
+PARAMS_M = dict(sd21_unet=865.9, sd15_unet=859.5, vae=83.7, sd21_te=340.4, sd15_te=123.1, vit_h_visual=632.1)
+ISSUE16_ACT_GB = dict(unet_per_sample=0.9, decode_per_image=2.8, embed_per_image=0.3)  # half precision, no checkpointing inside the call
+
+# torch Adafactor's state of the SD 1.5 UNet: 457.6 M fp32 values for 859.5 M parameters (row and column factors over the last
+# two dims, so 3x3 conv kernels barely shrink): 2.13 bytes/param, about 8-bit Adam's 2
+ADAFACTOR_BPP = 2.13
+
+def derived()->dict:
+    "Rows for recipes not measured yet: weights from parameter counts, activations from `ISSUE16_ACT_GB` (an upper bound with checkpointing)."
+    P, A, gb = PARAMS_M, ISSUE16_ACT_GB, lambda m, b: m * 1e6 * b / 2**30
+    base = dict(px=512, derived=True, grads_gb=0., opt_gb=0., opt_gpu_gb=0., frozen_half=True, trainable_gb=0.)
+    seed_act = max(2 * A['unet_per_sample'], A['decode_per_image'] + A['embed_per_image'])  # chunk 1: one UNet call (CFG: 2 rows) or one decode + embed
+    full = lambda opt, bpp: dict(base, recipe='92 DreamBooth full UNet, SD 1.5', notebook='92', bs=2, optimizer=opt,
+                                 frozen_gb=gb(P['vae'] + P['sd15_te'], 4), trainable_gb=gb(P['sd15_unet'], 4), grads_gb=gb(P['sd15_unet'], 4),
+                                 opt_gpu_gb=gb(P['sd15_unet'], bpp), act_gb=4 * A['unet_per_sample'])
+    rows = dict(seed_1=dict(base, recipe='91 SeedSelect, SD 2.1-base + ViT-H-14, chunk 1', notebook='91', n_seeds=4, chunk=1,
+                            frozen_gb=gb(P['sd21_unet'] + P['vae'] + P['sd21_te'] + P['vit_h_visual'], 4), act_gb=seed_act),
+                db_lora=dict(base, recipe='92 DreamBooth LoRA r8, SD 2.1-base', notebook='92', bs=1, optimizer='AdamW',
+                             frozen_gb=gb(P['sd21_unet'] + P['vae'] + P['sd21_te'], 4), act_gb=2 * A['unet_per_sample']),
+                db_full=full('AdamW8bit (bitsandbytes)', 2), db_full_adafactor=full('Adafactor (no bitsandbytes)', ADAFACTOR_BPP),
+                db_full_adamw=full('fp32 AdamW (adam_8bit=False)', 8))
+    for r in rows.values():
+        r['gpu_gb'] = r['frozen_gb'] / 2 + r['trainable_gb'] + r['grads_gb'] + r['opt_gpu_gb'] + r['act_gb']
+        r['fp32_act_gb'] = r['gpu_gb'] + r['act_gb']
+        r['smallest_card'] = next((c for g, c in CARDS if r['gpu_gb'] <= g * 0.93), '> 80 GB')
+    return rows
+
 CARDS = [(16, '16 GB (T4, P100)'), (24, '24 GB (L4, A10, 3090/4090)'), (40, '40 GB (A100-40)'), (80, '80 GB (A100/H100-80)')]
 
 def estimate(r:dict)->dict:
@@ -159,22 +188,26 @@ def versions()->dict:
     return {m.__name__: m.__version__ for m in (torch, diffusers, transformers, open_clip, accelerate, peft)}
 
 def _settings(r:dict)->str:
-    if r['notebook'] == '91': return f"{r['px']} px, n_seeds any (chunk {r['chunk']}: one seed at a time), DDIM 20, checkpointed"
-    if r['notebook'] == '92': return f"{r['px']} px, batch {r['bs']} + {r['bs']} class images, grad. checkpointing, {r['optimizer'].split('; ')[-1]}"
+    if r['notebook'] == '91': return f"{r['px']} px, n_seeds 4 or any (chunk {r['chunk']}: one seed at a time under gradient), DDIM 20, checkpointed"
+    if r['notebook'] == '92': return f"{r['px']} px, batch {r['bs']} + {r['bs']} class images, gradient checkpointing, {r['optimizer'].split('; ')[-1].replace(' on CUDA', '')}"
     if r['notebook'] == '90': return f"{r['px']} px, batch {r['bs']}, AdamW, fp32 weights + autocast"
     return f"{r['px']} px, {r['bs']} images per call, no grad"
 
 def table(rows:dict)->str:
-    "The memory table in markdown."
-    out = ['| recipe | settings | weights: fp32 measured / on the GPU | one step, measured fp32 (above weights) | GPU estimate, half precision | smallest card |',
+    "The memory table in markdown: measured rows, then `derived()` rows for recipes not measured yet."
+    rows = {**{k: v for k, v in derived().items() if k not in rows}, **rows}
+    out = ['| recipe | settings | weights on the GPU | one step (fp32 on the CPU, above the weights) | GPU estimate, half precision | smallest card |',
            '|---|---|---|---|---|---|']
-    for r in rows.values():
+    for r in sorted(rows.values(), key=lambda r: r['recipe']):
         if 'gpu_gb' not in r: continue
         w_gpu = r['frozen_gb'] / (2 if r['frozen_half'] else 1) + r['trainable_gb']
-        step = f"{r['fwd_bwd_gb'] + r['opt_gb']:.1f} GB"
-        if r.get('scale', 1) != 1: step = f"{r['measured_gb']:.1f} GB at batch {r['measured_bs']}, so {step} at {r['bs']} (activations x{r['scale']:g})"
-        out.append(f"| {r['recipe']} | {_settings(r)} | {r['weights_fp32_gb']:.1f} / {w_gpu:.1f} GB | {step} "
-                   f"| **{r['gpu_gb']:.1f} GB** (activations not halved: {r['fp32_act_gb']:.1f}) | {r['smallest_card']} |")
+        if r.get('derived'):
+            step = f"not measured yet: activations <= {r['act_gb']:.1f} GB half (issue 16's per-sample figures)"
+        else:
+            step = f"measured {r['fwd_bwd_gb'] + r['opt_gb']:.1f} GB"
+            if r.get('scale', 1) != 1: step = f"measured {r['measured_gb']:.1f} GB at batch {r['measured_bs']}, so {r['fwd_bwd_gb'] + r['opt_gb']:.1f} GB at {r['bs']} (activations x{r['scale']:g})"
+        out.append(f"| {r['recipe']} | {_settings(r)} | {w_gpu:.1f} GB | {step} | **{r['gpu_gb']:.1f} GB** (activations not halved: {r['fp32_act_gb']:.1f}) "
+                   f"| {r['smallest_card']} |")
     return '\n'.join(out)
 
 if __name__ == '__main__':
