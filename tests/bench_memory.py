@@ -117,7 +117,7 @@ def generate(n=2, slicing=False, to=12):
     from diffusers import StableDiffusionPipeline
     base = rss_gb(); pipe = StableDiffusionPipeline.from_pretrained('stabilityai/stable-diffusion-2-1-base', torch_dtype=torch.float32)
     pipe.set_progress_bar_config(disable=True)
-    if slicing: pipe.enable_vae_slicing()
+    if slicing: pipe.vae.enable_slicing()
     touch(pipe.unet, pipe.vae, pipe.text_encoder)
     w = rss_gb() - base; ps = list(pipe.unet.parameters()) + list(pipe.vae.parameters()) + list(pipe.text_encoder.parameters())
     with torch.no_grad(), Peak() as fb: pipe(['a photo of a dog'] * n, num_inference_steps=1, height=512, width=512)
@@ -140,7 +140,21 @@ def regressor(bs=16, mode='last', n=4, to=64):
                 frozen_gb=_gb(reg.parameters(), False), trainable_gb=_gb(params, True), fwd_bwd_gb=(fb.peak - _gb(params, True)) * to / bs + _gb(params, True), grads_gb=_gb(params, True), rss_after_bwd_gb=fb.end, opt_gb=o.end, opt_gpu_gb=8 * sum(p.numel() for p in params) / 2**30,
                 ema_gb=_gb(params, True), frozen_half=False)
 
-RECIPES = dict(seed_1=lambda: seedselect(1), db_lora=lambda: dreambooth(True),
+def decode_check(sizes=(192, 256)):
+    "The VAE decode of one image under gradient (SeedSelect's largest term) and without (generation), at small sizes that fit beside other jobs."
+    import torch
+    from diffusers import AutoencoderKL
+    vae = AutoencoderKL.from_pretrained('stabilityai/stable-diffusion-2-1-base', subfolder='vae', torch_dtype=torch.float32).requires_grad_(False)
+    touch(vae); r = dict(recipe='VAE decode of one image, SD 2.1-base (fp32, CPU)', notebook='-')
+    for px in sizes:
+        z = torch.randn(1, 4, px // 8, px // 8, requires_grad=True)
+        with Peak() as g: vae.decode(z).sample.float().mean().backward()
+        with torch.no_grad(), Peak() as n: vae.decode(z.detach()).sample
+        r[f'grad_{px}_gb'], r[f'nograd_{px}_gb'] = g.peak, n.peak
+        r[f'grad_512_half_from_{px}_gb'], r[f'nograd_512_half_from_{px}_gb'] = g.peak * (512 / px)**2 / 2, n.peak * (512 / px)**2 / 2
+    return r
+
+RECIPES = dict(decode_check=decode_check, seed_1=lambda: seedselect(1), db_lora=lambda: dreambooth(True),
                db_full=lambda: dreambooth(False), regressor=regressor, regressor_lora=lambda: regressor(16, 'lora', 8),
                gen=generate, gen_sliced=lambda: generate(2, True))
 
@@ -153,7 +167,12 @@ ISSUE16_ACT_GB = dict(unet_per_sample=0.9, decode_per_image=2.8, embed_per_image
 # two dims, so 3x3 conv kernels barely shrink): 2.13 bytes/param, about 8-bit Adam's 2
 ADAFACTOR_BPP = 2.13
 
-def derived()->dict:
+def decode_512_half(r:dict, kind:str)->float:
+    "GB per 512-px image in half precision of a VAE decode (`kind` 'grad' or 'nograd'), extended linearly in pixels from `decode_check`'s two sizes."
+    (p1, g1), (p2, g2) = sorted((int(k.split('_')[1]), v) for k, v in r.items() if k.startswith(kind + '_') and k.count('_') == 2)
+    return (g2 + (512**2 - p2**2) * (g2 - g1) / (p2**2 - p1**2)) / 2
+
+def derived(measured:dict|None=None)->dict:
     "Rows for recipes not measured yet: weights from parameter counts, activations from `ISSUE16_ACT_GB` (an upper bound with checkpointing)."
     P, A, gb = PARAMS_M, ISSUE16_ACT_GB, lambda m, b: m * 1e6 * b / 2**30
     base = dict(px=512, derived=True, grads_gb=0., opt_gb=0., opt_gpu_gb=0., frozen_half=True, trainable_gb=0.)
@@ -167,6 +186,11 @@ def derived()->dict:
                              frozen_gb=gb(P['sd21_unet'] + P['vae'] + P['sd21_te'], 4), act_gb=2 * A['unet_per_sample']),
                 db_full=full('AdamW8bit (bitsandbytes)', 2), db_full_adafactor=full('Adafactor (no bitsandbytes)', ADAFACTOR_BPP),
                 db_full_adamw=full('fp32 AdamW (adam_8bit=False)', 8))
+    if measured and 'decode_check' in measured:  # generation: the decode of all images of a call at once is its peak
+        dec = decode_512_half(measured['decode_check'], 'nograd'); w = gb(P['sd21_unet'] + P['vae'] + P['sd21_te'], 4)
+        for k, n, sl in (('gen', 12, False), ('gen_sliced', 12, True)):
+            rows[k] = dict(base, recipe=f"generation, SD 2.1-base, {n} images per call{', VAE slicing' if sl else ''}", notebook='91/92', bs=n,
+                           frozen_gb=w, act_gb=dec * (1 if sl else n), act_src=f'the VAE decode, {dec:.2f} GB per image: decode_check, measured at 192 and 256 px and extended linearly in pixels')
     for r in rows.values():
         r['gpu_gb'] = r['frozen_gb'] / 2 + r['trainable_gb'] + r['grads_gb'] + r['opt_gpu_gb'] + r['act_gb']
         r['fp32_act_gb'] = r['gpu_gb'] + r['act_gb']
@@ -195,14 +219,15 @@ def _settings(r:dict)->str:
 
 def table(rows:dict)->str:
     "The memory table in markdown: measured rows, then `derived()` rows for recipes not measured yet."
-    rows = {**{k: v for k, v in derived().items() if k not in rows}, **rows}
+    rows = {**{k: v for k, v in derived(rows).items() if k not in rows}, **rows}
     out = ['| recipe | settings | weights on the GPU | one step (fp32 on the CPU, above the weights) | GPU estimate, half precision | smallest card |',
            '|---|---|---|---|---|---|']
     for r in sorted(rows.values(), key=lambda r: r['recipe']):
         if 'gpu_gb' not in r: continue
         w_gpu = r['frozen_gb'] / (2 if r['frozen_half'] else 1) + r['trainable_gb']
         if r.get('derived'):
-            step = f"not measured yet: activations <= {r['act_gb']:.1f} GB half (issue 16's per-sample figures)"
+            step = (f"derived: activations {r['act_gb']:.1f} GB half ({r['act_src']}; the UNet call's not added)" if 'act_src' in r else
+                    f"not measured yet: activations <= {r['act_gb']:.1f} GB half (issue 16's per-sample figures)")
         else:
             step = f"measured {r['fwd_bwd_gb'] + r['opt_gb']:.1f} GB"
             if r.get('scale', 1) != 1: step = f"measured {r['measured_gb']:.1f} GB at batch {r['measured_bs']}, so {r['fwd_bwd_gb'] + r['opt_gb']:.1f} GB at {r['bs']} (activations x{r['scale']:g})"
