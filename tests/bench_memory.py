@@ -187,10 +187,13 @@ def derived(measured:dict|None=None)->dict:
                 db_full=full('AdamW8bit (bitsandbytes)', 2), db_full_adafactor=full('Adafactor (no bitsandbytes)', ADAFACTOR_BPP),
                 db_full_adamw=full('fp32 AdamW (adam_8bit=False)', 8))
     if measured and 'decode_check' in measured:  # generation: the decode of all images of a call at once is its peak
+        g = decode_512_half(measured['decode_check'], 'grad')
+        rows['seed_1'].update(act_gb=max(2 * A['unet_per_sample'], g + A['embed_per_image']),
+                              act_src=f"the VAE decode under gradient, {g:.2f} GB per image (decode_check) + the embedder's {A['embed_per_image']} GB (issue 16)")
         dec = decode_512_half(measured['decode_check'], 'nograd'); w = gb(P['sd21_unet'] + P['vae'] + P['sd21_te'], 4)
         for k, n, sl in (('gen', 12, False), ('gen_sliced', 12, True)):
             rows[k] = dict(base, recipe=f"generation, SD 2.1-base, {n} images per call{', VAE slicing' if sl else ''}", notebook='91/92', bs=n,
-                           frozen_gb=w, act_gb=dec * (1 if sl else n), act_src=f'the VAE decode, {dec:.2f} GB per image: decode_check, measured at 192 and 256 px and extended linearly in pixels')
+                           frozen_gb=w, act_gb=dec * (1 if sl else n), act_src=f"the VAE decode, {dec:.2f} GB per image (decode_check: measured at 192 and 256 px, extended linearly in pixels; the UNet call's not added)")
     for r in rows.values():
         r['gpu_gb'] = r['frozen_gb'] / 2 + r['trainable_gb'] + r['grads_gb'] + r['opt_gpu_gb'] + r['act_gb']
         r['fp32_act_gb'] = r['gpu_gb'] + r['act_gb']
@@ -226,7 +229,7 @@ def table(rows:dict)->str:
         if 'gpu_gb' not in r: continue
         w_gpu = r['frozen_gb'] / (2 if r['frozen_half'] else 1) + r['trainable_gb']
         if r.get('derived'):
-            step = (f"derived: activations {r['act_gb']:.1f} GB half ({r['act_src']}; the UNet call's not added)" if 'act_src' in r else
+            step = (f"derived: activations {r['act_gb']:.1f} GB half ({r['act_src']})" if 'act_src' in r else
                     f"not measured yet: activations <= {r['act_gb']:.1f} GB half (issue 16's per-sample figures)")
         else:
             step = f"measured {r['fwd_bwd_gb'] + r['opt_gb']:.1f} GB"
