@@ -442,7 +442,7 @@ def nao_centroid(x, # points to average (k,d): flattened DDIM inversions
     t = torch.linspace(0, 1, n_points)[1:-1].view(1, -1, 1)
     jit = torch.rand(k, n_points - 2, d, generator=torch.Generator().manual_seed(seed)) / 100
     p, c = (x[:, None] + t * (c0 - x)[:, None] + jit).requires_grad_(True), c0.clone().requires_grad_(True)
-    eps, opt, last = 2 * (x - c0).norm(dim=1).max().item() / n_points, torch.optim.Adam([p, c], lr=lr), None
+    eps, opt, last = 2 * torch.cdist(x, x).max().item() / n_points, torch.optim.Adam([p, c], lr=lr), None
     for _ in range(iters):
         cost, pen = nao_path_cost(x, p, c.expand(k, d), eps)
         loss = cost + lam * pen - chi_logpdf(c.norm(), d)

@@ -13,6 +13,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--work', default='/tmp/nao_run'); p.add_argument('--out', default='data/results/seedselect_nao.json')
     p.add_argument('--embedder', default='toy_encoder', choices=['toy_encoder', 'efficientnet_lite0'])
+    p.add_argument('--fingers', default='3,2', help="hand concepts to measure after the tail objects ('' for none)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     from image2prompt.seedselect import eval_nao, NAO, effnet_embedder, toy_encoder_embedder
@@ -21,7 +22,8 @@ def main(argv=None):
     emb = toy_encoder_embedder(device='cpu') if a.embedder == 'toy_encoder' else effnet_embedder(size=128, device='cpu')
     naos = {'nao': NAO(), 'nao_scored': NAO(score_t=(0.25, 0.5, 0.75))}
     t0 = time.perf_counter()
-    s = eval_nao(a.work, embedder=emb, naos=naos, device='cpu')
+    fingers = tuple(int(f) for f in a.fingers.split(',') if f)
+    s = eval_nao(a.work, embedder=emb, naos=naos, fingers=fingers, device='cpu')
     s |= dict(command=' '.join(['python'] + sys.argv), minutes=round((time.perf_counter() - t0) / 60, 1),
               versions=dict(torch=torch.__version__, diffusers=diffusers.__version__, python=platform.python_version()),
               machine=dict(cores=os.cpu_count(), load_avg=os.getloadavg(), gpu=torch.cuda.is_available(), threads=1))
