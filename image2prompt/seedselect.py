@@ -22,12 +22,14 @@ __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD',
            'ImageEmbedder', 'effnet_embedder', 'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps',
            'ddim_sample', 'decode', 'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss',
            'seed_loss', 'optimize_seeds', 'to_uint8', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_start',
-           'Bootstrap', 'init_seeds', 'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept',
-           'load_concept', 'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd',
-           'judge_embedder', 'toy_encoder_embedder', 'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach',
-           'bootstrap_ratio', 'eval_bootstrap', 'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders',
-           'fewshot_eval', 'eval_toyworld', 'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses',
-           'image_strip', 'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
+           'Bootstrap', 'init_seeds', 'seedselect', 'ddim_inverse_scheduler', 'ddim_invert', 'chi_logpdf',
+           'nao_path_cost', 'nao_centroid', 'NAO', 'nao_inversions', 'nao_seeds', 'gen_from_seeds', 'slug',
+           'concept_done', 'save_concept', 'load_concept', 'nearest_done', 'run_concepts', 'load_any_pipeline',
+           'make_embedder', 'seedselect_cmd', 'judge_embedder', 'toy_encoder_embedder', 'toy_concept', 'judged_hits',
+           'eval_concept', 'evals_to_reach', 'bootstrap_ratio', 'eval_bootstrap', 'embed_images', 'fit_logreg',
+           'fewshot_accuracy', 'fresh_renders', 'fewshot_eval', 'eval_toyworld', 'eval_nao', 'list_concepts',
+           'concept_panel', 'loss_curves', 'plot_losses', 'image_strip', 'png_bytes', 'hands_records', 'filter_hands',
+           'hands_strip']
 
 # %% ../nbs/40_seedselect.ipynb #010f4995
 def _tiny_parts(seed=0):
@@ -258,6 +260,7 @@ class SeedConfig:
 class Targets:
     "What a concept's loss compares against."
     prompt:str; embeds:torch.Tensor; centroid:torch.Tensor; lat_mean:torch.Tensor; n_refs:int
+    ref_lats:torch.Tensor|None=None # each reference's latent (NAO inverts them)
 
 def make_targets(pipe, prompt:str, refs, embedder, # prompt, references (anything `load_refs` takes), an `ImageEmbedder`
                  guidance_scale:float=7.5, n_refs:int|None=None, allow_fewer:bool=False, device=None,
@@ -267,8 +270,8 @@ def make_targets(pipe, prompt:str, refs, embedder, # prompt, references (anythin
     device = default_device(device); check_pipeline(pipe)
     x = refs if torch.is_tensor(refs) else load_refs(refs, image_size(pipe), n_refs, allow_fewer)
     with torch.no_grad(): cen = F.normalize(embedder(decode(pipe, encode_latents(pipe, x.to(device))) if roundtrip else x.to(device)).mean(0), dim=-1)
-    lat = encode_latents(pipe, x.to(device)).mean(0, keepdim=True)
-    return Targets(prompt, encode_prompt(pipe, prompt, guidance_scale, device), cen, lat, len(x))
+    lats = encode_latents(pipe, x.to(device))
+    return Targets(prompt, encode_prompt(pipe, prompt, guidance_scale, device), cen, lats.mean(0, keepdim=True), len(x), lats)
 
 # %% ../nbs/40_seedselect.ipynb #7c948748
 def semantic_loss(pipe, embedder, x0, centroid,
@@ -359,6 +362,7 @@ class Bootstrap:
     pool:bool=True # with `init` holding more seeds than wanted: score them all with the full sampler, start from the best
     fine_lr:float|None=None # constant learning rate of the full-sampler phase (`None`: the config's schedule)
     fine_iters:int|None=None # cap on the full-sampler iterations (`None`: the config's)
+    nao:NAO|None=None # start from the references: DDIM inversions, their norm-aware centroid and paths (see `NAO`)
 
     def cheap(self, cfg:SeedConfig)->SeedConfig:
         return replace(cfg, steps=self.coarse_steps or 4, sem_weights=(1.,), iters=self.coarse_iters, lr=self.coarse_lr, decay_after=10**9, patience=0)
@@ -368,8 +372,9 @@ class Bootstrap:
 
 # %% ../nbs/40_seedselect.ipynb #6ee3b853
 def init_seeds(pipe, tg, embedder, n:int, cfg:SeedConfig, boot:Bootstrap, init=None, seed:int=0, device=None):
-    "Starting z_T: the best of a pool `init` or a warm start from it, else the best of `boot.n_cand` candidates, else random."
+    "Starting z_T: NAO seeds (`boot.nao`), else the best of a pool `init` or a warm start from it, else the best of `boot.n_cand` candidates, else random."
     dev = default_device(device)
+    if boot.nao is not None: return nao_seeds(pipe, tg, embedder, n, cfg, boot.nao, seed, device)
     if init is not None:
         if boot.pool and len(init) > n: init = init[score_seeds(pipe, init.to(dev), tg, embedder, cfg).argsort()[:n]]
         return warm_start(init, n, boot.warm_keep, seed).to(dev)
@@ -389,6 +394,97 @@ def seedselect(pipe, tg:Targets, embedder, n_seeds:int=4, cfg:SeedConfig=SeedCon
         r = optimize_seeds(pipe, z, tg, embedder, boot.fine(cfg), target_loss, frames, progress, cnt)
     return r | dict(z_init=z_init, unet_evals=cnt.evals, unet_calls=cnt.calls, boot_evals=boot_evals,
                     seconds=time.perf_counter() - t0, prompt=tg.prompt)
+
+# %% ../nbs/40_seedselect.ipynb #nao00cd02
+def ddim_inverse_scheduler(pipe, steps:int # number of inversion steps
+                          ):
+    "A `DDIMInverseScheduler` from `pipe`'s scheduler config (no x0 clipping unless the config asks, as in `ddim_scheduler`)."
+    from diffusers import DDIMInverseScheduler
+    c = pipe.scheduler.config
+    s = DDIMInverseScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False))); s.set_timesteps(steps); return s
+
+def ddim_invert(pipe, z0, embeds, # latents (B,C,h,w) scaled like `encode_latents`, prompt embeddings from `encode_prompt`
+                steps:int=20, guidance_scale:float=1.)->torch.Tensor:
+    "The z_T that deterministic DDIM with `steps` steps maps (approximately) back to `z0`."
+    s, z = ddim_inverse_scheduler(pipe, steps), z0.float()
+    dt = next(pipe.unet.parameters()).dtype
+    with torch.no_grad():
+        for t in s.timesteps: z = s.step(guided_eps(pipe.unet, z.to(dt), t, embeds.to(dt), guidance_scale).float(), t, z).prev_sample
+    return z / s.init_noise_sigma
+
+
+# %% ../nbs/40_seedselect.ipynb #nao00cd06
+def chi_logpdf(r, # norms (tensor)
+               d:int # dimension of the seeds
+              )->torch.Tensor:
+    "Log-density of the chi distribution with `d` degrees of freedom: the norm of a standard Gaussian seed."
+    return (d - 1) * torch.log(r) - r**2 / 2 - ((d / 2 - 1) * math.log(2) + math.lgamma(d / 2))
+
+def nao_path_cost(a, p, b, # path starts (k,d), inner points (k,n,d), path ends (k,d)
+                  eps:float # longest allowed step
+                 )->tuple:
+    "`(cost, penalty)`: step lengths weighted by the prior's negative log-density at their midpoints, and the excess of steps over `eps`."
+    pts = torch.cat([a[:, None], p, b[:, None]], 1)
+    step = (pts[:, 1:] - pts[:, :-1]).norm(dim=-1)
+    mid = ((pts[:, 1:] + pts[:, :-1]) / 2).norm(dim=-1)
+    return (step * -chi_logpdf(mid, a.shape[-1])).sum(), F.relu(step - eps).sum()
+
+
+# %% ../nbs/40_seedselect.ipynb #nao00cd09
+def nao_centroid(x, # points to average (k,d): flattened DDIM inversions
+                 n_points:int=10, # points per path, the ends included
+                 lam:float=100., # weight of the step-length penalty
+                 lr:float=0.01, iters:int=3000, tol:float=1e-6, # Adam, stopped when the relative change of the loss is below `tol`
+                 seed:int=0)->tuple:
+    "`(centroid (d,), paths (k,n_points,d) from each point to the centroid)` under the chi prior on seed norms."
+    k, d = x.shape; x = x.detach().float()
+    c0 = F.normalize(x.mean(0), dim=0) * x.norm(dim=1).mean()
+    t = torch.linspace(0, 1, n_points)[1:-1].view(1, -1, 1)
+    jit = torch.rand(k, n_points - 2, d, generator=torch.Generator().manual_seed(seed)) / 100
+    p, c = (x[:, None] + t * (c0 - x)[:, None] + jit).requires_grad_(True), c0.clone().requires_grad_(True)
+    eps, opt, last = 2 * torch.cdist(x, x).max().item() / n_points, torch.optim.Adam([p, c], lr=lr), None
+    for _ in range(iters):
+        cost, pen = nao_path_cost(x, p, c.expand(k, d), eps)
+        loss = cost + lam * pen - chi_logpdf(c.norm(), d)
+        opt.zero_grad(); loss.backward(); opt.step()
+        if last is not None and abs(last - loss.item()) <= tol * abs(last): break
+        last = loss.item()
+    return c.detach(), torch.cat([x[:, None], p.detach(), c.detach().expand(k, 1, d)], 1)
+
+
+# %% ../nbs/40_seedselect.ipynb #nao00cd13
+@dataclass
+class NAO:
+    "Options of NAO initialisation (defaults: the official code's, at the config's steps)."
+    steps:int|None=None # DDIM inversion steps (`None`: the sampler's `SeedConfig.steps`)
+    guidance_scale:float=1. # guidance of the inversion (1: the prompt only)
+    n_points:int=10; lam:float=100.; iters:int=3000 # see `nao_centroid`
+    t:float=0.5 # where the seeds after the centroid sit on the paths (0: centroid, 1: inversion)
+    centroid:bool=True # the first seed is the centroid
+    score_t:tuple=() # score the centroid and the points at these fractions of every path with the full sampler, keep the best (empty: off)
+
+def nao_inversions(pipe, tg:Targets, cfg:SeedConfig, nao:NAO)->torch.Tensor:
+    "DDIM inversions of the references of `tg` (k,C,h,w)."
+    if tg.ref_lats is None: raise ValueError('NAO needs the references\' latents: make the targets with `make_targets`')
+    e = tg.embeds[-1:] if nao.guidance_scale <= 1 else tg.embeds
+    return ddim_invert(pipe, tg.ref_lats, e, nao.steps or cfg.steps, nao.guidance_scale)
+
+
+# %% ../nbs/40_seedselect.ipynb #nao00cd14
+def _path_points(cen, paths, n:int, t:float, centroid:bool)->torch.Tensor:
+    j = round((1 - t) * (paths.shape[1] - 1))  # paths run from the inversion (0) to the centroid (-1)
+    pts = [cen] * centroid + [paths[i % len(paths), j] for i in range(n - centroid)]
+    return torch.stack(pts[:n])
+
+def nao_seeds(pipe, tg:Targets, embedder, n:int, cfg:SeedConfig, nao:NAO=NAO(), seed:int=0, device=None)->torch.Tensor:
+    "`n` starting seeds for `tg` from the NAO centroid and paths of its references' DDIM inversions."
+    zi = nao_inversions(pipe, tg, cfg, nao); shape = zi.shape[1:]
+    cen, paths = nao_centroid(zi.flatten(1).cpu(), nao.n_points, nao.lam, iters=nao.iters, seed=seed)
+    if not nao.score_t: return _path_points(cen, paths, n, nao.t, nao.centroid).view(n, *shape).to(default_device(device))
+    k = len(paths)
+    cand = torch.cat([cen[None]] + [_path_points(cen, paths, k, t, False) for t in nao.score_t]).view(-1, *shape).to(default_device(device))
+    return cand[score_seeds(pipe, cand, tg, embedder, cfg).argsort()[:n]]
+
 
 # %% ../nbs/40_seedselect.ipynb #fd942402
 def gen_from_seeds(pipe, prompt:str, zT, steps:int=20, guidance_scale:float=7.5, bs:int=16, device=None)->np.ndarray:
@@ -606,13 +702,15 @@ def bootstrap_ratio(pipe, tg:Targets, embedder, cfg:SeedConfig, boot:Bootstrap, 
 
 # %% ../nbs/40_seedselect.ipynb #ffe71b90
 def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:Bootstrap, n_seeds:int=4, keys=('object',),
-                   seed:int=0, init=None, device=None)->dict:
+                   seed:int=0, init=None, device=None, tag:str|None=None # saved as `boot_<tag>.json` (default: boot, boot_warm or boot_nao)
+                  )->dict:
     "`bootstrap_ratio` against the vanilla run saved by `eval_concept`, plus the judged accuracy of the bootstrapped seeds."
-    d = Path(out_dir)/c['name']; f = d/('boot_warm.json' if init is not None else 'boot.json')
+    tag = tag or ('nao' if boot.nao is not None else 'warm' if init is not None else None)
+    d = Path(out_dir)/c['name']; f = d/(f'boot_{tag}.json' if tag else 'boot.json')
     if f.exists(): return json.loads(f.read_text())
     v = load_concept(out_dir, c['name']); v['best'] = torch.tensor(v['best'])
     tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device, roundtrip=cfg.ref_roundtrip)
-    br = bootstrap_ratio(pipe, tg, embedder, cfg, boot, n_seeds, seed, init, vanilla=v) | dict(name=c['name'], warm=init is not None)
+    br = bootstrap_ratio(pipe, tg, embedder, cfg, boot, n_seeds, seed, init, vanilla=v) | dict(name=c['name'], warm=init is not None, nao=boot.nao is not None)
     if br['boot_zT'] is not None:
         br['acc_boot'] = float(judged_hits(judge, gen_from_seeds(pipe, c['prompt'], br['boot_zT'], cfg.steps, cfg.guidance_scale, device=device), c['attrs'], keys)[0].mean())
     br.pop('boot_zT'); save_json(f, br); return br
@@ -694,6 +792,28 @@ def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedCo
     s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), embedder=embedder.name, tail=[rows[c['name']] for c in tails],
              hands=[rows[c['name']] for c in hands], bootstrap=boots, fewshot=fs)
     save_json(out/'summary.json', s); return s
+
+# %% ../nbs/40_seedselect.ipynb #naoeval02
+def eval_nao(out_dir, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedConfig(steps=10, iters=30, sem_weights=(1.,)),
+             boot:Bootstrap=Bootstrap(fine_lr=0.1, fine_iters=10), naos:dict|None=None, # name -> `NAO` options to measure
+             objects=None, fingers=(3, 2), n_seeds:int=4, n_vanilla:int=16, seed:int=0, device=None)->dict:
+    "Vanilla SeedSelect, then starts from random noise, from the pool and from NAO to its final loss, per toy concept; writes `summary.json`."
+    out, naos = Path(out_dir), naos or {'nao': NAO()}
+    pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
+    if judge is None: from image2prompt.judge import load_judge; judge = load_judge(device=device)
+    embedder = embedder or toy_encoder_embedder(device=device)
+    cs = [(toy_concept(o, seed=seed), ('object',)) for o in (objects or _tails())]
+    cs += [(toy_concept('hand', seed=seed, fingers=f), ('object', 'fingers')) for f in fingers]
+    rows, pool = [], []
+    for c, keys in tqdm(cs, desc='concepts'):
+        ev = lambda b, init=None, tag=None: eval_bootstrap(pipe, judge, embedder, c, out, cfg, b, n_seeds, keys, seed, init, device, tag)
+        r = dict(vanilla=eval_concept(pipe, judge, embedder, c, out, cfg, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device), random=ev(boot))
+        if pool: r['pool'] = ev(boot, torch.cat(pool))
+        r |= {k: ev(replace(boot, nao=v), tag=k) for k, v in naos.items()}
+        rows.append(r); pool.append(load_concept(out, c['name'])['zT'])
+    s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), naos={k: asdict(v) for k, v in naos.items()}, embedder=embedder.name, concepts=rows)
+    save_json(out/'summary.json', s); return s
+
 
 # %% ../nbs/40_seedselect.ipynb #875b4de6
 def list_concepts(out_dir)->list:

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['CONFIGS', 'STANDINS', 'STANDIN_VERSION', 'GPU_SIZES', 'GPU_MODELS', 'repo_id', 'config_dir', 'build_model',
-           'n_params', 'clip_bpe', 'write_clip_tokenizer', 'standin_hash', 'cache_root', 'hub_keys', 'write_component',
-           'build_standin', 'write_standins', 'hf_cache_dir', 'standin_mode', 'synth_image', 'synth_pairs',
-           'standin_data', 'gpu_settings', 'set_size', 'main']
+           'n_params', 'clip_bpe', 'write_clip_tokenizer', 'standin_hash', 'cache_root', 'hub_keys',
+           'openclip_to_hf_clip', 'write_component', 'build_standin', 'write_standins', 'hf_cache_dir', 'standin_mode',
+           'synth_image', 'synth_pairs', 'standin_data', 'gpu_settings', 'set_size', 'main']
 
 # %% ../nbs/05_standin.ipynb #f835ba1a
-import os, json, gzip, hashlib, shutil, tempfile, contextlib
+import os, re, json, gzip, hashlib, shutil, tempfile, contextlib
 from pathlib import Path
 import torch
 from safetensors.torch import save_file
@@ -109,6 +109,37 @@ def hub_keys(sd:dict, vae:bool=False)->dict:
         return k
     return {ren(k): v for k, v in sd.items()}
 
+# %% ../nbs/05_standin.ipynb #stdhfclip02
+_HF_BLOCK = {'ln_1': 'layer_norm1', 'ln_2': 'layer_norm2', 'mlp.c_fc': 'mlp.fc1', 'mlp.c_proj': 'mlp.fc2', 'attn.out_proj': 'self_attn.out_proj'}
+_HF_TOP = {'visual.class_embedding': 'vision_model.embeddings.class_embedding', 'visual.positional_embedding': 'vision_model.embeddings.position_embedding.weight',
+           'visual.conv1.weight': 'vision_model.embeddings.patch_embedding.weight', 'visual.ln_pre': 'vision_model.pre_layrnorm',
+           'visual.ln_post': 'vision_model.post_layernorm', 'token_embedding.weight': 'text_model.embeddings.token_embedding.weight',
+           'positional_embedding': 'text_model.embeddings.position_embedding.weight', 'ln_final': 'text_model.final_layer_norm',
+           'logit_scale': 'logit_scale', 'visual.proj': 'visual_projection.weight', 'text_projection': 'text_projection.weight'}
+
+def _hf_clip_name(k:str)->str:
+    "The transformers `CLIPModel` name of open_clip parameter `k` (fused attention inputs keep their `in_proj_` leaf)."
+    m = re.match(r'(visual\.)?transformer\.resblocks\.(\d+)\.(.+)\.(weight|bias)$', k)
+    if m and m[3] == 'attn': return f"{'vision' if m[1] else 'text'}_model.encoder.layers.{m[2]}.self_attn.{m[4]}"
+    if m: return f"{'vision' if m[1] else 'text'}_model.encoder.layers.{m[2]}.{_HF_BLOCK[m[3]]}.{m[4]}"
+    if k in _HF_TOP: return _HF_TOP[k]
+    base, _, leaf = k.rpartition('.'); return f'{_HF_TOP[base]}.{leaf}'
+
+def openclip_to_hf_clip(sd:dict # an open_clip CLIP state dict (ViT towers)
+                       )->dict:
+    "`sd` under transformers' `CLIPModel` names: fused q/k/v split, projections transposed."
+    out = {}
+    for k, v in sd.items():
+        k = k.replace('.attn.in_proj_', '.attn.')
+        n = _hf_clip_name(k)
+        if k in ('visual.proj', 'text_projection'): out[n] = v.t().contiguous()
+        elif n.endswith(('.self_attn.weight', '.self_attn.bias')):
+            pre, leaf = n.rsplit('.', 1)
+            out |= {f'{pre}.{p}_proj.{leaf}': x.contiguous() for p, x in zip('qkv', v.chunk(3))}
+        else: out[n] = v
+    return out
+
+
 # %% ../nbs/05_standin.ipynb #529a566a
 def _weights_name(d:Path)->str:
     if (d/'open_clip.json').exists(): return 'open_clip_model.safetensors'
@@ -126,6 +157,7 @@ def write_component(src:Path, dst:Path, seed:int=0, dtype=torch.float32):
     if (src/'open_clip.json').exists():
         import open_clip
         (dst/'open_clip_config.json').write_text(json.dumps({'model_cfg': open_clip.get_model_config(_read(src/'open_clip.json')['model'])}))
+        if (src/'config.json').exists(): save_file(openclip_to_hf_clip(sd), dst/'model.safetensors', metadata={'format': 'pt'})  # same weights, transformers layout
 
 # %% ../nbs/05_standin.ipynb #7b640aef
 def _tokenizer_dirs(d:Path)->list:
