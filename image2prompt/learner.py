@@ -19,9 +19,10 @@ from .core import default_device, mixed_precision_name, seed_everything, atomic_
 
 # %% auto #0
 __all__ = ['EVENTS', 'save_checkpoint', 'load_checkpoint', 'trained_state', 'load_trained_state', 'list_checkpoints',
-           'save_step_checkpoint', 'atomic_rmtree', 'Data', 'seeded_loader', 'ds_data', 'synth_data', 'synth_model',
-           'mse_loss', 'Callback', 'Learner', 'make_accelerator', 'adamw', 'fit', 'LRSchedule', 'Record', 'EMA',
-           'valid_loss', 'Validate', 'Logger', 'OnEpoch', 'TimeBudget', 'Checkpoint', 'plot_history']
+           'save_step_checkpoint', 'atomic_rmtree', 'Data', 'seeded_loader', 'ds_data', 'step_data', 'synth_data',
+           'synth_model', 'mse_loss', 'Callback', 'Learner', 'make_accelerator', 'adamw', 'fit', 'LRSchedule', 'Record',
+           'EMA', 'valid_loss', 'Validate', 'Logger', 'OnEpoch', 'TimeBudget', 'run_state', 'restore_run_state',
+           'Checkpoint', 'plot_history']
 
 # %% ../nbs/04_learner.ipynb #135c68c9
 def _split(x, ts:dict, key:str):
@@ -113,6 +114,11 @@ def ds_data(train_ds, valid_ds=None, bs:int=64, seed:int=0, valid_bs:int|None=No
     "`Data` from two map-style datasets: shuffled training batches per epoch, validation in order."
     valid = None if valid_ds is None or not len(valid_ds) else lambda: seeded_loader(valid_ds, valid_bs or bs, False)
     return Data(lambda e: seeded_loader(train_ds, bs, True, seed, e), valid)
+
+def step_data(steps:int, every:int|None=None)->Data:
+    "`Data` whose batches are step numbers (the loss draws its own batch from the step): epoch `e` is steps `e*every` up to `(e+1)*every`."
+    every = every or steps
+    return Data(lambda e: list(range(e * every, min(steps, (e + 1) * every))))
 
 # %% ../nbs/04_learner.ipynb #11e65fc6
 def synth_data(a:float=2., b:float=3., n:int=160, bs:int=16, seed:int=0, noise:float=0.1)->Data:
@@ -229,7 +235,7 @@ class LRSchedule(Callback):
     "Step a diffusers `get_scheduler(name)` schedule after each optimizer step."
     def __init__(self, name:str='cosine', warmup:float=0., **kw): self.name, self.warmup, self.kw = name, warmup, kw
     def before_fit(self, L):
-        total = L.epochs * len(L.data.train(0))
+        total = sum(len(L.data.train(e)) for e in range(L.epochs))
         w = round(self.warmup * total) if self.warmup < 1 else int(self.warmup)
         self.sched = get_scheduler(self.name, L.opt, num_warmup_steps=w, num_training_steps=total, **self.kw)
     def after_step(self, L): self.sched.step()
@@ -306,26 +312,33 @@ class TimeBudget(Callback):
     before_fit = after_epoch = _check
 
 # %% ../nbs/04_learner.ipynb #7e09a5a8
+def run_state(acc, models:list, opt, **kw)->dict:
+    "What a checkpoint holds: the trained tensors of each model, the optimizer, the torch RNG, the grad scaler, and `kw`."
+    return dict(models=[trained_state(acc.unwrap_model(m)) for m in models], opt=opt.state_dict(), rng=torch.get_rng_state(),
+                scaler=acc.scaler.state_dict() if acc.scaler else None, **kw)
+
+def restore_run_state(acc, models:list, opt, st:dict, src='checkpoint'):
+    "Load what `run_state` saved into `models`, `opt`, the RNG and the grad scaler."
+    for m, sd in zip(models, st['models']): load_trained_state(acc.unwrap_model(m), sd, src)
+    opt.load_state_dict(st['opt'])
+    if acc.scaler and st['scaler']: acc.scaler.load_state_dict(st['scaler'])
+    torch.set_rng_state(st['rng'])
+
 class Checkpoint(Callback):
     "Resume from the newest `checkpoint-N` in `out_dir`; save one every `every` epochs and at the end (keep `limit`)."
     order = 90
     def __init__(self, out_dir, every:int=1, limit:int|None=2): self.out_dir, self.every, self.limit = Path(out_dir), every, limit
-    def state(self, L)->dict:
-        return dict(model=trained_state(L.unwrapped), opt=L.opt.state_dict(), epoch=L.epoch, step=L.step, hist=L.hist, rng=torch.get_rng_state(),
-                    scaler=L.acc.scaler.state_dict() if L.acc.scaler else None, cbs={type(c).__name__: c.state_dict() for c in L.cbs})
     def before_fit(self, L):
         if not (cks := list_checkpoints(self.out_dir)): return
         st = load_checkpoint(cks[-1])
-        load_trained_state(L.unwrapped, st['model'], cks[-1])
-        L.opt.load_state_dict(st['opt'])
+        restore_run_state(L.acc, [L.model], L.opt, st, cks[-1])
         for c in L.cbs:
             if st['cbs'].get(type(c).__name__) is not None: c.load_state_dict(st['cbs'][type(c).__name__])
-        if L.acc.scaler and st['scaler']: L.acc.scaler.load_state_dict(st['scaler'])
-        torch.set_rng_state(st['rng'])
         L.epoch, L.step, L.hist = st['epoch'], st['step'], st['hist']
     def after_epoch(self, L):
         if (L.epoch % self.every == 0 or L.epoch == L.epochs or L.stop) and L.acc.is_main_process:
-            save_step_checkpoint(self.out_dir, L.step, self.state(L), self.limit)
+            cbs = {type(c).__name__: c.state_dict() for c in L.cbs}
+            save_step_checkpoint(self.out_dir, L.step, run_state(L.acc, [L.model], L.opt, epoch=L.epoch, step=L.step, hist=L.hist, cbs=cbs), self.limit)
 
 # %% ../nbs/04_learner.ipynb #8a26f70c
 def plot_history(hist:list, # history rows from `fit`
