@@ -28,6 +28,7 @@ __all__ = ['EVENTS', 'save_checkpoint', 'load_checkpoint', 'trained_state', 'loa
 def _split(x, ts:dict, key:str):
     "`x` as JSON-able data, its tensors moved into `ts` under names built from `key`."
     if isinstance(x, torch.Tensor):
+        if key in ts: key = f'{key}#{len(ts)}'  # a dotted dict key can spell the same path as nesting
         ts[key] = x.detach().cpu().clone().contiguous()
         return {'__tensor__': key}
     if isinstance(x, dict):
@@ -187,6 +188,7 @@ def _do_epoch(L:Learner):
     L.model.train()
     L.losses, t0 = [], time.time()
     L('before_epoch')
+    if L.stop: return
     for b in tqdm(L.data.train(L.epoch), desc=f'{L.desc} {L.epoch+1}/{L.epochs}', disable=not L.progress, leave=False): _one_batch(L, b)
     mins = (L.hist[-1]['minutes'] if L.hist else 0) + (time.time() - t0) / 60
     L.row = dict(epoch=L.epoch + 1, step=L.step, train_loss=float(np.mean(L.losses)) if L.losses else float('nan'), minutes=mins, step_losses=L.losses)
@@ -288,8 +290,8 @@ class Validate(Callback):
 
 # %% ../nbs/04_learner.ipynb #5bf9abbb
 class Logger(Callback):
-    "Print each epoch's losses and write the history to `out_dir/history.json`."
-    order = 80
+    "Print each epoch's losses and write the history to `out_dir/history.json` (after the checkpoint, so it never runs ahead of it)."
+    order = 95
     def __init__(self, out_dir=None): self.out_dir = out_dir
     def after_epoch(self, L):
         r = L.hist[-1]
@@ -304,12 +306,10 @@ class OnEpoch(Callback):
         with L.averaged() as m: self.fn(m, L)
 
 class TimeBudget(Callback):
-    "Stop once the training time in the history reaches `minutes`."
-    order = 95
+    "Stop before an epoch once the training time in the history has reached `minutes` (also across resumes)."
     def __init__(self, minutes:float|None): self.minutes = minutes
-    def _check(self, L):
+    def before_epoch(self, L):
         if self.minutes is not None and L.hist and L.hist[-1]['minutes'] >= self.minutes: L.stop = True
-    before_fit = after_epoch = _check
 
 # %% ../nbs/04_learner.ipynb #7e09a5a8
 def run_state(acc, models:list, opt, **kw)->dict:
@@ -325,7 +325,7 @@ def restore_run_state(acc, models:list, opt, st:dict, src='checkpoint'):
     torch.set_rng_state(st['rng'])
 
 class Checkpoint(Callback):
-    "Resume from the newest `checkpoint-N` in `out_dir`; save one every `every` epochs and at the end (keep `limit`)."
+    "Resume from the newest `checkpoint-N` in `out_dir`; save one every `every` epochs and after the last (keep `limit`)."
     order = 90
     def __init__(self, out_dir, every:int=1, limit:int|None=2): self.out_dir, self.every, self.limit = Path(out_dir), every, limit
     def before_fit(self, L):
@@ -335,10 +335,12 @@ class Checkpoint(Callback):
         for c in L.cbs:
             if st['cbs'].get(type(c).__name__) is not None: c.load_state_dict(st['cbs'][type(c).__name__])
         L.epoch, L.step, L.hist = st['epoch'], st['step'], st['hist']
+    def save(self, L):
+        if not L.acc.is_main_process: return
+        cbs = {type(c).__name__: c.state_dict() for c in L.cbs}
+        save_step_checkpoint(self.out_dir, L.step, run_state(L.acc, [L.model], L.opt, epoch=L.epoch, step=L.step, hist=L.hist, cbs=cbs), self.limit)
     def after_epoch(self, L):
-        if (L.epoch % self.every == 0 or L.epoch == L.epochs or L.stop) and L.acc.is_main_process:
-            cbs = {type(c).__name__: c.state_dict() for c in L.cbs}
-            save_step_checkpoint(self.out_dir, L.step, run_state(L.acc, [L.model], L.opt, epoch=L.epoch, step=L.step, hist=L.hist, cbs=cbs), self.limit)
+        if L.epoch % self.every == 0 or L.epoch == L.epochs: self.save(L)
 
 # %% ../nbs/04_learner.ipynb #8a26f70c
 def plot_history(hist:list, # history rows from `fit`
