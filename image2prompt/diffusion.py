@@ -20,11 +20,14 @@ from .core import *
 # %% auto #0
 __all__ = ['MINILM', 'SCHEDULERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
            'build_pipeline', 'save_pipeline', 'load_pipeline', 'tiny_pipeline', 'export_pipeline', 'to_square',
-           'read_pairs', 'encode_text', 'to_tensor', 'encode_latents', 'train_epoch', 'evaluate', 'ema_weights',
-           'save_ckpt', 'load_ckpt', 'fit', 'foreground_weights', 'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil',
-           'image_grid', 'save_grid', 'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt',
-           'train_toy_pipeline', 'gen_images', 'merge_generated', 'generate_cmd', 'train_diffusion_cmd', 'finetune',
-           'concept_prompts', 'judge_pipeline', 'accuracy_table', 'summary', 'plot_history']
+           'read_pairs', 'encode_text', 'to_tensor', 'encode_latents', 'row_data', 'fit_rows', 'foreground_weights',
+           'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil', 'image_grid', 'save_grid', 'snr_weights',
+           'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt', 'train_toy_pipeline', 'gen_images',
+           'merge_generated', 'generate_cmd', 'train_diffusion_cmd', 'finetune', 'concept_prompts', 'judge_pipeline',
+           'accuracy_table', 'summary']
+
+# %% ../nbs/12_diffusion.ipynb #7c91cde2
+from .learner import fit, Data, LRSchedule, EMA, Validate, Logger, Checkpoint, TimeBudget, OnEpoch, plot_history
 
 # %% ../nbs/12_diffusion.ipynb #53f76ac9
 MINILM = 'all-MiniLM-L6-v2'
@@ -228,102 +231,29 @@ def encode_latents(vae, imgs:np.ndarray, # a VAE and uint8 (n,H,W,3) images
 # %% ../nbs/12_diffusion.ipynb #ad271325
 def _gen(seed:int, epoch:int)->torch.Generator: return torch.Generator().manual_seed(seed * 100_003 + epoch)
 
-def train_epoch(acc, model, opt, loss_fn, idx:np.ndarray, bs:int, g:torch.Generator, ema=None, sched=None, log:list|None=None,
-                desc:str='train', progress:bool=True, epoch_size:int|None=None)->float:
-    "One pass over the rows `idx` (or a random `epoch_size` of them) in batches of `bs` (order from `g`); the mean loss."
-    model.train(); perm = idx[torch.randperm(len(idx), generator=g).numpy()][:epoch_size]; tot, n = 0., 0
-    steps = range(0, max(len(perm) - bs + 1, 1), bs)
-    for i in (pb := tqdm(steps, desc=desc, disable=not progress, mininterval=5, leave=False)):
-        loss = loss_fn(model, perm[i:i+bs], g)
-        acc.backward(loss)
-        if acc.sync_gradients: acc.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step(); opt.zero_grad(set_to_none=True)
-        if sched is not None: sched.step()
-        if ema is not None: ema.step(model.parameters())
-        tot += loss.item(); n += 1
-        if log is not None: log.append(loss.item())
-        if progress: pb.set_postfix(loss=f'{tot/n:.4f}', refresh=False)
-    return tot / max(n, 1)
-
-@torch.no_grad()
-def evaluate(model, loss_fn, idx:np.ndarray, bs:int, seed:int=0)->float:
-    "Mean loss over `idx` with a fixed generator, so epochs compare."
-    if len(idx) == 0: return float('nan')
-    model.eval(); g = torch.Generator().manual_seed(seed); ls = []
-    for i in range(0, len(idx), bs): ls.append(loss_fn(model, idx[i:i+bs], g).item() * len(idx[i:i+bs]))
-    return sum(ls) / len(idx)
+def row_data(train_idx, valid_idx, bs:int, seed:int=0, epoch_size:int|None=None)->Data:
+    "`Data` of batches `(rows, g)`: an epoch is a random `epoch_size` of `train_idx` whose order and noise come from one generator `g`."
+    def train(epoch):
+        g, idx = _gen(seed, epoch), np.asarray(train_idx)
+        perm = idx[torch.randperm(len(idx), generator=g).numpy()][:epoch_size]
+        return [(perm[i:i+bs], g) for i in range(0, max(len(perm) - bs + 1, 1), bs)]
+    def valid():
+        g, idx = torch.Generator().manual_seed(seed), np.asarray(valid_idx)
+        return [(idx[i:i+bs], g) for i in range(0, len(idx), bs)]
+    return Data(train, valid if len(valid_idx) else None)
 
 # %% ../nbs/12_diffusion.ipynb #595f0749
-@contextlib.contextmanager
-def ema_weights(model, ema=None):
-    "Swap the EMA weights into `model` for the block (nothing if `ema` is None)."
-    if ema is None: yield; return
-    ema.store(model.parameters()); ema.copy_to(model.parameters())
-    try: yield
-    finally: ema.restore(model.parameters())
-
-def save_ckpt(path, model, opt, sched, ema, epoch:int, hist:list):
-    "Write model, optimizer, LR schedule, EMA, the finished epoch and the history to `path` atomically."
-    st = dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict() if sched else None,
-              ema=ema.state_dict() if ema else None, epoch=epoch, hist=hist)
-    with atomic_path(path) as t: torch.save(st, t)
-
-def load_ckpt(path, model, opt, sched, ema)->tuple:
-    "Restore what `save_ckpt` wrote; `(next epoch, history)`, or `(0, [])` if `path` does not exist."
-    if not Path(path).exists(): return 0, []
-    st = torch.load(path, weights_only=False)
-    model.load_state_dict(st['model']); opt.load_state_dict(st['opt'])
-    if sched is not None and st['sched']: sched.load_state_dict(st['sched'])
-    if ema is not None and st['ema']: ema.load_state_dict(st['ema'])
-    return st['epoch'] + 1, st['hist']
-
-# %% ../nbs/12_diffusion.ipynb #f17dda3d
-def _warmup(opt, steps:int, total:int|None=None, final:float=0.1):
-    "Linear warmup over `steps`, then constant, or a cosine decay to `final` x lr at step `total`."
-    def f(s):
-        if s < steps: return (s + 1) / steps
-        if not total: return 1.
-        return float(final + (1 - final) * 0.5 * (1 + np.cos(np.pi * min(1., (s - steps) / max(total - steps, 1)))))
-    return torch.optim.lr_scheduler.LambdaLR(opt, f)
-
-def _prepare(model, lr:float, wd:float, warmup:int, ema_decay:float|None, mixed:bool, device, total:int|None=None):
-    "Accelerator, prepared model and optimizer, LR warmup and EMA."
-    dev = default_device(device)
-    acc = Accelerator(cpu=dev.type == 'cpu', mixed_precision=mixed_precision_name(dev, mixed))
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=wd)
-    model, opt = acc.prepare(model, opt)
-    ema = EMAModel(model.parameters(), decay=ema_decay, use_ema_warmup=True, power=3/4) if ema_decay else None
-    return acc, model, opt, _warmup(opt, warmup, total), ema
-
-# %% ../nbs/12_diffusion.ipynb #19044b1c
-def fit(model, loss_fn, train_idx, valid_idx, # the model, `loss_fn(model, idx, g)`, the rows to train and validate on
-        out_dir, epochs:int, bs:int=64, lr:float=1e-3, wd:float=0., warmup:int=100, ema_decay:float|None=None,
-        seed:int=0, max_minutes:float|None=None, on_epoch=None, mixed:bool=False, epoch_size:int|None=None, cosine:bool=False,
-        device=None, progress:bool=True)->list:
-    "Train `model` for `epochs`, resuming from `out_dir/ckpt.pt`; a per-epoch history of losses (also in `history.json`)."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    total = epochs * (min(epoch_size or len(train_idx), len(train_idx)) // bs) if cosine else None
-    acc, m, opt, sched, ema = _prepare(model, lr, wd, warmup, ema_decay, mixed, device, total)
-    start, hist = load_ckpt(out/'ckpt.pt', acc.unwrap_model(m), opt, sched, ema)
-    if ema is not None: ema.to(default_device(device))
-    for ep in range(start, epochs):
-        if max_minutes and hist and hist[-1]['minutes'] >= max_minutes: break
-        t0, log = time.time(), []
-        tl = train_epoch(acc, m, opt, loss_fn, np.asarray(train_idx), bs, _gen(seed, ep), ema, sched, log, f'epoch {ep}', progress, epoch_size)
-        with ema_weights(m, ema): vl = evaluate(m, loss_fn, np.asarray(valid_idx), bs, seed)
-        mins = (hist[-1]['minutes'] if hist else 0) + (time.time() - t0) / 60
-        hist.append(dict(epoch=ep, train_loss=tl, valid_loss=vl, minutes=mins, steps=len(log), step_losses=_thin(log)))
-        if on_epoch is not None:
-            with ema_weights(m, ema): on_epoch(acc.unwrap_model(m), ep, hist)
-        if acc.is_main_process: save_ckpt(out/'ckpt.pt', acc.unwrap_model(m), opt, sched, ema, ep, hist); save_json(out/'history.json', hist)
-        if progress: print(f'epoch {ep}: train {tl:.4f} valid {vl:.4f} ({mins:.1f} min)', flush=True)
-    if ema is not None: ema.copy_to(acc.unwrap_model(m).parameters())
-    return hist
-
-def _thin(xs:list, k:int=20)->list:
-    "Means of `xs` over windows, at most `k` numbers."
-    if not xs: return []
-    w = max(1, -(-len(xs) // k)); return [float(np.mean(xs[i:i+w])) for i in range(0, len(xs), w)]
+def fit_rows(model, loss_fn, train_idx, valid_idx, # the model, `loss_fn(model, rows, g)`, the rows to train and validate on
+             out_dir, epochs:int, bs:int=64, lr:float=1e-3, warmup:int=100, ema_decay:float|None=None, cosine:bool=False,
+             seed:int=0, max_minutes:float|None=None, on_epoch=None, mixed:bool=False, epoch_size:int|None=None,
+             device=None, progress:bool=True)->list:
+    "The diffusion stages' config on `learner.fit`, resuming from and checkpointing to `out_dir`; the history (also in `history.json`)."
+    cbs = [LRSchedule('cosine' if cosine else 'constant_with_warmup', warmup), Validate(), Logger(out_dir), Checkpoint(out_dir), TimeBudget(max_minutes)]
+    if ema_decay: cbs.append(EMA(ema_decay, warmup=True, power=3/4))
+    if on_epoch is not None: cbs.append(OnEpoch(on_epoch))
+    L = fit(model, lambda m, b: loss_fn(m, *b), row_data(train_idx, valid_idx, bs, seed, epoch_size), cbs, epochs, lr=lr, max_grad_norm=1.0,
+            seed=seed, mixed=mixed, device=device, progress=progress, desc=Path(out_dir).name)
+    return L.hist
 
 # %% ../nbs/12_diffusion.ipynb #56163fb2
 def foreground_weights(x:torch.Tensor, # images (B,3,H,W) in [-1, 1]
@@ -356,13 +286,13 @@ def vae_loss_fn(x:torch.Tensor, # all training images as float (n,3,H,W) in [-1,
 def train_vae(vae, imgs:np.ndarray, train_idx, valid_idx, # the VAE, uint8 (n,H,W,3) images and the split
               out_dir, epochs:int=10, bs:int=32, lr:float=1e-3, kl_w:float=1e-4, crop:int|None=None, fg_weight:float=0., seed:int=0, max_minutes:float|None=None,
               epoch_size:int|None=None, cosine:bool=False, grid_n:int=8, device=None, progress:bool=True)->list:
-    "Train the autoencoder with `fit`; saves a reconstruction grid per epoch and sets `scaling_factor`."
+    "Train the autoencoder with `fit_rows`; saves a reconstruction grid per epoch and sets `scaling_factor`."
     x = to_tensor(imgs); vi = np.asarray(valid_idx)[:grid_n]
-    def on_epoch(m, ep, hist):
+    def on_epoch(m, L):
         with torch.no_grad(): rec = m.decode(m.encode(x[vi].to(m.device)).latent_dist.mean).sample.cpu()
-        save_grid([to_pil(x[vi]), to_pil(rec)], Path(out_dir)/'samples'/f'epoch_{ep:03d}.png')
-    hist = fit(vae, vae_loss_fn(x, kl_w, crop, fg_weight, device), train_idx, valid_idx, out_dir, epochs, bs, lr, warmup=50, seed=seed,
-               max_minutes=max_minutes, on_epoch=on_epoch, epoch_size=epoch_size, cosine=cosine, device=device, progress=progress)
+        save_grid([to_pil(x[vi]), to_pil(rec)], Path(out_dir)/'samples'/f'epoch_{L.epoch:03d}.png')
+    hist = fit_rows(vae, vae_loss_fn(x, kl_w, crop, fg_weight, device), train_idx, valid_idx, out_dir, epochs, bs, lr, warmup=50, seed=seed,
+                    max_minutes=max_minutes, on_epoch=on_epoch, epoch_size=epoch_size, cosine=cosine, device=device, progress=progress)
     set_scaling(vae, encode_latents(vae, imgs[np.asarray(train_idx)[:2048]], device=device, progress=False))
     return hist
 
@@ -424,18 +354,18 @@ def train_unet(pipe, latents:torch.Tensor, prompts:list, train_idx, valid_idx, #
                out_dir, epochs:int=10, bs:int=128, lr:float=5e-4, p_uncond:float=0.1, ema_decay:float|None=0.999, snr_gamma:float|None=5.0,
                seed:int=0, max_minutes:float|None=None, grid_prompts:list|None=None, mixed:bool=False, epoch_size:int|None=None,
                device=None, progress:bool=True)->list:
-    "Train (or fine-tune) `pipe.unet` on cached latents and prompt embeddings with `fit`; EMA weights end in `pipe.unet`."
+    "Train (or fine-tune) `pipe.unet` on cached latents and prompt embeddings with `fit_rows`; EMA weights end in `pipe.unet`."
     out = Path(out_dir); embs, idx = encode_text(pipe, prompts, cache_dir=out, device=device, progress=progress)
     uncond = pipe.encode_prompt([''], default_device(device), 1, False)[0][0].cpu()
     sched = DDPMScheduler.from_config(pipe.scheduler.config)
     z = latents.float() * pipe.vae.config.scaling_factor
     grid_prompts = grid_prompts or list(dict.fromkeys(np.asarray(prompts)[np.asarray(valid_idx)]))[:4]
-    def on_epoch(m, ep, hist):
-        with atomic_path(out/'samples'/f'epoch_{ep:03d}.png') as t: sample_grid(pipe, grid_prompts).save(t, format='PNG')
+    def on_epoch(m, L):
+        with atomic_path(out/'samples'/f'epoch_{L.epoch:03d}.png') as t: sample_grid(pipe, grid_prompts).save(t, format='PNG')
     pipe.unet.requires_grad_(True)
-    hist = fit(pipe.unet, unet_loss_fn(z, embs, idx, uncond, sched, p_uncond, snr_gamma, device), train_idx, valid_idx, out, epochs, bs, lr,
-               warmup=100, ema_decay=ema_decay, seed=seed, max_minutes=max_minutes, on_epoch=on_epoch, mixed=mixed, epoch_size=epoch_size,
-               device=device, progress=progress)
+    hist = fit_rows(pipe.unet, unet_loss_fn(z, embs, idx, uncond, sched, p_uncond, snr_gamma, device), train_idx, valid_idx, out, epochs, bs, lr,
+                    warmup=100, ema_decay=ema_decay, seed=seed, max_minutes=max_minutes, on_epoch=on_epoch, mixed=mixed, epoch_size=epoch_size,
+                    device=device, progress=progress)
     pipe.unet.requires_grad_(False).eval(); return hist
 
 # %% ../nbs/12_diffusion.ipynb #59cef7c3
@@ -668,15 +598,3 @@ def summary(table:pd.DataFrame)->dict:
 
 # %% ../nbs/12_diffusion.ipynb #48266775
 TOY_RECIPE = dict(vae_epochs=40, vae_minutes=14, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, vae_fg=4.0, unet_epochs=80, unet_minutes=26, unet_epoch_size=4096)
-
-# %% ../nbs/12_diffusion.ipynb #d1abcecc
-def plot_history(hist:list, ax=None, title:str=''):
-    "Training loss (per window of steps) and per-epoch validation loss of a `fit` history."
-    import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(5, 3))
-    xs, ys = [], []
-    for h in hist:
-        k = len(h['step_losses']); xs += [h['epoch'] + (i + .5) / k for i in range(k)]; ys += h['step_losses']
-    ax.plot(xs, ys, lw=.8, label='train'); ax.plot([h['epoch'] + 1 for h in hist], [h['valid_loss'] for h in hist], 'o-', label='valid (EMA)' if 'unet' in title.lower() else 'valid')
-    ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.set_yscale('log'); ax.set_title(title); ax.legend()
-    return ax

@@ -23,12 +23,14 @@ __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'IMG_EXTS', 'ATTN_TARGETS', 'T
            'gen_class_images', 'read_class_images', 'DreamBoothConfig', 'make_accelerator', 'load_models',
            'freeze_and_cast', 'lora_targets', 'add_lora', 'pil_to_tensor', 'tokenize', 'DreamBoothDataset', 'collate',
            'step_generator', 'batch_for', 'make_optimizer', 'encode_text', 'diffusion_target', 'prior_loss',
-           'compute_loss', 'train_step', 'trained_sd', 'save_trained_only', 'list_ckpts', 'save_ckpt', 'resume',
-           'image_grid', 'pipeline_from', 'gen', 'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya',
-           'save_lora', 'lora_modules', 'read_lora', 'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output',
-           'fit', 'plot_log', 'dreambooth_cmd', 'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob',
-           'subject_similarity', 'image_scores', 'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table',
-           'plot_curves']
+           'compute_loss', 'train_step', 'save_ckpt', 'resume', 'image_grid', 'pipeline_from', 'gen', 'log_validation',
+           'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora', 'check_lora',
+           'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log', 'dreambooth_cmd',
+           'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob', 'subject_similarity', 'image_scores',
+           'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table', 'plot_curves']
+
+# %% ../nbs/50_dreambooth.ipynb #f3bc030d
+from .learner import save_step_checkpoint, list_checkpoints, load_checkpoint, run_state, restore_run_state
 
 # %% ../nbs/50_dreambooth.ipynb #f0d79979
 def tiny_sd_pipeline(out_dir, # where the pipeline folder is written
@@ -379,44 +381,17 @@ def train_step(acc, # the `Accelerator`
         opt.step(); opt.zero_grad(set_to_none=True)
     return dict(loss=l.item(), inst=li.item(), prior=lp.item(), synced=acc.sync_gradients)
 
-# %% ../nbs/50_dreambooth.ipynb #c4a1e7d2
-def trained_sd(model)->dict:
-    "The parameters of `model` that are being trained, by name."
-    return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
-
-def save_trained_only(acc):
-    "Make `acc.save_state`/`load_state` store only the trained parameters of the prepared models."
-    def save(models, weights, out):
-        for i, mdl in enumerate(models): save_file(trained_sd(acc.unwrap_model(mdl)), Path(out)/f'trained_{i}.safetensors')
-        weights.clear()  # accelerate then writes no whole-model files
-    def load(models, src):
-        for i, mdl in enumerate(models):
-            u, sd = acc.unwrap_model(mdl), load_file(Path(src)/f'trained_{i}.safetensors')
-            if miss := set(trained_sd(u)) - set(sd): raise ValueError(f'{src}: checkpoint lacks {len(miss)} trained parameters, e.g. {min(miss)}')
-            u.load_state_dict(sd, strict=False)
-        models.clear()
-    acc.register_save_state_pre_hook(save); acc.register_load_state_pre_hook(load)
-    return acc
-
 # %% ../nbs/50_dreambooth.ipynb #b9974eb7
-def list_ckpts(out_dir)->list:
-    "Checkpoint folders `checkpoint-N` under `out_dir`, oldest first."
-    cks = [p for p in Path(out_dir).glob('checkpoint-*') if p.is_dir() and re.fullmatch(r'checkpoint-\d+', p.name)]
-    return sorted(cks, key=lambda p: int(p.name.split('-')[1]))
+def save_ckpt(acc, mods:list, opt, out_dir, step:int, limit:int=2)->Path|None:
+    "Save the trained tensors of `mods`, the optimizer and the RNG as `out_dir/checkpoint-{step}`; keep the newest `limit`."
+    if acc.is_main_process: return save_step_checkpoint(out_dir, step, run_state(acc, mods, opt, step=step), limit)
 
-def save_ckpt(acc, out_dir, step:int, limit:int=2)->Path:
-    "Save `acc`'s state as `out_dir/checkpoint-{step}` (atomically); keep the newest `limit`."
-    dst = Path(out_dir)/f'checkpoint-{step}'; tmp = Path(out_dir)/f'.checkpoint-{step}.tmp'
-    shutil.rmtree(tmp, ignore_errors=True); acc.save_state(str(tmp))
-    save_json(tmp/'step.json', dict(step=step)); shutil.rmtree(dst, ignore_errors=True); os.replace(tmp, dst)
-    for old in list_ckpts(out_dir)[:-limit] if limit else []: shutil.rmtree(old)
-    return dst
-
-def resume(acc, out_dir)->int:
-    "Load the newest checkpoint under `out_dir` into `acc`; the step to continue from (0 when none)."
-    cks = list_ckpts(out_dir)
-    if not cks: return 0
-    acc.load_state(str(cks[-1])); return json.loads((cks[-1]/'step.json').read_text())['step']
+def resume(acc, mods:list, opt, out_dir)->int:
+    "Load the newest checkpoint under `out_dir` into `mods` and `opt`; the step to continue from (0 when none)."
+    if not (cks := list_checkpoints(out_dir)): return 0
+    st = load_checkpoint(cks[-1])
+    restore_run_state(acc, mods, opt, st, cks[-1])
+    return st['step']
 
 # %% ../nbs/50_dreambooth.ipynb #8177a672
 def image_grid(imgs:list, # PIL images of one size
@@ -599,7 +574,7 @@ def prepare_data(cfg:DreamBoothConfig, m, size:int, device=None)->tuple:
 # %% ../nbs/50_dreambooth.ipynb #d098c823
 def setup(cfg:DreamBoothConfig, device=None)->tuple:
     "Accelerator, models (frozen, cast, LoRA added), trainable params and optimizer for `cfg`."
-    acc = save_trained_only(make_accelerator(cfg, device))
+    acc = make_accelerator(cfg, device)
     wdt = default_dtype(acc.device, cfg.mixed)
     m = load_models(cfg.pretrained, acc.device)
     freeze_and_cast(m, wdt, full_unet=not cfg.lora, full_text_encoder=cfg.train_text_encoder and not cfg.lora)
@@ -624,7 +599,7 @@ def save_output(cfg:DreamBoothConfig, acc, m)->dict:
     return dict(pipeline=save_pipeline(pipeline_from(m2), Path(cfg.out_dir)/'pipeline'))
 
 # %% ../nbs/50_dreambooth.ipynb #59690eed
-def fit(cfg:DreamBoothConfig, # the run's settings
+def train_dreambooth(cfg:DreamBoothConfig, # the run's settings
         device=None, # `None`: cuda > mps > cpu
         stop_after:int|None=None, # stop (as if killed) after this many steps; for tests
         callback=None # `callback(step, m) -> dict`, called at each validation step; its dict joins that step's log row
@@ -637,7 +612,8 @@ def fit(cfg:DreamBoothConfig, # the run's settings
         ds, rep = prepare_data(cfg, m, cfg.resolution or m.unet.config.sample_size * 2**(len(m.vae.config.block_out_channels)-1))
     m.unet, opt = acc.prepare(m.unet, opt)
     if cfg.train_text_encoder: m.text_encoder = acc.prepare(m.text_encoder)
-    step = resume(acc, out); t0 = time.time(); log = []
+    mods = [m.unet] + ([m.text_encoder] if cfg.train_text_encoder else [])
+    step = resume(acc, mods, opt, out); t0 = time.time(); log = []
     if step: print(f'resumed from checkpoint-{step}')
     step = _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback)
     if step < cfg.steps: return dict(step=step, stopped=True)
@@ -656,7 +632,7 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
         if not r['synced']: continue
         step += 1; pbar.update(1); pbar.set_postfix(loss=f"{r['loss']:.4f}")
         log.append(dict(step=step, **{k: r[k] for k in ('loss', 'inst', 'prior')}))
-        if cfg.ckpt_every and step % cfg.ckpt_every == 0: save_ckpt(acc, out, step, cfg.ckpt_limit)
+        if cfg.ckpt_every and step % cfg.ckpt_every == 0: save_ckpt(acc, [m.unet] + ([m.text_encoder] if cfg.train_text_encoder else []), opt, out, step, cfg.ckpt_limit)
         if cfg.val_every and step % cfg.val_every == 0:
             t = time.time()
             with acc.autocast():  # the prepared UNet returns fp32 latents; the VAE is half
@@ -667,7 +643,7 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
 
 # %% ../nbs/50_dreambooth.ipynb #92b52adb
 def plot_log(log:list, ax=None):
-    "Plot total, instance and prior losses of a `fit` log."
+    "Plot total, instance and prior losses of a `train_dreambooth` log."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     for k in ('loss', 'inst', 'prior'): ax.plot([r['step'] for r in log], [r[k] for r in log], label=k)
@@ -715,7 +691,7 @@ def dreambooth_cmd(pretrained:str, # pipeline folder or hub id (e.g. stabilityai
                            not no_prior, prior_loss_weight, n_class_images, class_dir, not full, rank, lora_alpha, train_text_encoder,
                            lr, bs, grad_accum, steps, mixed=mixed, adam_8bit=adam_8bit, grad_ckpt=grad_ckpt, ckpt_every=ckpt_every,
                            val_every=val_every, gen_steps=gen_steps, seed=seed)
-    r = fit(cfg, device)
+    r = train_dreambooth(cfg, device)
     print(f"trained {r['step']} steps; wrote {r.get('files')}"); return r
 
 # %% ../nbs/50_dreambooth.ipynb #6d511fce
@@ -790,7 +766,7 @@ def toy_runs(steps:int=1600, lora_lr:float=1e-3, full_lr:float=1e-4, rank:int=8)
 
 # %% ../nbs/50_dreambooth.ipynb #bc48f848
 def _load_trained(pipe_path, res:dict, device=None):
-    "A fresh pipeline with the LoRA of a `fit` result loaded, or the saved full pipeline."
+    "A fresh pipeline with the LoRA of a `train_dreambooth` result loaded, or the saved full pipeline."
     f = res['files']
     if 'pipeline' in f: return pipeline_from(load_models(f['pipeline'], device))
     return load_lora(pipeline_from(load_models(pipe_path, device)), f['diffusers'])
@@ -838,7 +814,7 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy 
                                'a {class_name}', n_class_images=n_class_images, class_dir=str(out/'class_images'), ckpt_every=100,
                                val_every=curve_every, gen_steps=gen_steps, guidance=guidance, seed=seed, **over)
         cb = lambda step, m: _curve_point(step, judge_prompts(pipeline_from(m), judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'], seed=1000)[0])
-        res = fit(cfg, device, callback=cb); sc, grids[name] = score(_load_trained(pipe_path, res, device))
+        res = train_dreambooth(cfg, device, callback=cb); sc, grids[name] = score(_load_trained(pipe_path, res, device))
         done[name] = dict(run=name, trained_params=res['trained_params'], file_mb=_file_mb(res), train_s=round(res['time_s'], 1),
                           steps=cfg.steps, lr=cfg.lr, bs=cfg.bs, rank=cfg.rank if cfg.lora else None, with_prior=cfg.with_prior, lora=cfg.lora, **sc,
                           curve=[r for r in res['log'] if 'val_s' in r])

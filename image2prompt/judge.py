@@ -14,7 +14,10 @@ from .toyworld import ATTRS, HEAD_OBJECTS, TAIL_OBJECTS, NEW_SUBJECTS, attr_valu
 
 # %% auto #0
 __all__ = ['sample_judge_attrs', 'render_pool', 'to_targets', 'blur', 'augment', 'Judge', 'make_judge', 'judge_loss',
-           'train_judge', 'save_judge', 'load_judge', 'judge_images', 'judge_accuracy', 'fit_judge']
+           'judge_step_loss', 'train_judge', 'save_judge', 'load_judge', 'judge_images', 'judge_accuracy', 'fit_judge']
+
+# %% ../nbs/11_judge.ipynb #75573812
+from .learner import fit, step_data, LRSchedule, Checkpoint, adamw, list_checkpoints, load_checkpoint
 
 # %% ../nbs/11_judge.ipynb #a0299b18
 def sample_judge_attrs(rng:np.random.Generator, # where the randomness comes from
@@ -107,38 +110,28 @@ def _batch(imgs:np.ndarray, ys:dict, idx:np.ndarray, device, g:torch.Generator|N
     return x.to(device), {a: y[idx].to(device) for a, y in ys.items()}
 
 # %% ../nbs/11_judge.ipynb #74a62d3d
-def _load_ckpt(ckpt, judge, opt, sched)->tuple:
-    if ckpt is None or not Path(ckpt).exists(): return 0, []
-    st = torch.load(ckpt, weights_only=False)
-    judge.load_state_dict(st['model']); opt.load_state_dict(st['opt']); sched.load_state_dict(st['sched'])
-    return st['step'], st['losses']
-
-def _save_ckpt(ckpt, judge, opt, sched, step, losses):
-    with atomic_path(ckpt) as t:
-        torch.save(dict(model=judge.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), step=step, losses=losses), t)
+def judge_step_loss(imgs:np.ndarray, ys:dict, bs:int, seed:int=0):
+    "A `loss_fn(judge, step)` for `fit`: the loss of step `step`'s batch, drawn and augmented with a generator seeded by `(seed, step)`."
+    def f(judge, step):
+        g = torch.Generator().manual_seed(seed*1_000_003 + step)
+        idx = torch.randint(len(imgs), (bs,), generator=g).numpy()
+        return judge_loss(judge, *_batch(imgs, ys, idx, next(judge.parameters()).device, g))[0]
+    return f
 
 # %% ../nbs/11_judge.ipynb #cb242c3f
 def train_judge(judge:Judge, imgs:np.ndarray, # uint8 (n,H,W,3) renders
                 attrs:pd.DataFrame, # their attributes
                 steps:int=1000, bs:int=64, lr:float=3e-3, seed:int=0,
-                ckpt=None, # checkpoint file: resume from it and save to it
+                ckpt=None, # checkpoint folder: resume from it and save to it
                 ckpt_every:int=200, # steps between checkpoints
-                stop_after:int|None=None, # stop this call after that many steps (the run resumes from `ckpt`)
+                stop_after:int|None=None, # stop this call after that many steps (rounded up to `ckpt_every`; the run resumes from `ckpt`)
                 device=None, progress:bool=True)->list:
-    "Train `judge` on augmented batches of `imgs`; returns the loss per step."
-    device = default_device(device); judge.to(device).train()
-    ys = to_targets(attrs, judge.classes)
-    opt = torch.optim.AdamW(judge.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.15)
-    start, losses = _load_ckpt(ckpt, judge, opt, sched)
-    end = steps if stop_after is None else min(steps, start + stop_after)
-    for step in tqdm(range(start, end), desc='judge', disable=not progress, initial=start, total=steps):
-        g = torch.Generator().manual_seed(seed*1_000_003 + step)
-        idx = torch.randint(len(imgs), (bs,), generator=g).numpy()
-        loss, _ = judge_loss(judge, *_batch(imgs, ys, idx, device, g))
-        opt.zero_grad(); loss.backward(); opt.step(); sched.step(); losses.append(loss.item())
-        if ckpt is not None and ((step+1) % ckpt_every == 0 or step+1 == end): _save_ckpt(ckpt, judge, opt, sched, step+1, losses)
-    return losses.copy()
+    "Train `judge` on augmented batches of `imgs` with `learner.fit`; returns the loss per step."
+    loss_fn = judge_step_loss(imgs, to_targets(attrs, judge.classes), bs, seed)
+    cbs = [LRSchedule('cosine', warmup=0.15), *([Checkpoint(ckpt)] if ckpt is not None else [])]
+    L = fit(judge, loss_fn, step_data(steps, ckpt_every), cbs, epochs=-(-steps // ckpt_every), opt=adamw(lr, 1e-4), seed=seed, device=device,
+            stop_after=None if stop_after is None else -(-stop_after // ckpt_every), progress=progress, desc='judge')
+    return [l for h in L.hist for l in h['step_losses']]
 
 # %% ../nbs/11_judge.ipynb #ec84e298
 def save_judge(judge:Judge, path)->Path:
@@ -211,6 +204,6 @@ def fit_judge(out_dir=None, # where to save the judge; default the shipped `asse
             with open(t, 'wb') as f: np.savez(f, x=x, attrs=df.to_json())
     z = np.load(pool); x, df = z['x'], pd.read_json(io.StringIO(str(z['attrs'])))
     j = make_judge(width=width, seed=seed, device=device)
-    train_judge(j, x, df, steps, bs, lr, seed, ckpt=work/'ckpt.pt', device=device)
+    train_judge(j, x, df, steps, bs, lr, seed, ckpt=work/'ckpt', device=device)
     save_judge(j.eval(), out_dir or assets_dir()/'judge')
     return j

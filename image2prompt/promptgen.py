@@ -13,9 +13,12 @@ from . import toyworld as tw
 
 # %% auto #0
 __all__ = ['SD_VOCAB', 'CI_PIP', 'VOCAB_LISTS', 'sd_prompt', 'sd_prompts', 'ci_data_dir', 'vocab_list', 'subjects_of', 'VocabGen',
-           'attr_weights', 'toy_prompts', 'load_lm', 'train_tokenizer', 'tiny_lm', 'lm_batch', 'finetune_lm', 'save_lm',
-           'corpus_from', 'sample_lm', 'clean_candidates', 'filter_candidates', 'candidate_prompts',
+           'attr_weights', 'toy_prompts', 'load_lm', 'train_tokenizer', 'tiny_lm', 'lm_batch', 'lm_loss', 'finetune_lm',
+           'save_lm', 'corpus_from', 'sample_lm', 'clean_candidates', 'filter_candidates', 'candidate_prompts',
            'screen_candidates']
+
+# %% ../nbs/31_promptgen.ipynb #dd461c26
+from .learner import fit, step_data, adamw
 
 # %% ../nbs/31_promptgen.ipynb #70342606
 SD_VOCAB = dict(
@@ -187,20 +190,22 @@ def lm_batch(tok, prompts:list, max_len:int=64, device=None)->dict:
     return {k: v.to(default_device(device)) for k,v in b.items()}
 
 # %% ../nbs/31_promptgen.ipynb #1941947f
+def lm_loss(tok, prompts:list, bs:int=16, max_len:int=64, seed:int=0):
+    "A `loss_fn(model, step)` for `fit`: the LM loss on a random batch of `prompts` drawn with a generator seeded by `(seed, step)`."
+    def f(model, step):
+        idx = np.random.default_rng([seed, step]).choice(len(prompts), min(bs, len(prompts)), replace=False)
+        return model(**lm_batch(tok, [prompts[i] for i in idx], max_len, model.device)).loss
+    return f
+
 def finetune_lm(model, tok, prompts:list, # the corpus
                 steps:int=50, bs:int=16, lr:float=5e-4, max_len:int=64, seed:int=0,
                 device=None, progress:bool=True)->list:
-    "Fine-tune `model` on `prompts` for `steps` AdamW steps; returns the losses."
+    "Fine-tune `model` on `prompts` for `steps` AdamW steps with `learner.fit`; returns the losses."
     if not len(prompts): raise ValueError('finetune_lm: the prompt corpus is empty')
-    rng, dev = np.random.default_rng(seed), default_device(device); seed_everything(seed)
-    model.to(dev).train(); opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
-    losses = []
-    for _ in tqdm(range(steps), desc='finetune lm', disable=not progress):
-        b = lm_batch(tok, [prompts[i] for i in rng.choice(len(prompts), min(bs, len(prompts)), replace=False)], max_len, dev)
-        loss = model(**b).loss
-        opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
+    L = fit(model, lm_loss(tok, prompts, bs, max_len, seed), step_data(steps), opt=adamw(lr, 1e-2), seed=seed, device=device,
+            progress=progress, desc='finetune lm')
     model.eval()
-    return losses
+    return L.hist[0]['step_losses']
 
 # %% ../nbs/31_promptgen.ipynb #e8e13753
 def save_lm(model, tok, path)->Path:

@@ -4,22 +4,23 @@
 
 # %% ../nbs/21_train.ipynb #5862c357
 from __future__ import annotations
-import json, math, time, hashlib
+import json, time, hashlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
-from torch.utils.data import Dataset, DataLoader, TensorDataset, RandomSampler, SequentialSampler
+from torch.utils.data import Dataset, DataLoader, TensorDataset
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
                                save_json, save_npy, data_dir, InputError, need_path,
                                check_choice, check_positive, folder_digest, run_config)
 from .regressor import (Regressor, load_backbone, set_trainable, first_trainable, cosine_loss, param_groups,
-                                    EMA, save_regressor, trainable_keys)
+                                    save_regressor)
+from .learner import fit, ds_data, LRSchedule, EMA, Validate, Checkpoint, plot_history
 
 # %% auto #0
 __all__ = ['load_pairs', 'make_valid', 'train_valid', 'ImagePairs', 'split_point', 'frozen_features', 'cached_features',
-           'make_optimizer', 'loader', 'evaluate', 'train_epoch', 'save_ckpt', 'load_ckpt', 'fit', 'plot_history',
-           'bench_cache', 'planned_split', 'pool_from', 'run_phase', 'warm_start', 'train_regressor', 'train_cmd']
+           'layerwise_adamw', 'reg_loss', 'fit_regressor', 'plot_phases', 'bench_cache', 'planned_split', 'pool_from',
+           'run_phase', 'warm_start', 'train_regressor', 'train_cmd']
 
 # %% ../nbs/21_train.ipynb #b9423adb
 def load_pairs(folder, # an image folder with metadata.jsonl
@@ -95,119 +96,51 @@ def cached_features(reg:Regressor, paths:list, k:int|None, cache_dir, # image fi
     save_npy(p, f.numpy()); return f
 
 # %% ../nbs/21_train.ipynb #681ef8ad
-def make_optimizer(reg:Regressor, lr:float=1e-3, lr_decay:float=1.0, wd:float=1e-4, steps:int=100, warmup:float=0.05):
-    "AdamW over the trainable params (layer-wise LR decay) and a linear-warmup cosine schedule."
-    opt = torch.optim.AdamW(param_groups(reg, lr, lr_decay, wd))
-    w = max(1, int(warmup * steps))
-    f = lambda s: min(1., (s+1)/w) * 0.5 * (1 + math.cos(math.pi * min(1., s/max(1, steps))))
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, f)
+def layerwise_adamw(lr:float=1e-3, lr_decay:float=1.0, wd:float=1e-4):
+    "An optimizer factory for `fit`: AdamW over the regressor's trainable params, the LR decayed block by block from the top."
+    return lambda reg: torch.optim.AdamW(param_groups(reg, lr, lr_decay, wd))
 
 # %% ../nbs/21_train.ipynb #ae4d0766
-def loader(ds, bs:int, shuffle:bool, seed:int=0, epoch:int=0)->DataLoader:
-    "A DataLoader whose order depends only on `(seed, epoch)`, so a resumed run sees the same batches."
-    g = torch.Generator().manual_seed(seed * 1000 + epoch)
-    return DataLoader(ds, bs, sampler=RandomSampler(ds, generator=g) if shuffle else SequentialSampler(ds), drop_last=False)
-
-@torch.no_grad()
-def evaluate(model, ds, start:int|None, bs:int=256, device=None)->np.ndarray:
-    "Per-sample cosine between predictions and targets over `ds`."
-    model.eval(); out = []
-    for x, y in loader(ds, bs, False):
-        p = model(x.to(device), start=start)
-        out.append(torch.nn.functional.cosine_similarity(p.float(), y.to(p.device).float(), dim=-1).cpu())
-    return torch.cat(out).numpy()
+def reg_loss(start:int|None # where the model's forward starts (`split_point`)
+            ):
+    "A `loss_fn(model, batch)` for `fit`: the cosine loss of the regressor on a batch `(x, y)`, run from `start`."
+    def f(model, b):
+        x, y = b
+        dev = next(model.parameters()).device
+        return cosine_loss(model(x.to(dev), start=start), y.to(dev))
+    return f
 
 # %% ../nbs/21_train.ipynb #b4d63510
-def train_epoch(acc, model, opt, sched, dl, start:int|None, ema:EMA|None=None, desc='train')->list:
-    "One epoch of cosine-loss steps; returns the step losses."
-    model.train(); losses = []
-    for x, y in tqdm(dl, desc=desc, leave=False, disable=not acc.is_local_main_process):
-        with acc.autocast():
-            loss = cosine_loss(model(x, start=start), y)
-        acc.backward(loss)
-        opt.step(); sched.step(); opt.zero_grad()
-        if ema is not None: ema.update()
-        losses.append(loss.item())
-    return losses
-
-# %% ../nbs/21_train.ipynb #d14e4cc4
-def _ckpt_state(reg, opt, sched, ema, epoch, hist):
-    sd = reg.state_dict(); sd = {k: sd[k].detach().cpu().clone() for k in trainable_keys(reg)}  # the frozen rest is rebuilt
-    return dict(model=sd, opt=opt.state_dict(), sched=sched.state_dict(), ema=ema.state_dict() if ema else None, epoch=epoch, hist=hist)
-
-def save_ckpt(path, reg, opt, sched, ema, epoch:int, hist:list):
-    "Write the training state to `path` atomically."
-    with atomic_path(path) as t: torch.save(_ckpt_state(reg, opt, sched, ema, epoch, hist), t)
-
-def load_ckpt(path, reg, opt=None, sched=None, ema=None)->tuple:
-    "Restore a checkpoint into the given objects; `(epochs done, history)`."
-    s = torch.load(path, map_location='cpu', weights_only=False)
-    miss = set(s['model']) - set(reg.state_dict())
-    if miss: raise ValueError(f'{path}: checkpoint of another model ({len(miss)} unknown tensors, e.g. {min(miss)})')
-    reg.load_state_dict(s['model'], strict=False)
-    if opt is not None: opt.load_state_dict(s['opt'])
-    if sched is not None: sched.load_state_dict(s['sched'])
-    if ema is not None and s['ema']: ema.load_state_dict(s['ema'])
-    return s['epoch'], s['hist']
-
-# %% ../nbs/21_train.ipynb #bdf92904
-def fit(reg:Regressor, train_ds, valid_ds, start:int|None, # datasets; where the model's forward starts
-        epochs:int=5, bs:int=64, lr:float=1e-3, lr_decay:float=1.0, wd:float=1e-4,
-        ema:float=0., # EMA decay (0: off); validation then uses the averaged weights
-        ckpt=None, # checkpoint file: resumed from if it exists, written every epoch
-        seed:int=0, phase:str='train', device=None, mixed:bool=False,
-        on_epoch=None # called as `on_epoch(hist)` after each epoch's checkpoint
-       )->list:
-    "Train `reg` on `train_ds`, validating mean cosine every epoch; returns the history (one dict per epoch)."
-    from accelerate import Accelerator
-    device = default_device(device); seed_everything(seed)
-    acc = Accelerator(cpu=device.type == 'cpu', mixed_precision=mixed_precision_name(device, mixed))
-    opt, sched = make_optimizer(reg, lr, lr_decay, wd, epochs * math.ceil(len(train_ds) / bs))
-    model, opt = acc.prepare(reg, opt); avg = EMA(reg, ema) if ema else None; done, hist = 0, []
-    if ckpt is not None and Path(ckpt).exists(): done, hist = load_ckpt(ckpt, reg, opt, sched, avg)
-    for e in range(done, epochs):
-        t0 = time.perf_counter()
-        losses = train_epoch(acc, model, opt, sched, acc.prepare(loader(train_ds, bs, True, seed, e)), start, avg, f'{phase} {e+1}/{epochs}')
-        hist.append(dict(phase=phase, epoch=e+1, loss=float(np.mean(losses)), secs=time.perf_counter()-t0,
-                         valid_cos=_valid(reg, avg, valid_ds, start, acc.device), losses=losses))
-        if ckpt is not None and acc.is_main_process: save_ckpt(ckpt, reg, opt, sched, avg, e+1, hist)
-        if on_epoch is not None: on_epoch(hist)
-    if avg is not None: _copy_ema(reg, avg)
-    return hist
-
-def _valid(reg, avg, ds, start, device):
-    if ds is None or not len(ds): return float('nan')
-    if avg is None: return float(evaluate(reg, ds, start, device=device).mean())
-    with avg.applied(): return float(evaluate(reg, ds, start, device=device).mean())
-
-def _copy_ema(reg, avg):
-    ps = dict(reg.named_parameters())
-    with torch.no_grad():
-        for k, v in avg.shadow.items(): ps[k].copy_(v)
+def fit_regressor(reg:Regressor, train_ds, valid_ds, start:int|None, # datasets; where the model's forward starts
+                  epochs:int=5, bs:int=64, lr:float=1e-3, lr_decay:float=1.0, wd:float=1e-4,
+                  ema:float=0., # EMA decay (0: off); validation then uses the averaged weights
+                  ckpt_dir=None, # checkpoint folder: resumed from if it holds one, written every epoch
+                  seed:int=0, phase:str='train', device=None, mixed:bool=False,
+                  stop_after:int|None=None # stop this call after that many epochs (the run resumes from `ckpt_dir`)
+                 )->list:
+    "Train `reg` with `learner.fit`, validating every epoch; the history rows, each tagged with `phase`."
+    cbs = [LRSchedule('cosine', warmup=0.05), Validate(), *([EMA(ema)] if ema else []), *([Checkpoint(ckpt_dir)] if ckpt_dir else [])]
+    L = fit(reg, reg_loss(start), ds_data(train_ds, valid_ds, bs, seed, valid_bs=256), cbs, epochs, opt=layerwise_adamw(lr, lr_decay, wd),
+            seed=seed, mixed=mixed, device=device, stop_after=stop_after, desc=phase)
+    return [dict(h, phase=phase) for h in L.hist]
 
 # %% ../nbs/21_train.ipynb #70162796
-def plot_history(hist:list, path=None):
-    "Training loss (per step) and validation mean cosine (per epoch); saved to `path` if given."
-    import matplotlib.pyplot as plt
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
-    steps = [l for h in hist for l in h['losses']]
-    a.plot(steps, lw=.8); a.set_xlabel('step'); a.set_ylabel('cosine loss'); a.set_title('training loss')
-    b.plot(range(1, len(hist)+1), [h['valid_cos'] for h in hist], 'o-')
-    b.set_xlabel('epoch'); b.set_ylabel('mean cosine'); b.set_title('validation')
-    for i, h in enumerate(hist[1:], 1):
-        if h['phase'] != hist[i-1]['phase']: b.axvline(i + .5, color='grey', ls=':')
-    fig.tight_layout()
+def plot_phases(hist:list, path=None):
+    "`plot_history` of an LP-FT run (validation cosine is `1 - valid_loss`), a dotted line where each phase starts; saved to `path` if given."
+    ax = plot_history(hist, 'cosine loss')
+    for a, b in zip(hist, hist[1:]):
+        if a['phase'] != b['phase']: ax.axvline(a['epoch'] + .5, color='grey', ls=':')
     if path is not None:
-        with atomic_path(path) as t: fig.savefig(t, format='png', dpi=90)
-    return fig
+        with atomic_path(path) as t: ax.figure.savefig(t, format='png', dpi=90)
+    return ax
 
 # %% ../nbs/21_train.ipynb #dd92f931
 def bench_cache(reg:Regressor, paths:list, targets, bs:int=32, device=None)->dict:
     "Seconds per linear-probe epoch: re-encoding images every step vs cached features (plus the one-off caching)."
     set_trainable(reg, 'head'); Y = torch.as_tensor(np.asarray(targets, np.float32)); t = time.perf_counter
-    t0 = t(); fit(reg, ImagePairs(paths, Y, reg.backbone.preprocess), None, 0, epochs=1, bs=bs, device=device, phase='re-encode')
+    t0 = t(); fit_regressor(reg, ImagePairs(paths, Y, reg.backbone.preprocess), None, 0, epochs=1, bs=bs, device=device, phase='re-encode')
     t1 = t(); F = frozen_features(reg, paths, None, bs, device, progress=False)
-    t2 = t(); fit(reg, TensorDataset(F, Y), None, None, epochs=1, bs=bs, device=device, phase='cached')
+    t2 = t(); fit_regressor(reg, TensorDataset(F, Y), None, None, epochs=1, bs=bs, device=device, phase='cached')
     t3 = t()
     return dict(n=len(paths), reencode_s=t1-t0, cache_once_s=t2-t1, cached_s=t3-t2, speedup=(t1-t0)/(t3-t2))
 
@@ -238,8 +171,8 @@ def run_phase(reg, data, out:Path, phase:str, epochs:int, bs:int, lr:float, lr_d
     "Build the phase's datasets (cached where the bottom is frozen; LP from block-`via` activations) and `fit` with a checkpoint in `out`."
     if epochs <= 0: return []
     tds, vds, k = _phase_data(reg, data, split_point(reg), out/'features', cache, bs, device, via)
-    return fit(reg, tds, vds, k, epochs, bs, lr, lr_decay, ckpt=out/f'ckpt_{phase}.pt', ema=ema, seed=seed, phase=phase,
-               device=device, mixed=mixed)
+    return fit_regressor(reg, tds, vds, k, epochs, bs, lr, lr_decay, ckpt_dir=out/f'ckpt_{phase}', ema=ema, seed=seed, phase=phase,
+                         device=device, mixed=mixed)
 
 # %% ../nbs/21_train.ipynb #1cf1a5d1
 def warm_start(reg:Regressor, init # a folder written by `save_regressor`
@@ -277,10 +210,10 @@ def train_regressor(train_dir, out_dir, valid_dir=None, backbone:str='timm:effic
         set_trainable(reg, trainable, n_blocks, lora_r)
         hist += run_phase(reg, data, out, 'ft', ft_epochs, bs, ft_lr, lr_decay, ema, ft_cache, seed, device, mixed)
     res = dict(n_train=len(data[0]), n_valid=len(data[2]), dropped_near_train=data[2].attrs.get('dropped_near_train', 0),
-               valid_cos=hist[-1]['valid_cos'] if hist else None, epochs=len(hist),
+               valid_cos=1 - hist[-1]['valid_loss'] if hist else None, epochs=len(hist),
                skipped=data[0].attrs.get('skipped', {}), valid_skipped=data[2].attrs.get('skipped', {}) if valid_dir else {})
     save_regressor(reg, out/'regressor', dict(train=res)); save_json(out/'history.json', hist)
-    plot_history(hist, out/'history.png'); save_json(out/'metrics.json', res)
+    plot_phases(hist, out/'history.png'); save_json(out/'metrics.json', res)
     return dict(res, reg=reg, hist=hist)
 
 # %% ../nbs/21_train.ipynb #d2d3062e
@@ -309,7 +242,7 @@ def train_cmd(train_dir:str, # image folder with metadata.jsonl (training pairs)
     if not 0 <= ema < 1: raise InputError(f'--ema {ema} must be in [0, 1)')
     for k in ('train_dir', 'valid_dir'):
         if cfg[k]: cfg[k] = str(need_path(cfg[k], 'image folder', 'dir').resolve()); cfg[k + '_contents'] = folder_digest(cfg[k])
-    run_config(out_dir, cfg, 'training run', fresh, state=('ckpt_*.pt', 'regressor', 'history.json', 'history.png', 'metrics.json'))
+    run_config(out_dir, cfg, 'training run', fresh, state=('ckpt_*', 'regressor', 'history.json', 'history.png', 'metrics.json'))
     r = train_regressor(train_dir, out_dir, valid_dir, backbone, size, head, trainable, n_blocks, lora_r, lp_epochs, ft_epochs,
                         bs, lr, ft_lr, lr_decay, ema, seed=seed, device=device)
     print(f"trained on {r['n_train']} pairs; validation mean cosine {r['valid_cos']:.4f} on {r['n_valid']} pairs "

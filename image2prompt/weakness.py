@@ -16,6 +16,9 @@ __all__ = ['STOPWORDS', 'cosine_rows', 'sample_table', 'group_scores', 'keywords
            'save_sim_predictor', 'load_sim_predictor', 'select_samples', 'nearest_prompts', 'cos_histogram',
            'toy_attrs']
 
+# %% ../nbs/30_weakness.ipynb #e23494de
+from .learner import fit, step_data, adamw
+
 # %% ../nbs/30_weakness.ipynb #ad44cae3
 def _unit(x:np.ndarray)->np.ndarray:
     x = np.asarray(x, dtype=np.float32)
@@ -141,11 +144,9 @@ def _fit_ridge(m:SimPredictor, x:torch.Tensor, y:torch.Tensor, lam:float):
     return []
 
 def _fit_mlp(m:SimPredictor, x:torch.Tensor, y:torch.Tensor, lam:float, epochs:int, lr:float):
-    opt, losses = torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=lam), []
-    for _ in range(epochs):
-        loss = nn.functional.mse_loss(m(x), y)
-        opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
-    return losses
+    "`epochs` full-batch AdamW steps on the MSE with `learner.fit` (a batch is a step number); the losses."
+    L = fit(m, lambda m, step: nn.functional.mse_loss(m(x), y), step_data(epochs), opt=adamw(lr, lam), device=x.device, progress=False)
+    return L.hist[0]['step_losses']
 
 # %% ../nbs/30_weakness.ipynb #75ac0d59
 def fit_sim_predictor(embs:np.ndarray, # prompt embeddings (n, d)

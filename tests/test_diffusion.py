@@ -75,7 +75,7 @@ def test_kill_and_resume(tmp_path):
     assert 2 <= k < 50 and not out.exists()
     q = _run([data, out, work, k + 2]); assert q.wait(timeout=300) == 0
     after = json.loads(hist_f.read_text())
-    assert [h['epoch'] for h in after] == list(range(k + 2))  # no lost and no repeated epochs
+    assert [h["epoch"] for h in after] == list(range(1, k + 3))  # no lost and no repeated epochs (counted from 1)
     assert after[:k] == before  # the epochs before the kill were not redone
     assert load_pipeline(out).unet.config.block_out_channels == [16, 32]
 

@@ -5,7 +5,8 @@ import torch, pytest
 from PIL import Image
 from safetensors.torch import load_file
 
-from image2prompt.dreambooth import tiny_sd_pipeline, list_ckpts
+from image2prompt.dreambooth import tiny_sd_pipeline
+from image2prompt.learner import list_checkpoints
 
 ARGS = ['--class_name', 'box', '--resolution', '32', '--n_class_images', '2', '--steps', '8', '--ckpt_every', '2',
         '--val_every', '0', '--gen_steps', '2', '--lr', '1e-2', '--device', 'cpu']
@@ -26,11 +27,11 @@ def test_kill_and_resume(tmp_path):
     # one run, killed once its first checkpoint exists
     p = subprocess.Popen(_cmd(tiny, inst, run), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     t0 = time.time()
-    while not list_ckpts(run) and p.poll() is None and time.time() - t0 < 600: time.sleep(0.05)
-    crashed = p.poll() is not None and not list_ckpts(run)
+    while not list_checkpoints(run) and p.poll() is None and time.time() - t0 < 600: time.sleep(0.05)
+    crashed = p.poll() is not None and not list_checkpoints(run)
     p.send_signal(signal.SIGKILL); p.wait()
     assert not crashed, p.stderr.read().decode()[-3000:]
-    done = list_ckpts(run)
+    done = list_checkpoints(run)
     assert done and not (run/'pytorch_lora_weights.safetensors').exists(), 'the run finished before it could be killed'
     # resume to the end, and an uninterrupted reference run sharing the same class images
     r = subprocess.run(_cmd(tiny, inst, run), env=env, capture_output=True, text=True)

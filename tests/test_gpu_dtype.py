@@ -4,7 +4,7 @@ generated outside `accelerator.prepare` and crashed on mixed dtypes."""
 import pytest, torch
 from pathlib import Path
 from PIL import Image
-from image2prompt.dreambooth import tiny_sd_pipeline, fit, DreamBoothConfig
+from image2prompt.dreambooth import tiny_sd_pipeline, train_dreambooth, DreamBoothConfig
 
 
 @pytest.fixture(scope='module')
@@ -38,13 +38,13 @@ def _cfg(tiny, inst, out, **kw):
 
 def test_full_finetune_bf16(bf16, tiny, inst, tmp_path):
     "Item 1: the fp32 UNet being trained in full meets the bf16 text encoder in `gen_class_images`."
-    res = fit(_cfg(tiny, inst, tmp_path, lora=False, lr=1e-5), 'cpu')
+    res = train_dreambooth(_cfg(tiny, inst, tmp_path, lora=False, lr=1e-5), 'cpu')
     assert res['step'] == 1 and (tmp_path/'validation'/'step_00001.png').exists()
     assert (Path(res['files']['pipeline'])/'model_index.json').exists()
 
 
 def test_lora_validation_bf16(bf16, tiny, inst, tmp_path):
     "Item 2: the prepared UNet returns fp32 latents, which went into the bf16 VAE at the first validation grid."
-    res = fit(_cfg(tiny, inst, tmp_path, lora=True, lr=1e-4), 'cpu')
+    res = train_dreambooth(_cfg(tiny, inst, tmp_path, lora=True, lr=1e-4), 'cpu')
     assert res['step'] == 1 and (tmp_path/'validation'/'step_00001.png').exists()
     assert (tmp_path/'pytorch_lora_weights.safetensors').exists()
