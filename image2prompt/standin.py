@@ -175,7 +175,7 @@ GPU_SIZES = {  # notebook -> (full size on a GPU, stand-in size on a CPU)
                         full=dict(steps=2, n_class_images=2, ckpt_every=2, val_every=2, gen_steps=2), grid_steps=2, n_grid=1)),
     'gold_loop': (dict(size=None, steps=20, gen_bs=8, bs=64, lp_epochs=2, ft_epochs=2, lm='gpt2', lm_steps=2000, lm_bs=32, scale=None),
                   dict(size=64, steps=2, gen_bs=4, bs=4, lp_epochs=1, ft_epochs=1, lm='SmolLM2-135M', lm_steps=2, lm_bs=2,
-                       scale=dict(n_pool=48, n_prompts=12, n_valid=6, n_new=3, rounds=1, ema=0.0)))}
+                       scale=dict(n_pool=48, n_prompts=12, n_valid=6, n_new=3, rounds=1, ema=0.0, weak_quantile=0.5)))}
 GPU_MODELS = {'image2prompt': ['clip-l'], 'seedselect': ['sd21base', 'openclip-h'], 'dreambooth': ['sd21base', 'sd15'],
               'gold_loop': ['sd21base', 'clip-l']}
 
