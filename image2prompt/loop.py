@@ -198,7 +198,8 @@ def train_round_regressor(L:Loop, r:int)->dict:
     init = L.rdir(r-1)/'model'/'regressor' if r and c['warm_start'] else None
     res = train_regressor(write_train_set(L, r), L.rdir(r)/'model', c['valid_dir'], c['backbone'], c['size'],
                           trainable='last' if n else 'head', n_blocks=n, lp_epochs=c['lp_epochs'], ft_epochs=c['ft_epochs'],
-                          bs=c['bs'], lr=c['lr'], ft_lr=c['ft_lr'], seed=c['seed'] * 1000 + r, init=init)
+                          bs=c['bs'], lr=c['lr'], ft_lr=c['ft_lr'], ema=c['ema'], ft_cache=c['ft_cache'], mixed=c['mixed'],
+                          seed=c['seed'] * 1000 + r, init=init)
     return {k: v for k, v in res.items() if k not in ('reg', 'hist')}
 
 def _predict_regressor(L:Loop, r:int)->tuple:
@@ -235,13 +236,18 @@ def _vocab_gen(L:Loop, r:int, targeted:bool):
     t = weak_targets(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['k'], c['temp']) if targeted else None
     return VocabGen(subjects_of(L._emb['corpus'] or _train_texts(L, r)), t), t
 
+def _with_lm(src, lm):
+    "A source giving half its candidates from `src` (e.g. a `VocabGen`) and half sampled from the LM `(model, tok)`."
+    from image2prompt.promptgen import sample_lm
+    return lambda n, seed: src(n - n // 2, seed) + sample_lm(*lm, n=n // 2, seed=seed)
+
 def step_candidates(L:Loop, r:int):
     "Candidate prompts for round `r` (toy grammar, real vocabularies or the LM), with what cleaning removed."
     c, seed = L.cfg, L.cfg['seed'] * 1000 + r
     n, targeted = c['n_new'] * c['cand_mult'], c['strategy'] == 'targeted'
     if c['candidates'] == 'vocab': src, w = _vocab_gen(L, r, targeted)
     else: src, w = 'toy', attr_weights(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['temp'], c['attrs']) if targeted else None
-    if L.lm is not None and targeted: src = L.lm
+    if L.lm is not None and targeted: src = _with_lm(src, L.lm) if c['candidates'] == 'vocab' else L.lm
     texts, rep = candidate_prompts(n, src, seed=seed, weights=w if src == 'toy' else None, toy=c['toy'] and c['candidates'] == 'toy')
     save_json(L.rdir(r)/'candidates.json', dict(texts=texts, report=rep, weights=w))
 
@@ -323,7 +329,7 @@ LOOP_DEFAULTS = dict(rounds=2, n_new=64, cand_mult=4, strategy='targeted', featu
                      attrs=['object', 'color', 'count', 'fingers', 'style', 'background'], k=8, min_count=3, temp=0.05,
                      max_pred=0.4, weak_quantile=None, min_sim=0.5, dup_threshold=0.95, toy=True, chunk=32, seed=0,
                      model='ridge', backbone='timm:efficientnet_lite0', size=None, n_blocks=1, unfreeze_per_round=1,
-                     warm_start=True, lp_epochs=3, ft_epochs=1, bs=32, lr=1e-3, ft_lr=1e-4,
+                     warm_start=True, lp_epochs=3, ft_epochs=1, bs=32, lr=1e-3, ft_lr=1e-4, ema=0.0, ft_cache=True, mixed=False,
                      candidates='toy', prompt_source=None, corpus_n=20_000)
 
 def _config(work:Path, cfg:dict)->dict:

@@ -6,7 +6,8 @@
 __all__ = ['CONFIGS', 'STANDINS', 'STANDIN_VERSION', 'GPU_SIZES', 'GPU_MODELS', 'repo_id', 'config_dir', 'build_model',
            'n_params', 'clip_bpe', 'write_clip_tokenizer', 'standin_hash', 'cache_root', 'hub_keys',
            'openclip_to_hf_clip', 'write_component', 'build_standin', 'write_standins', 'hf_cache_dir', 'standin_mode',
-           'synth_image', 'synth_pairs', 'standin_data', 'gpu_settings', 'set_size', 'main']
+           'synth_image', 'synth_pairs', 'synth_diffusiondb', 'synth_prompt_tables', 'standin_data', 'gpu_settings',
+           'set_size', 'main']
 
 # %% ../nbs/05_standin.ipynb #f835ba1a
 import os, re, json, gzip, hashlib, shutil, tempfile, contextlib
@@ -204,8 +205,12 @@ GPU_SIZES = {  # notebook -> (full size on a GPU, stand-in size on a CPU)
     'seedselect': (dict(size=None, n_seeds=4, cfg={}, fine_iters=10), dict(size=64, n_seeds=2, cfg=dict(steps=3, iters=2, chunk=1), fine_iters=1)),
     'dreambooth': (dict(resolution=512, lora={}, full={}, grid_steps=30, n_grid=3),
                    dict(resolution=64, lora=dict(steps=3, n_class_images=2, ckpt_every=2, val_every=2, gen_steps=2),
-                        full=dict(steps=2, n_class_images=2, ckpt_every=2, val_every=2, gen_steps=2), grid_steps=2, n_grid=1))}
-GPU_MODELS = {'image2prompt': ['clip-l'], 'seedselect': ['sd21base', 'openclip-h'], 'dreambooth': ['sd21base', 'sd15']}
+                        full=dict(steps=2, n_class_images=2, ckpt_every=2, val_every=2, gen_steps=2), grid_steps=2, n_grid=1)),
+    'gold_loop': (dict(size=None, steps=20, gen_bs=8, bs=64, lp_epochs=2, ft_epochs=2, lm='gpt2', lm_steps=2000, lm_bs=32, scale=None),
+                  dict(size=64, steps=2, gen_bs=4, bs=4, lp_epochs=1, ft_epochs=1, lm='SmolLM2-135M', lm_steps=2, lm_bs=2,
+                       scale=dict(n_pool=48, n_prompts=12, n_valid=6, n_new=3, rounds=1, ema=0.0, weak_quantile=0.5)))}
+GPU_MODELS = {'image2prompt': ['clip-l'], 'seedselect': ['sd21base', 'openclip-h'], 'dreambooth': ['sd21base', 'sd15'],
+              'gold_loop': ['sd21base', 'clip-l']}
 
 def standin_mode()->bool:
     "True when `I2P_STANDIN` asks the GPU notebooks to run on CPU stand-ins."
@@ -229,6 +234,26 @@ def synth_pairs(folder, n:int, noun:str='square', start:int=0, size:int=64, pref
         rows.append(dict(file_name=f'{prefix}{i:04d}.png', text=f'a {_COLS[i % len(_COLS)]} {noun} number {i}'))
     (folder/'metadata.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows)); return folder
 
+# %% ../nbs/05_standin.ipynb #b18d0a11
+def synth_diffusiondb(path, n:int=200, seed:int=0)->Path:
+    "A DiffusionDB-shaped `metadata.parquet` of `n` synthetic prompts (`datasets.synth_prompts`: planted near-duplicates), plus a null and an empty one."
+    import pyarrow as pa, pyarrow.parquet as pq
+    from image2prompt.datasets import synth_prompts
+    ps = synth_prompts(n, seed=seed).prompt.tolist() + [None, '']
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(dict(image_name=[f'{i:08d}.webp' for i in range(len(ps))], prompt=ps, part_id=[1 + i // 1000 for i in range(len(ps))],
+                                 seed=list(range(len(ps))))), path)
+    return path
+
+def synth_prompt_tables(root, n:int=200)->dict:
+    "`diffusiondb`: a `synth_diffusiondb` parquet; `valid_source`: a CSV of prompts from another source, 4 of them DiffusionDB's."
+    root = Path(root); ddb = synth_diffusiondb(root/'diffusiondb'/'metadata.parquet', n, seed=5)
+    import pandas as pd
+    from image2prompt.datasets import synth_prompts
+    other = synth_prompts(n // 5, seed=9).prompt.tolist() + pd.read_parquet(ddb).prompt.iloc[:4].tolist()
+    (root/'other').mkdir(parents=True, exist_ok=True); pd.DataFrame(dict(prompt=other)).to_csv(root/'other'/'prompts.csv', index=False)
+    return dict(diffusiondb=ddb, valid_source=root/'other'/'prompts.csv')
+
 # %% ../nbs/05_standin.ipynb #839c37af
 def standin_data(notebook:str, root)->dict:
     "Tiny synthetic inputs and output folders for GPU notebook `notebook` under `root`."
@@ -240,10 +265,11 @@ def standin_data(notebook:str, root)->dict:
         (k/'images'/'metadata.jsonl').unlink()
         return dict(train=synth_pairs(root/'train', 8), valid=synth_pairs(root/'valid', 4, 'triangle', 50), kaggle=k, out=root/'out')
     if notebook == 'dreambooth': return dict(instances=synth_pairs(root/'inst', 5, 'dog'), out=root/'out')
+    if notebook == 'gold_loop': return dict(synth_prompt_tables(root), out=root/'out')
     return dict(refs=None, out=root/'out')
 
 # %% ../nbs/05_standin.ipynb #c2af3052
-def gpu_settings(notebook:str # 'image2prompt', 'seedselect' or 'dreambooth'
+def gpu_settings(notebook:str # 'image2prompt', 'seedselect', 'dreambooth' or 'gold_loop'
                 )->dict:
     "Sizes, device, data and output folders for a GPU notebook: full size, or tiny on CPU stand-ins under `I2P_STANDIN=1`."
     full, small = GPU_SIZES[notebook]

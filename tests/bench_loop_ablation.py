@@ -14,11 +14,22 @@ Base training set: `toyworld.plan_dataset(n_base, ...)` with the long tail (rend
 seed 20, 4 per tail object, the regressor experiment's training set). `--train DIR` reuses an existing folder instead.
 Validation: 600 prompts whose objects are drawn uniformly from head + tail objects (seed 123), so weak tail areas count,
 drawn by the same generator as the new images, with their attributes.
-Both arms: same features, ridge head, seeds and round-0 model; `weak_quantile=0.5` (the similarity threshold is the median
+
+Regressor arm (data/results/loop_ablation_regressor.json): the pipeline arm with `train_regressor` as the model step
+(EfficientNet-Lite0, linear probe then fine-tune of the last blocks, 1 block unfrozen in round 0 and one more per round,
+warm-started from the previous round) instead of the ridge head. Shrunk to fit about an hour of one core on a loaded
+machine: the base set is the first 800 images of the pipeline arm's 2000-image plan (shuffled, so a random 40%: tail
+objects 0-4 times), 300 validation images, 2 rounds of 150 new images, 96 px, 3 LP epochs (cached features) + 1 FT epoch:
+
+    OMP_NUM_THREADS=1 nice -n 10 python tests/bench_loop_ablation.py --root /tmp/loop_reg --generator toy --model regressor \\
+        --features timm:efficientnet_lite0 --size 96 --n_base 800 --base_plan 2000 --n_valid 300 --rounds 2 --n_new 150 \\
+        --seeds 0 1 2 3 4 --threads 1 --out data/results/loop_ablation_regressor.json
+
+Both arms: same features, model step (ridge head or regressor), seeds and round-0 model; `weak_quantile=0.5` (the similarity threshold is the median
 validation cosine: with these cheap regressors no prompt is predicted below the recipe's absolute 0.4). Each `--seeds` value
 is a repeat with other candidate prompts and image seeds. Writes the summary to `--out` (and the plot beside the runs).
 Resumable: rerunning skips finished steps."""
-import argparse, json, time
+import argparse, json, time, sys, platform
 from pathlib import Path
 import numpy as np, torch
 from image2prompt import toyworld as tw
@@ -42,12 +53,13 @@ def valid_folder(d:Path, pipe=None, n:int=600, seed:int=123)->Path:
     return d
 
 
-def train_folder(d:Path, n:int, pipe=None)->Path:
+def train_folder(d:Path, n:int, pipe=None, plan:int|None=None)->Path:
+    "The base training set: rendered, or the first `n` rows of `plan_dataset(plan)` drawn by `pipe` (the plan is shuffled)."
     if pipe is None:
         if not (d/'metadata.jsonl').exists(): tw.build_dataset(d, n, seed=0, tail_count=6, progress=False)
         return d
     from image2prompt.diffusion import gen_images
-    rows = tw.plan_dataset(n, seed=20, tail_count=4)
+    rows = tw.plan_dataset(plan or n, seed=20, tail_count=4)[:n]
     gen_images(pipe, [r['text'] for r in rows], [r['seed'] for r in rows], d, progress=False); return d
 
 
@@ -55,8 +67,12 @@ def run_seed(a, root:Path, train:Path, valid:Path, gen, seed:int)->dict:
     works, times = {}, {}
     for strat in ('targeted', 'random'):
         name = f"{strat}_{a.features.replace(':', '_')}" if a.generator == 'render' else f'{strat}_s{seed}'
+        if a.model == 'regressor': name = f'{strat}_reg_s{seed}'
         works[strat] = root/name; t = time.time()
         kw = dict(seed=seed) if a.generator != 'render' else {}
+        if a.model == 'regressor':
+            kw |= dict(model='regressor', backbone=a.features, size=a.size, n_blocks=a.n_blocks, unfreeze_per_round=1,
+                       lp_epochs=a.lp_epochs, ft_epochs=a.ft_epochs)
         m = run_loop(works[strat], train, valid, gen=gen, rounds=a.rounds, n_new=a.n_new, strategy=strat,
                      features=a.features, weak_quantile=0.5, log=lambda s: None, **kw)
         times[strat] = time.time() - t
@@ -70,17 +86,25 @@ def main():
     p.add_argument('--rounds', type=int, default=3); p.add_argument('--n_new', type=int, default=150)
     p.add_argument('--n_base', type=int, default=1500); p.add_argument('--generator', default='render')
     p.add_argument('--train', default=None); p.add_argument('--seeds', type=int, nargs='+', default=[0])
+    p.add_argument('--model', default='ridge', choices=['ridge', 'regressor']); p.add_argument('--size', type=int, default=None)
+    p.add_argument('--n_blocks', type=int, default=1); p.add_argument('--lp_epochs', type=int, default=3)
+    p.add_argument('--ft_epochs', type=int, default=1); p.add_argument('--n_valid', type=int, default=600)
+    p.add_argument('--base_plan', type=int, default=None, help='draw the first N_BASE rows of a plan of this size')
     p.add_argument('--threads', type=int, default=2); p.add_argument('--out', default=str(data_dir()/'results'/'loop_ablation.json'))
     a = p.parse_args(); torch.set_num_threads(a.threads); root = Path(a.root)
     pipe = None
     if a.generator != 'render':
         from image2prompt.diffusion import load_pipeline
         pipe = load_pipeline(None if a.generator == 'toy' else a.generator, device='cpu')
-    train = Path(a.train) if a.train else train_folder(root/'train', a.n_base, pipe)
-    valid = valid_folder(root/'valid', pipe)
+    train = Path(a.train) if a.train else train_folder(root/'train', a.n_base, pipe, a.base_plan)
+    valid = valid_folder(root/'valid', pipe, a.n_valid)
     gen = render_generator() if pipe is None else pipeline_generator(pipe)
-    runs = [run_seed(a, root, train, valid, gen, s) for s in a.seeds]
-    settings = vars(a) | dict(weak_quantile=0.5, n_valid=600, train=str(train))
+    settings = vars(a) | dict(weak_quantile=0.5, train=str(train), command=' '.join(sys.argv),
+                              torch=torch.__version__, machine=platform.machine(), cpu=platform.processor() or platform.machine())
+    runs = []
+    for s in a.seeds:
+        runs.append(run_seed(a, root, train, valid, gen, s))
+        save_json(root/'partial.json', dict(settings=settings, runs=runs))  # what the finished seeds gave, if the run is cut short
     if len(runs) == 1: s = runs[0] | dict(settings=settings)
     else:
         arms = list(runs[0]['arms'])
