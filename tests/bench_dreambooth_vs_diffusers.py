@@ -133,11 +133,29 @@ def load_check(files:dict, a)->dict:
 def load_child(a, d:Path):
     (d/'load.json').write_text(json.dumps(load_check(json.loads((d/'files.json').read_text()), a)))
 
+def tiny_clip_sd(out:Path)->str:
+    "A tiny random SD pipeline with a CLIP text encoder (the script loads only CLIP/T5/Roberta ones) and SD 1.5's tokenizer."
+    import torch
+    from diffusers import UNet2DConditionModel, AutoencoderKL, DDIMScheduler, StableDiffusionPipeline
+    from transformers import CLIPTextModel, CLIPTextConfig, CLIPTokenizer
+    from image2prompt.standin import build_standin
+    tok = CLIPTokenizer.from_pretrained(next((build_standin('sd15')/'snapshots').iterdir())/'tokenizer'); torch.manual_seed(0)
+    te = CLIPTextModel(CLIPTextConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                                      num_attention_heads=4, max_position_embeddings=77, projection_dim=32))
+    unet = UNet2DConditionModel(sample_size=8, block_out_channels=(32, 64), layers_per_block=1, cross_attention_dim=32, attention_head_dim=8,
+                                down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'), up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'))
+    vae = AutoencoderKL(block_out_channels=(8, 16, 16, 16), down_block_types=['DownEncoderBlock2D']*4, up_block_types=['UpDecoderBlock2D']*4,
+                        latent_channels=4, norm_num_groups=8, layers_per_block=1, sample_size=64)
+    sch = DDIMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, scheduler=sch, safety_checker=None, feature_extractor=None,
+                            requires_safety_checker=False).save_pretrained(out)
+    return str(out)
+
 # ---- the driver ----------------------------------------------------------------------------------------------
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--script', required=True, help='path of train_dreambooth_lora.py (diffusers v0.40.0)')
-    p.add_argument('--pretrained', default=SD15, help='hub id or folder (a tiny local pipeline checks the bench quickly)')
+    p.add_argument('--pretrained', default=SD15, help="hub id or folder; 'tiny': a tiny CLIP pipeline (framework overhead only, ~1 GB)")
     p.add_argument('--lock', default='/tmp/i2p_bigmem.lock', help="held for the whole run (the machine's big-memory lock); '' for none")
     p.add_argument('--resolution', type=int, default=64); p.add_argument('--rank', type=int, default=4)
     p.add_argument('--bs', type=int, default=1); p.add_argument('--lr', type=float, default=1e-4)
@@ -156,6 +174,8 @@ def summarize(runs:list)->dict:
     keys = ('s_per_step', 'peak_rss_mb', 'train_hwm_mb', 'ckpt_mb', 'lora_mb', 'first_step_s', 'total_s')
     s = {side: {k: round(med(side, k), 3) for k in keys} for side in ('script', 'project')}
     s['ratio_project_over_script'] = {k: round(s['project'][k] / s['script'][k], 3) for k in keys}
+    by = {(r['repeat'], r['side']): r for r in runs}; reps = sorted({r['repeat'] for r in runs})
+    s['median_of_paired_ratios'] = {k: round(statistics.median(by[i, 'project'][k] / by[i, 'script'][k] for i in reps), 3) for k in keys}
     return s
 
 def hub_home(home:Path)->Path:
@@ -170,7 +190,9 @@ def hub_home(home:Path)->Path:
     return home
 
 def main(a):
+    command, model = 'python ' + ' '.join(['tests/bench_dreambooth_vs_diffusers.py'] + sys.argv[1:]), a.pretrained
     root = Path(a.work or tempfile.mkdtemp(prefix='i2p_peer_db_')); home = hub_home(root/'hf_home')
+    if a.pretrained == 'tiny': sys.argv += ['--pretrained', tiny_clip_sd(root/'tiny_sd')]; a.pretrained = sys.argv[-1]  # children read argv
     make_data(root/'data', a)
     env = dict(os.environ, HF_HOME=str(home), HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', OMP_NUM_THREADS=str(a.threads),
                MKL_NUM_THREADS=str(a.threads), TOKENIZERS_PARALLELISM='false', PYTHONPATH=str(REPO))
@@ -181,10 +203,10 @@ def main(a):
     files = {s: str(root/f'{s}_run'/'out'/'pytorch_lora_weights.safetensors') for s in ('script', 'project')}
     (root/'files.json').write_text(json.dumps(files))
     subprocess.run([sys.executable, __file__] + sys.argv[1:] + ['--child', 'load', '--work', str(root)], env=env, check=True)
-    rec = dict(command='python ' + ' '.join(['tests/bench_dreambooth_vs_diffusers.py'] + sys.argv[1:]),
+    rec = dict(command=command,
                reference=dict(file='examples/dreambooth/train_dreambooth_lora.py', repo='huggingface/diffusers', tag='v0.40.0',
                               commit='d035dcd7cc7c88e0a154609b62887d50bba9fdc2', run='unmodified, `python SCRIPT ARGS` (single process, CPU, fp32)'),
-               settings=dict(model=a.pretrained + (' (stand-in: real architecture, random weights)' if a.pretrained == SD15 else ''), resolution=a.resolution, rank=a.rank, bs=a.bs,
+               settings=dict(model=model + (' (stand-in: real architecture, random weights)' if model == SD15 else ''), resolution=a.resolution, rank=a.rank, bs=a.bs,
                              lr=a.lr, lr_schedule='constant', prior_preservation=True, prior_loss_weight=1.0, n_instance=5, n_class=a.n_class,
                              steps=a.steps, ckpt_every=a.ckpt_every, ckpt_limit=2, validation=False, dtype='fp32', threads_per_run=a.threads),
                meta=dict(run_meta(), load_avg_start=meta['load_avg']), summary=summarize(runs), runs=runs,
