@@ -154,12 +154,13 @@ def _cut_torn_tail(path:Path)->None:
         cut = k + i + 1 if i >= 0 else 0
         warnings.warn(f'{path}: cut a torn last line ({size - cut} bytes) before appending'); f.truncate(cut)
 
-def append_jsonl(path, row:dict)->None:
-    "Append `row` as one JSON line to `path` (on a fresh line) and flush it to disk."
+def append_jsonl(path, row:dict|list # one row, or a list of rows written with one flush
+                )->None:
+    "Append `row` as one JSON line (or each row of a list as a line) to `path`, on a fresh line, and flush it to disk."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists(): _cut_torn_tail(path)
-    with open(path, 'a', encoding='utf-8') as f:
-        f.write(json.dumps(row, default=str) + '\n'); f.flush(); os.fsync(f.fileno())
+    with open(path, 'a', encoding='utf-8') as f:  # one fsync per call: ~8 ms on a busy disk
+        f.write(''.join(json.dumps(r, default=str) + '\n' for r in ([row] if isinstance(row, dict) else row))); f.flush(); os.fsync(f.fileno())
 
 def _jsonl_lines(path:Path)->list:
     try: return path.read_bytes().decode('utf-8').splitlines()

@@ -441,13 +441,12 @@ def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
     if len(seeds) != len(prompts): raise ValueError(f'{len(prompts)} prompts but {len(seeds)} seeds')
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); done = _done(out)
     todo = [i for i in range(len(prompts)) if _fname(i, seeds[i]) not in done]
-    sets = dict(guidance_scale=guidance_scale, steps=steps, negative_prompt=negative_prompt)
+    sets, extra = dict(guidance_scale=guidance_scale, steps=steps, negative_prompt=negative_prompt), extra or [{}]*len(prompts)
     for b in tqdm([todo[i:i+bs] for i in range(0, len(todo), bs)], desc='generate', disable=not progress):
         imgs = pipe([str(prompts[i]) for i in b], generator=[torch.Generator().manual_seed(seeds[i]) for i in b], num_inference_steps=steps,
                     guidance_scale=guidance_scale, negative_prompt=[negative_prompt] * len(b) if negative_prompt else None, **kwargs).images
-        for i, im in zip(b, imgs):
-            _save_png(im, out/_fname(i, seeds[i]))
-            append_jsonl(out/'metadata.jsonl', dict(file_name=_fname(i, seeds[i]), text=str(prompts[i]), seed=seeds[i], **sets, **((extra or [{}]*len(prompts))[i])))
+        for i, im in zip(b, imgs): _save_png(im, out/_fname(i, seeds[i]))
+        append_jsonl(out/'metadata.jsonl', [dict(file_name=_fname(i, seeds[i]), text=str(prompts[i]), seed=seeds[i], **sets, **extra[i]) for i in b])
     df = pd.DataFrame(read_jsonl(out/'metadata.jsonl', log=True))
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
 
