@@ -129,10 +129,11 @@ def generate(n=2, slicing=False, to=12):
 def regressor(bs=16, mode='last', n=4, to=64):
     "One fine-tune step of notebook 90's regressor (`train_epoch`'s body, EMA included) at batch `bs`, activations scaled to batch `to`."
     import torch
-    from image2prompt.regressor import load_backbone, Regressor, set_trainable, EMA
+    from diffusers.training_utils import EMAModel
+    from image2prompt.regressor import load_backbone, Regressor, set_trainable
     base = rss_gb(); reg = set_trainable(Regressor(load_backbone('hf:openai/clip-vit-large-patch14', device='cpu')), mode, n, 16)
     params = [p for p in reg.parameters() if p.requires_grad]
-    touch(reg); opt = torch.optim.AdamW(params, 1e-5); ema = EMA(reg, 0.9998); x = torch.randn(bs, 3, 224, 224); w = rss_gb() - base
+    touch(reg); opt = torch.optim.AdamW(params, 1e-5); ema = EMAModel(params, decay=0.9998); x = torch.randn(bs, 3, 224, 224); w = rss_gb() - base
     with Peak() as fb: reg(x).float().pow(2).mean().backward()
     with Peak() as o: opt.step()
     return dict(recipe=f"90 regressor, CLIP ViT-L/14 {'last 4 blocks' if mode == 'last' else 'LoRA r16 on 8 blocks'} + EMA",
