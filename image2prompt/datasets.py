@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 from .core import data_dir, asset, InputError, MissingInput, need_path
+from .imgutils import to_rgb
 
 # %% auto #0
 __all__ = ['SUBJECTS', 'DETAILS', 'MEDIUMS', 'ARTISTS', 'MODIFIERS', 'synth_prompts', 'read_imagefolder', 'read_csv_pairs',
@@ -194,21 +195,6 @@ class PromptStream:
 class ImageLoadError(OSError):
     "An image file that cannot be read (missing, truncated or not an image)."
 
-def _to_8bit(im:Image.Image)->Image.Image:
-    "16-bit / 32-bit integer or float grayscale scaled to 8-bit 'L'."
-    a = np.asarray(im).astype(np.float64)
-    hi = 65535 if im.mode.startswith('I;16') or a.max() > 255 else 255
-    if im.mode == 'F': hi = max(float(a.max()), 1.0)
-    return Image.fromarray(np.clip(a / hi * 255 + 0.5, 0, 255).astype(np.uint8), 'L')
-
-def _rgb(im:Image.Image, mode:str='RGB')->Image.Image:
-    "`im` in `mode`, compositing transparency on white."
-    if im.mode.startswith('I') or im.mode == 'F': im = _to_8bit(im)
-    if im.mode == 'P': im = im.convert('RGBA')
-    if im.mode in ('RGBA', 'LA', 'PA') and mode == 'RGB':
-        bg = Image.new('RGBA', im.size, (255, 255, 255, 255)); im = Image.alpha_composite(bg, im.convert('RGBA'))
-    return im.convert(mode)
-
 # %% ../nbs/03_datasets.ipynb #9be962d1
 def load_image(path, # an image file
                size:int|tuple|None=None, # resize to (size, size) or (w, h); None keeps the size
@@ -221,7 +207,7 @@ def load_image(path, # an image file
         with Image.open(path) as im: im.load(); im = ImageOps.exif_transpose(im)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise ImageLoadError(f'{path}: cannot read image ({type(e).__name__}: {e})') from None
-    im = _rgb(im, mode)
+    im = to_rgb(im, mode)
     if size: im = im.resize((size, size) if isinstance(size, int) else tuple(size), Image.Resampling.BICUBIC)
     return im
 

@@ -16,15 +16,16 @@ from diffusers import (AutoencoderKL, UNet2DConditionModel, DDPMScheduler, DDIMS
 from diffusers.training_utils import EMAModel
 from transformers import AutoTokenizer, BertModel
 from .core import *
+from .imgutils import square, to_tensor, to_pil, image_grid, save_grid, save_png
 
 # %% auto #0
 __all__ = ['MINILM', 'SCHEDULERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
-           'build_pipeline', 'save_pipeline', 'load_pipeline', 'tiny_pipeline', 'export_pipeline', 'to_square',
-           'read_pairs', 'encode_text', 'to_tensor', 'encode_latents', 'train_epoch', 'evaluate', 'ema_weights',
-           'save_ckpt', 'load_ckpt', 'fit', 'foreground_weights', 'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil',
-           'image_grid', 'save_grid', 'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt',
-           'train_toy_pipeline', 'gen_images', 'merge_generated', 'generate_cmd', 'train_diffusion_cmd', 'finetune',
-           'concept_prompts', 'judge_pipeline', 'accuracy_table', 'summary', 'plot_history']
+           'build_pipeline', 'save_pipeline', 'load_pipeline', 'export_pipeline', 'to_square', 'read_pairs',
+           'encode_text', 'latent_means', 'train_epoch', 'evaluate', 'ema_weights', 'save_ckpt', 'load_ckpt', 'fit',
+           'foreground_weights', 'vae_loss_fn', 'train_vae', 'set_scaling', 'snr_weights', 'unet_loss_fn',
+           'sample_grid', 'train_unet', 'split_by_prompt', 'train_toy_pipeline', 'gen_images', 'merge_generated',
+           'generate_cmd', 'train_diffusion_cmd', 'finetune', 'concept_prompts', 'judge_pipeline', 'accuracy_table',
+           'summary', 'plot_history']
 
 # %% ../nbs/12_diffusion.ipynb #53f76ac9
 MINILM = 'all-MiniLM-L6-v2'
@@ -139,15 +140,6 @@ def load_pipeline(path=None, # a pipeline folder or hub id; default the shipped 
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(default_device(device))
 
-# %% ../nbs/12_diffusion.ipynb #dc7c2bfd
-def tiny_pipeline(seed:int=0, # seeds the random weights
-                  device=None, dtype=None)->DiffusionPipeline:
-    "A pipeline with random tiny weights, saved and reloaded with `from_pretrained` (a test fixture)."
-    pipe = build_pipeline(vae_chs=(8,8,8,8), unet_chs=(16,32), heads=4, vae_groups=4, unet_groups=8, seed=seed)
-    with tempfile.TemporaryDirectory() as d:
-        save_pipeline(pipe, Path(d)/'tiny', text_encoder=False)
-        return load_pipeline(Path(d)/'tiny', device=device, dtype=dtype)
-
 # %% ../nbs/12_diffusion.ipynb #ed8f6c4e
 def _folder_mb(d:Path)->float: return sum(f.stat().st_size for f in Path(d).rglob('*') if f.is_file()) / 2**20
 
@@ -165,13 +157,10 @@ def export_pipeline(out:str, # the folder to write: a complete diffusers pipelin
 
 # %% ../nbs/12_diffusion.ipynb #f47d24da
 def to_square(img:Image.Image, size:int=64)->tuple:
-    "`(image, fix)`: `img` center-cropped to a square and resized to `size`; `fix` names what was changed ('' if nothing)."
-    img, fix = img.convert('RGB'), []
+    "`(imgutils.square(img, size), fix)`: `fix` names what was changed ('cropped', 'resized', both, or '')."
     w, h = img.size
-    if w != h:
-        s = min(w, h); img = img.crop(((w-s)//2, (h-s)//2, (w-s)//2 + s, (h-s)//2 + s)); fix.append('cropped')
-    if img.size[0] != size: img = img.resize((size, size), Image.Resampling.BICUBIC); fix.append('resized')
-    return img, '+'.join(fix)
+    fix = ['cropped'] * (w != h) + ['resized'] * (min(w, h) != size)
+    return square(img, size), '+'.join(fix)
 
 # %% ../nbs/12_diffusion.ipynb #05cb970f
 def read_pairs(folder, # an image folder with metadata.jsonl
@@ -211,12 +200,8 @@ def encode_text(pipe, prompts:list, # the pipeline (its tokenizer and text encod
     return embs, idx
 
 # %% ../nbs/12_diffusion.ipynb #92cb3ff8
-def to_tensor(imgs:np.ndarray)->torch.Tensor:
-    "uint8 (n,H,W,3) images as float (n,3,H,W) in [-1, 1]."
-    return torch.from_numpy(np.ascontiguousarray(imgs)).permute(0,3,1,2).float() / 127.5 - 1
-
 @torch.no_grad()
-def encode_latents(vae, imgs:np.ndarray, # a VAE and uint8 (n,H,W,3) images
+def latent_means(vae, imgs:np.ndarray, # a VAE and uint8 (n,H,W,3) images
                    bs:int=128, device=None, progress:bool=True)->torch.Tensor:
     "Unscaled latent means `(n,C,h,w)` float32 of `imgs`."
     dev = default_device(device); out = []
@@ -363,31 +348,12 @@ def train_vae(vae, imgs:np.ndarray, train_idx, valid_idx, # the VAE, uint8 (n,H,
         save_grid([to_pil(x[vi]), to_pil(rec)], Path(out_dir)/'samples'/f'epoch_{ep:03d}.png')
     hist = fit(vae, vae_loss_fn(x, kl_w, crop, fg_weight, device), train_idx, valid_idx, out_dir, epochs, bs, lr, warmup=50, seed=seed,
                max_minutes=max_minutes, on_epoch=on_epoch, epoch_size=epoch_size, cosine=cosine, device=device, progress=progress)
-    set_scaling(vae, encode_latents(vae, imgs[np.asarray(train_idx)[:2048]], device=device, progress=False))
+    set_scaling(vae, latent_means(vae, imgs[np.asarray(train_idx)[:2048]], device=device, progress=False))
     return hist
 
 def set_scaling(vae, latents:torch.Tensor)->float:
     "Set the VAE's `scaling_factor` to 1/std of `latents` (unscaled means); returns it."
     s = float(1 / latents.float().std()); vae.register_to_config(scaling_factor=s); return s
-
-# %% ../nbs/12_diffusion.ipynb #7d0f2547
-def to_pil(x:torch.Tensor)->list:
-    "Images in [-1, 1] (n,3,H,W) as PIL images."
-    a = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0,2,3,1).cpu().numpy()
-    return [Image.fromarray(i) for i in a]
-
-def image_grid(rows:list, pad:int=2, bg=(255,255,255))->Image.Image:
-    "One image of rows of equal-size PIL images."
-    w, h = rows[0][0].size; nc = max(len(r) for r in rows)
-    g = Image.new('RGB', (nc * (w + pad) + pad, len(rows) * (h + pad) + pad), bg)
-    for i, r in enumerate(rows):
-        for j, im in enumerate(r): g.paste(im.convert('RGB'), (pad + j * (w + pad), pad + i * (h + pad)))
-    return g
-
-def save_grid(rows:list, path)->Path:
-    "Save `image_grid(rows)` as a PNG at `path`, atomically."
-    with atomic_path(path) as t: image_grid(rows).save(t, format='PNG')
-    return Path(path)
 
 # %% ../nbs/12_diffusion.ipynb #4c54f7e7
 def snr_weights(sched, t:torch.Tensor, gamma:float=5.0)->torch.Tensor:
@@ -460,9 +426,9 @@ def _cached_pairs(data, size:int, work:Path, limit=None, progress=True)->tuple:
 
 # %% ../nbs/12_diffusion.ipynb #0a3daa98
 def _cached_latents(vae, imgs, f:Path, device=None, progress=True)->torch.Tensor:
-    "`encode_latents`, cached in the file `f` (named after the VAE's last epoch)."
+    "`latent_means`, cached in the file `f` (named after the VAE's last epoch)."
     if f.exists(): return torch.load(f)
-    lat = encode_latents(vae, imgs, device=device, progress=progress)
+    lat = latent_means(vae, imgs, device=device, progress=progress)
     with atomic_path(f) as t: torch.save(lat, t)
     return lat
 
@@ -497,9 +463,6 @@ def _done(out:Path)->set:
     "File names in `out/metadata.jsonl` whose image exists."
     return {r['file_name'] for r in read_jsonl(out/'metadata.jsonl', log=True) if (out/r['file_name']).exists()}
 
-def _save_png(img:Image.Image, path:Path):
-    with atomic_path(path) as t: img.save(t, format='PNG')
-
 # %% ../nbs/12_diffusion.ipynb #5d69ab2b
 def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
                seeds:list|None=None, # one seed per image; default 0..n-1
@@ -516,7 +479,7 @@ def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
         imgs = pipe([str(prompts[i]) for i in b], generator=[torch.Generator().manual_seed(seeds[i]) for i in b], num_inference_steps=steps,
                     guidance_scale=guidance_scale, negative_prompt=[negative_prompt] * len(b) if negative_prompt else None, **kwargs).images
         for i, im in zip(b, imgs):
-            _save_png(im, out/_fname(i, seeds[i]))
+            save_png(im, out/_fname(i, seeds[i]))
             append_jsonl(out/'metadata.jsonl', dict(file_name=_fname(i, seeds[i]), text=str(prompts[i]), seed=seeds[i], **sets, **((extra or [{}]*len(prompts))[i])))
     df = pd.DataFrame(read_jsonl(out/'metadata.jsonl', log=True))
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
@@ -615,7 +578,7 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
     pipe = load_pipeline(pretrained, device=device)
     imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, limit, progress)
     tr, va = split_by_prompt(df.text.tolist(), seed=seed)
-    lat = encode_latents(pipe.vae, imgs, bs=8, device=device, progress=progress)
+    lat = latent_means(pipe.vae, imgs, bs=8, device=device, progress=progress)
     hist = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', epochs, bs, lr, p_uncond, ema_decay, seed=seed,
                       max_minutes=max_minutes, mixed=mixed, device=device, progress=progress)
     save_pipeline(pipe, out, meta=dict(finetuned_from=str(pretrained), trained_on=str(data)))  # complete, even from a lean pipeline

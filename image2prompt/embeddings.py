@@ -225,7 +225,7 @@ def encode(embedder, texts:list, bs:int=64)->np.ndarray:
     return np.asarray(e, dtype=np.float32)
 
 # %% ../nbs/01_embeddings.ipynb #d750e762
-def _todo(keys:list, texts:list, cache:EmbCache)->list:
+def _uncached(keys:list, texts:list, cache:EmbCache)->list:
     "Unique (key, text) pairs that `cache` lacks, in first-seen order."
     seen = {}
     for k, t in zip(keys, texts):
@@ -245,7 +245,7 @@ def embed_prompts(prompts, # a list/Series of prompts (str or bytes)
     "L2-normalised float32 embeddings (n, d) of `prompts`, aligned with the input, via the cache."
     texts = [to_text(p, i) for i, p in enumerate(prompts)]
     keys, cache = [prompt_key(t) for t in texts], EmbCache(cache_folder(cache_dir, model, fast))
-    todo = _todo(keys, texts, cache)
+    todo = _uncached(keys, texts, cache)
     if todo:
         embedder = embedder or load_embedder(model, device, dtype, fast)
         with tqdm(total=len(todo), desc='embed', unit='prompt', disable=not progress) as bar:

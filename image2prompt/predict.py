@@ -9,20 +9,18 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
-from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, save_text, data_dir, asset, assets_dir, \
+from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, save_text, data_dir, asset, assets_dir, cosine_rows, \
                                InputError, MissingInput, need_path, check_positive
+from .imgutils import IMG_EXTS, save_png
 from .regressor import Regressor, load_regressor
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission',
-           'PromptBank', 'bank_from_prompts', 'load_bank', 'readable_prompts', 'cosines', 'plot_cos_hist',
-           'mean_baseline', 'retrieval_cos', 'predict', 'default_regressor', 'predict_cmd', 'heldout_rows',
-           'write_renders', 'make_toy_sets', 'head_folder', 'predict_pair', 'compare', 'toy_experiment',
-           'show_experiment', 'demo_report', 'demo_cmd']
+__all__ = ['PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission', 'PromptBank',
+           'bank_from_prompts', 'load_bank', 'readable_prompts', 'plot_cos_hist', 'mean_baseline', 'retrieval_cos',
+           'predict', 'default_regressor', 'predict_cmd', 'heldout_rows', 'write_renders', 'make_toy_sets',
+           'head_folder', 'predict_pair', 'compare', 'toy_experiment', 'show_experiment', 'demo_report', 'demo_cmd']
 
 # %% ../nbs/22_predict.ipynb #7182a358
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff')
-
 def image_items(src)->list:
     "`[(id, path or PIL)]` from a folder, a file, a list of files or PIL images."
     if isinstance(src, (str, Path)):
@@ -107,11 +105,6 @@ def readable_prompts(bank:PromptBank, embs:np.ndarray, ids:list, k:int=3)->pd.Da
                          for n, i in enumerate(ids) for r in range(I.shape[1])])
 
 # %% ../nbs/22_predict.ipynb #ae14ac4e
-def cosines(pred:np.ndarray, target:np.ndarray)->np.ndarray:
-    "Per-row cosine similarity."
-    p, t = np.asarray(pred, np.float32), np.asarray(target, np.float32)
-    return (p * t).sum(1) / (np.linalg.norm(p, axis=1) * np.linalg.norm(t, axis=1) + 1e-12)
-
 def plot_cos_hist(cos:dict, path=None, bins:int=30):
     "Histogram of per-image cosines, one series per name in `cos`; saved to `path` if given."
     import matplotlib.pyplot as plt
@@ -125,11 +118,11 @@ def plot_cos_hist(cos:dict, path=None, bins:int=30):
 # %% ../nbs/22_predict.ipynb #c9348a18
 def mean_baseline(train_embs:np.ndarray, target:np.ndarray)->np.ndarray:
     "Per-image cosine of the (normalised) mean training embedding with each target."
-    m = np.asarray(train_embs, np.float32).mean(0); return cosines(np.broadcast_to(m, np.shape(target)), target)
+    m = np.asarray(train_embs, np.float32).mean(0); return cosine_rows(np.broadcast_to(m, np.shape(target)), target)
 
 def retrieval_cos(bank:PromptBank, pred:np.ndarray, target:np.ndarray)->np.ndarray:
     "Per-image cosine of the nearest bank prompt's embedding (to `pred`) with the target."
-    _, I = bank.search(pred, 1); return cosines(bank.embs[I[:, 0]], target)
+    _, I = bank.search(pred, 1); return cosine_rows(bank.embs[I[:, 0]], target)
 
 # %% ../nbs/22_predict.ipynb #0b49c71c
 def _labels(src, ids)->tuple|None:
@@ -146,7 +139,7 @@ def _per_image(ids, items, embs, rp, lab)->pd.DataFrame:
     paths = {i: str(x) if not isinstance(x, Image.Image) else '' for i, x in items}
     df = pd.DataFrame(dict(id=ids, file=[paths[i] for i in ids], embedding=list(embs)))
     if top is not None: df['prompt'], df['score'] = top.prompt.loc[ids].values, top.score.loc[ids].values
-    if lab is not None: df['true_prompt'], df['cosine'] = lab[1], cosines(embs, lab[0])
+    if lab is not None: df['true_prompt'], df['cosine'] = lab[1], cosine_rows(embs, lab[0])
     return df
 
 # %% ../nbs/22_predict.ipynb #e54bfcca
@@ -211,7 +204,7 @@ def write_renders(rows:list, out_dir, size:int=64)->Path:
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     for r in rows:
         if (out/r['file_name']).exists(): continue
-        with atomic_path(out/r['file_name']) as t: render_attrs(r, r['seed'], size).save(t, format='PNG')
+        save_png(render_attrs(r, r['seed'], size), out/r['file_name'])
     save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows)); return out
 
 # %% ../nbs/22_predict.ipynb #31ac2696
@@ -258,7 +251,7 @@ def compare(reg:Regressor, untrained:Regressor, train_embs:np.ndarray, bank:Prom
     df, T = load_pairs(test_dir); ids, imgs, _ = load_items([(p, p) for p in df.path])
     P, P0 = predict_pair(reg, untrained, imgs, bs, device)
     novel = max_sim(np.asarray(train_embs, np.float32), T) <= 0.95
-    cos = {'trained regressor': cosines(P, T), 'trained regressor + retrieval': retrieval_cos(bank, P, T),
+    cos = {'trained regressor': cosine_rows(P, T), 'trained regressor + retrieval': retrieval_cos(bank, P, T),
            '(a) mean training embedding': mean_baseline(train_embs, T), '(b) retrieval, untrained head': retrieval_cos(bank, P0, T)}
     table = [_score_rows(k, v, novel) for k, v in cos.items()]
     return dict(n=len(T), n_novel=int(novel.sum()), rows=table), cos

@@ -13,9 +13,9 @@ from .core import default_device, default_dtype, resolve_weights, explain_load, 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TF_MEAN', 'TF_STD', 'preprocess_images', 'Backbone', 'remap_by_order', 'TimmBackbone',
            'timm_backbone', 'OpenClipBackbone', 'open_clip_backbone', 'HFClipBackbone', 'hf_clip_backbone',
-           'load_backbone', 'make_head', 'Regressor', 'lora_targets', 'middle_blocks', 'add_lora', 'set_trainable',
-           'first_trainable', 'cosine_loss', 'param_groups', 'EMA', 'trainable_keys', 'canon_key', 'save_regressor',
-           'load_regressor']
+           'load_backbone', 'make_head', 'Regressor', 'backbone_lora_targets', 'middle_blocks', 'add_backbone_lora',
+           'set_trainable', 'first_trainable', 'cosine_loss', 'param_groups', 'EMA', 'trainable_keys', 'canon_key',
+           'save_regressor', 'load_regressor']
 
 # %% ../nbs/20_regressor.ipynb #87e0a3ce
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
@@ -198,7 +198,7 @@ class Regressor(nn.Module):
         return self
 
 # %% ../nbs/20_regressor.ipynb #5c8002cd
-def lora_targets(bb:Backbone, blocks:list[int])->list[str]:
+def backbone_lora_targets(bb:Backbone, blocks:list[int])->list[str]:
     "Names of the Linear/1x1-conv modules of `blocks` that LoRA adapts."
     names, out = {id(m): n for n, m in bb.model.named_modules()}, []
     for i in blocks:
@@ -215,10 +215,10 @@ def middle_blocks(n_total:int, n:int)->list[int]:
     s = max(0, (n_total - n) // 2); return list(range(s, min(n_total, s + n)))
 
 # %% ../nbs/20_regressor.ipynb #02f1c5cb
-def add_lora(reg:Regressor, n:int=4, r:int=8, alpha:int|None=None)->Regressor:
+def add_backbone_lora(reg:Regressor, n:int=4, r:int=8, alpha:int|None=None)->Regressor:
     "Inject peft LoRA adapters (rank `r`) into the Linear/1x1-conv layers of the `n` middle blocks."
     from peft import LoraConfig, inject_adapter_in_model
-    bb = reg.backbone; targets = lora_targets(bb, middle_blocks(len(bb.blocks), n))
+    bb = reg.backbone; targets = backbone_lora_targets(bb, middle_blocks(len(bb.blocks), n))
     cfg = LoraConfig(r=r, lora_alpha=alpha or r, init_lora_weights='gaussian', target_modules=targets)
     inject_adapter_in_model(cfg, bb.model)
     reg.cfg.update(lora_r=r, lora_n=n); return reg
@@ -229,7 +229,7 @@ def set_trainable(reg:Regressor, mode:str='head', # 'head', 'last' or 'lora'
                  )->Regressor:
     "Freeze the backbone, then unfreeze the head and what `mode` asks for."
     if mode not in ('head', 'last', 'lora'): raise ValueError(f"trainable must be head, last or lora, not '{mode}'")
-    if mode == 'lora' and not reg.cfg.get('lora_r'): add_lora(reg, n, r)
+    if mode == 'lora' and not reg.cfg.get('lora_r'): add_backbone_lora(reg, n, r)
     reg.backbone.requires_grad_(False); reg.head.requires_grad_(True)
     if mode == 'last':
         for m in reg.backbone.blocks[len(reg.backbone.blocks)-n:] + reg.backbone.top_modules(): m.requires_grad_(True)

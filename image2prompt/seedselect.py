@@ -9,53 +9,29 @@ from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
+from sklearn.linear_model import LogisticRegression
 from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 from .core import (default_device, default_dtype, seed_everything, save_json, save_safetensors,
                                atomic_path, resolve_weights, data_dir, asset, InputError, MissingInput, atomic_dir,
                                check_choice, check_positive, folder_digest, run_config)
+from .imgutils import image_files, to_rgb, to_tensor, to_uint8, save_png
+from .datasets import load_image, ImageLoadError
+from .judge import JUDGE_MEAN, JUDGE_STD
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'FEWSHOT_SETTINGS',
-           'tiny_sd_pipeline', 'check_pipeline', 'freeze', 'image_size', 'latent_shape', 'UNetCounter', 'load_refs',
-           'ImageEmbedder', 'effnet_embedder', 'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps',
-           'ddim_sample', 'decode', 'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss',
-           'seed_loss', 'optimize_seeds', 'to_uint8', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_start',
-           'Bootstrap', 'init_seeds', 'seedselect', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept',
-           'load_concept', 'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd',
-           'judge_embedder', 'toy_encoder_embedder', 'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach',
-           'bootstrap_ratio', 'eval_bootstrap', 'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders',
-           'fewshot_eval', 'eval_toyworld', 'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses',
-           'image_strip', 'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
-
-# %% ../nbs/40_seedselect.ipynb #010f4995
-def _tiny_parts(seed=0):
-    from diffusers import UNet2DConditionModel, AutoencoderKL, DDIMScheduler
-    from transformers import BertConfig, BertModel, AutoTokenizer
-    torch.manual_seed(seed)
-    unet = UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, block_out_channels=(32, 64), layers_per_block=1,
-        down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'), up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'),
-        cross_attention_dim=384, attention_head_dim=8, norm_num_groups=8)
-    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8, 16, 16, 16), norm_num_groups=8,
-        down_block_types=('DownEncoderBlock2D',)*4, up_block_types=('UpDecoderBlock2D',)*4, sample_size=64)
-    tok = AutoTokenizer.from_pretrained(resolve_weights('all-MiniLM-L6-v2')); tok.model_max_length = 16
-    te = BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=384, num_hidden_layers=1, num_attention_heads=6, intermediate_size=256))
-    sched = DDIMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, clip_sample=False, set_alpha_to_one=False)
-    return dict(unet=unet, vae=vae, text_encoder=te, tokenizer=tok, scheduler=sched)
-
-def tiny_sd_pipeline(seed:int=0, # seed of the random weights
-                     path=None # where to save it (a temp folder if `None`)
-                    ):
-    "A tiny random SD-shaped pipeline, saved and reloaded with `from_pretrained` (the toy world's when available)."
-    try: from image2prompt.diffusion import tiny_pipeline; return tiny_pipeline(seed=seed)
-    except ImportError: pass
-    import tempfile
-    from diffusers import StableDiffusionPipeline
-    pipe = StableDiffusionPipeline(**_tiny_parts(seed), safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    path = Path(path or tempfile.mkdtemp(prefix='tiny_sd_'))
-    with atomic_dir(path) as t: pipe.save_pretrained(t)
-    return StableDiffusionPipeline.from_pretrained(path, safety_checker=None, requires_safety_checker=False)
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'FEWSHOT_SETTINGS', 'check_pipeline', 'freeze',
+           'image_size', 'latent_shape', 'UNetCounter', 'load_refs', 'ImageEmbedder', 'effnet_embedder',
+           'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps', 'ddim_sample', 'decode',
+           'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss', 'seed_loss', 'optimize_seeds',
+           'rand_seeds', 'score_seeds', 'best_candidates', 'warm_seeds', 'Bootstrap', 'init_seeds', 'seedselect',
+           'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept', 'nearest_done', 'run_concepts',
+           'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder', 'toy_encoder_embedder',
+           'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio', 'eval_bootstrap',
+           'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders', 'fewshot_eval', 'eval_toyworld',
+           'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses', 'image_strip', 'png_bytes', 'hands_records',
+           'filter_hands', 'hands_strip']
 
 # %% ../nbs/40_seedselect.ipynb #5317d9be
 def check_pipeline(pipe # a diffusers pipeline
@@ -94,27 +70,22 @@ class UNetCounter:
     def __exit__(self, *exc): self._h.remove()
 
 # %% ../nbs/40_seedselect.ipynb #ef990ebe
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp')
-
 def _ref_list(refs)->list:
     if isinstance(refs, (str, Path)):
         p = Path(refs)
         if not p.exists(): raise MissingInput(f'references: {p} does not exist; check the path')
-        return sorted(f for f in p.iterdir() if f.suffix.lower() in IMG_EXTS) if p.is_dir() else [p]
+        return image_files(p) if p.is_dir() else [p]
     return list(refs)
 
 def _to_pil(x)->tuple:
     "`(RGB image, original mode, original size)`: files through `datasets.load_image`, images through its converter (one loader for the package)."
-    from image2prompt.datasets import load_image, ImageLoadError, _rgb
     if isinstance(x, (str, Path)):
         try: im = load_image(x)
         except ImageLoadError as e: raise InputError(f'references: {e}') from None
         with Image.open(x) as h: return im, h.mode, h.size
     if not isinstance(x, Image.Image):
         a = np.asarray(x); x = Image.fromarray(a if a.dtype == np.uint8 else (np.clip(a, 0, 1)*255).astype(np.uint8))
-    return _rgb(x), x.mode, x.size
-    a = np.asarray(x)
-    return Image.fromarray(a if a.dtype == np.uint8 else (np.clip(a, 0, 1)*255).astype(np.uint8))
+    return to_rgb(x), x.mode, x.size
 
 # %% ../nbs/40_seedselect.ipynb #b8d20b56
 def load_refs(refs, # a folder, image paths, PIL images or HxWxC arrays
@@ -133,9 +104,9 @@ def load_refs(refs, # a folder, image paths, PIL images or HxWxC arrays
     for i, x in enumerate(items[:n_refs] if n_refs else items):
         im, mode, sz = _to_pil(x)
         if mode != 'RGB' or sz != (size, size): fixed.append(f'{getattr(x, "name", i)}: {mode} {sz}')
-        ims.append(np.asarray(im.resize((size, size), Image.BICUBIC), dtype=np.float32)/127.5 - 1)
-    if fixed: warnings.warn(f'references converted to RGB {size}x{size}: ' + '; '.join(fixed))
-    return torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).contiguous()
+        ims.append(im)
+    if fixed: warnings.warn(f'references converted to RGB {size}x{size} (centre crop): ' + '; '.join(fixed))
+    return to_tensor(ims, size)
 
 # %% ../nbs/40_seedselect.ipynb #22370ec0
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -322,12 +293,6 @@ def optimize_seeds(pipe, zT, tg:Targets, embedder, cfg:SeedConfig=SeedConfig(),
         opt.zero_grad(); tot.sum().backward(); opt.step()
     return dict(zT=zb, best=best, history=hist, frames=imgs, stop=reason, iters=len(hist))
 
-# %% ../nbs/40_seedselect.ipynb #fcff2559
-def to_uint8(x # images (B,3,H,W) in [-1,1]
-            )->np.ndarray:
-    "Images as a uint8 (B,H,W,3) array."
-    return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-
 # %% ../nbs/40_seedselect.ipynb #61f62945
 def rand_seeds(n:int, shape:tuple, seed:int=0)->torch.Tensor:
     "`n` initial noises of `shape` from an explicit seed."
@@ -343,7 +308,7 @@ def best_candidates(pipe, tg:Targets, embedder, n:int, # seeds wanted
     z = rand_seeds(n_cand, latent_shape(pipe), seed).to(default_device(device))
     return z[score_seeds(pipe, z, tg, embedder, cfg).argsort()[:n]]
 
-def warm_start(prev, n:int, # seeds of a nearby concept (k,C,h,w), how many to make
+def warm_seeds(prev, n:int, # seeds of a nearby concept (k,C,h,w), how many to make
                keep:float=0.9, seed:int=0)->torch.Tensor:
     "`n` seeds `sqrt(keep)*prev + sqrt(1-keep)*noise` (unit variance, diverse), cycling through `prev`."
     prev = prev.detach().cpu().float(); idx = torch.arange(n) % prev.shape[0]
@@ -372,7 +337,7 @@ def init_seeds(pipe, tg, embedder, n:int, cfg:SeedConfig, boot:Bootstrap, init=N
     dev = default_device(device)
     if init is not None:
         if boot.pool and len(init) > n: init = init[score_seeds(pipe, init.to(dev), tg, embedder, cfg).argsort()[:n]]
-        return warm_start(init, n, boot.warm_keep, seed).to(dev)
+        return warm_seeds(init, n, boot.warm_keep, seed).to(dev)
     if boot.n_cand: return best_candidates(pipe, tg, embedder, n, boot.n_cand, boot.cheap(cfg), seed, device)
     return rand_seeds(n, latent_shape(pipe), seed).to(dev)
 
@@ -407,16 +372,13 @@ def concept_done(out_dir, name:str)->bool:
     "Whether the concept `name` has a finished result under `out_dir`."
     return (Path(out_dir)/slug(name)/'result.json').exists()
 
-def _save_png(path, a):
-    with atomic_path(path) as t: Image.fromarray(a).save(t, format='PNG')
-
 # %% ../nbs/40_seedselect.ipynb #3516c3cb
 def save_concept(out_dir, name:str, r:dict, imgs:np.ndarray|None=None # result of `seedselect`, its images (uint8)
                 )->Path:
     "Write one concept's seeds, images, loss history and summary under `out_dir/slug(name)`; `result.json` last."
     d = Path(out_dir)/slug(name)
     save_safetensors(d/'seeds.safetensors', dict(zT=r['zT'].float().cpu(), z_init=r['z_init'].float().cpu()), dict(prompt=r['prompt']))
-    for i, a in enumerate(imgs if imgs is not None else []): _save_png(d/f'seed_{i:02d}.png', a)
+    for i, a in enumerate(imgs if imgs is not None else []): save_png(a, d/f'seed_{i:02d}.png')
     if r.get('frames'):
         with atomic_path(d/'frames.npz') as t:
             with open(t, 'wb') as f: np.savez_compressed(f, frames=np.stack(r['frames']))
@@ -537,7 +499,7 @@ def _refs_key(refs)->str:
 # %% ../nbs/40_seedselect.ipynb #dfe07a0b
 def judge_embedder(judge, name:str='judge'):
     "The toy judge's penultimate features as an `ImageEmbedder` (it is also the evaluator: use for ablations only)."
-    return ImageEmbedder(judge.body, judge.size, (.5, .5, .5), (.25, .25, .25), name=name)
+    return ImageEmbedder(judge.body, judge.size, (JUDGE_MEAN,)*3, (JUDGE_STD,)*3, name=name)
 
 def toy_encoder_embedder(path=None, # a judge folder; default the shipped `assets/toy_encoder`
                          device=None):
@@ -621,19 +583,13 @@ def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:
 def embed_images(embedder, imgs, # uint8 (n,H,W,3) array or PIL images
                  bs:int=32)->np.ndarray:
     "Embedder features of images, without gradients."
-    x = torch.from_numpy(np.stack([np.asarray(i.convert('RGB') if isinstance(i, Image.Image) else i) for i in imgs])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    x = to_tensor(imgs)
     dev = next(embedder.model.parameters()).device
     with torch.no_grad(): return torch.cat([embedder(b.to(dev)).cpu() for b in x.split(bs)]).numpy()
 
 def fit_logreg(X, y, wd:float=1e-3, iters:int=200):
-    "A multinomial logistic regression (L-BFGS, L2 `wd`, zero init: deterministic); returns a predict function."
-    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(np.asarray(y), dtype=torch.long)
-    W = torch.zeros(X.shape[1], int(y.max()) + 1, requires_grad=True); b = torch.zeros(W.shape[1], requires_grad=True)
-    opt = torch.optim.LBFGS([W, b], max_iter=iters, line_search_fn='strong_wolfe')
-    def closure():
-        opt.zero_grad(); l = F.cross_entropy(X @ W + b, y) + wd * (W ** 2).sum(); l.backward(); return l
-    opt.step(closure)
-    return lambda Z: (torch.as_tensor(Z, dtype=torch.float32) @ W + b).argmax(1).detach().numpy()
+    "sklearn's multinomial `LogisticRegression` (L-BFGS) minimising mean cross-entropy + `wd * |W|^2`; returns its `predict`."
+    return LogisticRegression(C=1 / (2 * wd * len(X)), max_iter=iters).fit(X, np.asarray(y)).predict
 
 def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
     "Test accuracy of a logistic regression on embedder features trained on `train_imgs`."

@@ -6,7 +6,7 @@
 __all__ = ['CONFIGS', 'STANDINS', 'STANDIN_VERSION', 'GPU_SIZES', 'GPU_MODELS', 'repo_id', 'config_dir', 'build_model',
            'n_params', 'clip_bpe', 'write_clip_tokenizer', 'standin_hash', 'cache_root', 'hub_keys', 'write_component',
            'build_standin', 'write_standins', 'hf_cache_dir', 'standin_mode', 'synth_image', 'synth_pairs',
-           'standin_data', 'gpu_settings', 'set_size', 'main']
+           'standin_data', 'gpu_settings', 'set_size', 'standin_cmd']
 
 # %% ../nbs/05_standin.ipynb #f835ba1a
 import os, json, gzip, hashlib, shutil, tempfile, contextlib
@@ -229,14 +229,14 @@ def set_size(pipe, size:int|None):
     return pipe
 
 # %% ../nbs/05_standin.ipynb #5d6f4979
-def main(argv=None):
+def standin_cmd(argv=None):
     "Command line: `python -m image2prompt.standin HF_HOME NAME... [--seed S] [--dtype fp32|bf16|fp16]`."
     import argparse
-    p = argparse.ArgumentParser(prog='python -m image2prompt.standin', description=main.__doc__)
+    p = argparse.ArgumentParser(prog='python -m image2prompt.standin', description=standin_cmd.__doc__)
     p.add_argument('hf_home'); p.add_argument('names', nargs='+', help=', '.join(STANDINS))
     p.add_argument('--seed', type=int, default=0); p.add_argument('--dtype', default='fp32', choices=['fp32', 'bf16', 'fp16'])
     a = p.parse_args(argv)
     dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)[a.dtype]
     print(write_standins(a.names, a.hf_home, a.seed, dt))
 
-if __name__ == '__main__' and '__file__' in globals(): main()
+if __name__ == '__main__' and '__file__' in globals(): standin_cmd()

@@ -5,7 +5,8 @@ import torch, pytest
 from PIL import Image
 from safetensors.torch import load_file
 
-from image2prompt.dreambooth import tiny_sd_pipeline, list_ckpts
+from image2prompt.test_utils import tiny_sd_pipeline
+from image2prompt.dreambooth import list_ckpts
 
 ARGS = ['--class_name', 'box', '--resolution', '32', '--n_class_images', '2', '--steps', '8', '--ckpt_every', '2',
         '--val_every', '0', '--gen_steps', '2', '--lr', '1e-2', '--device', 'cpu']
