@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, random, json, hashlib, shutil, tempfile, contextlib, importlib.util, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, torch
+from safetensors.torch import save_file
 
 # %% auto #0
 __all__ = ['PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything', 'InputError',
@@ -134,7 +135,6 @@ def save_parquet(path, df)->Path:
 
 def save_safetensors(path, tensors:dict, metadata:dict|None=None)->Path:
     "Write a dict of tensors to `path` as safetensors, atomically."
-    from safetensors.torch import save_file
     with atomic_path(path) as t: save_file({k:v.contiguous() for k,v in tensors.items()}, str(t), metadata=metadata)
     return Path(path)
 

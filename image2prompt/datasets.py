@@ -8,8 +8,12 @@ import json, math, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
+import pyarrow.parquet as pq
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from .core import data_dir, asset, InputError, MissingInput, need_path
 from .imgutils import to_rgb
+from .dedup import find_pairs
 
 # %% auto #0
 __all__ = ['SUBJECTS', 'DETAILS', 'MEDIUMS', 'ARTISTS', 'MODIFIERS', 'synth_prompts', 'read_imagefolder', 'read_csv_pairs',
@@ -155,7 +159,6 @@ def _clean_prompt(p, counts:dict)->str|None:
     return p
 
 def _parquet_chunks(path, col, chunk):
-    import pyarrow.parquet as pq
     for b in pq.ParquetFile(path).iter_batches(batch_size=chunk, columns=[col]): yield b.column(0).to_pylist()
 
 def _pandas_chunks(path, col, chunk):
@@ -170,7 +173,7 @@ def _txt_chunks(path, col, chunk):
 # %% ../nbs/03_datasets.ipynb #03fa6dab
 def _columns(path:Path)->list:
     if path.suffix == '.parquet':
-        import pyarrow.parquet as pq; return pq.read_schema(path).names
+        return pq.read_schema(path).names
     if path.suffix == '.csv': return list(pd.read_csv(path, nrows=0, encoding_errors='replace').columns)
     return ['prompt', 'text']  # jsonl: checked per chunk; txt: one prompt a line
 
@@ -226,9 +229,6 @@ def check_images(df:pd.DataFrame # a table with a `path` column
 # %% ../nbs/03_datasets.ipynb #0ab08628
 def near_groups(embs, threshold:float=0.95, method:str='exact')->np.ndarray:
     "Connected-component id of each row in the graph of pairs above `threshold`."
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from image2prompt.dedup import find_pairs
     i, j, _ = find_pairs(embs, threshold, method); n = len(embs)
     return connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False)[1]
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np, pandas as pd, faiss
 from tqdm.auto import tqdm
 from fastcore.script import store_true
+import matplotlib.pyplot as plt
 from .core import InputError, check_choice, check_positive, save_npy, save_json, save_parquet, atomic_path, data_dir, asset, unit
+from .embeddings import embed_prompts, load_embeddings, read_prompts, save_embeddings
 
 # %% auto #0
 __all__ = ['planted_embs', 'flat_pairs', 'numpy_pairs', 'auto_nlist', 'ivf_index', 'index_pairs', 'hnsw_pairs', 'find_pairs',
@@ -218,7 +220,6 @@ def dedup_groups(parent, prompts=None, n:int=5)->list:
 # %% ../nbs/02_dedup.ipynb #5f835c44
 def plot_nn_hist(sims, threshold:float=0.95, path=None, bins:int=100):
     "Histogram of nearest-neighbour cosines with the threshold marked; saved to `path` (png) if given."
-    import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.hist(sims, bins=bins, range=(min(0, float(np.min(sims, initial=0))), 1)); ax.axvline(threshold, color='r', ls='--', label=f'threshold {threshold}')
     ax.set_xlabel('cosine to nearest other prompt'); ax.set_ylabel('prompts'); ax.legend(); fig.tight_layout()
@@ -252,7 +253,6 @@ def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table
               quiet:store_true=False # no progress bars or printed report
              ):
     "Drop near-duplicate prompts (or prompts near another set) and write the kept table and a report."
-    from image2prompt.embeddings import load_embeddings
     check_choice('method', method, ('exact', 'ivf')); check_positive(nprobe=nprobe)
     if not 0 < threshold <= 1: raise InputError(f'--threshold {threshold} must be in (0, 1]')
     e, table = load_embeddings(embs, mmap=True); out = Path(out)
@@ -273,7 +273,6 @@ def demo_dedup_cmd(out:str='image2prompt_demo', # output folder (embedding cache
              fast:str=None, # embedding mode: None (exact fp32) or int8
              quiet:store_true=False):
     "Demo: embed and deduplicate the shipped sample prompts, and print the report."
-    from image2prompt.embeddings import read_prompts, embed_prompts, save_embeddings
     out = Path(out); table = read_prompts(asset('sample_prompts.csv'))
     if n: table = table.iloc[:n].reset_index(drop=True)
     t0 = time.time(); e = embed_prompts(table.prompt, cache_dir=out/'.emb_cache', progress=not quiet, fast=fast); t1 = time.time()

@@ -15,8 +15,14 @@ from diffusers import (AutoencoderKL, UNet2DConditionModel, DDPMScheduler, DDIMS
                        StableDiffusionPipeline, DiffusionPipeline)
 from diffusers.training_utils import EMAModel
 from transformers import AutoTokenizer, BertModel
+from diffusers.utils import logging as diffusers_logging
+from transformers.utils import logging as transformers_logging
 from .core import *
 from .imgutils import square, to_tensor, to_pil, image_grid, save_grid, save_png
+from .embeddings import process_state, read_prompts
+from .datasets import ImageLoadError, load_image, read_imagefolder
+from .toyworld import TAIL_NEIGHBOURS, sample_attrs, to_prompt
+from .judge import judge_images
 
 # %% auto #0
 __all__ = ['MINILM', 'SCHEDULERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
@@ -43,12 +49,11 @@ def load_text_encoder(name:str=MINILM, # a PyPI-shipped name, a local folder or 
 @contextlib.contextmanager
 def _quiet():
     "Silence transformers' and diffusers' info/warning logs (load reports, expected-type notes) for the block."
-    from transformers.utils import logging as tl
-    from diffusers.utils import logging as dl
-    v, w = tl.get_verbosity(), dl.get_verbosity(); tl.set_verbosity_error(); dl.set_verbosity_error()
+    v, w = transformers_logging.get_verbosity(), diffusers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error(); diffusers_logging.set_verbosity_error()
     try:
         with warnings.catch_warnings(): warnings.simplefilter('ignore', FutureWarning); yield
-    finally: tl.set_verbosity(v); dl.set_verbosity(w)
+    finally: transformers_logging.set_verbosity(v); diffusers_logging.set_verbosity(w)
 
 # %% ../nbs/12_diffusion.ipynb #387201fc
 def build_vae(chs:tuple=(8,16,32,64), # channels per level; 4 levels downsample 8-fold like SD
@@ -167,7 +172,6 @@ def read_pairs(folder, # an image folder with metadata.jsonl
                size:int=64, # image side after `to_square`
                limit:int|None=None, progress:bool=True)->tuple:
     "`(imgs uint8 (n,size,size,3), DataFrame of rows, report)`: counted skips for missing/unreadable images and fixes."
-    from image2prompt.datasets import read_imagefolder, load_image, ImageLoadError
     with warnings.catch_warnings():
         warnings.simplefilter('ignore'); df = read_imagefolder(folder)
     rep = dict(read=0, **df.attrs.get('skipped', {}))
@@ -489,7 +493,6 @@ def _read_prompts(src:str|None, # a .txt/.jsonl/.csv/.parquet file of prompts
                   prompt:str|None=None # or one literal prompt
                  )->tuple:
     "`(prompts, skipped counts)` from a prompt file (see `embeddings.read_prompts`) or one literal `prompt`; never both."
-    from image2prompt.embeddings import read_prompts
     if (src is None) == (prompt is None): raise InputError('give a prompt file, or one literal prompt with --prompt "..."')
     if prompt is not None:
         if not prompt.strip(): raise InputError('--prompt is empty; give the text to draw')
@@ -523,7 +526,6 @@ def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `
     "Generate an image folder (with metadata.jsonl) from prompts with a diffusion pipeline."
     check_positive(n_per_prompt=n_per_prompt, steps=steps, bs=bs)
     if guidance_scale < 0: raise InputError(f'--guidance_scale {guidance_scale} must be >= 0')
-    from image2prompt.embeddings import process_state
     src, skipped = _read_prompts(prompts, prompt); ps = [p for p in src for _ in range(n_per_prompt)]; seeds = [seed + i for i in range(len(ps))]
     run_config(out_dir, dict(prompts=hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20], n=len(ps), pipeline=str(pipeline), seed=seed,
                              guidance_scale=guidance_scale, steps=steps), 'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
@@ -565,8 +567,8 @@ def train_diffusion_cmd(data:str, # an image folder with metadata.jsonl
 def _train_diffusion(data, out, work, pretrained, vae_epochs, unet_epochs, vae_minutes, unet_minutes, vae_epoch_size, unet_epoch_size,
                      unet_bs, unet_lr, limit, seed, device):
     if pretrained is not None:
-        return finetune(pretrained, data, out, work_dir, epochs=unet_epochs, bs=unet_bs, lr=unet_lr, max_minutes=unet_minutes, limit=limit, seed=seed, device=device)
-    return train_toy_pipeline(data, out, work_dir, vae_epochs=vae_epochs, unet_epochs=unet_epochs, vae_minutes=vae_minutes, unet_minutes=unet_minutes,
+        return finetune(pretrained, data, out, work, epochs=unet_epochs, bs=unet_bs, lr=unet_lr, max_minutes=unet_minutes, limit=limit, seed=seed, device=device)
+    return train_toy_pipeline(data, out, work, vae_epochs=vae_epochs, unet_epochs=unet_epochs, vae_minutes=vae_minutes, unet_minutes=unet_minutes,
                               vae_epoch_size=vae_epoch_size, unet_epoch_size=unet_epoch_size, unet_bs=unet_bs, unet_lr=unet_lr, limit=limit, seed=seed, device=device)
 
 # %% ../nbs/12_diffusion.ipynb #b35f9779
@@ -587,7 +589,6 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
 # %% ../nbs/12_diffusion.ipynb #f7aadabe
 def concept_prompts(obj:str, n:int=16, seed:int=0)->pd.DataFrame:
     "`n` prompts of the training distribution about `obj`, with their attributes and a seed per image."
-    from image2prompt.toyworld import sample_attrs, to_prompt
     rng = np.random.default_rng(seed); rows = []
     for k in range(n):
         a = sample_attrs(rng, [obj]); rows.append(dict(text=to_prompt(a, rng), seed=seed * 10_000 + k, **a))
@@ -597,7 +598,6 @@ def concept_prompts(obj:str, n:int=16, seed:int=0)->pd.DataFrame:
 def judge_pipeline(pipe, judge, objects:list, # the pipeline, a judge (`judge.load_judge`), objects to prompt for
                    n:int=16, seed:int=0, steps:int=20, guidance_scale:float=5.0, bs:int=32, progress:bool=True)->pd.DataFrame:
     "One row per generated image: its prompt, true attributes and the judge's readings (`pred_<attr>`)."
-    from image2prompt.judge import judge_images
     df = pd.concat([concept_prompts(o, n, seed + i) for i, o in enumerate(objects)], ignore_index=True); imgs = []
     for i in tqdm(range(0, len(df), bs), desc='judge', disable=not progress):
         b = df.iloc[i:i+bs]
@@ -610,7 +610,6 @@ def judge_pipeline(pipe, judge, objects:list, # the pipeline, a judge (`judge.lo
 def accuracy_table(res:pd.DataFrame, # rows from `judge_pipeline`
                    neighbours:dict|None=None)->pd.DataFrame: # tail name -> head neighbour; default toyworld's `TAIL_NEIGHBOURS`
     "Per-object accuracy of the judge's readings (object, color, count, fingers for hands) and, for tail objects, `as_neighbour`."
-    from image2prompt.toyworld import TAIL_NEIGHBOURS
     nb = TAIL_NEIGHBOURS if neighbours is None else neighbours
     def acc(g, a): return float((g[a].astype(str) == g[f'pred_{a}'].astype(str)).mean())
     rows = []

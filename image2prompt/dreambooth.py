@@ -13,11 +13,20 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from fastcore.script import call_parse, bool_arg, store_true
 from safetensors.torch import save_file, load_file
-from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
-                               save_json, save_text, save_safetensors, read_jsonl, append_jsonl,
-                               atomic_dir, InputError, need_path, check_positive, folder_digest, run_config)
+import matplotlib.pyplot as plt
+import pandas as pd
+from accelerate import Accelerator
+from diffusers import DDPMScheduler, DiffusionPipeline, StableDiffusionPipeline
+from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_kohya
+from peft import LoraConfig
+from peft.utils import get_peft_model_state_dict
+from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path, save_json,
+                               save_text, save_safetensors, read_jsonl, append_jsonl, InputError, need_path,
+                               check_positive, folder_digest, run_config, explain_load)
 from .imgutils import image_files, square, to_tensor, to_pil, image_grid, save_grid, save_png
+from .toyworld import render_concept
 from .judge import judge_input, judge_images, load_judge
+from .diffusion import load_pipeline, save_pipeline
 
 # %% auto #0
 __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'ATTN_TARGETS', 'TOY_SETUP', 'TOY_COLS', 'make_prompts', 'check_identifier',
@@ -166,7 +175,6 @@ class DreamBoothConfig:
 # %% ../nbs/50_dreambooth.ipynb #3e05932c
 def make_accelerator(cfg:DreamBoothConfig, device=None):
     "An `Accelerator` for `cfg`: mixed precision where the device supports it, gradient accumulation."
-    from accelerate import Accelerator
     dev = default_device(device)
     return Accelerator(mixed_precision=mixed_precision_name(dev, cfg.mixed), gradient_accumulation_steps=cfg.grad_accum,
                        cpu=dev.type == 'cpu')
@@ -185,11 +193,8 @@ def _no_safety(src)->dict:
 def load_models(pretrained, # a pipeline folder or hub id, or a loaded pipeline
                 device=None, dtype=None):
     "Tokenizer, text encoder, VAE, UNet, pipeline scheduler and training noise scheduler of a SD-shaped pipeline."
-    from diffusers import DiffusionPipeline, DDPMScheduler
-    from image2prompt.core import explain_load
     if not isinstance(pretrained, (str, os.PathLike)): pipe = pretrained
     elif (Path(pretrained)/'i2p.json').exists():  # a toy pipeline that names its text encoder instead of shipping it
-        from image2prompt.diffusion import load_pipeline
         pipe = load_pipeline(pretrained)
     else: pipe = explain_load(DiffusionPipeline.from_pretrained, str(pretrained), **_no_safety(pretrained))
     pipe.to(default_device(device), dtype or torch.float32)
@@ -227,7 +232,6 @@ def add_lora(model, # a diffusers or transformers model
              targets:list|None=None, # module names; `None`: `lora_targets(model)`
              adapter_name:str='default')->dict:
     "Add a peft LoRA adapter (gaussian init) to `model`, trainable params in fp32; returns its `LoraConfig` as a dict."
-    from peft import LoraConfig
     cfg = LoraConfig(r=rank, lora_alpha=alpha or rank, init_lora_weights='gaussian', target_modules=targets or lora_targets(model))
     model.add_adapter(cfg, adapter_name=adapter_name)
     for p in model.parameters():
@@ -406,21 +410,16 @@ def log_validation(m, prompts:list, path, n:int=2, steps:int=25, guidance:float=
 # %% ../nbs/50_dreambooth.ipynb #1604637e
 def unet_lora_sd(unet)->dict:
     "The UNet's LoRA weights in diffusers' layout."
-    from peft.utils import get_peft_model_state_dict
-    from diffusers.utils import convert_state_dict_to_diffusers
     return convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
 
 def te_lora_sd(text_encoder)->dict:
     "The text encoder's LoRA weights in diffusers' generic `lora_linear_layer` layout (any architecture)."
-    from peft.utils import get_peft_model_state_dict
     sd = get_peft_model_state_dict(text_encoder)
     return {k.replace('.lora_A.', '.lora_linear_layer.down.').replace('.lora_B.', '.lora_linear_layer.up.'): v for k, v in sd.items()}
 
 # %% ../nbs/50_dreambooth.ipynb #36f8cd97
 def to_kohya(unet=None, text_encoder=None)->dict:
     "The LoRA weights of `unet` and/or `text_encoder` in the kohya/A1111 key layout, with each module's alpha."
-    from peft.utils import get_peft_model_state_dict
-    from diffusers.utils import convert_state_dict_to_kohya
     sd, alphas = {}, {}
     for pre, mod in (('unet', unet), ('text_encoder', text_encoder)):
         if mod is None or not getattr(mod, 'peft_config', None): continue
@@ -435,7 +434,6 @@ def to_kohya(unet=None, text_encoder=None)->dict:
 # %% ../nbs/50_dreambooth.ipynb #5d9e51b2
 def save_lora(out_dir, unet=None, text_encoder=None, pipe_cls=None, kohya:bool=True)->dict:
     "Write `pytorch_lora_weights.safetensors` (diffusers) and `pytorch_lora_weights_kohya.safetensors` (A1111) to `out_dir`."
-    from diffusers import StableDiffusionPipeline
     pipe_cls = pipe_cls or StableDiffusionPipeline; out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     has = lambda mod: mod is not None and bool(getattr(mod, 'peft_config', None))
     u, t = (unet_lora_sd(unet) if has(unet) else None), (te_lora_sd(text_encoder) if has(text_encoder) else None)
@@ -472,7 +470,6 @@ def lora_modules(sd:dict)->dict:
 
 def read_lora(path)->tuple:
     "(diffusers-layout state dict, network alphas, metadata) of a LoRA file in the diffusers or kohya layout."
-    from diffusers import StableDiffusionPipeline
     sd, alphas, meta = StableDiffusionPipeline.lora_state_dict(str(path), return_lora_metadata=True)
     return sd, alphas, meta
 
@@ -524,7 +521,6 @@ def load_lora(pipe, path, # a `.safetensors` LoRA, diffusers or kohya layout
 
 # %% ../nbs/50_dreambooth.ipynb #cdf2c65e
 def _load_kohya_generic_te(pipe, sd, alphas, adapter_name):
-    from peft import LoraConfig
     u = {k: v for k, v in sd.items() if k.startswith('unet.')}
     if u: pipe.load_lora_into_unet(u, alphas, pipe.unet, adapter_name=adapter_name, _pipeline=pipe)
     te = {k.replace('.lora.down.', '.lora_linear_layer.down.').replace('.lora.up.', '.lora_linear_layer.up.'): v
@@ -572,7 +568,6 @@ def save_output(cfg:DreamBoothConfig, acc, m)->dict:
     unet, te = acc.unwrap_model(m.unet), acc.unwrap_model(m.text_encoder)
     if cfg.lora: return save_lora(cfg.out_dir, unet, te if cfg.train_text_encoder else None, m.pipe_cls)
     m2 = SimpleNamespace(**{**vars(m), 'unet': unet.to(torch.float32), 'text_encoder': te.to(torch.float32)})
-    from image2prompt.diffusion import save_pipeline  # a complete diffusers folder (text encoder included), written atomically
     return dict(pipeline=save_pipeline(pipeline_from(m2), Path(cfg.out_dir)/'pipeline'))
 
 # %% ../nbs/50_dreambooth.ipynb #59690eed
@@ -620,7 +615,6 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
 # %% ../nbs/50_dreambooth.ipynb #92b52adb
 def plot_log(log:list, ax=None):
     "Plot total, instance and prior losses of a `fit` log."
-    import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     for k in ('loss', 'inst', 'prior'): ax.plot([r['step'] for r in log], [r[k] for r in log], label=k)
     ax.set_xlabel('step'); ax.legend(); return ax
@@ -675,7 +669,6 @@ TOY_SETUP = dict(subject='bolt', identifier='sks', class_name='triangle', backgr
 
 def toy_instances(out_dir, subject:str='bolt', n:int=5, seed:int=0, size:int=64)->Path:
     "Write `n` toy-world renders of `subject` (a new glyph) into `out_dir` as instance images."
-    from image2prompt.toyworld import render_concept
     imgs, rows = render_concept(subject, n=n, seed=seed, size=size)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):
@@ -807,7 +800,6 @@ TOY_COLS = {'subject': 'subject %', 'subject_p': 'P(subject)', 'subject_sim': 's
 
 def toy_table(res:dict):
     "The evaluation rows as a DataFrame (shares in %, probabilities and similarities to 3 decimals)."
-    import pandas as pd
     df = pd.DataFrame(res['rows']).set_index('run')
     df = df[[k for k in TOY_COLS if k in df]]
     for k in df:
@@ -818,7 +810,6 @@ def toy_table(res:dict):
 # %% ../nbs/50_dreambooth.ipynb #a1c0e004
 def plot_curves(res:dict, keys=('subject', 'cls'), axs=None):
     "Judged shares at the validation steps of each run of a `toy_eval` result (held-out seeds), next to the `before` value."
-    import matplotlib.pyplot as plt
     axs = axs if axs is not None else plt.subplots(1, len(keys), figsize=(4*len(keys), 3))[1]
     base = next(r for r in res['rows'] if r['run'] == 'before')
     for ax, k in zip(axs, keys):

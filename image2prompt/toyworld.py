@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm.auto import tqdm
-from .core import save_json, save_text, read_jsonl, InputError, check_positive
-from .imgutils import image_grid, save_png
+import pandas as pd
+from .core import (save_json, save_text, read_jsonl, InputError, check_positive, default_device,
+                               resolve_weights)
+from .imgutils import save_png
 
 # %% auto #0
 __all__ = ['HEAD_OBJECTS', 'TAIL_OBJECTS', 'TAIL_NEIGHBOURS', 'NEW_SUBJECTS', 'COLORS', 'STYLES', 'BACKGROUNDS', 'NUMBERS',
@@ -324,10 +326,8 @@ def _examples(objects, n, seed=0):
 def name_neighbours(model=None, # a SentenceTransformer; default all-MiniLM-L6-v2 (PyPI-shipped)
                     device=None)->'pd.DataFrame':
     "For each tail object: its nearest head name, the cosine to it and to the declared neighbour."
-    import pandas as pd
     if model is None:
-        from sentence_transformers import SentenceTransformer
-        from image2prompt.core import resolve_weights, default_device
+        from sentence_transformers import SentenceTransformer  # heavy, and only this analysis needs a text model
         model = SentenceTransformer(resolve_weights('all-MiniLM-L6-v2'), device=str(default_device(device)))
     H = model.encode(HEAD_OBJECTS, normalize_embeddings=True); T = model.encode(TAIL_OBJECTS, normalize_embeddings=True)
     S = T @ H.T; o = S.argsort(1)[:, ::-1]

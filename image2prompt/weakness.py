@@ -8,7 +8,12 @@ import re, io, json
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
+import faiss
+import matplotlib.pyplot as plt
+from safetensors import safe_open
+from safetensors.torch import load_file
 from .core import default_device, default_dtype, seed_everything, save_json, save_safetensors, unit, cosine_rows
+from .toyworld import parse_prompt
 
 # %% auto #0
 __all__ = ['STOPWORDS', 'sample_table', 'group_scores', 'keywords', 'keyword_scores', 'kmeans_labels', 'cluster_scores',
@@ -61,7 +66,6 @@ def kmeans_labels(embs:np.ndarray, # prompt embeddings (n, d)
                   seed:int=0, niter:int=20
                  )->tuple:
     "Cluster `embs` with faiss k-means: (labels (n,), centroids (k, d))."
-    import faiss
     x = np.ascontiguousarray(unit(embs)); k = max(1, min(k, len(x)))
     km = faiss.Kmeans(x.shape[1], k, niter=niter, seed=seed, verbose=False, min_points_per_centroid=1)
     km.train(x)
@@ -177,8 +181,6 @@ def save_sim_predictor(m:SimPredictor, path)->Path:
 
 def load_sim_predictor(path, device=None, dtype=None)->SimPredictor:
     "Load a `SimPredictor` saved by `save_sim_predictor`."
-    from safetensors import safe_open
-    from safetensors.torch import load_file
     with safe_open(str(path), 'pt') as f: md = f.metadata()
     m = SimPredictor(int(md['d']), int(md['hidden'])); m.load_state_dict(load_file(str(path)))
     return m.to(default_device(device), dtype or default_dtype(device)).eval()
@@ -211,7 +213,6 @@ def nearest_prompts(emb:np.ndarray, # one predicted embedding (d,)
 # %% ../nbs/30_weakness.ipynb #bdc7f1fd
 def cos_histogram(cos:np.ndarray, bins:int=20, highlight:float|None=None, title:str='')->bytes:
     "A PNG of the cosine histogram, with an optional line at `highlight`."
-    import matplotlib; import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(4, 2.4), dpi=80)
     ax.hist(np.asarray(cos), bins=bins, color='tab:blue', alpha=0.8)
     if highlight is not None: ax.axvline(highlight, color='tab:red')
@@ -222,5 +223,4 @@ def cos_histogram(cos:np.ndarray, bins:int=20, highlight:float|None=None, title:
 # %% ../nbs/30_weakness.ipynb #b729b5b4
 def toy_attrs(prompts:list)->pd.DataFrame:
     "The toy-world attributes of each prompt (`toyworld.parse_prompt`), one row per prompt."
-    from image2prompt.toyworld import parse_prompt
     return pd.DataFrame([parse_prompt(p) for p in prompts])
