@@ -20,7 +20,7 @@ __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TF_MEAN', 'TF_STD', 'preprocess_images', 'B
            'timm_backbone', 'OpenClipBackbone', 'open_clip_backbone', 'HFClipBackbone', 'hf_clip_backbone',
            'load_backbone', 'make_head', 'Regressor', 'backbone_lora_targets', 'middle_blocks', 'add_backbone_lora',
            'set_trainable', 'first_trainable', 'cosine_loss', 'param_groups', 'EMA', 'trainable_keys', 'canon_key',
-           'save_regressor', 'load_regressor']
+           'save_regressor', 'same_spec', 'load_regressor']
 
 # %% ../nbs/20_regressor.ipynb #87e0a3ce
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
@@ -307,7 +307,8 @@ def save_regressor(reg:Regressor, path, # a folder
     return path
 
 # %% ../nbs/20_regressor.ipynb #112c67bf
-def _same_spec(a:dict, b:dict)->bool:
+def same_spec(a:dict, b:dict)->bool:
+    "Whether two backbone specs name the same architecture (kind, name, config): weights of one fit the other."
     keys = ('kind', 'name', 'config')
     return all(a.get(k) == b.get(k) for k in keys)
 
@@ -318,7 +319,7 @@ def load_regressor(path, # a folder written by `save_regressor`
     path = Path(path)
     if not (path/'config.json').exists(): raise MissingInput(f'{path}: no config.json (not a saved regressor); give a folder written by `image2prompt train` (its regressor/)')
     cfg = json.loads((path/'config.json').read_text())
-    if backbone is not None and not _same_spec(backbone.spec, cfg['backbone']):
+    if backbone is not None and not same_spec(backbone.spec, cfg['backbone']):
         raise ValueError(f"{path} was trained on backbone {cfg['backbone']['kind']}:{cfg['backbone']['name']}, "
                          f"not {backbone.spec['kind']}:{backbone.spec['name']}")
     bb = backbone or load_backbone(cfg['backbone'], device=device, dtype=dtype)
