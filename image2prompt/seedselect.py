@@ -15,7 +15,6 @@ from tqdm.auto import tqdm
 from fastcore.script import store_true
 import matplotlib.pyplot as plt
 import pandas as pd
-from diffusers import StableDiffusionPipeline
 from safetensors.torch import load_file
 from diffusers import DDIMScheduler
 from .core import (default_device, default_dtype, seed_everything, save_json, save_safetensors, atomic_path,
@@ -24,6 +23,7 @@ from .core import (default_device, default_dtype, seed_everything, save_json, sa
 from .imgutils import image_files, to_rgb, to_tensor, to_uint8, save_png
 from .datasets import load_image, ImageLoadError
 from .toyworld import BACKGROUNDS, STYLES, TAIL_OBJECTS, render_concept
+from .diffusion import load_pipeline
 from .judge import JUDGE_MEAN, JUDGE_STD, judge_images, load_judge
 from .regressor import timm_backbone
 
@@ -428,13 +428,8 @@ def run_concepts(pipe, concepts:list, # dicts with `name`, `prompt`, `refs`
 
 # %% ../nbs/40_seedselect.ipynb #1dfa533d
 def load_any_pipeline(path=None, device=None, dtype=None):
-    "A pipeline from a folder (default: the shipped toy pipeline), via `diffusion.load_pipeline` when available."
-    try:
-        from image2prompt.diffusion import load_pipeline; return load_pipeline(path, device=device, dtype=dtype)
-    except ImportError: pass
-    src = resolve_weights(path or asset('toy_pipeline'))
-    return StableDiffusionPipeline.from_pretrained(src, safety_checker=None, requires_safety_checker=False,
-                                                   torch_dtype=dtype or torch.float32).to(default_device(device))
+    "A pipeline from a folder or hub id (default: the shipped toy pipeline), with `diffusion.load_pipeline`."
+    return load_pipeline(path, device=device, dtype=dtype)
 
 def make_embedder(name:str='efficientnet_lite0', device=None, dtype=None):
     "An `ImageEmbedder` by name: 'efficientnet_lite0', 'toy_encoder' (the toy world's), or 'open_clip:ViT-H-14' / 'open_clip:ViT-L-14'."

@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import save_file
 import argparse
 import diffusers
+from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
 import open_clip
 from open_clip.tokenizer import default_bpe
 import transformers
@@ -54,9 +55,7 @@ def build_model(d:Path # a component folder with `config.json` or `open_clip.jso
     arch = cfg['architectures'][0]
     kw = {k: v for k, v in cfg.items() if k not in ('architectures', 'model_type', '_name_or_path', 'torch_dtype')}
     conf = transformers.AutoConfig.for_model(cfg['model_type'], **kw)
-    if arch == 'StableDiffusionSafetyChecker':
-        from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker as cls
-    else: cls = getattr(transformers, arch)
+    cls = StableDiffusionSafetyChecker if arch == 'StableDiffusionSafetyChecker' else getattr(transformers, arch)
     return cls(conf)
 
 # %% ../nbs/05_standin.ipynb #b49dfcee
