@@ -14,7 +14,7 @@ __all__ = ['COMMANDS', 'get_command', 'run', 'main']
 # %% ../nbs/70_cli.ipynb #44e87739
 COMMANDS = {
     'demo': ('image2prompt.predict:demo_cmd', 'image to prompt on the shipped sample images: submission.csv and readable prompts'),
-    'demo-dedup': ('image2prompt.dedup:demo_cmd', 'embed and deduplicate the shipped sample prompts, and print the report'),
+    'demo-dedup': ('image2prompt.dedup:demo_dedup_cmd', 'embed and deduplicate the shipped sample prompts, and print the report'),
     'embed': ('image2prompt.embeddings:embed_cmd', 'embed a prompt table into a .npy, with a resumable cache'),
     'dedup': ('image2prompt.dedup:dedup_cmd', 'drop near-duplicate prompts, or prompts near another set'),
     'build-toyworld': ('image2prompt.toyworld:build_dataset_cmd', 'render a toy-world image folder with metadata.jsonl'),

@@ -7,13 +7,14 @@ from __future__ import annotations
 import os, random, json, hashlib, shutil, tempfile, contextlib, importlib.util, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, torch
+from safetensors.torch import save_file
 
 # %% auto #0
 __all__ = ['PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything', 'InputError',
            'MissingInput', 'need_path', 'check_choice', 'check_positive', 'atomic_path', 'atomic_dir', 'save_npy',
            'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl', 'folder_digest',
            'run_config', 'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'assets_dir', 'asset',
-           'data_dir']
+           'data_dir', 'unit', 'cosine_rows']
 
 # %% ../nbs/00_core.ipynb #936decf9
 def default_device(device=None # `None` picks cuda > mps > cpu; a string or `torch.device` is returned as a device
@@ -134,7 +135,6 @@ def save_parquet(path, df)->Path:
 
 def save_safetensors(path, tensors:dict, metadata:dict|None=None)->Path:
     "Write a dict of tensors to `path` as safetensors, atomically."
-    from safetensors.torch import save_file
     with atomic_path(path) as t: save_file({k:v.contiguous() for k,v in tensors.items()}, str(t), metadata=metadata)
     return Path(path)
 
@@ -300,3 +300,18 @@ def data_dir()->Path:
     "The repo's `data/` folder (run records in `data/results/`); `I2P_DATA` overrides it. Not part of an installed wheel."
     if 'I2P_DATA' in os.environ: return Path(os.environ['I2P_DATA'])
     return Path(str(importlib.resources.files('image2prompt'))).parent/'data'
+
+# %% ../nbs/00_core.ipynb #5a9e3fc9
+def unit(x:np.ndarray # rows of vectors (..., d)
+        )->np.ndarray:
+    "`x` as float32 rows of unit L2 norm (zero rows stay zero)."
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+def cosine_rows(pred:np.ndarray, # predicted embeddings (n, d)
+                target:np.ndarray # true prompt embeddings (n, d)
+               )->np.ndarray:
+    "Cosine between matching rows of `pred` and `target`; the Kaggle score is its mean."
+    pred, target = np.atleast_2d(pred), np.atleast_2d(target)
+    if pred.shape != target.shape: raise ValueError(f'cosine_rows: pred {pred.shape} and target {target.shape} differ')
+    return (unit(pred) * unit(target)).sum(-1)

@@ -8,7 +8,12 @@ import json, math, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
+import pyarrow.parquet as pq
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from .core import data_dir, asset, InputError, MissingInput, need_path
+from .imgutils import to_rgb
+from .dedup import find_pairs
 
 # %% auto #0
 __all__ = ['SUBJECTS', 'DETAILS', 'MEDIUMS', 'ARTISTS', 'MODIFIERS', 'synth_prompts', 'read_imagefolder', 'read_csv_pairs',
@@ -154,7 +159,6 @@ def _clean_prompt(p, counts:dict)->str|None:
     return p
 
 def _parquet_chunks(path, col, chunk):
-    import pyarrow.parquet as pq
     for b in pq.ParquetFile(path).iter_batches(batch_size=chunk, columns=[col]): yield b.column(0).to_pylist()
 
 def _pandas_chunks(path, col, chunk):
@@ -169,7 +173,7 @@ def _txt_chunks(path, col, chunk):
 # %% ../nbs/03_datasets.ipynb #03fa6dab
 def _columns(path:Path)->list:
     if path.suffix == '.parquet':
-        import pyarrow.parquet as pq; return pq.read_schema(path).names
+        return pq.read_schema(path).names
     if path.suffix == '.csv': return list(pd.read_csv(path, nrows=0, encoding_errors='replace').columns)
     return ['prompt', 'text']  # jsonl: checked per chunk; txt: one prompt a line
 
@@ -194,21 +198,6 @@ class PromptStream:
 class ImageLoadError(OSError):
     "An image file that cannot be read (missing, truncated or not an image)."
 
-def _to_8bit(im:Image.Image)->Image.Image:
-    "16-bit / 32-bit integer or float grayscale scaled to 8-bit 'L'."
-    a = np.asarray(im).astype(np.float64)
-    hi = 65535 if im.mode.startswith('I;16') or a.max() > 255 else 255
-    if im.mode == 'F': hi = max(float(a.max()), 1.0)
-    return Image.fromarray(np.clip(a / hi * 255 + 0.5, 0, 255).astype(np.uint8), 'L')
-
-def _rgb(im:Image.Image, mode:str='RGB')->Image.Image:
-    "`im` in `mode`, compositing transparency on white."
-    if im.mode.startswith('I') or im.mode == 'F': im = _to_8bit(im)
-    if im.mode == 'P': im = im.convert('RGBA')
-    if im.mode in ('RGBA', 'LA', 'PA') and mode == 'RGB':
-        bg = Image.new('RGBA', im.size, (255, 255, 255, 255)); im = Image.alpha_composite(bg, im.convert('RGBA'))
-    return im.convert(mode)
-
 # %% ../nbs/03_datasets.ipynb #9be962d1
 def load_image(path, # an image file
                size:int|tuple|None=None, # resize to (size, size) or (w, h); None keeps the size
@@ -221,7 +210,7 @@ def load_image(path, # an image file
         with Image.open(path) as im: im.load(); im = ImageOps.exif_transpose(im)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise ImageLoadError(f'{path}: cannot read image ({type(e).__name__}: {e})') from None
-    im = _rgb(im, mode)
+    im = to_rgb(im, mode)
     if size: im = im.resize((size, size) if isinstance(size, int) else tuple(size), Image.Resampling.BICUBIC)
     return im
 
@@ -240,9 +229,6 @@ def check_images(df:pd.DataFrame # a table with a `path` column
 # %% ../nbs/03_datasets.ipynb #0ab08628
 def near_groups(embs, threshold:float=0.95, method:str='exact')->np.ndarray:
     "Connected-component id of each row in the graph of pairs above `threshold`."
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from image2prompt.dedup import find_pairs
     i, j, _ = find_pairs(embs, threshold, method); n = len(embs)
     return connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False)[1]
 

@@ -9,26 +9,26 @@ from pathlib import Path
 import numpy as np, pandas as pd, faiss
 from tqdm.auto import tqdm
 from fastcore.script import store_true
-from .core import InputError, check_choice, check_positive, save_npy, save_json, save_parquet, atomic_path, data_dir, asset
+import matplotlib.pyplot as plt
+from .core import InputError, check_choice, check_positive, save_npy, save_json, save_parquet, atomic_path, data_dir, asset, unit
+from .embeddings import embed_prompts, load_embeddings, read_prompts, save_embeddings
 
 # %% auto #0
 __all__ = ['planted_embs', 'flat_pairs', 'numpy_pairs', 'auto_nlist', 'ivf_index', 'index_pairs', 'hnsw_pairs', 'find_pairs',
            'greedy_keep', 'dedup', 'max_sim', 'cross_filter', 'nn_sims', 'dedup_groups', 'plot_nn_hist', 'dedup_report',
-           'print_report', 'dedup_cmd', 'demo_cmd']
+           'print_report', 'dedup_cmd', 'demo_dedup_cmd']
 
 # %% ../nbs/02_dedup.ipynb #817093be
-def _unit(x): return x / np.linalg.norm(x, axis=-1, keepdims=True)
-
 def _at_cos(rng, x, cos):
     "Unit vectors at exactly cosine `cos` from the unit rows of `x`."
-    u = rng.standard_normal(x.shape, dtype=np.float32); u = _unit(u - (u*x).sum(1, keepdims=True)*x)
-    return _unit(cos[:, None]*x + np.sqrt(1 - cos[:, None]**2)*u).astype(np.float32)
+    u = rng.standard_normal(x.shape, dtype=np.float32); u = unit(u - (u*x).sum(1, keepdims=True)*x)
+    return unit(cos[:, None]*x + np.sqrt(1 - cos[:, None]**2)*u).astype(np.float32)
 
 def _background(rng, centres, spread, n):
     "`n` unit vectors drawn around random cluster `centres` with per-cluster noise `spread`."
     k = rng.integers(0, len(centres), n)
     g = rng.standard_normal((n, centres.shape[1]), dtype=np.float32) / np.sqrt(centres.shape[1])
-    return _unit(centres[k] + spread[k, None]*g).astype(np.float32)
+    return unit(centres[k] + spread[k, None]*g).astype(np.float32)
 
 # %% ../nbs/02_dedup.ipynb #367ce920
 def _plant(rng, x, dup_frac, threshold, gid0):
@@ -51,7 +51,7 @@ def planted_embs(n:int, # rows
                  progress:bool=False):
     "Clustered unit vectors with planted near-duplicate groups: `(embs, group)`; `group` is -1 outside planted groups."
     rng = np.random.default_rng(seed); nc = max(1, n // 100)
-    centres, spread = _unit(rng.standard_normal((nc, d), dtype=np.float32)), rng.uniform(0.45, 1.2, nc).astype(np.float32)
+    centres, spread = unit(rng.standard_normal((nc, d), dtype=np.float32)), rng.uniform(0.45, 1.2, nc).astype(np.float32)
     embs = np.lib.format.open_memmap(out, 'w+', np.float32, (n, d)) if out else np.empty((n, d), np.float32)
     group = np.empty(n, np.int64)
     for s in tqdm(range(0, n, bs), desc='planted', disable=not progress):
@@ -220,7 +220,6 @@ def dedup_groups(parent, prompts=None, n:int=5)->list:
 # %% ../nbs/02_dedup.ipynb #5f835c44
 def plot_nn_hist(sims, threshold:float=0.95, path=None, bins:int=100):
     "Histogram of nearest-neighbour cosines with the threshold marked; saved to `path` (png) if given."
-    import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.hist(sims, bins=bins, range=(min(0, float(np.min(sims, initial=0))), 1)); ax.axvline(threshold, color='r', ls='--', label=f'threshold {threshold}')
     ax.set_xlabel('cosine to nearest other prompt'); ax.set_ylabel('prompts'); ax.legend(); fig.tight_layout()
@@ -254,7 +253,6 @@ def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table
               quiet:store_true=False # no progress bars or printed report
              ):
     "Drop near-duplicate prompts (or prompts near another set) and write the kept table and a report."
-    from image2prompt.embeddings import load_embeddings
     check_choice('method', method, ('exact', 'ivf')); check_positive(nprobe=nprobe)
     if not 0 < threshold <= 1: raise InputError(f'--threshold {threshold} must be in (0, 1]')
     e, table = load_embeddings(embs, mmap=True); out = Path(out)
@@ -269,13 +267,12 @@ def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table
     print(f"kept {rep['kept']} of {rep['n']} prompts; wrote {out/'kept.parquet'}, kept.npy and report.json"); return rep
 
 # %% ../nbs/02_dedup.ipynb #8f4c3789
-def demo_cmd(out:str='image2prompt_demo', # output folder (embedding cache, embeddings, report)
+def demo_dedup_cmd(out:str='image2prompt_demo', # output folder (embedding cache, embeddings, report)
              threshold:float=0.95, # dedup threshold
              n:int=None, # only the first `n` sample prompts
              fast:str=None, # embedding mode: None (exact fp32) or int8
              quiet:store_true=False):
     "Demo: embed and deduplicate the shipped sample prompts, and print the report."
-    from image2prompt.embeddings import read_prompts, embed_prompts, save_embeddings
     out = Path(out); table = read_prompts(asset('sample_prompts.csv'))
     if n: table = table.iloc[:n].reset_index(drop=True)
     t0 = time.time(); e = embed_prompts(table.prompt, cache_dir=out/'.emb_cache', progress=not quiet, fast=fast); t1 = time.time()

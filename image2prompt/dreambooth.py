@@ -13,47 +13,34 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from fastcore.script import call_parse, bool_arg, store_true
 from safetensors.torch import save_file, load_file
-from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
-                               save_json, save_text, save_safetensors, read_jsonl, append_jsonl,
-                               atomic_dir, InputError, need_path, check_positive, folder_digest, run_config)
+import matplotlib.pyplot as plt
+import pandas as pd
+from accelerate import Accelerator
+from diffusers import DDPMScheduler, DiffusionPipeline, StableDiffusionPipeline
+from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_kohya
+from peft import LoraConfig
+from peft.utils import get_peft_model_state_dict
+from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path, save_json,
+                               save_text, save_safetensors, read_jsonl, append_jsonl, InputError, need_path,
+                               check_positive, folder_digest, run_config, explain_load)
+from .imgutils import image_files, square, to_tensor, to_pil, image_grid, save_grid, save_png
+from .toyworld import render_concept
+from .judge import judge_input, judge_images, load_judge
+from .diffusion import load_pipeline, save_pipeline
 
 # %% auto #0
-__all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'IMG_EXTS', 'ATTN_TARGETS', 'TOY_SETUP', 'TOY_COLS', 'tiny_sd_pipeline',
-           'make_prompts', 'check_identifier', 'to_rgb_square', 'list_images', 'load_instance_images',
-           'gen_class_images', 'read_class_images', 'DreamBoothConfig', 'make_accelerator', 'load_models',
-           'freeze_and_cast', 'lora_targets', 'add_lora', 'pil_to_tensor', 'tokenize', 'DreamBoothDataset', 'collate',
-           'step_generator', 'batch_for', 'make_optimizer', 'encode_text', 'diffusion_target', 'prior_loss',
-           'compute_loss', 'train_step', 'save_ckpt', 'resume', 'image_grid', 'pipeline_from', 'gen', 'log_validation',
-           'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora', 'check_lora',
-           'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log', 'dreambooth_cmd',
-           'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob', 'subject_similarity', 'image_scores',
-           'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table', 'plot_curves']
+__all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'ATTN_TARGETS', 'TOY_SETUP', 'TOY_COLS', 'make_prompts', 'check_identifier',
+           'list_images', 'load_instance_images', 'gen_class_images', 'read_class_images', 'DreamBoothConfig',
+           'make_accelerator', 'load_models', 'freeze_and_cast', 'lora_targets', 'add_lora', 'tokenize',
+           'DreamBoothDataset', 'collate', 'step_generator', 'batch_for', 'make_optimizer', 'encode_ids',
+           'diffusion_target', 'prior_loss', 'compute_loss', 'train_step', 'save_ckpt', 'resume', 'pipeline_from',
+           'gen', 'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora',
+           'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log',
+           'dreambooth_cmd', 'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob', 'subject_similarity',
+           'image_scores', 'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table', 'plot_curves']
 
 # %% ../nbs/50_dreambooth.ipynb #f3bc030d
 from .learner import save_step_checkpoint, list_checkpoints, load_checkpoint, run_state, restore_run_state
-
-# %% ../nbs/50_dreambooth.ipynb #f0d79979
-def tiny_sd_pipeline(out_dir, # where the pipeline folder is written
-                     seed:int=0, # seed of the random weights
-                     size:int=32 # image side; the latents are `size//8`
-                    )->Path:
-    "Write a tiny random `StableDiffusionPipeline` (BERT text encoder, MiniLM tokenizer) to `out_dir`; for tests."
-    from diffusers import UNet2DConditionModel, AutoencoderKL, DDIMScheduler, StableDiffusionPipeline
-    from transformers import BertConfig, BertModel, AutoTokenizer
-    from image2prompt.core import resolve_weights
-    torch.manual_seed(seed)
-    tok = AutoTokenizer.from_pretrained(resolve_weights('all-MiniLM-L6-v2'), model_max_length=16)
-    te = BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                              intermediate_size=37, max_position_embeddings=64))
-    unet = UNet2DConditionModel(sample_size=size//8, block_out_channels=(32, 64), layers_per_block=1, cross_attention_dim=32,
-        down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'), up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'), attention_head_dim=8)
-    vae = AutoencoderKL(block_out_channels=(8, 16, 16, 16), down_block_types=['DownEncoderBlock2D']*4, up_block_types=['UpDecoderBlock2D']*4,
-                        latent_channels=4, norm_num_groups=8, layers_per_block=1, sample_size=size)
-    sch = DDIMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, clip_sample=False, set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, scheduler=sch, safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
-    with atomic_dir(out_dir) as t: pipe.save_pretrained(t)  # a kill leaves no half-written pipeline
-    return Path(out_dir)
 
 # %% ../nbs/50_dreambooth.ipynb #e7424ec0
 INSTANCE_TEMPLATE = 'a photo of {identifier} {class_name}'
@@ -80,25 +67,13 @@ def check_identifier(tokenizer, # the pipeline's tokenizer
                       f"that is at most {max_tokens} tokens (e.g. 'sks', 'zwx').")
     return toks
 
-# %% ../nbs/50_dreambooth.ipynb #a8feabb8
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff')
-
-def to_rgb_square(img:Image.Image, # any PIL image
-                  size:int # the output side
-                 )->Image.Image:
-    "`img` as an RGB `size`x`size` centre crop (alpha composited on white)."
-    img = ImageOps.exif_transpose(img)
-    if img.mode in ('RGBA', 'LA', 'P'):
-        img = img.convert('RGBA'); bg = Image.new('RGBA', img.size, 'white'); img = Image.alpha_composite(bg, img)
-    return ImageOps.fit(img.convert('RGB'), (size, size), Image.BICUBIC)
-
 # %% ../nbs/50_dreambooth.ipynb #1550dc81
 def list_images(src)->list:
     "Image files in folder `src` (sorted), or `src` itself when it is a list of paths."
     if isinstance(src, (list, tuple)): return [Path(p) for p in src]
     src = Path(src)
     if not src.is_dir(): raise FileNotFoundError(f'{src}: no such folder of images')
-    return sorted(p for p in src.iterdir() if p.suffix.lower() in IMG_EXTS and not p.name.startswith('.'))
+    return image_files(src)
 
 def load_instance_images(src, # a folder of images or a list of image paths
                          size:int, # side of the square training images
@@ -116,7 +91,7 @@ def load_instance_images(src, # a folder of images or a list of image paths
         if img.mode != 'RGB': rep['converted'][img.mode] = rep['converted'].get(img.mode, 0) + 1
         if img.size != (size, size): rep['resized'] += 1
         rep['sizes'][f'{img.size[0]}x{img.size[1]}'] = rep['sizes'].get(f'{img.size[0]}x{img.size[1]}', 0) + 1
-        imgs.append(to_rgb_square(img, size))
+        imgs.append(square(img, size))
     return imgs, rep
 
 # %% ../nbs/50_dreambooth.ipynb #d2a78329
@@ -139,7 +114,7 @@ def gen_class_images(pipe, # a diffusers text-to-image pipeline
         gens = [torch.Generator(dev.type if dev.type != 'mps' else 'cpu').manual_seed(seed+i) for i in ids]
         imgs = pipe([prompt]*len(ids), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size, width=size).images
         for i, img in zip(ids, imgs):
-            with atomic_path(out_dir/f'class_{i:05d}.png') as t: img.save(t, format='PNG')
+            save_png(img, out_dir/f'class_{i:05d}.png')
     rows = [dict(file_name=f'class_{i:05d}.png', text=prompt, seed=seed+i) for i in range(n)]
     save_text(out_dir/'metadata.jsonl', ''.join(json.dumps(r)+'\n' for r in rows))
     return out_dir
@@ -153,7 +128,7 @@ def read_class_images(folder, # the class-image folder
     imgs, skipped = [], []
     for p in list_images(folder):
         if len(imgs) == n: break
-        try: img = Image.open(p); img.load(); imgs.append(to_rgb_square(img, size))
+        try: img = Image.open(p); img.load(); imgs.append(square(img, size))
         except (UnidentifiedImageError, OSError) as e: skipped.append(f'{p.name}: {type(e).__name__}')
     if skipped: warnings.warn(f'{folder}: skipped {len(skipped)} unreadable class images: {skipped[:5]}')
     if len(imgs) < n: raise ValueError(f'{folder}: only {len(imgs)} readable class images of the {n} asked for '
@@ -202,7 +177,6 @@ class DreamBoothConfig:
 # %% ../nbs/50_dreambooth.ipynb #3e05932c
 def make_accelerator(cfg:DreamBoothConfig, device=None):
     "An `Accelerator` for `cfg`: mixed precision where the device supports it, gradient accumulation."
-    from accelerate import Accelerator
     dev = default_device(device)
     return Accelerator(mixed_precision=mixed_precision_name(dev, cfg.mixed), gradient_accumulation_steps=cfg.grad_accum,
                        cpu=dev.type == 'cpu')
@@ -221,11 +195,8 @@ def _no_safety(src)->dict:
 def load_models(pretrained, # a pipeline folder or hub id, or a loaded pipeline
                 device=None, dtype=None):
     "Tokenizer, text encoder, VAE, UNet, pipeline scheduler and training noise scheduler of a SD-shaped pipeline."
-    from diffusers import DiffusionPipeline, DDPMScheduler
-    from image2prompt.core import explain_load
     if not isinstance(pretrained, (str, os.PathLike)): pipe = pretrained
     elif (Path(pretrained)/'i2p.json').exists():  # a toy pipeline that names its text encoder instead of shipping it
-        from image2prompt.diffusion import load_pipeline
         pipe = load_pipeline(pretrained)
     else: pipe = explain_load(DiffusionPipeline.from_pretrained, str(pretrained), **_no_safety(pretrained))
     pipe.to(default_device(device), dtype or torch.float32)
@@ -263,7 +234,6 @@ def add_lora(model, # a diffusers or transformers model
              targets:list|None=None, # module names; `None`: `lora_targets(model)`
              adapter_name:str='default')->dict:
     "Add a peft LoRA adapter (gaussian init) to `model`, trainable params in fp32; returns its `LoraConfig` as a dict."
-    from peft import LoraConfig
     cfg = LoraConfig(r=rank, lora_alpha=alpha or rank, init_lora_weights='gaussian', target_modules=targets or lora_targets(model))
     model.add_adapter(cfg, adapter_name=adapter_name)
     for p in model.parameters():
@@ -271,10 +241,6 @@ def add_lora(model, # a diffusers or transformers model
     return cfg.to_dict()
 
 # %% ../nbs/50_dreambooth.ipynb #5ff6f04e
-def pil_to_tensor(img:Image.Image)->torch.Tensor:
-    "An RGB PIL image as a (3,H,W) float tensor in [-1, 1]."
-    return torch.from_numpy(np.asarray(img, dtype=np.float32)/127.5 - 1).permute(2, 0, 1)
-
 def tokenize(tokenizer, prompt:str)->tuple:
     "Token ids and attention mask of `prompt`, padded to the tokenizer's max length (as the pipeline does)."
     t = tokenizer(prompt, padding='max_length', truncation=True, max_length=tokenizer.model_max_length, return_tensors='pt')
@@ -283,7 +249,7 @@ def tokenize(tokenizer, prompt:str)->tuple:
 class DreamBoothDataset(torch.utils.data.Dataset):
     "Instance images with the instance prompt, paired with class images and the class prompt."
     def __init__(self, inst_imgs, inst_prompt, tokenizer, class_imgs=None, class_prompt=None, flip:bool=False):
-        self.inst = [pil_to_tensor(i) for i in inst_imgs]; self.cls = [pil_to_tensor(i) for i in class_imgs or []]
+        self.inst, self.cls = list(to_tensor(inst_imgs)), list(to_tensor(class_imgs)) if class_imgs else []
         self.inst_tok, self.cls_tok = tokenize(tokenizer, inst_prompt), tokenize(tokenizer, class_prompt or '')
         self.flip = flip
     def __len__(self): return max(len(self.inst), len(self.cls))
@@ -326,7 +292,7 @@ def make_optimizer(params, # trainable parameters
     return torch.optim.Adafactor(params, lr=lr, weight_decay=1e-2)
 
 # %% ../nbs/50_dreambooth.ipynb #1f1b64ba
-def encode_text(text_encoder, ids, mask=None)->torch.Tensor:
+def encode_ids(text_encoder, ids, mask=None)->torch.Tensor:
     "Per-token embeddings from the text encoder, as the pipeline computes them (mask only if the config asks); repeated prompts are encoded once."
     use_mask = getattr(text_encoder.config, 'use_attention_mask', False)
     u, inv = torch.unique(ids, dim=0, return_inverse=True)  # a DreamBooth batch holds two distinct prompts
@@ -364,7 +330,7 @@ def compute_loss(m, # from `load_models`
     noise = torch.randn(latents.shape, generator=generator).to(dev)
     t = torch.randint(0, m.noise_scheduler.config.num_train_timesteps, (len(latents),), generator=generator).to(dev)
     noisy = m.noise_scheduler.add_noise(latents, noise, t)
-    ctx = encode_text(m.text_encoder, batch['ids'].to(dev), batch['mask'].to(dev))
+    ctx = encode_ids(m.text_encoder, batch['ids'].to(dev), batch['mask'].to(dev))
     pred = m.unet(noisy.to(udt), t, ctx.to(udt)).sample
     return prior_loss(pred, diffusion_target(m.noise_scheduler, latents, noise, t), with_prior, prior_loss_weight)
 
@@ -394,16 +360,6 @@ def resume(acc, mods:list, opt, out_dir)->int:
     restore_run_state(acc, mods, opt, st, cks[-1])
     return st['step']
 
-# %% ../nbs/50_dreambooth.ipynb #8177a672
-def image_grid(imgs:list, # PIL images of one size
-               cols:int|None=None # images per row; `None`: all in one row
-              )->Image.Image:
-    "Paste `imgs` into one grid image."
-    cols = cols or len(imgs); rows = -(-len(imgs)//cols); w, h = imgs[0].size
-    grid = Image.new('RGB', (cols*w, rows*h), 'white')
-    for i, img in enumerate(imgs): grid.paste(img.convert('RGB'), ((i % cols)*w, (i//cols)*h))
-    return grid
-
 # %% ../nbs/50_dreambooth.ipynb #b5636567
 def pipeline_from(m, scheduler=None):
     "A pipeline (the class it was loaded as) over the current models, for inference."
@@ -430,21 +386,16 @@ def log_validation(m, prompts:list, path, n:int=2, steps:int=25, guidance:float=
 # %% ../nbs/50_dreambooth.ipynb #1604637e
 def unet_lora_sd(unet)->dict:
     "The UNet's LoRA weights in diffusers' layout."
-    from peft.utils import get_peft_model_state_dict
-    from diffusers.utils import convert_state_dict_to_diffusers
     return convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
 
 def te_lora_sd(text_encoder)->dict:
     "The text encoder's LoRA weights in diffusers' generic `lora_linear_layer` layout (any architecture)."
-    from peft.utils import get_peft_model_state_dict
     sd = get_peft_model_state_dict(text_encoder)
     return {k.replace('.lora_A.', '.lora_linear_layer.down.').replace('.lora_B.', '.lora_linear_layer.up.'): v for k, v in sd.items()}
 
 # %% ../nbs/50_dreambooth.ipynb #36f8cd97
 def to_kohya(unet=None, text_encoder=None)->dict:
     "The LoRA weights of `unet` and/or `text_encoder` in the kohya/A1111 key layout, with each module's alpha."
-    from peft.utils import get_peft_model_state_dict
-    from diffusers.utils import convert_state_dict_to_kohya
     sd, alphas = {}, {}
     for pre, mod in (('unet', unet), ('text_encoder', text_encoder)):
         if mod is None or not getattr(mod, 'peft_config', None): continue
@@ -459,7 +410,6 @@ def to_kohya(unet=None, text_encoder=None)->dict:
 # %% ../nbs/50_dreambooth.ipynb #5d9e51b2
 def save_lora(out_dir, unet=None, text_encoder=None, pipe_cls=None, kohya:bool=True)->dict:
     "Write `pytorch_lora_weights.safetensors` (diffusers) and `pytorch_lora_weights_kohya.safetensors` (A1111) to `out_dir`."
-    from diffusers import StableDiffusionPipeline
     pipe_cls = pipe_cls or StableDiffusionPipeline; out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     has = lambda mod: mod is not None and bool(getattr(mod, 'peft_config', None))
     u, t = (unet_lora_sd(unet) if has(unet) else None), (te_lora_sd(text_encoder) if has(text_encoder) else None)
@@ -496,7 +446,6 @@ def lora_modules(sd:dict)->dict:
 
 def read_lora(path)->tuple:
     "(diffusers-layout state dict, network alphas, metadata) of a LoRA file in the diffusers or kohya layout."
-    from diffusers import StableDiffusionPipeline
     sd, alphas, meta = StableDiffusionPipeline.lora_state_dict(str(path), return_lora_metadata=True)
     return sd, alphas, meta
 
@@ -548,7 +497,6 @@ def load_lora(pipe, path, # a `.safetensors` LoRA, diffusers or kohya layout
 
 # %% ../nbs/50_dreambooth.ipynb #cdf2c65e
 def _load_kohya_generic_te(pipe, sd, alphas, adapter_name):
-    from peft import LoraConfig
     u = {k: v for k, v in sd.items() if k.startswith('unet.')}
     if u: pipe.load_lora_into_unet(u, alphas, pipe.unet, adapter_name=adapter_name, _pipeline=pipe)
     te = {k.replace('.lora.down.', '.lora_linear_layer.down.').replace('.lora.up.', '.lora_linear_layer.up.'): v
@@ -596,7 +544,6 @@ def save_output(cfg:DreamBoothConfig, acc, m)->dict:
     unet, te = acc.unwrap_model(m.unet), acc.unwrap_model(m.text_encoder)
     if cfg.lora: return save_lora(cfg.out_dir, unet, te if cfg.train_text_encoder else None, m.pipe_cls)
     m2 = SimpleNamespace(**{**vars(m), 'unet': unet.to(torch.float32), 'text_encoder': te.to(torch.float32)})
-    from image2prompt.diffusion import save_pipeline  # a complete diffusers folder (text encoder included), written atomically
     return dict(pipeline=save_pipeline(pipeline_from(m2), Path(cfg.out_dir)/'pipeline'))
 
 # %% ../nbs/50_dreambooth.ipynb #59690eed
@@ -645,7 +592,6 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
 # %% ../nbs/50_dreambooth.ipynb #92b52adb
 def plot_log(log:list, ax=None):
     "Plot total, instance and prior losses of a `train_dreambooth` log."
-    import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     for k in ('loss', 'inst', 'prior'): ax.plot([r['step'] for r in log], [r[k] for r in log], label=k)
     ax.set_xlabel('step'); ax.legend(); return ax
@@ -700,11 +646,10 @@ TOY_SETUP = dict(subject='bolt', identifier='sks', class_name='triangle', backgr
 
 def toy_instances(out_dir, subject:str='bolt', n:int=5, seed:int=0, size:int=64)->Path:
     "Write `n` toy-world renders of `subject` (a new glyph) into `out_dir` as instance images."
-    from image2prompt.toyworld import render_concept
     imgs, rows = render_concept(subject, n=n, seed=seed, size=size)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):
-        with atomic_path(out_dir/f'{subject}_{i}.png') as t: img.save(t, format='PNG')
+        save_png(img, out_dir/f'{subject}_{i}.png')
     return out_dir
 
 def toy_eval_prompts(subject='bolt', identifier='sks', class_name='triangle', background='night')->dict:
@@ -715,13 +660,12 @@ def toy_eval_prompts(subject='bolt', identifier='sks', class_name='triangle', ba
 
 # %% ../nbs/50_dreambooth.ipynb #a1c0e001
 def _judge_x(judge, imgs)->torch.Tensor:
-    from image2prompt.judge import _to_tensor
-    return _to_tensor(imgs, judge.size).to(next(judge.parameters()).device)
+    return judge_input(imgs, judge.size).to(next(judge.parameters()).device)
 
 @torch.no_grad()
 def judge_features(judge, imgs)->torch.Tensor:
     "L2-normalised image features of `imgs` from the judge's body (the input its heads read)."
-    judge.eval(); return F.normalize(judge.body((_judge_x(judge, imgs) - .5)/.25), dim=-1)
+    judge.eval(); return F.normalize(judge.features(_judge_x(judge, imgs)), dim=-1)
 
 @torch.no_grad()
 def judge_prob(judge, imgs, attr:str, value)->np.ndarray:
@@ -739,7 +683,6 @@ def image_scores(judge, imgs, want:dict, # attribute -> the value a faithful ima
                  subject:str|None=None # adds `as_subject`, the share read as this object, when `want` is another object
                 )->dict:
     "`ok`: share of `imgs` read with all of `want`; per-attribute shares (when several); `p`: mean probability of the wanted object."
-    from image2prompt.judge import judge_images
     df = judge_images(judge, imgs); hit = {a: df[a].astype(str).values == str(v) for a, v in want.items()}
     r = dict(ok=float(np.logical_and.reduce(list(hit.values())).mean()))
     if len(hit) > 1: r.update({a: float(h.mean()) for a, h in hit.items()})
@@ -780,13 +723,11 @@ def _file_mb(res:dict)->float:
 @torch.no_grad()
 def vae_roundtrip(vae, imgs:list)->list:
     "`imgs` encoded and decoded by `vae` (latent means): the best the pipeline's latent space can draw them."
-    x = torch.stack([pil_to_tensor(i) for i in imgs]).to(vae.device, vae.dtype)
-    from image2prompt.diffusion import to_pil
+    x = to_tensor(imgs).to(vae.device, vae.dtype)
     return to_pil(vae.decode(vae.encode(x).latent_dist.mean).sample)
 
 def _save_grid(path, imgs:dict, k:int=4):
     "The first `k` images of each prompt in one row."
-    from image2prompt.diffusion import save_grid
     save_grid([v[:k] for v in imgs.values()], path)
 
 # %% ../nbs/50_dreambooth.ipynb #3dd7881f
@@ -799,7 +740,6 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy 
              setup:dict|None=None, # overrides of `TOY_SETUP` (subject, identifier, class_name, background, n_instances)
              device=None)->dict:
     "Before/after table of subject fidelity, prompt fidelity and class accuracy for DreamBooth runs on the toy world."
-    from image2prompt.judge import load_judge
     judge = judge or load_judge(device=device); out = Path(out_dir); st = TOY_SETUP | (setup or {})
     inst = toy_instances(out/'instances', st['subject'], st['n_instances'], seed); refs = load_instance_images(inst, 64)[0]
     prompts = toy_eval_prompts(st['subject'], st['identifier'], st['class_name'], st['background'])
@@ -837,7 +777,6 @@ TOY_COLS = {'subject': 'subject %', 'subject_p': 'P(subject)', 'subject_sim': 's
 
 def toy_table(res:dict):
     "The evaluation rows as a DataFrame (shares in %, probabilities and similarities to 3 decimals)."
-    import pandas as pd
     df = pd.DataFrame(res['rows']).set_index('run')
     df = df[[k for k in TOY_COLS if k in df]]
     for k in df:
@@ -848,7 +787,6 @@ def toy_table(res:dict):
 # %% ../nbs/50_dreambooth.ipynb #a1c0e004
 def plot_curves(res:dict, keys=('subject', 'cls'), axs=None):
     "Judged shares at the validation steps of each run of a `toy_eval` result (held-out seeds), next to the `before` value."
-    import matplotlib.pyplot as plt
     axs = axs if axs is not None else plt.subplots(1, len(keys), figsize=(4*len(keys), 3))[1]
     base = next(r for r in res['rows'] if r['run'] == 'before')
     for ax, k in zip(axs, keys):

@@ -9,6 +9,10 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from fastcore.script import store_true
+import importlib
+from accelerate import PartialState
+from sentence_transformers import SentenceTransformer
+from torch.ao.quantization import quantize_dynamic
 from .core import InputError, MissingInput, need_path, check_choice, check_positive, default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, data_dir, asset, assets_dir
 
 # %% auto #0
@@ -28,7 +32,6 @@ def load_embedder(model:str='all-MiniLM-L6-v2', # a sentence-transformers name, 
                   onnx_dir=None # where exported ONNX files are kept (default `onnx_cache_dir()`)
                  ):
     "A `SentenceTransformer` for `model` (an `OnnxEmbedder` in the ONNX/OpenVINO modes), weights resolved by `core.resolve_weights`."
-    from sentence_transformers import SentenceTransformer
     if fast not in FAST_MODES: raise ValueError(f"fast must be one of {FAST_MODES}, got {fast!r}")
     dev = default_device(device) if fast in (None, 'exact', 'int8') else torch.device('cpu')
     m = explain_load(SentenceTransformer, model, device=str(dev))
@@ -40,7 +43,6 @@ def load_embedder(model:str='all-MiniLM-L6-v2', # a sentence-transformers name, 
 # %% ../nbs/01_embeddings.ipynb #11bfa0a0
 def quantize_int8(m):
     "`m` with its `nn.Linear` layers dynamically quantised to int8 (CPU only)."
-    from torch.ao.quantization import quantize_dynamic
     return quantize_dynamic(m.cpu().eval(), {torch.nn.Linear}, dtype=torch.qint8)
 
 # %% ../nbs/01_embeddings.ipynb #ac810ded
@@ -50,7 +52,6 @@ def onnx_cache_dir()->Path:
 
 def _need(module:str, pip:str):
     "Import optional `module`, or raise an `ImportError` naming the pip command that installs it."
-    import importlib
     try: return importlib.import_module(module)
     except ImportError: raise ImportError(f'this fast mode needs `{module}`: pip install {pip}') from None
 
@@ -225,7 +226,7 @@ def encode(embedder, texts:list, bs:int=64)->np.ndarray:
     return np.asarray(e, dtype=np.float32)
 
 # %% ../nbs/01_embeddings.ipynb #d750e762
-def _todo(keys:list, texts:list, cache:EmbCache)->list:
+def _uncached(keys:list, texts:list, cache:EmbCache)->list:
     "Unique (key, text) pairs that `cache` lacks, in first-seen order."
     seen = {}
     for k, t in zip(keys, texts):
@@ -245,7 +246,7 @@ def embed_prompts(prompts, # a list/Series of prompts (str or bytes)
     "L2-normalised float32 embeddings (n, d) of `prompts`, aligned with the input, via the cache."
     texts = [to_text(p, i) for i, p in enumerate(prompts)]
     keys, cache = [prompt_key(t) for t in texts], EmbCache(cache_folder(cache_dir, model, fast))
-    todo = _todo(keys, texts, cache)
+    todo = _uncached(keys, texts, cache)
     if todo:
         embedder = embedder or load_embedder(model, device, dtype, fast)
         with tqdm(total=len(todo), desc='embed', unit='prompt', disable=not progress) as bar:
@@ -336,7 +337,6 @@ def load_embeddings(path, # an `.npy` written by `save_embeddings`
 # %% ../nbs/01_embeddings.ipynb #a06ccd0c
 def process_state():
     "accelerate's `PartialState`, on the CPU (gloo) backend where there is no CUDA."
-    from accelerate import PartialState
     return PartialState(cpu=not torch.cuda.is_available())
 
 def shard_path(out, k:int, n:int)->Path:

@@ -4,14 +4,17 @@
 
 # %% ../nbs/23_invert.ipynb #fef0ce78
 from __future__ import annotations
-import os, re, json, time, importlib.util
+import os, re, json, time, hashlib, importlib.util
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from fastcore.script import store_true
+from open_clip.tokenizer import SimpleTokenizer
 from .core import InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json
 from .embeddings import load_embedder, encode, embed_prompts, read_prompts
+from .predict import bank_from_prompts, load_bank
+from .promptgen import load_lm
 
 # %% auto #0
 __all__ = ['CI_LISTS', 'BENCH_RUNS', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms', 'vocab_cache_dir',
@@ -90,7 +93,6 @@ def clip_len(text:str)->int:
     "CLIP BPE tokens in `text`, without start and end (Stable Diffusion reads 75)."
     global _clip_tok
     if _clip_tok is None:
-        from open_clip.tokenizer import SimpleTokenizer
         _clip_tok = SimpleTokenizer()
     return len(_clip_tok.encode(text))
 
@@ -219,7 +221,6 @@ def __call__(self:Inverter, T:np.ndarray, seed:int|None=None)->pd.DataFrame:
 # %% ../nbs/23_invert.ipynb #8318feb1
 def load_prompt_bank(path=None, cache_dir=None):
     "A `predict.PromptBank` from a prompt table or a bank `.npy` (default: the shipped sample prompts)."
-    from image2prompt.predict import bank_from_prompts, load_bank
     p = Path(path) if path else data_dir()/'sample_prompts.csv'
     if not p.exists(): raise InputError(f'{p}: prompt bank not found')
     if p.suffix == '.npy': return load_bank(p)
@@ -228,7 +229,6 @@ def load_prompt_bank(path=None, cache_dir=None):
     return bank_from_prompts(prompts, cache_dir=cache_dir)
 
 def _lm(name:str):
-    from image2prompt.promptgen import load_lm
     try: return load_lm(name, device='cpu')
     except WeightsUnavailable as e: raise InputError(f'strategy c needs SmolLM2: {e}') from None
 
@@ -272,7 +272,7 @@ def read_targets(path)->np.ndarray:
 
 # %% ../nbs/23_invert.ipynb #39a0eef0
 def _digest(T:np.ndarray, cfg:InvertConfig)->str:
-    import hashlib; return hashlib.sha256(T.tobytes() + json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(T.tobytes() + json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:16]
 
 def _resume(part:Path, dig:str)->dict:
     rows = read_jsonl(part, log=True)
@@ -361,7 +361,6 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
               n:int=8, seed:int=0, runs=BENCH_RUNS, noise=(0.6, 0.7, 0.8), noise_budget:float=1, bs:int=8, k:int=16,
               n_flavors:int|None=None, prompts=None)->dict:
     "Each strategy alone and combined, at time budgets, on held-out real prompts; noisy targets too."
-    from image2prompt.predict import bank_from_prompts
     emb = load_embedder(device='cpu'); torch.manual_seed(seed)
     prompts = prompts or read_prompts(data_dir()/'krea_open_prompts_1k.csv').prompt.tolist()
     tgt, bank_prompts, E = heldout_split(prompts, n, emb, seed)

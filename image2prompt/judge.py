@@ -9,12 +9,15 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
+from safetensors.torch import load_file
 from .core import default_device, seed_everything, save_json, save_safetensors, atomic_path, asset, assets_dir
-from .toyworld import ATTRS, HEAD_OBJECTS, TAIL_OBJECTS, NEW_SUBJECTS, attr_values, all_objects, sample_attrs, render_attrs, render_grid
+from .imgutils import to_tensor
+from .toyworld import ATTRS, HEAD_OBJECTS, TAIL_OBJECTS, NEW_SUBJECTS, attr_values, all_objects, sample_attrs, render_attrs
 
 # %% auto #0
-__all__ = ['sample_judge_attrs', 'render_pool', 'to_targets', 'blur', 'augment', 'Judge', 'make_judge', 'judge_loss',
-           'judge_step_loss', 'train_judge', 'save_judge', 'load_judge', 'judge_images', 'judge_accuracy', 'fit_judge']
+__all__ = ['JUDGE_MEAN', 'JUDGE_STD', 'sample_judge_attrs', 'render_pool', 'to_targets', 'blur', 'augment', 'Judge', 'make_judge',
+           'judge_loss', 'judge_step_loss', 'train_judge', 'save_judge', 'load_judge', 'judge_input', 'judge_images',
+           'judge_accuracy', 'fit_judge']
 
 # %% ../nbs/11_judge.ipynb #75573812
 from .learner import fit, step_data, LRSchedule, Checkpoint, adamw, list_checkpoints, load_checkpoint
@@ -74,6 +77,8 @@ def augment(x:torch.Tensor, # images (B,3,H,W) in [0,1]
     return x.clamp(0, 1)
 
 # %% ../nbs/11_judge.ipynb #c2a815c4
+JUDGE_MEAN, JUDGE_STD = .5, .25  # the judge reads (x - mean)/std of images in [0,1]
+
 def _blk(ni, nf, stride=1): return nn.Sequential(nn.Conv2d(ni, nf, 3, stride, 1, bias=False), nn.BatchNorm2d(nf), nn.ReLU())
 
 class Judge(nn.Module):
@@ -87,8 +92,12 @@ class Judge(nn.Module):
                                   _blk(4*w, 8*w), nn.AdaptiveAvgPool2d(4), nn.Flatten())
         self.heads = nn.ModuleDict({a: nn.Linear(8*w*16, len(v)) for a, v in classes.items()})
 
+    def features(self, x): # images (B,3,H,W) in [0,1]
+        "The body's features: what every head reads."
+        return self.body((x - JUDGE_MEAN)/JUDGE_STD)
+
     def forward(self, x): # images (B,3,H,W) in [0,1]
-        h = self.body((x - .5)/.25)
+        h = self.features(x)
         return {a: head(h) for a, head in self.heads.items()}
 
 # %% ../nbs/11_judge.ipynb #4a1d63bc
@@ -144,7 +153,6 @@ def save_judge(judge:Judge, path)->Path:
 def load_judge(path=None, # a folder from `save_judge`; default the shipped judge
                device=None)->Judge:
     "Load a saved judge, in eval mode."
-    from safetensors.torch import load_file
     path = Path(path) if path is not None else asset('judge')
     for f in ['config.json', 'judge.safetensors']:
         if not (path/f).exists(): raise FileNotFoundError(f"{path/f} not found: not a judge folder (save one with `save_judge`)")
@@ -153,13 +161,11 @@ def load_judge(path=None, # a folder from `save_judge`; default the shipped judg
     return j.to(default_device(device)).eval()
 
 # %% ../nbs/11_judge.ipynb #751731a8
-def _to_tensor(imgs, size:int)->torch.Tensor:
-    "PIL images, paths or a uint8 array (n,H,W,3) -> float (n,3,size,size) in [0,1]."
-    if isinstance(imgs, np.ndarray) and imgs.ndim == 4 and imgs.shape[1:3] == (size, size): x = imgs
-    else:
-        ims = [Image.open(i) if isinstance(i, (str, Path)) else (Image.fromarray(i) if isinstance(i, np.ndarray) else i) for i in imgs]
-        x = np.stack([np.asarray(i.convert('RGB').resize((size, size), Image.BILINEAR) if i.size != (size, size) or i.mode != 'RGB' else i) for i in ims])
-    return torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float()/255
+def judge_input(imgs, # PIL images, image paths, or a uint8 array (n,H,W,3)
+                size:int)->torch.Tensor: # the judge's image side
+    "What the judge reads: float (n,3,size,size) in [0,1] (squares resized bilinearly)."
+    if not isinstance(imgs, np.ndarray): imgs = [Image.open(i) if isinstance(i, (str, Path)) else i for i in imgs]
+    return (to_tensor(imgs, size, Image.Resampling.BILINEAR) + 1) / 2
 
 # %% ../nbs/11_judge.ipynb #85b7ffa5
 @torch.no_grad()
@@ -168,7 +174,7 @@ def judge_images(judge:Judge, imgs, # PIL images, image paths, or a uint8 array 
     "The attributes the judge reads in each image, with the confidence of each reading (`p_<attr>`)."
     judge.eval(); dev = next(judge.parameters()).device; cols = {a: [] for a in judge.classes}; ps = {a: [] for a in judge.classes}
     for i in range(0, len(imgs), bs):
-        out = judge(_to_tensor(imgs[i:i+bs], judge.size).to(dev))
+        out = judge(judge_input(imgs[i:i+bs], judge.size).to(dev))
         for a, o in out.items():
             p, k = o.float().softmax(-1).max(-1); ps[a] += p.tolist(); cols[a] += [judge.classes[a][j] for j in k.tolist()]
     return pd.DataFrame(cols | {f'p_{a}': v for a, v in ps.items()})

@@ -7,13 +7,23 @@ from __future__ import annotations
 import json, hashlib, time, traceback
 from pathlib import Path
 import numpy as np, pandas as pd, torch
+from sklearn.linear_model import Ridge
 from tqdm.auto import tqdm
+import matplotlib.pyplot as plt
 from .core import (default_device, default_dtype, seed_everything, save_json, save_npy, save_parquet, save_text,
                                atomic_path, append_jsonl, read_jsonl, InputError, need_path,
                                check_choice, check_positive)
+from .imgutils import save_png
+from .embeddings import embed_prompts, load_embedder
+from .datasets import load_image, read_imagefolder
+from .toyworld import render
+from .diffusion import gen_images, load_pipeline
+from .regressor import load_backbone, load_regressor
+from .train import train_regressor
+from .predict import predict_embs
 from .weakness import (cosine_rows, sample_table, weak_groups, fit_sim_predictor, eval_sim_predictor,
-                                   save_sim_predictor, load_sim_predictor)
-from .promptgen import attr_weights, candidate_prompts, filter_candidates
+                                   save_sim_predictor, load_sim_predictor, weak_targets)
+from .promptgen import (attr_weights, candidate_prompts, filter_candidates, VocabGen, corpus_from, subjects_of)
 
 # %% auto #0
 __all__ = ['STEPS', 'LOOP_DEFAULTS', 'read_state', 'save_state', 'image_table', 'pixel_features', 'backbone_features',
@@ -38,20 +48,16 @@ def save_state(work, st:dict)->Path:
 # %% ../nbs/32_loop.ipynb #7fb34d65
 def image_table(folder)->pd.DataFrame:
     "The image + prompt pairs of an image folder (`datasets.read_imagefolder`)."
-    from image2prompt.datasets import read_imagefolder
     return read_imagefolder(folder)
 
 def pixel_features(paths:list, size:int=16)->np.ndarray:
     "Each image downsampled to `size`x`size` RGB, flattened, in [0, 1]."
-    from image2prompt.datasets import load_image
     return np.stack([np.asarray(load_image(p).resize((size, size)), np.float32).ravel() / 255 for p in paths])
 
 # %% ../nbs/32_loop.ipynb #83a6ec5f
 def backbone_features(paths:list, spec:str='timm:efficientnet_lite0', size:int|None=128, bs:int=64,
                       device=None, dtype=None, progress:bool=False)->np.ndarray:
     "Pooled features of a frozen `regressor.load_backbone(spec)` over image files."
-    from image2prompt.regressor import load_backbone
-    from image2prompt.datasets import load_image
     bb, out = load_backbone(spec, size=size, device=device, dtype=dtype).eval(), []
     with torch.no_grad():
         for s in tqdm(range(0, len(paths), bs), desc='features', disable=not progress, leave=False):
@@ -76,11 +82,11 @@ def folder_features(folder, features:str='pixels', cache_dir=None, device=None)-
 
 # %% ../nbs/32_loop.ipynb #8e1b6c8c
 def fit_head(x:np.ndarray, y:np.ndarray, lam:float=10.0)->dict:
-    "Ridge regression `y ~ x` on standardised features: a dict of arrays (mu, sd, W, b)."
-    x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
-    mu, sd = x.mean(0), x.std(0) + 1e-6; xs = (x - mu) / sd; ym = y.mean(0)
-    W = torch.linalg.solve(xs.T @ xs + lam * torch.eye(x.shape[1], dtype=x.dtype), xs.T @ (y - ym))
-    return {k: v.float().numpy() for k, v in dict(mu=mu, sd=sd, W=W, b=ym).items()}
+    "sklearn's `Ridge` regression `y ~ x` on standardised features: a dict of arrays (mu, sd, W, b)."
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    mu, sd = x.mean(0), x.std(0, ddof=1) + 1e-6
+    r = Ridge(alpha=lam).fit((x - mu) / sd, y)
+    return {k: v.astype(np.float32) for k, v in dict(mu=mu, sd=sd, W=r.coef_.T, b=r.intercept_).items()}
 
 def predict_head(h:dict, x:np.ndarray)->np.ndarray:
     "Predicted (unnormalised) embeddings of features `x`."
@@ -89,19 +95,17 @@ def predict_head(h:dict, x:np.ndarray)->np.ndarray:
 # %% ../nbs/32_loop.ipynb #3ee4c486
 def render_generator(size:int=64):
     "A generator that draws prompts with `toyworld.render`."
-    from image2prompt.toyworld import render
     def gen(prompts, seeds, out_dir):
         out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); rows = []
         for i, (p, s) in enumerate(zip(prompts, seeds)):
             img, a = render(p, seed=int(s), size=size); fn = f'{i:05d}_{int(s)}.png'
-            with atomic_path(out/fn) as t: img.save(t, format='PNG')
+            save_png(img, out/fn)
             rows.append(dict(file_name=fn, text=p, seed=int(s), **a))
         save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
     return gen
 
 def pipeline_generator(pipe=None, steps:int=20, guidance_scale:float=5.0, bs:int=16, device=None):
     "A generator that runs `diffusion.gen_images` with `pipe` (default: `diffusion.load_pipeline()`, the toy pipeline)."
-    from image2prompt.diffusion import load_pipeline, gen_images
     pipe = pipe if pipe is not None else load_pipeline(device=device)
     return lambda prompts, seeds, out_dir: gen_images(pipe, list(prompts), list(seeds), out_dir, guidance_scale=guidance_scale,
                                                       steps=steps, bs=bs, progress=False)
@@ -144,7 +148,6 @@ class Loop:
         return [Path(self.cfg['train_dir'])] + gen
     def embed(self, texts:list)->np.ndarray:
         "MiniLM embeddings, cached in the work folder (the model is loaded once)."
-        from image2prompt.embeddings import embed_prompts, load_embedder
         if 'm' not in self._emb: self._emb['m'] = load_embedder()
         return embed_prompts(list(texts), cache_dir=self.work/'emb_cache', progress=False, embedder=self._emb['m'])
     def feats(self, folder)->tuple: return folder_features(folder, self.cfg['features'], self.work/'feat_cache')
@@ -193,7 +196,6 @@ def write_train_set(L:Loop, r:int)->Path:
 # %% ../nbs/32_loop.ipynb #05320a87
 def train_round_regressor(L:Loop, r:int)->dict:
     "Train round `r`'s regressor into `round_XXX/model`, warm-started from round `r-1`'s and with `round_blocks` unfrozen."
-    from image2prompt.train import train_regressor
     c, n = L.cfg, round_blocks(L.cfg, r)
     init = L.rdir(r-1)/'model'/'regressor' if r and c['warm_start'] else None
     res = train_regressor(write_train_set(L, r), L.rdir(r)/'model', c['valid_dir'], c['backbone'], c['size'],
@@ -203,9 +205,6 @@ def train_round_regressor(L:Loop, r:int)->dict:
     return {k: v for k, v in res.items() if k not in ('reg', 'hist')}
 
 def _predict_regressor(L:Loop, r:int)->tuple:
-    from image2prompt.regressor import load_regressor
-    from image2prompt.predict import predict_embs
-    from image2prompt.datasets import load_image
     reg, vdf = load_regressor(L.rdir(r)/'model'/'regressor'), image_table(L.cfg['valid_dir'])
     n_train = json.loads((L.rdir(r)/'model'/'metrics.json').read_text())['n_train']
     return vdf, predict_embs(reg, [load_image(p) for p in vdf.path], progress=False), int(n_train)
@@ -229,8 +228,6 @@ def step_weak(L:Loop, r:int):
 
 def _vocab_gen(L:Loop, r:int, targeted:bool):
     "A `promptgen.VocabGen` with subjects from `prompt_source` (or the training prompts), aimed at round `r`'s weak terms."
-    from image2prompt.promptgen import VocabGen, subjects_of, corpus_from
-    from image2prompt.weakness import weak_targets
     c = L.cfg
     if 'corpus' not in L._emb: L._emb['corpus'] = corpus_from(c['prompt_source'], c['corpus_n'], c['seed']) if c['prompt_source'] else None
     t = weak_targets(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['k'], c['temp']) if targeted else None
@@ -400,7 +397,6 @@ def loop_cmd(train_dir:str, # the base training image folder (metadata.jsonl)
     return m
 
 def _load_pipe(path):
-    from image2prompt.diffusion import load_pipeline
     return load_pipeline(path)
 
 # %% ../nbs/32_loop.ipynb #2a1b7d65
@@ -432,7 +428,6 @@ def ablation_summary(works:dict, # arm name -> loop work folder, e.g. {'targeted
 # %% ../nbs/32_loop.ipynb #429c1112
 def plot_ablation(s:dict, path=None):
     "Validation mean cosine per round for each arm, and each group's gain against its starting cosine."
-    import matplotlib.pyplot as plt
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
     for arm, d in s['arms'].items():
         r = pd.DataFrame(d['rounds']); a.plot(r.n_train - r.n_train.iloc[0], r.val_mean_cos, 'o-', label=arm)

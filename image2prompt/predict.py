@@ -9,20 +9,26 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
-from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, save_text, data_dir, asset, assets_dir, \
+import faiss
+import matplotlib.pyplot as plt
+from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, save_text, data_dir, asset, assets_dir, cosine_rows, \
                                InputError, MissingInput, need_path, check_positive
+from .imgutils import IMG_EXTS, save_png
+from .embeddings import embed_prompts, load_embeddings
+from .dedup import max_sim
+from .datasets import ImageLoadError, load_image, read_imagefolder
+from .toyworld import plan_dataset, render_attrs
+from .diffusion import gen_images
 from .regressor import Regressor, load_regressor
+from .train import frozen_features, load_pairs, train_regressor
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission',
-           'PromptBank', 'bank_from_prompts', 'load_bank', 'readable_prompts', 'cosines', 'plot_cos_hist',
-           'mean_baseline', 'retrieval_cos', 'predict', 'default_regressor', 'predict_cmd', 'heldout_rows',
-           'write_renders', 'make_toy_sets', 'head_folder', 'predict_pair', 'compare', 'toy_experiment',
-           'show_experiment', 'demo_report', 'demo_cmd']
+__all__ = ['PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission', 'PromptBank',
+           'bank_from_prompts', 'load_bank', 'readable_prompts', 'plot_cos_hist', 'mean_baseline', 'retrieval_cos',
+           'predict', 'default_regressor', 'predict_cmd', 'heldout_rows', 'write_renders', 'make_toy_sets',
+           'head_folder', 'predict_pair', 'compare', 'toy_experiment', 'show_experiment', 'demo_report', 'demo_cmd']
 
 # %% ../nbs/22_predict.ipynb #7182a358
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff')
-
 def image_items(src)->list:
     "`[(id, path or PIL)]` from a folder, a file, a list of files or PIL images."
     if isinstance(src, (str, Path)):
@@ -43,7 +49,6 @@ def _unique_ids(items:list)->list:
 
 def load_items(items:list)->tuple:
     "`(ids, imgs, errors)`: decoded images, and one `{id, path, error}` per unreadable file."
-    from image2prompt.datasets import load_image, ImageLoadError
     ids, imgs, errors = [], [], []
     for i, x in items:
         try: imgs.append(x if isinstance(x, Image.Image) else load_image(x)); ids.append(i)
@@ -80,7 +85,6 @@ class PromptBank:
     def __init__(self, prompts:list, embs:np.ndarray, source:str='bank'):
         embs = np.ascontiguousarray(embs, dtype=np.float32)
         if len(prompts) != len(embs): raise ValueError(f'{source}: {len(embs)} embedding rows but {len(prompts)} prompts')
-        import faiss
         self.prompts, self.embs = list(prompts), embs
         self.index = faiss.IndexFlatIP(embs.shape[1]); self.index.add(embs)
     def __len__(self): return len(self.prompts)
@@ -90,12 +94,10 @@ class PromptBank:
 
 def bank_from_prompts(prompts:list, cache_dir=None)->PromptBank:
     "Embed `prompts` (unique, in order) with MiniLM into a `PromptBank`."
-    from image2prompt.embeddings import embed_prompts
     prompts = list(dict.fromkeys(prompts)); return PromptBank(prompts, embed_prompts(prompts, cache_dir=cache_dir, progress=False))
 
 def load_bank(path)->PromptBank:
     "A `PromptBank` from an `.npy` written by `embeddings.save_embeddings` (its prompt table beside it)."
-    from image2prompt.embeddings import load_embeddings
     embs, table = load_embeddings(path)
     return PromptBank(table.prompt.tolist(), embs, str(path))
 
@@ -107,14 +109,8 @@ def readable_prompts(bank:PromptBank, embs:np.ndarray, ids:list, k:int=3)->pd.Da
                          for n, i in enumerate(ids) for r in range(I.shape[1])])
 
 # %% ../nbs/22_predict.ipynb #ae14ac4e
-def cosines(pred:np.ndarray, target:np.ndarray)->np.ndarray:
-    "Per-row cosine similarity."
-    p, t = np.asarray(pred, np.float32), np.asarray(target, np.float32)
-    return (p * t).sum(1) / (np.linalg.norm(p, axis=1) * np.linalg.norm(t, axis=1) + 1e-12)
-
 def plot_cos_hist(cos:dict, path=None, bins:int=30):
     "Histogram of per-image cosines, one series per name in `cos`; saved to `path` if given."
-    import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for name, c in cos.items(): ax.hist(c, bins=bins, range=(-0.2, 1), alpha=.55, label=f'{name} (mean {np.mean(c):.3f})')
     ax.set_xlabel('cosine(prediction, prompt embedding)'); ax.set_ylabel('images'); ax.legend(fontsize=8); fig.tight_layout()
@@ -125,18 +121,16 @@ def plot_cos_hist(cos:dict, path=None, bins:int=30):
 # %% ../nbs/22_predict.ipynb #c9348a18
 def mean_baseline(train_embs:np.ndarray, target:np.ndarray)->np.ndarray:
     "Per-image cosine of the (normalised) mean training embedding with each target."
-    m = np.asarray(train_embs, np.float32).mean(0); return cosines(np.broadcast_to(m, np.shape(target)), target)
+    m = np.asarray(train_embs, np.float32).mean(0); return cosine_rows(np.broadcast_to(m, np.shape(target)), target)
 
 def retrieval_cos(bank:PromptBank, pred:np.ndarray, target:np.ndarray)->np.ndarray:
     "Per-image cosine of the nearest bank prompt's embedding (to `pred`) with the target."
-    _, I = bank.search(pred, 1); return cosines(bank.embs[I[:, 0]], target)
+    _, I = bank.search(pred, 1); return cosine_rows(bank.embs[I[:, 0]], target)
 
 # %% ../nbs/22_predict.ipynb #0b49c71c
 def _labels(src, ids)->tuple|None:
     "MiniLM embeddings of the true prompts of `ids` when `src` is an image folder with metadata."
     if not isinstance(src, (str, Path)) or not (Path(src)/'metadata.jsonl').exists(): return None
-    from image2prompt.datasets import read_imagefolder
-    from image2prompt.embeddings import embed_prompts
     df = read_imagefolder(src); text = dict(zip(df.file_name.map(lambda f: Path(f).stem), df.text))
     if not all(i in text for i in ids): return None
     return embed_prompts([text[i] for i in ids], progress=False), [text[i] for i in ids]
@@ -146,7 +140,7 @@ def _per_image(ids, items, embs, rp, lab)->pd.DataFrame:
     paths = {i: str(x) if not isinstance(x, Image.Image) else '' for i, x in items}
     df = pd.DataFrame(dict(id=ids, file=[paths[i] for i in ids], embedding=list(embs)))
     if top is not None: df['prompt'], df['score'] = top.prompt.loc[ids].values, top.score.loc[ids].values
-    if lab is not None: df['true_prompt'], df['cosine'] = lab[1], cosines(embs, lab[0])
+    if lab is not None: df['true_prompt'], df['cosine'] = lab[1], cosine_rows(embs, lab[0])
     return df
 
 # %% ../nbs/22_predict.ipynb #e54bfcca
@@ -199,7 +193,6 @@ def predict_cmd(images:str, # an image folder (or one image file)
 # %% ../nbs/22_predict.ipynb #2c51e735
 def heldout_rows(n:int, seed:int, exclude:set, tail_count:int=0)->list:
     "`n` toy-world rows (file_name, text, seed, attributes) whose prompt is not in `exclude`."
-    from image2prompt.toyworld import plan_dataset
     rows = [r for r in plan_dataset(4*n + 4*tail_count, seed, tail_count) if r['text'] not in exclude]
     rows = list({r['text']: r for r in rows}.values())[:n]
     if len(rows) < n: raise ValueError(f'only {len(rows)} unseen prompts for n={n}')
@@ -207,24 +200,21 @@ def heldout_rows(n:int, seed:int, exclude:set, tail_count:int=0)->list:
 
 def write_renders(rows:list, out_dir, size:int=64)->Path:
     "Render `rows` (toy-world attributes) into an image folder with `metadata.jsonl`."
-    from image2prompt.toyworld import render_attrs
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     for r in rows:
         if (out/r['file_name']).exists(): continue
-        with atomic_path(out/r['file_name']) as t: render_attrs(r, r['seed'], size).save(t, format='PNG')
+        save_png(render_attrs(r, r['seed'], size), out/r['file_name'])
     save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows)); return out
 
 # %% ../nbs/22_predict.ipynb #31ac2696
 def _write_set(rows, out, pipe, size, steps, guidance):
     if pipe is None: return write_renders(rows, out, size)
-    from image2prompt.diffusion import gen_images
     gen_images(pipe, [r['text'] for r in rows], [r['seed'] for r in rows], out, guidance_scale=guidance, steps=steps, progress=True)
     return Path(out)
 
 def make_toy_sets(work, n_train:int, n_valid:int, n_test:int, seed:int=0, pipe=None, # folders under `work`; `pipe`: None = renders
                   size:int=64, steps:int=20, guidance:float=5.0, tail_count:int=4)->dict:
     "Write `train`, `valid` and `test` image folders (valid/test prompts unseen in training) under `work`."
-    from image2prompt.toyworld import plan_dataset
     work = Path(work); tr = plan_dataset(n_train, seed, tail_count); seen = {r['text'] for r in tr}
     va = heldout_rows(n_valid, seed + 1, seen); te = heldout_rows(n_test, seed + 2, seen | {r['text'] for r in va})
     return {k: _write_set(rows, work/k, pipe, size, steps, guidance) for k, rows in (('train', tr), ('valid', va), ('test', te))}
@@ -232,7 +222,6 @@ def make_toy_sets(work, n_train:int, n_valid:int, n_test:int, seed:int=0, pipe=N
 # %% ../nbs/22_predict.ipynb #50919cfd
 def head_folder(src, dst, n:int)->Path:
     "An image folder at `dst` with the first `n` rows of `src` (files linked, not copied)."
-    from image2prompt.datasets import read_imagefolder
     df = read_imagefolder(src).head(n); dst = Path(dst); dst.mkdir(parents=True, exist_ok=True)
     for f in df.file_name:
         if not (dst/f).exists(): (dst/f).symlink_to((Path(src)/f).resolve())
@@ -246,19 +235,16 @@ def _score_rows(name, c, novel)->dict:
 @torch.no_grad()
 def predict_pair(reg:Regressor, untrained:Regressor, imgs:list, bs:int=32, device=None)->tuple:
     "Normalised predictions of two regressors sharing one backbone, encoding each image once."
-    from image2prompt.train import frozen_features
     if untrained.backbone is not reg.backbone: raise ValueError('predict_pair: the two regressors must share their backbone')
     Fx = frozen_features(reg, imgs, None, bs, device, progress=False).to(default_device(device))
     return tuple(F.normalize(r.eval().head(Fx), dim=-1).cpu().numpy() for r in (reg, untrained))
 
 def compare(reg:Regressor, untrained:Regressor, train_embs:np.ndarray, bank:PromptBank, test_dir, bs:int=32, device=None)->tuple:
     "`(table, per-image cosines)`: the trained regressor vs the mean-embedding and untrained-retrieval baselines on `test_dir`."
-    from image2prompt.train import load_pairs
-    from image2prompt.dedup import max_sim
     df, T = load_pairs(test_dir); ids, imgs, _ = load_items([(p, p) for p in df.path])
     P, P0 = predict_pair(reg, untrained, imgs, bs, device)
     novel = max_sim(np.asarray(train_embs, np.float32), T) <= 0.95
-    cos = {'trained regressor': cosines(P, T), 'trained regressor + retrieval': retrieval_cos(bank, P, T),
+    cos = {'trained regressor': cosine_rows(P, T), 'trained regressor + retrieval': retrieval_cos(bank, P, T),
            '(a) mean training embedding': mean_baseline(train_embs, T), '(b) retrieval, untrained head': retrieval_cos(bank, P0, T)}
     table = [_score_rows(k, v, novel) for k, v in cos.items()]
     return dict(n=len(T), n_novel=int(novel.sum()), rows=table), cos
@@ -268,7 +254,6 @@ def toy_experiment(train_dir, valid_dir, test_dir, out_dir, # image folders; out
                    seed:int=0, device=None, **kw # `train_regressor` options
                   )->dict:
     "Train on `train_dir` (validating on `valid_dir`), then `compare` on `test_dir`; writes `experiment.json` and a histogram."
-    from image2prompt.train import train_regressor, load_pairs
     out = Path(out_dir); t0 = time.perf_counter()
     r = train_regressor(train_dir, out, valid_dir, seed=seed, device=device, **kw)
     tdf, tY = load_pairs(train_dir, out/'emb_cache'); bank = bank_from_prompts(tdf.text.tolist(), out/'emb_cache')

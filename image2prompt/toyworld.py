@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm.auto import tqdm
-from .core import atomic_path, save_json, save_text, read_jsonl, InputError, check_positive
+import pandas as pd
+from .core import (save_json, save_text, read_jsonl, InputError, check_positive, default_device,
+                               resolve_weights)
+from .imgutils import save_png
 
 # %% auto #0
 __all__ = ['HEAD_OBJECTS', 'TAIL_OBJECTS', 'TAIL_NEIGHBOURS', 'NEW_SUBJECTS', 'COLORS', 'STYLES', 'BACKGROUNDS', 'NUMBERS',
@@ -18,8 +21,8 @@ __all__ = ['HEAD_OBJECTS', 'TAIL_OBJECTS', 'TAIL_NEIGHBOURS', 'NEW_SUBJECTS', 'C
            'shape_triangle', 'shape_star', 'shape_heart', 'shape_moon', 'shape_house', 'shape_tree', 'shape_hand',
            'shape_star_anise', 'shape_moon_jellyfish', 'shape_tree_frog', 'shape_house_sparrow', 'shape_spiral',
            'shape_bolt', 'register_object', 'sample_attrs', 'to_prompt', 'sample_prompt', 'sample_prompts',
-           'parse_prompt', 'shape_mask', 'render_attrs', 'render', 'render_grid', 'name_neighbours', 'plan_dataset',
-           'build_dataset', 'build_dataset_cmd', 'render_concept']
+           'parse_prompt', 'shape_mask', 'render_attrs', 'render', 'name_neighbours', 'plan_dataset', 'build_dataset',
+           'build_dataset_cmd', 'render_concept']
 
 # %% ../nbs/10_toyworld.ipynb #ad3dda4c
 HEAD_OBJECTS = ['circle', 'square', 'triangle', 'star', 'heart', 'moon', 'house', 'tree', 'hand']
@@ -315,12 +318,6 @@ def render(prompt:str, # a caption of the world, e.g. "a watercolor painting of 
     return render_attrs(a, seed, size), a
 
 # %% ../nbs/10_toyworld.ipynb #7b7031bf
-def render_grid(rows:list, # a list of rows, each a list of PIL images of one size
-                scale:int=2): # nearest-neighbour upscaling, so small renders stay crisp
-    "Tile images into one PIL image."
-    x = np.concatenate([np.concatenate([np.asarray(i) for i in r], 1) for r in rows], 0)
-    return Image.fromarray(x).resize((x.shape[1]*scale, x.shape[0]*scale), Image.NEAREST)
-
 def _examples(objects, n, seed=0):
     rng = np.random.default_rng(seed)
     return [[render_attrs(sample_attrs(rng, [o]), seed*1000+k) for k in range(n)] for o in objects]
@@ -329,10 +326,8 @@ def _examples(objects, n, seed=0):
 def name_neighbours(model=None, # a SentenceTransformer; default all-MiniLM-L6-v2 (PyPI-shipped)
                     device=None)->'pd.DataFrame':
     "For each tail object: its nearest head name, the cosine to it and to the declared neighbour."
-    import pandas as pd
     if model is None:
-        from sentence_transformers import SentenceTransformer
-        from image2prompt.core import resolve_weights, default_device
+        from sentence_transformers import SentenceTransformer  # heavy, and only this analysis needs a text model
         model = SentenceTransformer(resolve_weights('all-MiniLM-L6-v2'), device=str(default_device(device)))
     H = model.encode(HEAD_OBJECTS, normalize_embeddings=True); T = model.encode(TAIL_OBJECTS, normalize_embeddings=True)
     S = T @ H.T; o = S.argsort(1)[:, ::-1]
@@ -366,9 +361,6 @@ def _check_recipe(out:Path, cfg:dict):
         raise InputError(f"{out} was built with another recipe {diff} (old, new); use a new folder or the same settings")
     save_json(p, cfg)
 
-def _save_png(img:Image.Image, path:Path):
-    with atomic_path(path) as t: img.save(t, format='PNG')
-
 # %% ../nbs/10_toyworld.ipynb #5ef8ab69
 def build_dataset(out_dir, # the image folder to write
                   n:int, # number of images
@@ -383,7 +375,7 @@ def build_dataset(out_dir, # the image folder to write
     rows = plan_dataset(n, seed, tail_count, p_five); done = 0
     for r in tqdm(rows, desc='toyworld', disable=not progress):
         if (out/r['file_name']).exists(): continue
-        _save_png(render_attrs(r, r['seed'], size), out/r['file_name']); done += 1
+        save_png(render_attrs(r, r['seed'], size), out/r['file_name']); done += 1
     save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
     return dict(out_dir=str(out), n=n, written=done, skipped=n - done)
 

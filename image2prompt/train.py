@@ -14,8 +14,9 @@ from .core import (default_device, default_dtype, mixed_precision_name, seed_eve
                                save_json, save_npy, data_dir, InputError, need_path,
                                check_choice, check_positive, folder_digest, run_config)
 from .regressor import (Regressor, load_backbone, set_trainable, first_trainable, cosine_loss, param_groups,
-                                    save_regressor)
+                                    save_regressor, same_spec)
 from .learner import fit, ds_data, LRSchedule, EMA, Validate, Checkpoint, plot_history
+
 
 # %% auto #0
 __all__ = ['load_pairs', 'make_valid', 'train_valid', 'ImagePairs', 'split_point', 'frozen_features', 'cached_features',
@@ -179,11 +180,10 @@ def warm_start(reg:Regressor, init # a folder written by `save_regressor`
               )->Regressor:
     "Load into `reg` the saved weights of `init` that fit it (head and whatever blocks were trained): a warm start."
     from safetensors.torch import load_file
-    from image2prompt.regressor import _same_spec
     init = Path(init)
     if not (init/'model.safetensors').exists(): raise FileNotFoundError(f'{init}: no model.safetensors (not a saved regressor)')
     cfg = json.loads((init/'config.json').read_text())
-    if not _same_spec(cfg['backbone'], reg.backbone.spec):
+    if not same_spec(cfg['backbone'], reg.backbone.spec):
         raise ValueError(f"{init}: saved from backbone {cfg['backbone'].get('name')}, cannot warm-start {reg.backbone.spec.get('name')}")
     own = reg.state_dict(); sd = {k: v for k, v in load_file(str(init/'model.safetensors')).items() if k in own and own[k].shape == v.shape}
     if not any(k.startswith('head.') for k in sd): raise ValueError(f'{init}: its head does not fit this regressor')

@@ -8,29 +8,21 @@ import re, io, json
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
-from .core import default_device, default_dtype, seed_everything, save_json, save_safetensors
+import faiss
+import matplotlib.pyplot as plt
+from safetensors import safe_open
+from safetensors.torch import load_file
+from .core import default_device, default_dtype, seed_everything, save_json, save_safetensors, unit, cosine_rows
+from .toyworld import parse_prompt
 
 # %% auto #0
-__all__ = ['STOPWORDS', 'cosine_rows', 'sample_table', 'group_scores', 'keywords', 'keyword_scores', 'kmeans_labels',
-           'cluster_scores', 'weak_groups', 'weak_targets', 'SimPredictor', 'fit_sim_predictor', 'eval_sim_predictor',
+__all__ = ['STOPWORDS', 'sample_table', 'group_scores', 'keywords', 'keyword_scores', 'kmeans_labels', 'cluster_scores',
+           'weak_groups', 'weak_targets', 'SimPredictor', 'fit_sim_predictor', 'eval_sim_predictor',
            'save_sim_predictor', 'load_sim_predictor', 'select_samples', 'nearest_prompts', 'cos_histogram',
            'toy_attrs']
 
 # %% ../nbs/30_weakness.ipynb #e23494de
 from .learner import fit, step_data, adamw
-
-# %% ../nbs/30_weakness.ipynb #ad44cae3
-def _unit(x:np.ndarray)->np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
-
-def cosine_rows(pred:np.ndarray, # predicted embeddings (n, d)
-                target:np.ndarray # true prompt embeddings (n, d)
-               )->np.ndarray:
-    "Cosine between matching rows of `pred` and `target`; the Kaggle score is its mean."
-    pred, target = np.atleast_2d(pred), np.atleast_2d(target)
-    if pred.shape != target.shape: raise ValueError(f'cosine_rows: pred {pred.shape} and target {target.shape} differ')
-    return (_unit(pred) * _unit(target)).sum(-1)
 
 # %% ../nbs/30_weakness.ipynb #5cee24d1
 def sample_table(prompts:list, # the true prompts
@@ -77,8 +69,7 @@ def kmeans_labels(embs:np.ndarray, # prompt embeddings (n, d)
                   seed:int=0, niter:int=20
                  )->tuple:
     "Cluster `embs` with faiss k-means: (labels (n,), centroids (k, d))."
-    import faiss
-    x = np.ascontiguousarray(_unit(embs)); k = max(1, min(k, len(x)))
+    x = np.ascontiguousarray(unit(embs)); k = max(1, min(k, len(x)))
     km = faiss.Kmeans(x.shape[1], k, niter=niter, seed=seed, verbose=False, min_points_per_centroid=1)
     km.train(x)
     return km.index.search(x, 1)[1][:, 0], km.centroids
@@ -87,7 +78,7 @@ def cluster_scores(df:pd.DataFrame, embs:np.ndarray, k:int=8, seed:int=0, min_co
     "`group_scores` over k-means clusters of `embs`, each labelled by its most central prompt."
     labels, cents = kmeans_labels(embs, k, seed)
     g = group_scores(df.assign(cluster=labels), 'cluster', min_count=min_count)
-    sims = _unit(embs) @ _unit(cents).T
+    sims = unit(embs) @ unit(cents).T
     central = {c: df.text.iloc[np.where(labels==c)[0][sims[labels==c, c].argmax()]] for c in np.unique(labels)}
     return g.assign(label=g.value.map(central))
 
@@ -191,8 +182,6 @@ def save_sim_predictor(m:SimPredictor, path)->Path:
 
 def load_sim_predictor(path, device=None, dtype=None)->SimPredictor:
     "Load a `SimPredictor` saved by `save_sim_predictor`."
-    from safetensors import safe_open
-    from safetensors.torch import load_file
     with safe_open(str(path), 'pt') as f: md = f.metadata()
     m = SimPredictor(int(md['d']), int(md['hidden'])); m.load_state_dict(load_file(str(path)))
     return m.to(default_device(device), dtype or default_dtype(device)).eval()
@@ -218,14 +207,13 @@ def nearest_prompts(emb:np.ndarray, # one predicted embedding (d,)
                     k:int=5
                    )->list:
     "The `k` prompts of the bank nearest to `emb`, as (prompt, cosine) pairs, best first."
-    s = _unit(bank_embs) @ _unit(emb).ravel()
+    s = unit(bank_embs) @ unit(emb).ravel()
     top = np.argsort(-s, kind='stable')[:k]
     return [(bank_prompts[i], float(s[i])) for i in top]
 
 # %% ../nbs/30_weakness.ipynb #bdc7f1fd
 def cos_histogram(cos:np.ndarray, bins:int=20, highlight:float|None=None, title:str='')->bytes:
     "A PNG of the cosine histogram, with an optional line at `highlight`."
-    import matplotlib; import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(4, 2.4), dpi=80)
     ax.hist(np.asarray(cos), bins=bins, color='tab:blue', alpha=0.8)
     if highlight is not None: ax.axvline(highlight, color='tab:red')
@@ -236,5 +224,4 @@ def cos_histogram(cos:np.ndarray, bins:int=20, highlight:float|None=None, title:
 # %% ../nbs/30_weakness.ipynb #b729b5b4
 def toy_attrs(prompts:list)->pd.DataFrame:
     "The toy-world attributes of each prompt (`toyworld.parse_prompt`), one row per prompt."
-    from image2prompt.toyworld import parse_prompt
     return pd.DataFrame([parse_prompt(p) for p in prompts])

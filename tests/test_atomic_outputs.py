@@ -7,7 +7,7 @@ def _dies_half_way(self, path, **kw):
     (Path(path)/'model_index.json').write_text('{}'); raise RuntimeError('killed while saving')
 
 def test_tiny_builder_is_atomic(tmp_path, monkeypatch):
-    from image2prompt.dreambooth import tiny_sd_pipeline
+    from image2prompt.test_utils import tiny_sd_pipeline
     out = tmp_path/'tiny'; tiny_sd_pipeline(out)
     before = sorted(p.relative_to(out) for p in out.rglob('*'))
     monkeypatch.setattr(StableDiffusionPipeline, 'save_pretrained', _dies_half_way)

@@ -35,7 +35,8 @@ def test_console_script_is_this_worktree():
 @pytest.fixture(scope='module')
 def work(tmp_path_factory):
     from image2prompt.toyworld import build_dataset
-    from image2prompt.diffusion import tiny_pipeline, save_pipeline
+    from image2prompt.test_utils import tiny_pipeline
+    from image2prompt.diffusion import save_pipeline
     d = tmp_path_factory.mktemp('cli')
     build_dataset(d/'A', 12, seed=1, tail_count=0, size=32, progress=False)
     build_dataset(d/'B', 16, seed=2, tail_count=0, size=32, progress=False)

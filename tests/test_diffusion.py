@@ -5,7 +5,8 @@ import numpy as np, pytest, torch
 from PIL import Image
 
 from image2prompt.cli import run as main  # `run` returns the command's result; `main` is the console script (exit status)
-from image2prompt.diffusion import tiny_pipeline, save_pipeline, read_pairs, gen_images, load_pipeline
+from image2prompt.test_utils import tiny_pipeline
+from image2prompt.diffusion import save_pipeline, read_pairs, gen_images, load_pipeline
 
 torch.set_num_threads(1)
 

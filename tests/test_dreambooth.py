@@ -6,7 +6,8 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from image2prompt.cli import run as main, get_command  # `run` returns the command's result; `main` is the console script (exit status)
-from image2prompt.dreambooth import (tiny_sd_pipeline, load_instance_images, read_class_images, check_identifier, load_lora,
+from image2prompt.test_utils import tiny_sd_pipeline
+from image2prompt.dreambooth import (load_instance_images, read_class_images, check_identifier, load_lora,
                                      save_lora, add_lora, load_models, pipeline_from, gen, train_dreambooth, DreamBoothConfig)
 
 

@@ -5,7 +5,7 @@ import torch, pytest
 from PIL import Image
 from safetensors.torch import load_file
 
-from image2prompt.dreambooth import tiny_sd_pipeline
+from image2prompt.test_utils import tiny_sd_pipeline
 from image2prompt.learner import list_checkpoints
 
 ARGS = ['--class_name', 'box', '--resolution', '32', '--n_class_images', '2', '--steps', '8', '--ckpt_every', '2',

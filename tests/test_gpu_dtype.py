@@ -4,7 +4,8 @@ generated outside `accelerator.prepare` and crashed on mixed dtypes."""
 import pytest, torch
 from pathlib import Path
 from PIL import Image
-from image2prompt.dreambooth import tiny_sd_pipeline, train_dreambooth, DreamBoothConfig
+from image2prompt.test_utils import tiny_sd_pipeline
+from image2prompt.dreambooth import train_dreambooth, DreamBoothConfig
 
 
 @pytest.fixture(scope='module')

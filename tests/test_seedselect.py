@@ -4,6 +4,8 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
 import image2prompt.seedselect as ss
+from image2prompt.diffusion import save_pipeline
+from image2prompt.test_utils import tiny_pipeline
 from image2prompt.cli import run as main  # `run` returns the command's result; `main` is the console script (exit status)
 
 torch.set_num_threads(1)
@@ -11,11 +13,7 @@ torch.set_num_threads(1)
 @pytest.fixture(scope='module')
 def pipe_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp('pipe') / 'tiny'
-    pipe = ss.tiny_sd_pipeline()
-    try:
-        from image2prompt.diffusion import save_pipeline; save_pipeline(pipe, d, text_encoder=False)
-    except ImportError: pipe.save_pretrained(d)
-    return d
+    save_pipeline(tiny_pipeline(), d, text_encoder=False); return d
 
 @pytest.fixture(scope='module')
 def pipe(pipe_dir): return ss.freeze(ss.load_any_pipeline(pipe_dir, device='cpu'))
