@@ -285,8 +285,10 @@ def __call__(self:Inverter, T:np.ndarray, seed:int|None=None)->pd.DataFrame:
 # %% ../nbs/23_invert.ipynb #8318feb1
 def load_prompt_bank(path=None, cache_dir=None):
     "A `predict.PromptBank` from a prompt table or a bank `.npy` (default: the shipped sample prompts)."
-    from image2prompt.predict import bank_from_prompts, load_bank
-    p = Path(path) if path else data_dir()/'sample_prompts.csv'
+    from image2prompt.predict import bank_from_prompts, load_bank, PromptBank
+    from image2prompt.core import asset
+    if path is None: return PromptBank(read_prompts(asset('sample_prompts.csv')).prompt.tolist(), np.load(asset('sample_prompts_minilm.npy')), 'shipped sample prompts')
+    p = Path(path)
     if not p.exists(): raise InputError(f'{p}: prompt bank not found')
     if p.suffix == '.npy': return load_bank(p)
     prompts = read_prompts(p).prompt.tolist()
@@ -451,10 +453,13 @@ def _bench_setup(n, seed, n_flavors, prompts=None):
 
 def benchmark(out=None, # the JSON to write (default data/results/invert_eval.json)
               n:int=32, seed:int=0, runs=tuple(BENCH_RUNS), noise=(0.6, 0.7, 0.8), noise_budget:float=2, noise_runs=('a', 'abw'),
-              bs:int=8, k:int=16, n_flavors:int|None=None, threads:int=1, prompts=None)->dict:
+              bs:int=8, k:int=16, n_flavors:int|None=None, threads:int=1, prompts=None,
+              part:tuple|None=None # (start, stop): only these targets (runs split over processes)
+             )->dict:
     "Each strategy alone and combined (anytime curves up to their budget) on held-out real prompts; noisy targets too."
     torch.set_num_threads(threads); emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts)
-    rec = dict(n=n, seed=seed, bs=bs, k=k, n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
+    if part: tgt, E = tgt[slice(*part)], E[slice(*part)]
+    rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k, n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
                baselines={'nearest of shipped bank': float(load_prompt_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
                targets=tgt, runs=[], noisy=[])
     lm = _lm('SmolLM2-135M') if any('c' in BENCH_RUNS[r][0] for r in runs) else None
