@@ -479,11 +479,11 @@ def bench_table(rec:dict)->pd.DataFrame:
     "The benchmark record as a table: method, mean cosine at each CPU-second budget per prompt, CPU and wall seconds per prompt."
     rows = [dict(method=k, mean_cos=v) for k, v in rec['baselines'].items()]
     for r in rec['runs']:
-        rows.append(dict(method=r['name'], budget_cpu_s=r['budget'], mean_cos=r['mean_cos'], cpu_s_per_prompt=r['cpu_s_per_prompt'], wall_s_per_prompt=r['s_per_prompt'],
+        rows.append(dict(method=r.get('name', r['strategies']), budget_cpu_s=r['budget'], mean_cos=r['mean_cos'], cpu_s_per_prompt=r['cpu_s_per_prompt'], wall_s_per_prompt=r['s_per_prompt'],
                          **{f'cos@{b}s': v for b, v in r.get('curve', {}).items()}))
     return pd.DataFrame(rows).round(3)
 
 def noisy_table(rec:dict)->pd.DataFrame:
     "cos(MiniLM(prompt), e) of the prompts inverted from noisy targets, against cos(target, e)."
-    return pd.DataFrame([dict(cos_target_true=r['cos_target_true'], method=r['name'], budget_cpu_s=r['budget'], cos_prompt_target=r['mean_cos'],
+    return pd.DataFrame([dict(cos_target_true=r['cos_target_true'], method=r.get('name', 'abcw'), budget_cpu_s=r['budget'], cos_prompt_target=r['mean_cos'],
                               cos_prompt_true=r['mean_cos_true'], gain=r['mean_cos_true'] - r['cos_target_true']) for r in rec['noisy']]).round(3)
