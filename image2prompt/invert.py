@@ -97,15 +97,17 @@ def clip_len(text:str)->int:
 
 def join(parts:list)->str: return ', '.join(parts)
 
+_STOP = {'the', 'and', 'with', 'for', 'from', 'that', 'are', 'his', 'her'}
+
 def readability(text:str, max_tokens:int=75)->list:
-    "What makes `text` unfit to paste into Stable Diffusion: empty, an empty or repeated phrase, over `max_tokens` CLIP tokens, no words, a word said 4+ times."
+    "What makes `text` unfit to paste into Stable Diffusion: empty, an empty or repeated phrase, over `max_tokens` CLIP tokens, no words, a word (not a stop word) said 4+ times."
     raw = [p.strip(' .;').lower() for p in str(text).split(',')]; words = re.findall(r'[a-z]+', str(text).lower())
     out = ['empty'] if not str(text).strip() else []
     if '' in raw and out == []: out.append('an empty phrase')
     out += [f'repeated phrase {p!r}' for p in dict.fromkeys(p for p in raw if p and raw.count(p) > 1)]
     if (n := clip_len(text)) > max_tokens: out.append(f'{n} CLIP tokens (more than {max_tokens} + start and end)')
     if text.strip() and not words: out.append('no words')
-    out += [f'the word {w!r} {words.count(w)} times' for w in dict.fromkeys(words) if words.count(w) > 3 and len(w) > 2]
+    out += [f'the word {w!r} {words.count(w)} times' for w in dict.fromkeys(words) if words.count(w) > 3 and len(w) > 2 and w not in _STOP]
     return out
 
 # %% ../nbs/23_invert.ipynb #8f4e6df6
