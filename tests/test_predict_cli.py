@@ -1,4 +1,4 @@
-"`image2prompt predict` and `demo` end to end: submission format, corrupt images skipped, mismatched bank and checkpoint refused."
+"`image2prompt predict` and `demo` end to end: submission format, corrupt images skipped, inverted prompts beside the bank's nearest, mismatched bank and checkpoint refused."
 import json, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, torch, pytest
@@ -19,7 +19,7 @@ def setup(tmp_path_factory):
     return d
 
 def test_predict_cmd_skips_corrupt(setup, capsys):
-    d = setup; r = main(['predict', str(d/'imgs'), '--out_dir', str(d/'out'), '--regressor', str(d/'reg'), '--k', '2', '--device', 'cpu'])
+    d = setup; r = main(['predict', str(d/'imgs'), '--out_dir', str(d/'out'), '--regressor', str(d/'reg'), '--k', '2', '--device', 'cpu', '--invert', 'none'])
     assert r['n'] == 10 and [e['id'] for e in r['skipped']] == ['zz_corrupt']
     assert 'zz_corrupt.jpg' in capsys.readouterr().out
     sub = pd.read_csv(d/'out'/'submission.csv')
@@ -29,6 +29,23 @@ def test_predict_cmd_skips_corrupt(setup, capsys):
     v = sub.val.values.reshape(10, 384); np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
     pr = pd.read_csv(d/'out'/'prompts.csv'); assert len(pr) == 20 and set(pr.prompt) <= {'a red circle', 'two blue squares, night', 'a watercolor painting of a green tree'}
     pq = pd.read_parquet(d/'out'/'predictions.parquet'); assert pq.id.tolist() == ids and 'cosine' in pq
+
+def test_predict_inverts_by_default(setup, tmp_path, monkeypatch):
+    "Default prompts.csv: one inverted prompt per image (its MiniLM cosine to the prediction) and the bank's nearest beside it."
+    from image2prompt.embeddings import embed_prompts
+    from image2prompt.invert import readability
+    d = setup; monkeypatch.setenv('I2P_VOCAB_CACHE', str(tmp_path/'vocab'))
+    main(['predict', str(d/'imgs'), '--out_dir', str(tmp_path/'o'), '--regressor', str(d/'reg'), '--device', 'cpu',
+          '--invert_flavors', '20', '--invert', 'ab', '--invert_budget', '0.3'])
+    pr = pd.read_csv(tmp_path/'o'/'prompts.csv'); sub = pd.read_csv(tmp_path/'o'/'submission.csv')
+    assert list(pr.columns) == ['id', 'prompt', 'cos', 'bank_prompt', 'bank_score'] and len(pr) == 10
+    assert set(pr.bank_prompt) <= {'a red circle', 'two blue squares, night', 'a watercolor painting of a green tree'}
+    P = sub.val.values.reshape(10, 384); np.testing.assert_allclose((embed_prompts(pr.prompt.tolist(), progress=False) * P).sum(1), pr.cos, atol=1e-4)
+    assert (pr.cos >= pr.bank_score - 1e-4).all() and all(readability(p) == [] for p in pr.prompt)
+    main(['predict', str(d/'imgs'), '--out_dir', str(tmp_path/'plain'), '--regressor', str(d/'reg'), '--device', 'cpu', '--invert', 'none', '--k', '1'])
+    assert sub.equals(pd.read_csv(tmp_path/'plain'/'submission.csv'))  # the inversion leaves the submission alone
+    pq, pq0 = pd.read_parquet(tmp_path/'o'/'predictions.parquet'), pd.read_parquet(tmp_path/'plain'/'predictions.parquet')
+    assert pq[pq0.columns].drop(columns='embedding').equals(pq0.drop(columns='embedding')) and pq.inverted_prompt.tolist() == pr.prompt.tolist()
 
 def test_bank_rows_mismatch_refused(setup, tmp_path):
     d = setup; bad = tmp_path/'bank'; shutil.copytree(d/'reg', bad)
