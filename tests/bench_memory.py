@@ -119,6 +119,7 @@ def generate(n=2, slicing=False, to=12):
     pipe.set_progress_bar_config(disable=True)
     if slicing: pipe.vae.enable_slicing()
     touch(pipe.unet, pipe.vae, pipe.text_encoder)
+    for mod in (pipe.unet, pipe.vae, pipe.text_encoder): mod.requires_grad_(False)  # frozen: counted as weights by `_gb(ps, False)`
     w = rss_gb() - base; ps = list(pipe.unet.parameters()) + list(pipe.vae.parameters()) + list(pipe.text_encoder.parameters())
     with torch.no_grad(), Peak() as fb: pipe(['a photo of a dog'] * n, num_inference_steps=1, height=512, width=512)
     k = 1 if slicing else to / n  # activations grow linearly with the images of one call (no-grad: one UNet call or one decode at a time)
