@@ -142,8 +142,8 @@ def test_predict_ids_stale_files_and_no_images(work, tmp_path):
     Image.open(d/'000000.png').convert('RGB').save(d/'000000.jpg')
     user_error(i2p('predict', d, '--out_dir', tmp_path/'o', '--device', 'cpu'), 'predict', '000000.png', '000000.jpg', "'000000'")
     (d/'000000.jpg').unlink(); out = tmp_path/'o'
-    ok(i2p('predict', work/'A', '--out_dir', out, '--device', 'cpu')); assert (out/'cosine_hist.png').exists()  # labelled: a histogram
-    last = ok(i2p('predict', d, '--out_dir', out, '--device', 'cpu')); assert str(out/'submission.csv') in last
+    ok(i2p('predict', work/'A', '--out_dir', out, '--device', 'cpu', '--invert', 'none')); assert (out/'cosine_hist.png').exists()  # labelled: a histogram
+    last = ok(i2p('predict', d, '--out_dir', out, '--device', 'cpu', '--invert', 'none')); assert str(out/'submission.csv') in last
     assert not (out/'cosine_hist.png').exists()  # the earlier run's histogram does not sit beside the new submission
     assert len(pd.read_csv(out/'submission.csv')) == 2*384
     bad = tmp_path/'bad'; bad.mkdir(); (bad/'x.png').write_text('no'); (bad/'y.jpg').write_bytes(b'')
