@@ -28,7 +28,8 @@ objects 0-4 times), 300 validation images, 2 rounds of 150 new images, 96 px, 3 
 Both arms: same features, model step (ridge head or regressor), seeds and round-0 model; `weak_quantile=0.5` (the similarity threshold is the median
 validation cosine: with these cheap regressors no prompt is predicted below the recipe's absolute 0.4). Each `--seeds` value
 is a repeat with other candidate prompts and image seeds. Writes the summary to `--out` (and the plot beside the runs).
-Resumable: rerunning skips finished steps."""
+Resumable: rerunning skips finished steps. `--merge` adds seeds to an existing `--out` (seeds 1 and 4 of the regressor arm were
+run this way, with the same settings, after the machine ran out of time for them in the first invocation)."""
 import argparse, json, time, sys, platform
 from pathlib import Path
 import numpy as np, torch
@@ -91,6 +92,7 @@ def main():
     p.add_argument('--ft_epochs', type=int, default=1); p.add_argument('--n_valid', type=int, default=600)
     p.add_argument('--base_plan', type=int, default=None, help='draw the first N_BASE rows of a plan of this size')
     p.add_argument('--threads', type=int, default=2); p.add_argument('--out', default=str(data_dir()/'results'/'loop_ablation.json'))
+    p.add_argument('--merge', action='store_true', help="keep the runs already in --out for seeds not run now (same settings)")
     a = p.parse_args(); torch.set_num_threads(a.threads); root = Path(a.root)
     pipe = None
     if a.generator != 'render':
@@ -105,6 +107,10 @@ def main():
     for s in a.seeds:
         runs.append(run_seed(a, root, train, valid, gen, s))
         save_json(root/'partial.json', dict(settings=settings, runs=runs))  # what the finished seeds gave, if the run is cut short
+    if a.merge and Path(a.out).exists():  # seeds finished by an earlier invocation with the same settings
+        old = json.loads(Path(a.out).read_text()); kept = [r for r in old.get('runs', [old]) if r['seed'] not in a.seeds]
+        runs = sorted(kept + runs, key=lambda r: r['seed']); a.seeds = [r['seed'] for r in runs]
+        settings['merged_from'] = old.get('settings', {}).get('command')
     if len(runs) == 1: s = runs[0] | dict(settings=settings)
     else:
         arms = list(runs[0]['arms'])
