@@ -4,40 +4,34 @@
 
 # %% ../nbs/50_dreambooth.ipynb #47fdcff7
 from __future__ import annotations
-import os, re, json, time, shutil, warnings, dataclasses, tempfile
-from dataclasses import dataclass, asdict, field
+import os, re, json, time, shutil, warnings, tempfile
+from dataclasses import dataclass, asdict
 from pathlib import Path
 from types import SimpleNamespace
-import numpy as np, torch, torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+import torch, torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
-from fastcore.script import call_parse, bool_arg, store_true
-from safetensors.torch import save_file, load_file
+from fastcore.script import store_true
 import matplotlib.pyplot as plt
-import pandas as pd
 from accelerate import Accelerator
 from diffusers import DDPMScheduler, DiffusionPipeline, StableDiffusionPipeline
 from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_kohya
 from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict
 from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path, save_json,
-                               save_text, save_safetensors, read_jsonl, append_jsonl, InputError, need_path,
+                               save_text, save_safetensors, InputError, need_path,
                                check_positive, folder_digest, run_config, explain_load)
-from .imgutils import image_files, square, to_tensor, to_pil, image_grid, save_grid, save_png
-from .toyworld import render_concept
-from .judge import judge_input, judge_images, load_judge
+from .imgutils import image_files, square, to_tensor, image_grid, save_png
 from .diffusion import load_pipeline, save_pipeline
 
 # %% auto #0
-__all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'ATTN_TARGETS', 'TOY_SETUP', 'TOY_COLS', 'make_prompts', 'check_identifier',
-           'list_images', 'load_instance_images', 'gen_class_images', 'read_class_images', 'DreamBoothConfig',
-           'make_accelerator', 'load_models', 'freeze_and_cast', 'lora_targets', 'add_lora', 'tokenize',
-           'DreamBoothDataset', 'collate', 'step_generator', 'batch_for', 'make_optimizer', 'encode_ids',
-           'diffusion_target', 'prior_loss', 'compute_loss', 'train_step', 'save_ckpt', 'resume', 'pipeline_from',
-           'gen', 'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora',
-           'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log',
-           'dreambooth_cmd', 'toy_instances', 'toy_eval_prompts', 'judge_features', 'judge_prob', 'subject_similarity',
-           'image_scores', 'judge_prompts', 'toy_runs', 'vae_roundtrip', 'toy_eval', 'toy_table', 'plot_curves']
+__all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'ATTN_TARGETS', 'make_prompts', 'check_identifier', 'list_images',
+           'load_instance_images', 'gen_class_images', 'read_class_images', 'DreamBoothConfig', 'make_accelerator',
+           'load_models', 'freeze_and_cast', 'lora_targets', 'add_lora', 'tokenize', 'DreamBoothDataset', 'collate',
+           'step_generator', 'batch_for', 'make_optimizer', 'encode_ids', 'diffusion_target', 'prior_loss',
+           'compute_loss', 'train_step', 'save_ckpt', 'resume', 'pipeline_from', 'gen', 'log_validation',
+           'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora', 'check_lora',
+           'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log', 'dreambooth_cmd']
 
 # %% ../nbs/50_dreambooth.ipynb #f3bc030d
 from .learner import save_step_checkpoint, list_checkpoints, load_checkpoint, run_state, restore_run_state
@@ -640,157 +634,3 @@ def dreambooth_cmd(pretrained:str, # pipeline folder or hub id (e.g. stabilityai
                            val_every=val_every, gen_steps=gen_steps, seed=seed)
     r = train_dreambooth(cfg, device)
     print(f"trained {r['step']} steps; wrote {r.get('files')}"); return r
-
-# %% ../nbs/50_dreambooth.ipynb #6d511fce
-TOY_SETUP = dict(subject='bolt', identifier='sks', class_name='triangle', background='night', n_instances=5)
-
-def toy_instances(out_dir, subject:str='bolt', n:int=5, seed:int=0, size:int=64)->Path:
-    "Write `n` toy-world renders of `subject` (a new glyph) into `out_dir` as instance images."
-    imgs, rows = render_concept(subject, n=n, seed=seed, size=size)
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    for i, img in enumerate(imgs):
-        save_png(img, out_dir/f'{subject}_{i}.png')
-    return out_dir
-
-def toy_eval_prompts(subject='bolt', identifier='sks', class_name='triangle', background='night')->dict:
-    "name -> (prompt, the attributes a faithful image has) for subject, prompt and class fidelity."
-    return dict(subject=(f'a {identifier} {class_name}', dict(object=subject)),
-                prompt=(f'a {identifier} {class_name} at {background}', dict(object=subject, background=background)),
-                cls=(f'a {class_name}', dict(object=class_name)))
-
-# %% ../nbs/50_dreambooth.ipynb #a1c0e001
-def _judge_x(judge, imgs)->torch.Tensor:
-    return judge_input(imgs, judge.size).to(next(judge.parameters()).device)
-
-@torch.no_grad()
-def judge_features(judge, imgs)->torch.Tensor:
-    "L2-normalised image features of `imgs` from the judge's body (the input its heads read)."
-    judge.eval(); return F.normalize(judge.features(_judge_x(judge, imgs)), dim=-1)
-
-@torch.no_grad()
-def judge_prob(judge, imgs, attr:str, value)->np.ndarray:
-    "The judge's probability that each image has `attr == value`."
-    judge.eval(); k = [str(v) for v in judge.classes[attr]].index(str(value))
-    return judge(_judge_x(judge, imgs))[attr].float().softmax(-1)[:, k].cpu().numpy()
-
-def subject_similarity(judge, imgs, refs)->float:
-    "Mean cosine similarity of the judge features of `imgs` to those of `refs` (all pairs)."
-    return float((judge_features(judge, imgs) @ judge_features(judge, refs).T).mean())
-
-# %% ../nbs/50_dreambooth.ipynb #5b620fec
-def image_scores(judge, imgs, want:dict, # attribute -> the value a faithful image has
-                 refs=None, # instance images: adds the subject similarity `sim`
-                 subject:str|None=None # adds `as_subject`, the share read as this object, when `want` is another object
-                )->dict:
-    "`ok`: share of `imgs` read with all of `want`; per-attribute shares (when several); `p`: mean probability of the wanted object."
-    df = judge_images(judge, imgs); hit = {a: df[a].astype(str).values == str(v) for a, v in want.items()}
-    r = dict(ok=float(np.logical_and.reduce(list(hit.values())).mean()))
-    if len(hit) > 1: r.update({a: float(h.mean()) for a, h in hit.items()})
-    if 'object' in want: r['p'] = float(judge_prob(judge, imgs, 'object', want['object']).mean())
-    if refs is not None: r['sim'] = subject_similarity(judge, imgs, refs)
-    if subject and want.get('object') != subject: r['as_subject'] = float((df['object'] == subject).mean())
-    return r
-
-def judge_prompts(pipe, judge, prompts:dict, # from `toy_eval_prompts`
-                  n:int=32, steps:int=20, guidance:float=5.0, bs:int=16, refs=None, subject:str|None=None, seed:int=0)->tuple:
-    "({name: share read faithful, `name_<score>`: the other `image_scores`}, {name: images}); image `i` uses seed `seed+i`."
-    res, imgs = {}, {}
-    for name, (prompt, want) in prompts.items():
-        ims = [im for b in range(0, n, bs) for im in gen(pipe, [prompt]*min(bs, n-b), list(range(seed+b, seed+min(b+bs, n))), steps, guidance)]
-        sc = image_scores(judge, ims, want, refs, subject); res[name] = sc.pop('ok')
-        res.update({f'{name}_{k}': v for k, v in sc.items()}); imgs[name] = ims
-    return res, imgs
-
-# %% ../nbs/50_dreambooth.ipynb #f77c900a
-def toy_runs(steps:int=1600, lora_lr:float=1e-3, full_lr:float=1e-4, rank:int=8)->dict:
-    "The compared runs: LoRA with/without prior preservation, and the full UNet with prior preservation."
-    lora = dict(lora=True, rank=rank, lr=lora_lr, steps=steps)
-    return {'lora+prior': dict(lora, with_prior=True), 'lora-noprior': dict(lora, with_prior=False),
-            'full+prior': dict(lora=False, lr=full_lr, steps=steps, with_prior=True)}
-
-# %% ../nbs/50_dreambooth.ipynb #bc48f848
-def _load_trained(pipe_path, res:dict, device=None):
-    "A fresh pipeline with the LoRA of a `train_dreambooth` result loaded, or the saved full pipeline."
-    f = res['files']
-    if 'pipeline' in f: return pipeline_from(load_models(f['pipeline'], device))
-    return load_lora(pipeline_from(load_models(pipe_path, device)), f['diffusers'])
-
-def _file_mb(res:dict)->float:
-    f = res['files']
-    p = Path(f['diffusers']) if 'diffusers' in f else Path(f['pipeline'])/'unet'/'diffusion_pytorch_model.safetensors'
-    return round(p.stat().st_size / 2**20, 3)
-
-@torch.no_grad()
-def vae_roundtrip(vae, imgs:list)->list:
-    "`imgs` encoded and decoded by `vae` (latent means): the best the pipeline's latent space can draw them."
-    x = to_tensor(imgs).to(vae.device, vae.dtype)
-    return to_pil(vae.decode(vae.encode(x).latent_dist.mean).sample)
-
-def _save_grid(path, imgs:dict, k:int=4):
-    "The first `k` images of each prompt in one row."
-    save_grid([v[:k] for v in imgs.values()], path)
-
-# %% ../nbs/50_dreambooth.ipynb #3dd7881f
-def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy pipeline)
-             out_dir, # work folder: instances, class images, runs, rows.jsonl, grids
-             judge=None, # a judge (default: `load_judge()`)
-             runs:dict|None=None, # name -> `DreamBoothConfig` overrides; default `toy_runs()`
-             n_eval:int=32, n_class_images:int=50, gen_steps:int=20, guidance:float=5.0, seed:int=0,
-             curve_every:int=0, # judge `n_eval` held-out seeds every this many steps (the learning curve; 0: never)
-             setup:dict|None=None, # overrides of `TOY_SETUP` (subject, identifier, class_name, background, n_instances)
-             device=None)->dict:
-    "Before/after table of subject fidelity, prompt fidelity and class accuracy for DreamBooth runs on the toy world."
-    judge = judge or load_judge(device=device); out = Path(out_dir); st = TOY_SETUP | (setup or {})
-    inst = toy_instances(out/'instances', st['subject'], st['n_instances'], seed); refs = load_instance_images(inst, 64)[0]
-    prompts = toy_eval_prompts(st['subject'], st['identifier'], st['class_name'], st['background'])
-    done = {r['run']: r for r in read_jsonl(out/'rows.jsonl', log=True)}; grids = {}
-    score = lambda pipe: judge_prompts(pipe, judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'])
-    if 'before' not in done:
-        base = pipeline_from(load_models(pipe_path, device)); sc, grids['before'] = score(base)
-        done['before'] = dict(run='before', trained_params=0, file_mb=0., train_s=0., **sc, ceiling=_ceiling(judge, base.vae, refs, st['subject']))
-        append_jsonl(out/'rows.jsonl', done['before']); _save_grid(out/'grids'/'before.png', grids['before'])
-    for name, over in (toy_runs() if runs is None else runs).items():
-        if name in done: continue
-        cfg = DreamBoothConfig(str(pipe_path), str(inst), str(out/name), st['identifier'], st['class_name'], 'a {identifier} {class_name}',
-                               'a {class_name}', n_class_images=n_class_images, class_dir=str(out/'class_images'), ckpt_every=100,
-                               val_every=curve_every, gen_steps=gen_steps, guidance=guidance, seed=seed, **over)
-        cb = lambda step, m: _curve_point(step, judge_prompts(pipeline_from(m), judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'], seed=1000)[0])
-        res = train_dreambooth(cfg, device, callback=cb); sc, grids[name] = score(_load_trained(pipe_path, res, device))
-        done[name] = dict(run=name, trained_params=res['trained_params'], file_mb=_file_mb(res), train_s=round(res['time_s'], 1),
-                          steps=cfg.steps, lr=cfg.lr, bs=cfg.bs, rank=cfg.rank if cfg.lora else None, with_prior=cfg.with_prior, lora=cfg.lora, **sc,
-                          curve=[r for r in res['log'] if 'val_s' in r])
-        append_jsonl(out/'rows.jsonl', done[name]); _save_grid(out/'grids'/f'{name}.png', grids[name])
-    return dict(setup=st, prompts={k: v[0] for k, v in prompts.items()}, n_eval=n_eval, rows=list(done.values()), grids=grids)
-
-def _curve_point(step, sc:dict)->dict:
-    tqdm.write(f'step {step}: ' + ' '.join(f'{k}={v:.3f}' for k, v in sc.items())); return sc
-
-def _ceiling(judge, vae, refs, subject)->dict:
-    "Subject scores of the instance images themselves and of their VAE round trip (the most any run can reach)."
-    want = dict(object=subject)
-    return dict(instances=image_scores(judge, refs, want, refs), vae=image_scores(judge, vae_roundtrip(vae, refs), want, refs))
-
-# %% ../nbs/50_dreambooth.ipynb #01cdab27
-TOY_COLS = {'subject': 'subject %', 'subject_p': 'P(subject)', 'subject_sim': 'subject sim', 'prompt': 'subject+bg %',
-            'prompt_background': 'bg %', 'cls': 'class kept %', 'cls_as_subject': 'class->subject %',
-            'trained_params': 'trained params', 'file_mb': 'file MB', 'train_s': 'train s', 'steps': 'steps', 'lr': 'lr'}
-
-def toy_table(res:dict):
-    "The evaluation rows as a DataFrame (shares in %, probabilities and similarities to 3 decimals)."
-    df = pd.DataFrame(res['rows']).set_index('run')
-    df = df[[k for k in TOY_COLS if k in df]]
-    for k in df:
-        if k in ('subject', 'prompt', 'prompt_background', 'cls', 'cls_as_subject'): df[k] = (100*df[k]).round(1)
-        elif k in ('subject_p', 'subject_sim'): df[k] = df[k].round(3)
-    return df.rename(columns=TOY_COLS)
-
-# %% ../nbs/50_dreambooth.ipynb #a1c0e004
-def plot_curves(res:dict, keys=('subject', 'cls'), axs=None):
-    "Judged shares at the validation steps of each run of a `toy_eval` result (held-out seeds), next to the `before` value."
-    axs = axs if axs is not None else plt.subplots(1, len(keys), figsize=(4*len(keys), 3))[1]
-    base = next(r for r in res['rows'] if r['run'] == 'before')
-    for ax, k in zip(axs, keys):
-        for r in res['rows']:
-            if r.get('curve'): ax.plot([0]+[c['step'] for c in r['curve']], [100*base[k]]+[100*c[k] for c in r['curve']], 'o-', label=r['run'])
-        ax.set_title(TOY_COLS.get(k, k)); ax.set_xlabel('step'); ax.set_ylim(-5, 105)
-    axs[0].legend(); return axs

@@ -4,42 +4,34 @@
 
 # %% ../nbs/40_seedselect.ipynb #bbfc3632
 from __future__ import annotations
-import io, math, time, re, json, warnings
-from dataclasses import dataclass, asdict, replace
+import math, time, re, json, warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
-from sklearn.linear_model import LogisticRegression
-from PIL import Image, ImageDraw
+from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.script import store_true
-import matplotlib.pyplot as plt
-import pandas as pd
 from safetensors.torch import load_file
 from diffusers import DDIMScheduler
-from .core import (default_device, default_dtype, seed_everything, save_json, save_safetensors, atomic_path,
-                               resolve_weights, data_dir, asset, InputError, MissingInput, check_choice,
+from .core import (default_device, seed_everything, save_json, save_safetensors, atomic_path,
+                               asset, InputError, MissingInput, check_choice,
                                check_positive, folder_digest, run_config, read_jsonl)
 from .imgutils import image_files, to_rgb, to_tensor, to_uint8, save_png
 from .datasets import load_image, ImageLoadError
-from .toyworld import BACKGROUNDS, STYLES, TAIL_OBJECTS, render_concept
 from .diffusion import load_pipeline
-from .judge import JUDGE_MEAN, JUDGE_STD, judge_images, load_judge
+from .judge import JUDGE_MEAN, JUDGE_STD, load_judge
 from .regressor import timm_backbone
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'FEWSHOT_SETTINGS', 'check_pipeline', 'freeze',
-           'image_size', 'latent_shape', 'UNetCounter', 'load_refs', 'ImageEmbedder', 'effnet_embedder',
-           'openclip_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps', 'ddim_sample', 'decode',
-           'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss', 'seed_loss', 'optimize_seeds',
-           'rand_seeds', 'score_seeds', 'best_candidates', 'warm_seeds', 'Bootstrap', 'init_seeds', 'seedselect',
-           'ddim_inverse_scheduler', 'ddim_invert', 'chi_logpdf', 'nao_path_cost', 'nao_centroid', 'NAO',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'check_pipeline', 'freeze', 'image_size',
+           'latent_shape', 'UNetCounter', 'load_refs', 'ImageEmbedder', 'effnet_embedder', 'openclip_embedder',
+           'judge_embedder', 'toy_encoder_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps', 'ddim_sample',
+           'decode', 'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss', 'seed_loss',
+           'optimize_seeds', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_seeds', 'Bootstrap', 'init_seeds',
+           'seedselect', 'ddim_inverse_scheduler', 'ddim_invert', 'chi_logpdf', 'nao_path_cost', 'nao_centroid', 'NAO',
            'nao_inversions', 'nao_seeds', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept',
-           'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd', 'judge_embedder',
-           'toy_encoder_embedder', 'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio',
-           'eval_bootstrap', 'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders', 'fewshot_eval',
-           'eval_toyworld', 'eval_nao', 'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses', 'image_strip',
-           'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
+           'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd']
 
 # %% ../nbs/40_seedselect.ipynb #5317d9be
 def check_pipeline(pipe # a diffusers pipeline
@@ -146,6 +138,18 @@ def openclip_embedder(name:str='ViT-H-14', # an open_clip architecture
     m = open_clip.create_model(name, pretrained=pretrained, device=default_device(device))
     return ImageEmbedder(m.visual, m.visual.image_size[0] if isinstance(m.visual.image_size, tuple) else m.visual.image_size,
                          CLIP_MEAN, CLIP_STD, name=f'open_clip:{name}').to(default_device(device), dtype or torch.float32)
+
+# %% ../nbs/40_seedselect.ipynb #dfe07a0b
+def judge_embedder(judge, name:str='judge'):
+    "The toy judge's penultimate features as an `ImageEmbedder` (it is also the evaluator: use for ablations only)."
+    return ImageEmbedder(judge.body, judge.size, (JUDGE_MEAN,)*3, (JUDGE_STD,)*3, name=name)
+
+def toy_encoder_embedder(path=None, # a judge folder; default the shipped `assets/toy_encoder`
+                         device=None):
+    "The toy world's own image encoder: a second judge, trained apart from the evaluating one, as an `ImageEmbedder`."
+    p = Path(path) if path is not None else asset('toy_encoder')
+    return judge_embedder(load_judge(p, device=device), 'toy_encoder').to(default_device(device))
+
 
 # %% ../nbs/40_seedselect.ipynb #34de5782
 def encode_prompt(pipe, prompt:str, # the concept's prompt
@@ -587,246 +591,3 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
 def _refs_key(refs)->str:
     "The references' identity for `run_config`: a folder's contents digest, else the path."
     p = Path(refs); return folder_digest(p) if p.is_dir() else str(p)
-
-# %% ../nbs/40_seedselect.ipynb #dfe07a0b
-def judge_embedder(judge, name:str='judge'):
-    "The toy judge's penultimate features as an `ImageEmbedder` (it is also the evaluator: use for ablations only)."
-    return ImageEmbedder(judge.body, judge.size, (JUDGE_MEAN,)*3, (JUDGE_STD,)*3, name=name)
-
-def toy_encoder_embedder(path=None, # a judge folder; default the shipped `assets/toy_encoder`
-                         device=None):
-    "The toy world's own image encoder: a second judge, trained apart from the evaluating one, as an `ImageEmbedder`."
-    p = Path(path) if path is not None else asset('toy_encoder')
-    return judge_embedder(load_judge(p, device=device), 'toy_encoder').to(default_device(device))
-
-def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->dict:
-    "A toy-world concept: name, prompt, `n_refs` rendered references and its true attributes."
-    imgs, rows = render_concept(obj, n_refs, seed, color=color, **fixed)
-    attrs = {k: rows[0][k] for k in ('object', 'color', 'count', 'fingers', 'style', 'background')}
-    return dict(name=slug(rows[0]['text']), prompt=rows[0]['text'], refs=imgs, attrs=attrs)
-
-# %% ../nbs/40_seedselect.ipynb #9c12610f
-def judged_hits(judge, imgs, attrs:dict, # the judge, uint8 images (n,H,W,3), the true attributes
-                keys=('object',))->tuple:
-    "`(hits, readings)`: whether the judge reads every attribute in `keys` as in `attrs`, per image."
-    p = judge_images(judge, imgs); ok = np.ones(len(p), bool)
-    for k in keys: ok &= (p[k].astype(str) == str(attrs[k])).to_numpy()
-    return ok, p
-
-def _save_npz(path, **arrs):
-    with atomic_path(path) as t:
-        with open(t, 'wb') as f: np.savez_compressed(f, **arrs)
-
-# %% ../nbs/40_seedselect.ipynb #4cb73465
-def eval_concept(pipe, judge, embedder, c:dict, out_dir, # pipeline, judge, embedder, a `toy_concept`, results folder
-                 cfg:SeedConfig=SeedConfig(), boot:Bootstrap=Bootstrap(), n_seeds:int=4, n_vanilla:int=16,
-                 keys=('object',), seed:int=0, init=None, device=None)->dict:
-    "Judged accuracy of images from random seeds vs SeedSelect seeds for one concept; saved under `out_dir/<name>` (resumable)."
-    d = Path(out_dir)/c['name']
-    if (d/'eval.json').exists(): return json.loads((d/'eval.json').read_text())
-    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device, roundtrip=cfg.ref_roundtrip)
-    van = gen_from_seeds(pipe, c['prompt'], rand_seeds(n_vanilla, latent_shape(pipe), 10_000 + seed), cfg.steps, cfg.guidance_scale, device=device)
-    r = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed, frames=True, device=device)
-    ss = gen_from_seeds(pipe, c['prompt'], r['zT'], cfg.steps, cfg.guidance_scale, device=device)
-    (hv, pv), (hs, ps) = judged_hits(judge, van, c['attrs'], keys), judged_hits(judge, ss, c['attrs'], keys)
-    r['frames'] = [f[:2] for f in r['frames']]  # two seeds' trajectories are enough to inspect
-    save_concept(out_dir, c['name'], r, ss)
-    _save_npz(d/'images.npz', refs=np.stack([np.asarray(i.convert('RGB')) for i in c['refs']]), vanilla=van, seedselect=ss,
-              vanilla_read=pv[keys[-1]].astype(str).to_numpy().astype('U32'), seedselect_read=ps[keys[-1]].astype(str).to_numpy().astype('U32'))
-    refs = np.stack([np.asarray(i.convert('RGB')) for i in c['refs']])
-    row = dict(name=c['name'], prompt=c['prompt'], target=str(c['attrs'][keys[-1]]), acc_refs=float(judged_hits(judge, refs, c['attrs'], keys)[0].mean()),
-               acc_vanilla=float(hv.mean()), acc_seedselect=float(hs.mean()),
-               unet_evals=r['unet_evals'], seconds=round(r['seconds'], 1), iters=r['iters'], n_seeds=n_seeds, n_vanilla=n_vanilla)
-    save_json(d/'eval.json', row); return row
-
-# %% ../nbs/40_seedselect.ipynb #5b6124bf
-def evals_to_reach(history:list, loss:float)->int|None:
-    "UNet evaluations counted when the mean best loss first reached `loss` (`None` if never)."
-    return next((h['evals'] for h in history if h['best_mean'] <= loss + 1e-7), None)
-
-def bootstrap_ratio(pipe, tg:Targets, embedder, cfg:SeedConfig, boot:Bootstrap, n_seeds:int=4, seed:int=0,
-                    init=None, vanilla:dict|None=None, progress:bool=False)->dict:
-    "UNet evaluations of the vanilla optimisation to its final loss / those of the bootstrapped one to the same loss."
-    van = vanilla or seedselect(pipe, tg, embedder, n_seeds, cfg, Bootstrap(), seed=seed, progress=progress)
-    L = van['best'].mean().item(); ev = evals_to_reach(van['history'], L)
-    b = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed + 1, target_loss=L, progress=progress)
-    ok = b['stop'] == 'target'
-    return dict(vanilla_loss=L, vanilla_evals=ev, vanilla_seconds=round(van['seconds'], 1), boot_loss=b['best'].mean().item(),
-                boot_evals=b['unet_evals'], boot_seconds=round(b['seconds'], 1), reached=ok, ratio=ev / b['unet_evals'] if ok else None,
-                boot_zT=b['zT'], boot_iters=b['iters'])
-
-# %% ../nbs/40_seedselect.ipynb #ffe71b90
-def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:Bootstrap, n_seeds:int=4, keys=('object',),
-                   seed:int=0, init=None, device=None, tag:str|None=None # saved as `boot_<tag>.json` (default: boot, boot_warm or boot_nao)
-                  )->dict:
-    "`bootstrap_ratio` against the vanilla run saved by `eval_concept`, plus the judged accuracy of the bootstrapped seeds."
-    tag = tag or ('nao' if boot.nao is not None else 'warm' if init is not None else None)
-    d = Path(out_dir)/c['name']; f = d/(f'boot_{tag}.json' if tag else 'boot.json')
-    if f.exists(): return json.loads(f.read_text())
-    v = load_concept(out_dir, c['name']); v['best'] = torch.tensor(v['best'])
-    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device, roundtrip=cfg.ref_roundtrip)
-    br = bootstrap_ratio(pipe, tg, embedder, cfg, boot, n_seeds, seed, init, vanilla=v) | dict(name=c['name'], warm=init is not None, nao=boot.nao is not None)
-    if br['boot_zT'] is not None:
-        br['acc_boot'] = float(judged_hits(judge, gen_from_seeds(pipe, c['prompt'], br['boot_zT'], cfg.steps, cfg.guidance_scale, device=device), c['attrs'], keys)[0].mean())
-    br.pop('boot_zT'); save_json(f, br); return br
-
-# %% ../nbs/40_seedselect.ipynb #2b17fe4a
-def embed_images(embedder, imgs, # uint8 (n,H,W,3) array or PIL images
-                 bs:int=32)->np.ndarray:
-    "Embedder features of images, without gradients."
-    x = to_tensor(imgs)
-    dev = next(embedder.model.parameters()).device
-    with torch.no_grad(): return torch.cat([embedder(b.to(dev)).cpu() for b in x.split(bs)]).numpy()
-
-def fit_logreg(X, y, wd:float=1e-3, iters:int=200):
-    "sklearn's multinomial `LogisticRegression` (L-BFGS) minimising mean cross-entropy + `wd * |W|^2`; returns its `predict`."
-    return LogisticRegression(C=1 / (2 * wd * len(X)), max_iter=iters).fit(X, np.asarray(y)).predict
-
-def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
-    "Test accuracy of a logistic regression on embedder features trained on `train_imgs`."
-    pred = fit_logreg(embed_images(embedder, train_imgs), train_y)
-    return float((pred(embed_images(embedder, test_imgs)) == np.asarray(test_y)).mean())
-
-# %% ../nbs/40_seedselect.ipynb #75162218
-def fresh_renders(obj:str, color:str, n:int, seed:int=123, hard:bool=False)->list:
-    "`n` fresh renders of `obj` in `color`: flat on day like the references, or (`hard`) cycling through every style and background."
-    if not hard: return render_concept(obj, n, seed, color=color)[0]
-    sb = [(s, b) for b in BACKGROUNDS for s in STYLES]
-    return [render_concept(obj, 1, seed + j, color=color, style=sb[j % len(sb)][0], background=sb[j % len(sb)][1])[0][0] for j in range(n)]
-
-def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123,
-                 n_refs:int|None=None, # real references per class (`None`: all saved)
-                 hard:bool=False # test on renders in every style and background (the references are flat, day)
-                )->dict:
-    "Few-shot accuracy on fresh renders: references + SeedSelect images vs references + vanilla images (same counts)."
-    tr = {k: [[], []] for k in ('refs', 'seedselect', 'vanilla')}; te, ty = [], []
-    for y, c in enumerate(concepts):
-        a = np.load(Path(out_dir)/c['name']/'images.npz'); n = len(a['seedselect'])
-        for k, x in (('refs', a['refs'][:n_refs]), ('seedselect', a['seedselect']), ('vanilla', a['vanilla'][:n])): tr[k][0].append(x); tr[k][1].extend([y]*len(x))
-        te += fresh_renders(c['attrs']['object'], c['attrs']['color'], n_test, seed, hard); ty += [y]*n_test
-    cat = lambda k: (np.concatenate(tr[k][0]), tr[k][1])
-    res = {}
-    for name, parts in (('refs_only', ['refs']), ('refs+vanilla', ['refs', 'vanilla']), ('refs+seedselect', ['refs', 'seedselect'])):
-        X = np.concatenate([cat(k)[0] for k in parts]); Y = sum((cat(k)[1] for k in parts), [])
-        res[name] = fewshot_accuracy(embedder, X, Y, te, ty)
-    return res | dict(n_classes=len(concepts), n_test=n_test, n_refs=len(cat('refs')[1]) // len(concepts), hard=hard)
-
-# %% ../nbs/40_seedselect.ipynb #10a31a92
-def _tails(): return list(TAIL_OBJECTS)
-
-FEWSHOT_SETTINGS = ((5, False), (1, False), (1, True)) # (references per class, hard test renders)
-
-def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedConfig(steps=10, iters=30, sem_weights=(1.,)),
-                  boot:Bootstrap=Bootstrap(fine_lr=0.1, fine_iters=12), objects=None, fingers=(2, 3),
-                  n_seeds:int=4, n_vanilla:int=16, n_boot:int|None=None, # measure bootstrapping on the first `n_boot` concepts (`None`: all)
-                  warm:bool=True, # also measure a start from the pool of the earlier concepts' seeds
-                  seed:int=0, device=None)->dict:
-    "SeedSelect vs random seeds on the toy world's tail concepts and hands, few-shot, cost and bootstrapping; writes `summary.json`."
-    out = Path(out_dir or data_dir()/'results'/'seedselect_results')
-    pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
-    if judge is None: judge = load_judge(device=device)
-    embedder = embedder or effnet_embedder(device=device)
-    tails = [toy_concept(o, seed=seed) for o in (objects or _tails())]
-    hands = [toy_concept('hand', seed=seed, fingers=f) for f in fingers]
-    rows, boots, pool = {}, [], []
-    for i, (c, keys) in enumerate(tqdm([(c, ('object',)) for c in tails] + [(c, ('object', 'fingers')) for c in hands], desc='concepts')):
-        rows[c['name']] = eval_concept(pipe, judge, embedder, c, out, cfg, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device)
-        if n_boot is None or i < n_boot:
-            boots.append(eval_bootstrap(pipe, judge, embedder, c, out, cfg, boot, n_seeds, keys, seed, device=device))
-            if warm and pool: boots.append(eval_bootstrap(pipe, judge, embedder, c, out, cfg, boot, n_seeds, keys, seed, torch.cat(pool), device))
-        pool.append(load_concept(out, c['name'])['zT'])
-    fs = [fewshot_eval(embedder, out, tails, seed=seed + 123, n_refs=n, hard=h) for n, h in FEWSHOT_SETTINGS]
-    s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), embedder=embedder.name, tail=[rows[c['name']] for c in tails],
-             hands=[rows[c['name']] for c in hands], bootstrap=boots, fewshot=fs)
-    save_json(out/'summary.json', s); return s
-
-# %% ../nbs/40_seedselect.ipynb #naoeval02
-def eval_nao(out_dir, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedConfig(steps=10, iters=30, sem_weights=(1.,)),
-             boot:Bootstrap=Bootstrap(fine_lr=0.1, fine_iters=10), naos:dict|None=None, # name -> `NAO` options to measure
-             objects=None, fingers=(3, 2), n_seeds:int=4, n_vanilla:int=16, seed:int=0, device=None)->dict:
-    "Vanilla SeedSelect, then starts from random noise, from the pool and from NAO to its final loss, per toy concept; writes `summary.json`."
-    out, naos = Path(out_dir), naos or {'nao': NAO()}
-    pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
-    if judge is None: from image2prompt.judge import load_judge; judge = load_judge(device=device)
-    embedder = embedder or toy_encoder_embedder(device=device)
-    cs = [(toy_concept(o, seed=seed), ('object',)) for o in (objects or _tails())]
-    cs += [(toy_concept('hand', seed=seed, fingers=f), ('object', 'fingers')) for f in fingers]
-    rows, pool = [], []
-    for c, keys in tqdm(cs, desc='concepts'):
-        ev = lambda b, init=None, tag=None: eval_bootstrap(pipe, judge, embedder, c, out, cfg, b, n_seeds, keys, seed, init, device, tag)
-        r = dict(vanilla=eval_concept(pipe, judge, embedder, c, out, cfg, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device), random=ev(boot))
-        if pool: r['pool'] = ev(boot, torch.cat(pool))
-        r |= {k: ev(replace(boot, nao=v), tag=k) for k, v in naos.items()}
-        rows.append(r); pool.append(load_concept(out, c['name'])['zT'])
-    s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), naos={k: asdict(v) for k, v in naos.items()}, embedder=embedder.name, concepts=rows)
-    save_json(out/'summary.json', s); return s
-
-
-# %% ../nbs/40_seedselect.ipynb #875b4de6
-def list_concepts(out_dir)->list:
-    "Names of the evaluated concepts under `out_dir` (folders with `eval.json`), sorted."
-    return sorted(p.parent.name for p in Path(out_dir).glob('*/eval.json'))
-
-def concept_panel(out_dir, name:str)->dict:
-    "Everything the inspector shows for one concept: row, references, vanilla and SeedSelect images, frames, history."
-    d = Path(out_dir)/name; a = np.load(d/'images.npz')
-    f = np.load(d/'frames.npz')['frames'] if (d/'frames.npz').exists() else None
-    return dict(row=json.loads((d/'eval.json').read_text()), refs=a['refs'], vanilla=a['vanilla'], seedselect=a['seedselect'],
-                vanilla_read=a['vanilla_read'], seedselect_read=a['seedselect_read'], frames=f,
-                history=json.loads((d/'history.json').read_text()))
-
-def loss_curves(history:list)->dict:
-    "Per-iteration arrays (iters, seeds) of `loss`, `sem`, `app`, and the mean best loss."
-    return {k: np.array([h[k] for h in history]) for k in ('loss', 'sem', 'app', 'best_mean')}
-
-# %% ../nbs/40_seedselect.ipynb #a6ef8270
-def plot_losses(history:list, ax=None, title:str=''):
-    "Loss curves per seed (total, semantic, appearance) and the mean best loss."
-    c = loss_curves(history); axs = ax if ax is not None else plt.subplots(1, 3, figsize=(11, 2.8))[1]
-    for a, k in zip(axs, ('loss', 'sem', 'app')):
-        a.plot(c[k], alpha=.6); a.set_title(f'{title} {k}'.strip()); a.set_xlabel('iteration')
-    axs[0].plot(c['best_mean'], 'k--', label='mean best'); axs[0].legend()
-    return axs
-
-# %% ../nbs/40_seedselect.ipynb #0f9b9326
-def image_strip(imgs, # uint8 (n,H,W,3)
-                labels:list|None=None, # a caption under each image
-                scale:int=2, pad:int=2, ok:list|None=None # per image: True draws a green frame, False a red one
-               )->Image.Image:
-    "Images side by side, upscaled, with optional captions and right/wrong frames."
-    imgs = list(imgs); h, w = imgs[0].shape[:2] if imgs else (8, 8); H, W = h*scale, w*scale; cap = 12 if labels else 0
-    out = Image.new('RGB', (max(1, len(imgs))*(W + pad) + pad, H + 2*pad + cap), 'white'); dr = ImageDraw.Draw(out)
-    for i, a in enumerate(imgs):
-        x = pad + i*(W + pad); out.paste(Image.fromarray(a).resize((W, H), Image.NEAREST), (x, pad))
-        if ok is not None: dr.rectangle([x-1, pad-1, x+W, pad+H], outline=(0, 160, 0) if ok[i] else (220, 0, 0), width=2)
-        if labels: dr.text((x + 2, H + pad + 1), str(labels[i])[:W//6], fill='black')
-    return out
-
-def png_bytes(img:Image.Image)->bytes:
-    "A PIL image as PNG bytes (for `ipywidgets.Image`)."
-    b = io.BytesIO(); img.save(b, format='PNG'); return b.getvalue()
-
-# %% ../nbs/40_seedselect.ipynb #180670f6
-def hands_records(out_dir, names:list|None=None # hand concepts (default: every evaluated concept whose target is a finger count)
-                 )->'pd.DataFrame':
-    "One row per generated hand image: concept, `kind` (vanilla/seedselect), index, target and judged finger count, `correct`."
-    rows = []
-    for n in names or list_concepts(out_dir):
-        if names is None and '_hand' not in n: continue
-        p = concept_panel(out_dir, n); t = p['row']['target']
-        for kind in ('vanilla', 'seedselect'):
-            rows += [dict(concept=n, kind=kind, idx=i, target=t, read=r, correct=r == t) for i, r in enumerate(p[f'{kind}_read'])]
-    return pd.DataFrame(rows, columns=['concept', 'kind', 'idx', 'target', 'read', 'correct'])
-
-def filter_hands(df, kind:str|None=None, only_wrong:bool=False):
-    "Hand rows of one `kind` (None: both), optionally only the wrongly drawn ones."
-    m = np.ones(len(df), bool)
-    if kind: m &= (df['kind'] == kind).to_numpy()
-    if only_wrong: m &= ~df['correct'].to_numpy(bool)
-    return df[m].reset_index(drop=True)
-
-def hands_strip(out_dir, df, scale:int=2)->Image.Image:
-    "The images of the rows of `df`, labelled with the judged finger count and framed green/red."
-    ims = [concept_panel(out_dir, r.concept)[r.kind][r.idx] for r in df.itertuples()]
-    if not ims: return image_strip(np.full((1, 64, 64, 3), 255, np.uint8), ['none'], scale)
-    return image_strip(np.stack(ims), [f'{r.read} f' for r in df.itertuples()], scale, ok=list(df['correct']))

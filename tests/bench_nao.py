@@ -1,4 +1,4 @@
-"""NAO initialisation on the toy world, with the bootstrapping table's protocol (`seedselect.eval_nao`). Run by hand, not in CI.
+"""NAO initialisation on the toy world, with the bootstrapping table's protocol (`seedselect_eval.eval_nao`). Run by hand, not in CI.
 
     OMP_NUM_THREADS=1 nice -n 10 python tests/bench_nao.py --work /tmp/nao_run --out data/results/seedselect_nao.json
 
@@ -16,7 +16,8 @@ def main(argv=None):
     p.add_argument('--fingers', default='3,2', help="hand concepts to measure after the tail objects ('' for none)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    from image2prompt.seedselect import eval_nao, NAO, effnet_embedder, toy_encoder_embedder
+    from image2prompt.seedselect import NAO, effnet_embedder, toy_encoder_embedder
+    from image2prompt.seedselect_eval import eval_nao
     from image2prompt.core import save_json
     import diffusers
     emb = toy_encoder_embedder(device='cpu') if a.embedder == 'toy_encoder' else effnet_embedder(size=128, device='cpu')
