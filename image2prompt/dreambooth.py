@@ -26,15 +26,16 @@ from .diffusion import load_pipeline, save_pipeline
 
 # %% auto #0
 __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'ATTN_TARGETS', 'make_prompts', 'check_identifier', 'list_images',
-           'load_instance_images', 'gen_class_images', 'read_class_images', 'DreamBoothConfig', 'make_accelerator',
-           'load_models', 'freeze_and_cast', 'lora_targets', 'add_lora', 'tokenize', 'DreamBoothDataset', 'collate',
-           'step_generator', 'batch_for', 'make_optimizer', 'encode_ids', 'diffusion_target', 'prior_loss',
-           'compute_loss', 'train_step', 'save_ckpt', 'resume', 'pipeline_from', 'gen', 'log_validation',
-           'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora', 'check_lora',
-           'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log', 'dreambooth_cmd']
+           'load_instance_images', 'gen_class_images', 'read_class_images', 'DreamBoothConfig',
+           'dreambooth_accelerator', 'load_models', 'freeze_and_cast', 'lora_targets', 'add_lora', 'tokenize',
+           'DreamBoothDataset', 'collate', 'step_generator', 'batch_for', 'make_optimizer', 'encode_ids',
+           'diffusion_target', 'prior_loss', 'compute_loss', 'train_step', 'save_ckpt', 'resume', 'pipeline_from',
+           'gen', 'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora',
+           'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log',
+           'dreambooth_cmd']
 
 # %% ../nbs/50_dreambooth.ipynb #f3bc030d
-from .learner import save_step_checkpoint, list_checkpoints, load_checkpoint, run_state, restore_run_state
+from .learner import make_accelerator, save_step_checkpoint, list_checkpoints, load_checkpoint, run_state, restore_run_state
 
 # %% ../nbs/50_dreambooth.ipynb #e7424ec0
 INSTANCE_TEMPLATE = 'a photo of {identifier} {class_name}'
@@ -169,11 +170,9 @@ class DreamBoothConfig:
     def prompts(self): return make_prompts(self.identifier, self.class_name, self.instance_prompt, self.class_prompt)
 
 # %% ../nbs/50_dreambooth.ipynb #3e05932c
-def make_accelerator(cfg:DreamBoothConfig, device=None):
-    "An `Accelerator` for `cfg`: mixed precision where the device supports it, gradient accumulation."
-    dev = default_device(device)
-    return Accelerator(mixed_precision=mixed_precision_name(dev, cfg.mixed), gradient_accumulation_steps=cfg.grad_accum,
-                       cpu=dev.type == 'cpu')
+def dreambooth_accelerator(cfg:DreamBoothConfig, device=None):
+    "`learner.make_accelerator` for `cfg`: mixed precision where the device supports it, gradient accumulation."
+    return make_accelerator(device, cfg.mixed, cfg.grad_accum)
 
 # %% ../nbs/50_dreambooth.ipynb #55ddc516
 def _no_safety(src)->dict:
@@ -517,7 +516,7 @@ def prepare_data(cfg:DreamBoothConfig, m, size:int, device=None)->tuple:
 # %% ../nbs/50_dreambooth.ipynb #d098c823
 def setup(cfg:DreamBoothConfig, device=None)->tuple:
     "Accelerator, models (frozen, cast, LoRA added), trainable params and optimizer for `cfg`."
-    acc = make_accelerator(cfg, device)
+    acc = dreambooth_accelerator(cfg, device)
     wdt = default_dtype(acc.device, cfg.mixed)
     m = load_models(cfg.pretrained, acc.device)
     freeze_and_cast(m, wdt, full_unet=not cfg.lora, full_text_encoder=cfg.train_text_encoder and not cfg.lora)

@@ -205,10 +205,11 @@ def _do_fit(L:Learner, stop_after:int|None=None):
     L('after_fit')
 
 # %% ../nbs/04_learner.ipynb #22d0fb3b
-def make_accelerator(device=None, mixed:bool=False)->Accelerator:
+def make_accelerator(device=None, mixed:bool=False, grad_accum:int=1)->Accelerator:
     "An `Accelerator` on `device` (cuda > mps > cpu), in the half precision the device supports when `mixed`."
     dev = default_device(device)
-    return Accelerator(cpu=dev.type == 'cpu', mixed_precision=mixed_precision_name(dev, mixed))
+    return Accelerator(cpu=dev.type == 'cpu', mixed_precision=mixed_precision_name(dev, mixed),
+                       gradient_accumulation_steps=grad_accum)
 
 def adamw(lr:float=1e-3, wd:float=0.)->Callable:
     "An optimizer factory: AdamW over the trainable parameters of a model."
