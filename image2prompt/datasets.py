@@ -65,7 +65,8 @@ def _edit(rng, p:str)->str:
     elif r < 0.75: parts[-1] = str(rng.choice(MODIFIERS))
     elif r < 0.85: parts[0] = parts[0] + f' :: {rng.choice([1.2, 1.5, 2])}'
     else:
-        i = int(rng.integers(0, len(parts[0]))); parts[0] = parts[0][:i] + parts[0][i+1:]
+        i = int(rng.integers(0, len(parts[0])))
+        parts[0] = parts[0][:i] + parts[0][i+1:]
     return ', '.join(parts)
 
 def synth_prompts(n:int=3000, # how many prompts
@@ -73,7 +74,8 @@ def synth_prompts(n:int=3000, # how many prompts
                   seed:int=0 # everything flows from this seed
                  )->pd.DataFrame:
     "DiffusionDB-like prompts with planted near-duplicate groups: columns `prompt`, `group` (the base prompt's id)."
-    rng = np.random.default_rng(seed); rows = []
+    rng = np.random.default_rng(seed)
+    rows = []
     for i in range(n):
         if rows and rng.random() < dup_frac:
             g = int(rng.integers(max(0, len(rows)-200), len(rows)))  # users iterate on recent prompts
@@ -84,7 +86,8 @@ def synth_prompts(n:int=3000, # how many prompts
 # %% ../nbs/03_datasets.ipynb #44dfa3bd
 def _finish(df:pd.DataFrame, root:Path, src, file_col='file_name', text_col='text')->pd.DataFrame:
     "Rename to `file_name`/`text`, add `path`, and skip (counting) rows with no file name, no prompt or a missing file."
-    df = df.rename(columns={file_col: 'file_name', text_col: 'text'}); skipped = {}
+    df = df.rename(columns={file_col: 'file_name', text_col: 'text'})
+    skipped = {}
     for c in ('file_name', 'text'):
         if c not in df.columns: raise InputError(f'{src}: no column {c!r} (columns: {list(df.columns)}); name the image and prompt columns')
     def _drop(mask, why):
@@ -96,8 +99,10 @@ def _finish(df:pd.DataFrame, root:Path, src, file_col='file_name', text_col='tex
     _drop(df.text.astype(str).str.strip() == '', 'have an empty prompt')
     bad = int(df.text.astype(str).str.contains('\ufffd', regex=False).sum())
     if bad: skipped['have non-UTF-8 bytes (replaced)'] = bad; warnings.warn(f'{src}: {bad} prompts had non-UTF-8 bytes, replaced by U+FFFD')
-    df = df.assign(path=[str(root/f) for f in df.file_name]); _drop(~df.path.map(lambda p: Path(p).is_file()), 'name a file that does not exist')
-    df = df.reset_index(drop=True); df.attrs['skipped'] = skipped
+    df = df.assign(path=[str(root/f) for f in df.file_name])
+    _drop(~df.path.map(lambda p: Path(p).is_file()), 'name a file that does not exist')
+    df = df.reset_index(drop=True)
+    df.attrs['skipped'] = skipped
     return df
 
 # %% ../nbs/03_datasets.ipynb #1163ee8e
@@ -115,7 +120,8 @@ def _read_jsonl_rows(path:Path)->list:
 def read_imagefolder(folder # a folder with images and `metadata.jsonl` (or `metadata.csv`)
                     )->pd.DataFrame:
     "Image + prompt pairs of an imagefolder: `file_name`, `text`, `path`, extra columns; bad rows counted in `.attrs['skipped']`."
-    folder = need_path(folder, 'image folder', 'dir'); mj, mc = folder/'metadata.jsonl', folder/'metadata.csv'
+    folder = need_path(folder, 'image folder', 'dir')
+    mj, mc = folder/'metadata.jsonl', folder/'metadata.csv'
     if mj.exists(): return _finish(pd.DataFrame(_read_jsonl_rows(mj)), folder, mj)
     if mc.exists(): return read_csv_pairs(mc)
     raise MissingInput(f'{folder}: no metadata.jsonl or metadata.csv; an image folder needs one (file_name, text per row)')
@@ -140,10 +146,12 @@ def read_diffusiondb(parquet, # DiffusionDB's `metadata.parquet` (or a subset wi
     "DiffusionDB metadata as `file_name`, `text`, `path` + its other columns."
     parquet = Path(parquet)
     if not parquet.exists(): raise FileNotFoundError(f'{parquet}: not found')
-    df = pd.read_parquet(parquet); root = Path(image_root) if image_root else parquet.parent
+    df = pd.read_parquet(parquet)
+    root = Path(image_root) if image_root else parquet.parent
     if part_dirs: df['image_name'] = [f'part-{int(p):06d}/{n}' for p, n in zip(df.part_id, df.image_name)]
     if not check_files:
-        df = df.rename(columns={'image_name': 'file_name', 'prompt': 'text'}); return df.assign(path=[str(root/f) for f in df.file_name])
+        df = df.rename(columns={'image_name': 'file_name', 'prompt': 'text'})
+        return df.assign(path=[str(root/f) for f in df.file_name])
     return _finish(df, root, parquet, 'image_name', 'prompt')
 
 # %% ../nbs/03_datasets.ipynb #16f2c565
@@ -184,14 +192,16 @@ class PromptStream:
         if not self.path.exists(): raise FileNotFoundError(f'{self.path}: prompt table not found')
         self.read = dict(parquet=_parquet_chunks, csv=_pandas_chunks, jsonl=_pandas_chunks, txt=_txt_chunks).get(self.path.suffix[1:].lower())
         if self.read is None: raise ValueError(f'{self.path}: unknown prompt table type (use .parquet, .csv, .jsonl or .txt)')
-        cols = _columns(self.path); self.column = column or next((c for c in ('prompt', 'text') if c in cols), None)
+        cols = _columns(self.path)
+        self.column = column or next((c for c in ('prompt', 'text') if c in cols), None)
         if self.column not in cols: raise ValueError(f'{self.path}: no column {column or "prompt/text"}; columns are {cols}')
         self.counts = {}
     def __iter__(self):
         self.counts = dict(rows=0, kept=0, null=0, not_str=0, empty=0, bad_utf8=0)
         for raw in self.read(self.path, self.column, self.chunk):
             out = [t for p in raw if (t := _clean_prompt(p, self.counts)) is not None]
-            self.counts['rows'] += len(raw); self.counts['kept'] += len(out)
+            self.counts['rows'] += len(raw)
+            self.counts['kept'] += len(out)
             if out: yield out
 
 # %% ../nbs/03_datasets.ipynb #2600e81d
@@ -222,21 +232,25 @@ def check_images(df:pd.DataFrame # a table with a `path` column
     for p in df.path:
         try: load_image(p); ok.append(True)
         except ImageLoadError as e: ok.append(False); bad.append(str(e))
-    out = df[np.array(ok, bool)].reset_index(drop=True); out.attrs['skipped'] = {**df.attrs.get('skipped', {}), 'unreadable image': len(bad)}
+    out = df[np.array(ok, bool)].reset_index(drop=True)
+    out.attrs['skipped'] = {**df.attrs.get('skipped', {}), 'unreadable image': len(bad)}
     if bad: warnings.warn(f'{len(bad)} unreadable images skipped: ' + '; '.join(bad[:5]))
     return out
 
 # %% ../nbs/03_datasets.ipynb #0ab08628
 def near_groups(embs, threshold:float=0.95, method:str='exact')->np.ndarray:
     "Connected-component id of each row in the graph of pairs above `threshold`."
-    i, j, _ = find_pairs(embs, threshold, method); n = len(embs)
+    i, j, _ = find_pairs(embs, threshold, method)
+    n = len(embs)
     return connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False)[1]
 
 def split_train_valid(df:pd.DataFrame, embs, # a table and its aligned prompt embeddings
                       valid_frac:float=0.1, threshold:float=0.95, seed:int=0, method:str='exact')->tuple:
     "`(train_df, valid_df)`: whole near-duplicate groups go to one side; `valid_df` holds about `valid_frac` of rows."
     if len(df) != len(embs): raise ValueError(f'{len(df)} rows but {len(embs)} embeddings')
-    g = near_groups(embs, threshold, method); ids, sizes = np.unique(g, return_counts=True)
-    order = np.random.default_rng(seed).permutation(len(ids)); take = np.cumsum(sizes[order]) <= valid_frac * len(df)
+    g = near_groups(embs, threshold, method)
+    ids, sizes = np.unique(g, return_counts=True)
+    order = np.random.default_rng(seed).permutation(len(ids))
+    take = np.cumsum(sizes[order]) <= valid_frac * len(df)
     valid = np.isin(g, ids[order][take])
     return df[~valid], df[valid]

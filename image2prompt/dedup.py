@@ -21,7 +21,8 @@ __all__ = ['planted_embs', 'flat_pairs', 'numpy_pairs', 'auto_nlist', 'ivf_index
 # %% ../nbs/02_dedup.ipynb #817093be
 def _at_cos(rng, x, cos):
     "Unit vectors at exactly cosine `cos` from the unit rows of `x`."
-    u = rng.standard_normal(x.shape, dtype=np.float32); u = unit(u - (u*x).sum(1, keepdims=True)*x)
+    u = rng.standard_normal(x.shape, dtype=np.float32)
+    u = unit(u - (u*x).sum(1, keepdims=True)*x)
     return unit(cos[:, None]*x + np.sqrt(1 - cos[:, None]**2)*u).astype(np.float32)
 
 def _background(rng, centres, spread, n):
@@ -33,13 +34,20 @@ def _background(rng, centres, spread, n):
 # %% ../nbs/02_dedup.ipynb #367ce920
 def _plant(rng, x, dup_frac, threshold, gid0):
     "Overwrite some rows of chunk `x` with copies of others at cosines above (or just under) `threshold`; return group ids."
-    n = len(x); group = np.full(n, -1, np.int64); perm = rng.permutation(n); m = int(n*dup_frac); i = 0
+    n = len(x)
+    group = np.full(n, -1, np.int64)
+    perm = rng.permutation(n)
+    m = int(n*dup_frac)
+    i = 0
     while i < m:
-        sz = int(rng.integers(2, 6)); idx = perm[i:i+sz]; i += sz
+        sz = int(rng.integers(2, 6))
+        idx = perm[i:i+sz]
+        i += sz
         if len(idx) < 2: break
         hi = rng.random(len(idx)-1) < 0.8  # 80% true duplicates, 20% near misses
         cos = np.where(hi, rng.uniform(threshold + 0.003, 0.999, len(hi)), rng.uniform(threshold - 0.05, threshold - 0.006, len(hi)))
-        x[idx[1:]] = _at_cos(rng, np.repeat(x[idx[:1]], len(hi), 0), cos.astype(np.float32)); group[idx] = gid0 + idx[0]
+        x[idx[1:]] = _at_cos(rng, np.repeat(x[idx[:1]], len(hi), 0), cos.astype(np.float32))
+        group[idx] = gid0 + idx[0]
     return group
 
 def planted_embs(n:int, # rows
@@ -50,12 +58,14 @@ def planted_embs(n:int, # rows
                  bs:int=100_000, # rows per chunk (groups stay inside a chunk)
                  progress:bool=False):
     "Clustered unit vectors with planted near-duplicate groups: `(embs, group)`; `group` is -1 outside planted groups."
-    rng = np.random.default_rng(seed); nc = max(1, n // 100)
+    rng = np.random.default_rng(seed)
+    nc = max(1, n // 100)
     centres, spread = unit(rng.standard_normal((nc, d), dtype=np.float32)), rng.uniform(0.45, 1.2, nc).astype(np.float32)
     embs = np.lib.format.open_memmap(out, 'w+', np.float32, (n, d)) if out else np.empty((n, d), np.float32)
     group = np.empty(n, np.int64)
     for s in tqdm(range(0, n, bs), desc='planted', disable=not progress):
-        x = _background(rng, centres, spread, min(bs, n-s)); group[s:s+len(x)] = _plant(rng, x, dup_frac, threshold, s)
+        x = _background(rng, centres, spread, min(bs, n-s))
+        group[s:s+len(x)] = _plant(rng, x, dup_frac, threshold, s)
         embs[s:s+len(x)] = x
     if out: embs.flush()
     return embs, group
@@ -65,7 +75,8 @@ def _rows(embs, s, e): return np.ascontiguousarray(embs[s:e], dtype=np.float32)
 
 def _lower(lims, D, I, s, threshold):
     "Pairs (i, j, sim) from a range search of rows s.. : keep j < i and sim > threshold."
-    i = np.repeat(np.arange(s, s + len(lims) - 1), np.diff(np.asarray(lims, np.int64))); m = (I < i) & (D > threshold)
+    i = np.repeat(np.arange(s, s + len(lims) - 1), np.diff(np.asarray(lims, np.int64)))
+    m = (I < i) & (D > threshold)
     return i[m], I[m].astype(np.int64), D[m]
 
 def _cat(parts):
@@ -79,14 +90,16 @@ def flat_pairs(embs, # (n, d) L2-normalised rows (array or memory map)
     "Exact near pairs `(i, j, sim)` (j < i, sim > threshold) with a growing faiss `IndexFlatIP`."
     index, parts = faiss.IndexFlatIP(embs.shape[1]), []
     for s in tqdm(range(0, len(embs), bs), desc='dedup exact', disable=not progress):
-        x = _rows(embs, s, s+bs); index.add(x)
+        x = _rows(embs, s, s+bs)
+        index.add(x)
         parts.append(_lower(*index.range_search(x, threshold), s, threshold))
     return _cat(parts)
 
 # %% ../nbs/02_dedup.ipynb #630e3259
 def numpy_pairs(embs, threshold:float=0.95):
     "Brute-force reference for `flat_pairs` (the whole n x n matrix: small inputs only)."
-    x = np.asarray(embs, np.float32); S = x @ x.T
+    x = np.asarray(embs, np.float32)
+    S = x @ x.T
     i, j = np.nonzero(np.tril(S, -1) > threshold)
     return i, j, S[i, j]
 
@@ -97,19 +110,24 @@ def auto_nlist(n:int)->int:
 
 def _centroids(embs, nlist:int, seed:int=0, per:int=10, niter:int=10):
     "`nlist` spherical k-means centroids of a sample of `per * nlist` rows of `embs`."
-    n, d = embs.shape; x = np.ascontiguousarray(embs[np.sort(np.random.default_rng(seed).choice(n, min(n, per*nlist), replace=False))], np.float32)
+    n, d = embs.shape
+    x = np.ascontiguousarray(embs[np.sort(np.random.default_rng(seed).choice(n, min(n, per*nlist), replace=False))], np.float32)
     km = faiss.Kmeans(d, nlist, niter=niter, spherical=True, seed=seed+1, min_points_per_centroid=1, max_points_per_centroid=10**9)
-    km.train(x); return km.centroids
+    km.train(x)
+    return km.centroids
 
 def ivf_index(embs, nlist:int|None=None, nprobe:int=8, seed:int=0, codec:str='fp16'):
     "An empty IVF inner-product index (flat coarse quantizer, `codec` 'fp16' or 'sq8' storage), k-means centroids of a sample of `embs`."
-    n, d = embs.shape; nlist = min(nlist or auto_nlist(n), n); rng = np.random.default_rng(seed)
-    q = faiss.IndexFlatIP(d); q.add(_centroids(embs, nlist, seed))
+    n, d = embs.shape
+    nlist = min(nlist or auto_nlist(n), n)
+    rng = np.random.default_rng(seed)
+    q = faiss.IndexFlatIP(d)
+    q.add(_centroids(embs, nlist, seed))
     qt = {'fp16': faiss.ScalarQuantizer.QT_fp16, 'sq8': faiss.ScalarQuantizer.QT_8bit}[codec]
     index = faiss.IndexIVFScalarQuantizer(q, d, nlist, qt, faiss.METRIC_INNER_PRODUCT, False)
-    index.train(np.ascontiguousarray(embs[np.sort(rng.choice(n, min(n, 20_000), replace=False))], np.float32)); index.nprobe = nprobe
+    index.train(np.ascontiguousarray(embs[np.sort(rng.choice(n, min(n, 20_000), replace=False))], np.float32))
+    index.nprobe = nprobe
     return index
-
 
 # %% ../nbs/02_dedup.ipynb #be49395a
 def _rescore(embs, x, s, i, j):
@@ -118,7 +136,8 @@ def _rescore(embs, x, s, i, j):
 
 def _add_and_probe(index, x, radius):
     "Add `x` to the IVF `index` and range-search it (lims, D, I), with one coarse search for both."
-    Dq, Iq = index.quantizer.search(x, index.nprobe); first = np.ascontiguousarray(Iq[:, 0], np.int64)  # kept alive: swig_ptr holds no reference
+    Dq, Iq = index.quantizer.search(x, index.nprobe)
+    first = np.ascontiguousarray(Iq[:, 0], np.int64)  # kept alive: swig_ptr holds no reference
     index.add_core(len(x), faiss.swig_ptr(x), None, faiss.swig_ptr(first))
     return index.range_search_preassigned(x, radius, Iq, Dq)
 
@@ -126,8 +145,10 @@ def index_pairs(embs, index, threshold:float=0.95, bs:int=50_000, margin:float=0
     "Near pairs found by an approximate `index` (added to chunk by chunk), re-scored exactly."
     parts = []
     for s in tqdm(range(0, len(embs), bs), desc=desc, disable=not progress):
-        x = _rows(embs, s, s+bs); i, j, _ = _lower(*_add_and_probe(index, x, threshold - margin), s, threshold - margin)
-        sim = _rescore(embs, x, s, i, j); m = sim > threshold
+        x = _rows(embs, s, s+bs)
+        i, j, _ = _lower(*_add_and_probe(index, x, threshold - margin), s, threshold - margin)
+        sim = _rescore(embs, x, s, i, j)
+        m = sim > threshold
         parts.append((i[m], j[m], sim[m]))
     return _cat(parts)
 
@@ -137,9 +158,14 @@ def hnsw_pairs(embs, threshold:float=0.95, k:int=32, M:int=16, ef:int=64, bs:int
     index, parts = faiss.IndexHNSWFlat(embs.shape[1], M, faiss.METRIC_INNER_PRODUCT), []
     index.hnsw.efSearch = max(ef, k)
     for s in tqdm(range(0, len(embs), bs), desc='dedup hnsw', disable=not progress):
-        x = _rows(embs, s, s+bs); index.add(x); D, I = index.search(x, k)
-        lims = np.arange(0, I.size + 1, k); i, j, _ = _lower(lims, D.ravel(), I.ravel(), s, threshold - 0.01)
-        sim = _rescore(embs, x, s, i, j); m = sim > threshold; parts.append((i[m], j[m], sim[m]))
+        x = _rows(embs, s, s+bs)
+        index.add(x)
+        D, I = index.search(x, k)
+        lims = np.arange(0, I.size + 1, k)
+        i, j, _ = _lower(lims, D.ravel(), I.ravel(), s, threshold - 0.01)
+        sim = _rescore(embs, x, s, i, j)
+        m = sim > threshold
+        parts.append((i[m], j[m], sim[m]))
     return _cat(parts)
 
 # %% ../nbs/02_dedup.ipynb #08ece6f8
@@ -156,7 +182,8 @@ def find_pairs(embs, threshold:float=0.95, method:str='exact', bs:int|None=None,
 # %% ../nbs/02_dedup.ipynb #f071e8c4
 def greedy_keep(n:int, i, j):
     "Keep rule over pairs (i, j), j < i: `(kept_mask, parent)`; parent[r] == r for kept rows."
-    o = np.lexsort((j, i)); i, j = np.asarray(i)[o], np.asarray(j)[o]
+    o = np.lexsort((j, i))
+    i, j = np.asarray(i)[o], np.asarray(j)[o]
     kept, parent = np.ones(n, bool), np.arange(n)
     starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]]) if len(i) else np.zeros(0, int)
     for a, b in zip(starts, np.r_[starts[1:], len(i)]):
@@ -186,7 +213,9 @@ def max_sim(embs_a, embs_b, method:str='exact', bs:int=8192, nprobe:int=8)->np.n
     for s in range(0, len(embs_a), bs): index.add(_rows(embs_a, s, s+bs))
     out = np.empty(len(embs_b), np.float32)
     for s in range(0, len(embs_b), bs):
-        x = _rows(embs_b, s, s+bs); D, I = index.search(x, 1); j = np.maximum(I[:, 0], 0)
+        x = _rows(embs_b, s, s+bs)
+        D, I = index.search(x, 1)
+        j = np.maximum(I[:, 0], 0)
         out[s:s+len(x)] = np.where(I[:, 0] >= 0, (x * np.asarray(embs_a[j], np.float32)).sum(1), -1)
     return out
 
@@ -197,7 +226,8 @@ def cross_filter(embs_a, embs_b, threshold:float=0.95, method:str='exact', **kw)
 # %% ../nbs/02_dedup.ipynb #c5e94245
 def nn_sims(embs, sample:int=20_000, seed:int=0, bs:int=4096)->np.ndarray:
     "Each (sampled) row's cosine to its nearest other row, exact."
-    n = len(embs); rows = np.arange(n) if n <= sample else np.sort(np.random.default_rng(seed).choice(n, sample, replace=False))
+    n = len(embs)
+    rows = np.arange(n) if n <= sample else np.sort(np.random.default_rng(seed).choice(n, sample, replace=False))
     index = faiss.IndexFlatIP(embs.shape[1])
     for s in range(0, n, bs): index.add(_rows(embs, s, s+bs))
     out = []
@@ -209,9 +239,11 @@ def nn_sims(embs, sample:int=20_000, seed:int=0, bs:int=4096)->np.ndarray:
 # %% ../nbs/02_dedup.ipynb #060dbcea
 def dedup_groups(parent, prompts=None, n:int=5)->list:
     "The `n` largest groups as dicts {kept, dropped}: row numbers, or prompts if given."
-    parent = np.asarray(parent); dropped = np.flatnonzero(parent != np.arange(len(parent)))
+    parent = np.asarray(parent)
+    dropped = np.flatnonzero(parent != np.arange(len(parent)))
     if not len(dropped): return []
-    roots, counts = np.unique(parent[dropped], return_counts=True); out = []
+    roots, counts = np.unique(parent[dropped], return_counts=True)
+    out = []
     for r in roots[np.argsort(-counts, kind='stable')][:n]:
         ds = dropped[parent[dropped] == r]
         out.append(dict(kept=prompts[r], dropped=[prompts[d] for d in ds]) if prompts is not None else dict(kept=int(r), dropped=ds.tolist()))
@@ -221,8 +253,12 @@ def dedup_groups(parent, prompts=None, n:int=5)->list:
 def plot_nn_hist(sims, threshold:float=0.95, path=None, bins:int=100):
     "Histogram of nearest-neighbour cosines with the threshold marked; saved to `path` (png) if given."
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.hist(sims, bins=bins, range=(min(0, float(np.min(sims, initial=0))), 1)); ax.axvline(threshold, color='r', ls='--', label=f'threshold {threshold}')
-    ax.set_xlabel('cosine to nearest other prompt'); ax.set_ylabel('prompts'); ax.legend(); fig.tight_layout()
+    ax.hist(sims, bins=bins, range=(min(0, float(np.min(sims, initial=0))), 1))
+    ax.axvline(threshold, color='r', ls='--', label=f'threshold {threshold}')
+    ax.set_xlabel('cosine to nearest other prompt')
+    ax.set_ylabel('prompts')
+    ax.legend()
+    fig.tight_layout()
     if path:
         with atomic_path(path) as t: fig.savefig(t, format='png', dpi=100)
     return fig
@@ -230,7 +266,8 @@ def plot_nn_hist(sims, threshold:float=0.95, path=None, bins:int=100):
 # %% ../nbs/02_dedup.ipynb #9c132f87
 def dedup_report(parent, prompts=None, sims=None, threshold:float=0.95, n_groups:int=5)->dict:
     "Counts, the largest groups and nearest-neighbour statistics of a dedup run."
-    parent = np.asarray(parent); kept = int((parent == np.arange(len(parent))).sum())
+    parent = np.asarray(parent)
+    kept = int((parent == np.arange(len(parent))).sum())
     rep = dict(n=len(parent), kept=kept, dropped=len(parent)-kept, kept_frac=round(kept/max(len(parent), 1), 4), threshold=threshold)
     if sims is not None: rep['nn_sim_quantiles'] = {q: round(float(np.quantile(sims, q)), 4) for q in (0.1, 0.5, 0.9, 0.99)} if len(sims) else {}
     rep['groups'] = dedup_groups(parent, prompts, n_groups)
@@ -241,7 +278,8 @@ def print_report(rep:dict):
     print(f"{rep['n']} prompts: kept {rep['kept']} ({rep['kept_frac']:.1%}), dropped {rep['dropped']} at cosine > {rep['threshold']}")
     if 'nn_sim_quantiles' in rep: print('nearest-neighbour cosine quantiles:', rep['nn_sim_quantiles'])
     for g in rep['groups']:
-        print(f"\nKEPT    {g['kept']}"); [print(f'DROPPED {d}') for d in g['dropped'][:4]]
+        print(f"\nKEPT    {g['kept']}")
+        [print(f'DROPPED {d}') for d in g['dropped'][:4]]
 
 # %% ../nbs/02_dedup.ipynb #333fcac1
 def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table beside it)
@@ -253,18 +291,27 @@ def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table
               quiet:store_true=False # no progress bars or printed report
              ):
     "Drop near-duplicate prompts (or prompts near another set) and write the kept table and a report."
-    check_choice('method', method, ('exact', 'ivf')); check_positive(nprobe=nprobe)
+    check_choice('method', method, ('exact', 'ivf'))
+    check_positive(nprobe=nprobe)
     if not 0 < threshold <= 1: raise InputError(f'--threshold {threshold} must be in (0, 1]')
-    e, table = load_embeddings(embs, mmap=True); out = Path(out)
+    e, table = load_embeddings(embs, mmap=True)
+    out = Path(out)
     if against:
-        a, _ = load_embeddings(against, mmap=True); kept = cross_filter(a, e, threshold, method, nprobe=nprobe)
-        parent = None; rep = dict(n=len(e), kept=len(kept), dropped=len(e)-len(kept), against=str(against), threshold=threshold)
+        a, _ = load_embeddings(against, mmap=True)
+        kept = cross_filter(a, e, threshold, method, nprobe=nprobe)
+        parent = None
+        rep = dict(n=len(e), kept=len(kept), dropped=len(e)-len(kept), against=str(against), threshold=threshold)
     else:
         kept, parent = dedup(e, threshold, method, return_parent=True, progress=not quiet, nprobe=nprobe)
-        sims = nn_sims(e); rep = dedup_report(parent, table.prompt.tolist(), sims, threshold); plot_nn_hist(sims, threshold, out/'nn_hist.png')
-    save_npy(out/'kept.npy', kept); save_parquet(out/'kept.parquet', table.iloc[kept]); save_json(out/'report.json', rep)
+        sims = nn_sims(e)
+        rep = dedup_report(parent, table.prompt.tolist(), sims, threshold)
+        plot_nn_hist(sims, threshold, out/'nn_hist.png')
+    save_npy(out/'kept.npy', kept)
+    save_parquet(out/'kept.parquet', table.iloc[kept])
+    save_json(out/'report.json', rep)
     if not quiet and parent is not None: print_report(rep)
-    print(f"kept {rep['kept']} of {rep['n']} prompts; wrote {out/'kept.parquet'}, kept.npy and report.json"); return rep
+    print(f"kept {rep['kept']} of {rep['n']} prompts; wrote {out/'kept.parquet'}, kept.npy and report.json")
+    return rep
 
 # %% ../nbs/02_dedup.ipynb #8f4c3789
 def demo_dedup_cmd(out:str='image2prompt_demo', # output folder (embedding cache, embeddings, report)
@@ -273,9 +320,12 @@ def demo_dedup_cmd(out:str='image2prompt_demo', # output folder (embedding cache
              fast:str=None, # embedding mode: None (exact fp32) or int8
              quiet:store_true=False):
     "Demo: embed and deduplicate the shipped sample prompts, and print the report."
-    out = Path(out); table = read_prompts(asset('sample_prompts.csv'))
+    out = Path(out)
+    table = read_prompts(asset('sample_prompts.csv'))
     if n: table = table.iloc[:n].reset_index(drop=True)
-    t0 = time.time(); e = embed_prompts(table.prompt, cache_dir=out/'.emb_cache', progress=not quiet, fast=fast); t1 = time.time()
+    t0 = time.time()
+    e = embed_prompts(table.prompt, cache_dir=out/'.emb_cache', progress=not quiet, fast=fast)
+    t1 = time.time()
     save_embeddings(out/'sample_prompts.npy', e, table, fast=fast)
     rep = dedup_cmd(str(out/'sample_prompts.npy'), str(out/'dedup'), threshold, quiet=quiet)
     rep['embed_s'], rep['dedup_s'] = round(t1 - t0, 2), round(time.time() - t1, 2)

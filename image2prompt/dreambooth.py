@@ -102,10 +102,12 @@ def gen_class_images(pipe, # a diffusers text-to-image pipeline
                      size:int|None=None, # image side; `None`: the pipeline's native size
                      progress:bool=True)->Path:
     "Fill `out_dir` with `n` images of `prompt` made by `pipe`; images already there are kept (resumable cache)."
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     todo = [i for i in range(n) if not (out_dir/f'class_{i:05d}.png').exists()]
     for b in tqdm(range(0, len(todo), bs), desc='class images', disable=not progress or not todo):
-        ids = todo[b:b+bs]; dev = pipe.device
+        ids = todo[b:b+bs]
+        dev = pipe.device
         gens = [torch.Generator(dev.type if dev.type != 'mps' else 'cpu').manual_seed(seed+i) for i in ids]
         imgs = pipe([prompt]*len(ids), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size, width=size).images
         for i, img in zip(ids, imgs):
@@ -304,8 +306,10 @@ def diffusion_target(noise_scheduler, latents, noise, t)->torch.Tensor:
 def prior_loss(pred, target, with_prior:bool=True, prior_loss_weight:float=1.0)->tuple:
     "(total, instance, prior) MSE losses; with prior the batch is `[instance; class]`."
     if not with_prior:
-        l = F.mse_loss(pred.float(), target.float()); return l, l.detach(), torch.zeros(())
-    p, pc = pred.float().chunk(2); t, tc = target.float().chunk(2)
+        l = F.mse_loss(pred.float(), target.float())
+        return l, l.detach(), torch.zeros(())
+    p, pc = pred.float().chunk(2)
+    t, tc = target.float().chunk(2)
     li, lp = F.mse_loss(p, t), F.mse_loss(pc, tc)
     return li + prior_loss_weight * lp, li.detach(), lp.detach()
 
@@ -338,7 +342,8 @@ def train_step(acc, # the `Accelerator`
         with acc.autocast(): l, li, lp = compute_loss(m, batch, generator, cfg.with_prior, cfg.prior_loss_weight)
         acc.backward(l)
         if acc.sync_gradients and cfg.max_grad_norm: acc.clip_grad_norm_(params, cfg.max_grad_norm)
-        opt.step(); opt.zero_grad(set_to_none=True)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
     return dict(loss=l.item(), inst=li.item(), prior=lp.item(), synced=acc.sync_gradients)
 
 # %% ../nbs/50_dreambooth.ipynb #b9974eb7
@@ -359,7 +364,9 @@ def pipeline_from(m, scheduler=None):
     kw = dict(vae=m.vae, text_encoder=m.text_encoder, tokenizer=m.tokenizer, unet=m.unet, scheduler=scheduler or m.scheduler)
     if 'safety_checker' in m.pipe_cls.__init__.__code__.co_varnames:
         kw.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    pipe = m.pipe_cls(**kw); pipe.set_progress_bar_config(disable=True); return pipe
+    pipe = m.pipe_cls(**kw)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
 
 @torch.no_grad()
 def gen(pipe, prompts:list, seeds:list, steps:int=25, guidance:float=7.5, size:int|None=None)->list:
@@ -393,7 +400,8 @@ def to_kohya(unet=None, text_encoder=None)->dict:
     for pre, mod in (('unet', unet), ('text_encoder', text_encoder)):
         if mod is None or not getattr(mod, 'peft_config', None): continue
         sd.update({f'{pre}.{k}': v for k, v in get_peft_model_state_dict(mod).items()})
-        c = mod.peft_config['default']; alphas[pre] = c.lora_alpha
+        c = mod.peft_config['default']
+        alphas[pre] = c.lora_alpha
     ks = convert_state_dict_to_kohya(sd)
     out = {k.replace('lora_te1_', 'lora_te_'): v for k, v in ks.items()}
     for k in out:
@@ -403,7 +411,9 @@ def to_kohya(unet=None, text_encoder=None)->dict:
 # %% ../nbs/50_dreambooth.ipynb #5d9e51b2
 def save_lora(out_dir, unet=None, text_encoder=None, pipe_cls=None, kohya:bool=True)->dict:
     "Write `pytorch_lora_weights.safetensors` (diffusers) and `pytorch_lora_weights_kohya.safetensors` (A1111) to `out_dir`."
-    pipe_cls = pipe_cls or StableDiffusionPipeline; out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    pipe_cls = pipe_cls or StableDiffusionPipeline
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     has = lambda mod: mod is not None and bool(getattr(mod, 'peft_config', None))
     u, t = (unet_lora_sd(unet) if has(unet) else None), (te_lora_sd(text_encoder) if has(text_encoder) else None)
     meta = lambda mod: mod.peft_config['default'].to_dict() if has(mod) else None
@@ -447,7 +457,8 @@ def check_lora(pipe, sd:dict)->dict:
     "Check every LoRA module of `sd` against `pipe`; raise naming unknown modules and shape mismatches."
     mods, bad, mism, n = lora_modules(sd), [], [], {}
     for name, (down, up) in mods.items():
-        comp, sub = name.split('.', 1); model = getattr(pipe, comp, None)
+        comp, sub = name.split('.', 1)
+        model = getattr(pipe, comp, None)
         named = dict(model.named_modules()) if model is not None else {}
         lin = named.get(sub, named.get(sub.removeprefix('text_model.')))  # recent transformers flatten CLIPTextModel
         lin = getattr(lin, 'base_layer', lin)
@@ -480,7 +491,8 @@ def load_lora(pipe, path, # a `.safetensors` LoRA, diffusers or kohya layout
               scale:float=1.0, # strength of the adapter
               adapter_name:str='dreambooth'):
     "Check and load a LoRA file into `pipe` with `load_lora_weights`, at `scale`."
-    sd, alphas, meta = read_lora(path); check_lora(pipe, sd)
+    sd, alphas, meta = read_lora(path)
+    check_lora(pipe, sd)
     te_keys = [k for k in sd if k.startswith('text_encoder.')]
     if te_keys and meta is None and 'CLIP' not in type(pipe.text_encoder).__name__:
         _load_kohya_generic_te(pipe, sd, alphas, adapter_name)  # kohya file, non-CLIP text encoder
@@ -494,7 +506,8 @@ def _load_kohya_generic_te(pipe, sd, alphas, adapter_name):
     if u: pipe.load_lora_into_unet(u, alphas, pipe.unet, adapter_name=adapter_name, _pipeline=pipe)
     te = {k.replace('.lora.down.', '.lora_linear_layer.down.').replace('.lora.up.', '.lora_linear_layer.up.'): v
           for k, v in sd.items() if k.startswith('text_encoder.')}
-    mods = lora_modules(te); r = next(iter(mods.values()))[0].shape[0]
+    mods = lora_modules(te)
+    r = next(iter(mods.values()))[0].shape[0]
     a = next((v for k, v in (alphas or {}).items() if k.startswith('text_encoder.')), r)
     cfg = LoraConfig(r=r, lora_alpha=a, target_modules=sorted({k.split('.', 1)[1] for k in mods})).to_dict()
     meta = {f'text_encoder.{k}': v for k, v in cfg.items()}  # diffusers strips the component prefix
@@ -503,14 +516,16 @@ def _load_kohya_generic_te(pipe, sd, alphas, adapter_name):
 # %% ../nbs/50_dreambooth.ipynb #dcab0ccc
 def prepare_data(cfg:DreamBoothConfig, m, size:int, device=None)->tuple:
     "Instance (and class) images -> `DreamBoothDataset`, generating missing class images; returns (ds, report)."
-    ip, cp = cfg.prompts; check_identifier(m.tokenizer, cfg.identifier)
+    ip, cp = cfg.prompts
+    check_identifier(m.tokenizer, cfg.identifier)
     inst, rep = load_instance_images(cfg.instance_dir, size)
     cls = None
     if cfg.with_prior:
         cdir = Path(cfg.class_dir or Path(cfg.out_dir)/'class_images')
         if (len(list_images(cdir)) if cdir.exists() else 0) < cfg.n_class_images:
             gen_class_images(pipeline_from(m), cp, cfg.n_class_images, cdir, seed=cfg.seed+10_000, steps=cfg.gen_steps, guidance=cfg.guidance, size=size)
-        cls, crep = read_class_images(cdir, cfg.n_class_images, size); rep['class'] = crep
+        cls, crep = read_class_images(cdir, cfg.n_class_images, size)
+        rep['class'] = crep
     return DreamBoothDataset(inst, ip, m.tokenizer, cls, cp), rep
 
 # %% ../nbs/50_dreambooth.ipynb #d098c823
@@ -546,7 +561,9 @@ def train_dreambooth(cfg:DreamBoothConfig, # the run's settings
         callback=None # `callback(step, m) -> dict`, called at each validation step; its dict joins that step's log row
        )->dict:
     "Run DreamBooth per `cfg`: data, models, training with checkpoints/validation, save; a summary (`time_s`: training without validation)."
-    seed_everything(cfg.seed); out = Path(cfg.out_dir); out.mkdir(parents=True, exist_ok=True)
+    seed_everything(cfg.seed)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     save_json(out/'dreambooth_config.json', asdict(cfg))
     acc, m, params, opt = setup(cfg, device)
     with acc.autocast():  # class images come from the frozen half-precision modules and the fp32 UNet, outside `acc.prepare`
@@ -554,7 +571,9 @@ def train_dreambooth(cfg:DreamBoothConfig, # the run's settings
     m.unet, opt = acc.prepare(m.unet, opt)
     if cfg.train_text_encoder: m.text_encoder = acc.prepare(m.text_encoder)
     mods = [m.unet] + ([m.text_encoder] if cfg.train_text_encoder else [])
-    step = resume(acc, mods, opt, out); t0 = time.time(); log = []
+    step = resume(acc, mods, opt, out)
+    t0 = time.time()
+    log = []
     if step: print(f'resumed from checkpoint-{step}')
     step = _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback)
     if step < cfg.steps: return dict(step=step, stopped=True)
@@ -564,14 +583,18 @@ def train_dreambooth(cfg:DreamBoothConfig, # the run's settings
 # %% ../nbs/50_dreambooth.ipynb #7f44dd3e
 def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=None):
     "Micro-steps until `cfg.steps` optimizer steps; checkpoints, validation and the loss log as it goes."
-    out, vp = Path(cfg.out_dir), cfg.val_prompts or list(cfg.prompts); start = step
+    out, vp = Path(cfg.out_dir), cfg.val_prompts or list(cfg.prompts)
+    start = step
     pbar = tqdm(total=cfg.steps, initial=step, desc='dreambooth')
-    m.unet.train(); micro = step * cfg.grad_accum
+    m.unet.train()
+    micro = step * cfg.grad_accum
     while step < cfg.steps and (stop_after is None or step - start < stop_after):
         r = train_step(acc, m, opt, batch_for(ds, micro, cfg.bs, cfg.seed, cfg.with_prior), step_generator(cfg.seed+1, micro), cfg, params)
         micro += 1
         if not r['synced']: continue
-        step += 1; pbar.update(1); pbar.set_postfix(loss=f"{r['loss']:.4f}")
+        step += 1
+        pbar.update(1)
+        pbar.set_postfix(loss=f"{r['loss']:.4f}")
         log.append(dict(step=step, **{k: r[k] for k in ('loss', 'inst', 'prior')}))
         if cfg.ckpt_every and step % cfg.ckpt_every == 0: save_ckpt(acc, [m.unet] + ([m.text_encoder] if cfg.train_text_encoder else []), opt, out, step, cfg.ckpt_limit)
         if cfg.val_every and step % cfg.val_every == 0:
@@ -580,14 +603,17 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
                 log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed, size=cfg.resolution)
             if callback: m.unet.eval(); log[-1].update(callback(step, m)); m.unet.train()
             log[-1]['val_s'] = time.time() - t
-    pbar.close(); return step
+    pbar.close()
+    return step
 
 # %% ../nbs/50_dreambooth.ipynb #92b52adb
 def plot_log(log:list, ax=None):
     "Plot total, instance and prior losses of a `train_dreambooth` log."
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     for k in ('loss', 'inst', 'prior'): ax.plot([r['step'] for r in log], [r[k] for r in log], label=k)
-    ax.set_xlabel('step'); ax.legend(); return ax
+    ax.set_xlabel('step')
+    ax.legend()
+    return ax
 
 # %% ../nbs/50_dreambooth.ipynb #efa18c16
 def dreambooth_cmd(pretrained:str, # pipeline folder or hub id (e.g. stabilityai/stable-diffusion-2-1-base)
@@ -632,4 +658,5 @@ def dreambooth_cmd(pretrained:str, # pipeline folder or hub id (e.g. stabilityai
                            lr, bs, grad_accum, steps, mixed=mixed, adam_8bit=adam_8bit, grad_ckpt=grad_ckpt, ckpt_every=ckpt_every,
                            val_every=val_every, gen_steps=gen_steps, seed=seed)
     r = train_dreambooth(cfg, device)
-    print(f"trained {r['step']} steps; wrote {r.get('files')}"); return r
+    print(f"trained {r['step']} steps; wrote {r.get('files')}")
+    return r

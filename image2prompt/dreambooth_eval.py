@@ -26,7 +26,8 @@ TOY_SETUP = dict(subject='bolt', identifier='sks', class_name='triangle', backgr
 def toy_instances(out_dir, subject:str='bolt', n:int=5, seed:int=0, size:int=64)->Path:
     "Write `n` toy-world renders of `subject` (a new glyph) into `out_dir` as instance images."
     imgs, rows = render_concept(subject, n=n, seed=seed, size=size)
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):
         save_png(img, out_dir/f'{subject}_{i}.png')
     return out_dir
@@ -44,12 +45,14 @@ def _judge_x(judge, imgs)->torch.Tensor:
 @torch.no_grad()
 def judge_features(judge, imgs)->torch.Tensor:
     "L2-normalised image features of `imgs` from the judge's body (the input its heads read)."
-    judge.eval(); return F.normalize(judge.features(_judge_x(judge, imgs)), dim=-1)
+    judge.eval()
+    return F.normalize(judge.features(_judge_x(judge, imgs)), dim=-1)
 
 @torch.no_grad()
 def judge_prob(judge, imgs, attr:str, value)->np.ndarray:
     "The judge's probability that each image has `attr == value`."
-    judge.eval(); k = [str(v) for v in judge.classes[attr]].index(str(value))
+    judge.eval()
+    k = [str(v) for v in judge.classes[attr]].index(str(value))
     return judge(_judge_x(judge, imgs))[attr].float().softmax(-1)[:, k].cpu().numpy()
 
 def subject_similarity(judge, imgs, refs)->float:
@@ -62,7 +65,8 @@ def image_scores(judge, imgs, want:dict, # attribute -> the value a faithful ima
                  subject:str|None=None # adds `as_subject`, the share read as this object, when `want` is another object
                 )->dict:
     "`ok`: share of `imgs` read with all of `want`; per-attribute shares (when several); `p`: mean probability of the wanted object."
-    df = judge_images(judge, imgs); hit = {a: df[a].astype(str).values == str(v) for a, v in want.items()}
+    df = judge_images(judge, imgs)
+    hit = {a: df[a].astype(str).values == str(v) for a, v in want.items()}
     r = dict(ok=float(np.logical_and.reduce(list(hit.values())).mean()))
     if len(hit) > 1: r.update({a: float(h.mean()) for a, h in hit.items()})
     if 'object' in want: r['p'] = float(judge_prob(judge, imgs, 'object', want['object']).mean())
@@ -76,8 +80,10 @@ def judge_prompts(pipe, judge, prompts:dict, # from `toy_eval_prompts`
     res, imgs = {}, {}
     for name, (prompt, want) in prompts.items():
         ims = [im for b in range(0, n, bs) for im in gen(pipe, [prompt]*min(bs, n-b), list(range(seed+b, seed+min(b+bs, n))), steps, guidance)]
-        sc = image_scores(judge, ims, want, refs, subject); res[name] = sc.pop('ok')
-        res.update({f'{name}_{k}': v for k, v in sc.items()}); imgs[name] = ims
+        sc = image_scores(judge, ims, want, refs, subject)
+        res[name] = sc.pop('ok')
+        res.update({f'{name}_{k}': v for k, v in sc.items()})
+        imgs[name] = ims
     return res, imgs
 
 # %% ../nbs/50a_dreambooth_toy_eval.ipynb #f77c900a
@@ -119,30 +125,39 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy 
              setup:dict|None=None, # overrides of `TOY_SETUP` (subject, identifier, class_name, background, n_instances)
              device=None)->dict:
     "Before/after table of subject fidelity, prompt fidelity and class accuracy for DreamBooth runs on the toy world."
-    judge = judge or load_judge(device=device); out = Path(out_dir); st = TOY_SETUP | (setup or {})
-    inst = toy_instances(out/'instances', st['subject'], st['n_instances'], seed); refs = load_instance_images(inst, 64)[0]
+    judge = judge or load_judge(device=device)
+    out = Path(out_dir)
+    st = TOY_SETUP | (setup or {})
+    inst = toy_instances(out/'instances', st['subject'], st['n_instances'], seed)
+    refs = load_instance_images(inst, 64)[0]
     prompts = toy_eval_prompts(st['subject'], st['identifier'], st['class_name'], st['background'])
-    done = {r['run']: r for r in read_jsonl(out/'rows.jsonl', log=True)}; grids = {}
+    done = {r['run']: r for r in read_jsonl(out/'rows.jsonl', log=True)}
+    grids = {}
     score = lambda pipe: judge_prompts(pipe, judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'])
     if 'before' not in done:
-        base = pipeline_from(load_models(pipe_path, device)); sc, grids['before'] = score(base)
+        base = pipeline_from(load_models(pipe_path, device))
+        sc, grids['before'] = score(base)
         done['before'] = dict(run='before', trained_params=0, file_mb=0., train_s=0., **sc, ceiling=_ceiling(judge, base.vae, refs, st['subject']))
-        append_jsonl(out/'rows.jsonl', done['before']); _save_grid(out/'grids'/'before.png', grids['before'])
+        append_jsonl(out/'rows.jsonl', done['before'])
+        _save_grid(out/'grids'/'before.png', grids['before'])
     for name, over in (toy_runs() if runs is None else runs).items():
         if name in done: continue
         cfg = DreamBoothConfig(str(pipe_path), str(inst), str(out/name), st['identifier'], st['class_name'], 'a {identifier} {class_name}',
                                'a {class_name}', n_class_images=n_class_images, class_dir=str(out/'class_images'), ckpt_every=100,
                                val_every=curve_every, gen_steps=gen_steps, guidance=guidance, seed=seed, **over)
         cb = lambda step, m: _curve_point(step, judge_prompts(pipeline_from(m), judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'], seed=1000)[0])
-        res = train_dreambooth(cfg, device, callback=cb); sc, grids[name] = score(_load_trained(pipe_path, res, device))
+        res = train_dreambooth(cfg, device, callback=cb)
+        sc, grids[name] = score(_load_trained(pipe_path, res, device))
         done[name] = dict(run=name, trained_params=res['trained_params'], file_mb=_file_mb(res), train_s=round(res['time_s'], 1),
                           steps=cfg.steps, lr=cfg.lr, bs=cfg.bs, rank=cfg.rank if cfg.lora else None, with_prior=cfg.with_prior, lora=cfg.lora, **sc,
                           curve=[r for r in res['log'] if 'val_s' in r])
-        append_jsonl(out/'rows.jsonl', done[name]); _save_grid(out/'grids'/f'{name}.png', grids[name])
+        append_jsonl(out/'rows.jsonl', done[name])
+        _save_grid(out/'grids'/f'{name}.png', grids[name])
     return dict(setup=st, prompts={k: v[0] for k, v in prompts.items()}, n_eval=n_eval, rows=list(done.values()), grids=grids)
 
 def _curve_point(step, sc:dict)->dict:
-    tqdm.write(f'step {step}: ' + ' '.join(f'{k}={v:.3f}' for k, v in sc.items())); return sc
+    tqdm.write(f'step {step}: ' + ' '.join(f'{k}={v:.3f}' for k, v in sc.items()))
+    return sc
 
 def _ceiling(judge, vae, refs, subject)->dict:
     "Subject scores of the instance images themselves and of their VAE round trip (the most any run can reach)."
@@ -171,5 +186,8 @@ def plot_curves(res:dict, keys=('subject', 'cls'), axs=None):
     for ax, k in zip(axs, keys):
         for r in res['rows']:
             if r.get('curve'): ax.plot([0]+[c['step'] for c in r['curve']], [100*base[k]]+[100*c[k] for c in r['curve']], 'o-', label=r['run'])
-        ax.set_title(TOY_COLS.get(k, k)); ax.set_xlabel('step'); ax.set_ylim(-5, 105)
-    axs[0].legend(); return axs
+        ax.set_title(TOY_COLS.get(k, k))
+        ax.set_xlabel('step')
+        ax.set_ylim(-5, 105)
+    axs[0].legend()
+    return axs

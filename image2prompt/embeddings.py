@@ -65,7 +65,8 @@ def export_onnx(st, # a loaded `SentenceTransformer` (a Transformer module first
                 path, # the `.onnx` file to write
                 opset:int=17):
     "Export the transformer of `st` (token embeddings, dynamic batch and length) to ONNX at `path`."
-    _need('onnx', 'onnx'); tr = st[0].auto_model.cpu().eval()
+    _need('onnx', 'onnx')
+    tr = st[0].auto_model.cpu().eval()
     tok = st.tokenizer(['a cat', 'a photo of a dog on the moon'], padding=True, return_tensors='pt')
     names = [k for k in ('input_ids', 'attention_mask', 'token_type_ids') if k in tok]
     axes = {k: {0: 'batch', 1: 'seq'} for k in names + ['last_hidden_state']}
@@ -111,7 +112,8 @@ class OnnxEmbedder:
         pool = st[1].get_config_dict().get('pooling_mode') if len(st) > 1 and hasattr(st[1], 'get_config_dict') else None
         if pool != 'mean': raise ValueError(f'OnnxEmbedder implements mean pooling only; this model pools with {pool!r}')
         self.tokenizer, self.max_seq_length, self.dim = st.tokenizer, st.max_seq_length, st.get_sentence_embedding_dimension()
-        threads = threads or torch.get_num_threads(); self.run = (_ov_runner if runtime == 'openvino' else _ort_runner)(path, threads)
+        threads = threads or torch.get_num_threads()
+        self.run = (_ov_runner if runtime == 'openvino' else _ort_runner)(path, threads)
 
     def get_sentence_embedding_dimension(self): return self.dim
     def __repr__(self): return f'OnnxEmbedder(dim={self.dim}, max_seq_length={self.max_seq_length})'
@@ -119,9 +121,11 @@ class OnnxEmbedder:
 # %% ../nbs/01_embeddings.ipynb #233ea521
 def _ort_runner(path, threads:int):
     "A function feeds -> token embeddings over an ONNX Runtime CPU session with `threads` threads."
-    ort = _need('onnxruntime', 'onnxruntime'); so = ort.SessionOptions()
+    ort = _need('onnxruntime', 'onnxruntime')
+    so = ort.SessionOptions()
     so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
-    s = ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider']); names = [i.name for i in s.get_inputs()]
+    s = ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider'])
+    names = [i.name for i in s.get_inputs()]
     return lambda tok: s.run(None, {k: tok[k].astype(np.int64) for k in names})[0]
 
 def _ov_runner(path, threads:int):
@@ -133,7 +137,9 @@ def _ov_runner(path, threads:int):
 
 def _onnx_encode(self:OnnxEmbedder, texts, batch_size:int=32, normalize_embeddings:bool=False, **kw)->np.ndarray:
     "Mean-pooled embeddings of `texts`, batched longest first (little padding), in input order."
-    texts = list(texts); order = np.argsort([-len(t) for t in texts], kind='stable'); out = np.zeros((len(texts), self.dim), np.float32)
+    texts = list(texts)
+    order = np.argsort([-len(t) for t in texts], kind='stable')
+    out = np.zeros((len(texts), self.dim), np.float32)
     for s in range(0, len(texts), batch_size):
         idx = order[s:s+batch_size]
         tok = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_seq_length, return_tensors='np')
@@ -142,7 +148,6 @@ def _onnx_encode(self:OnnxEmbedder, texts, batch_size:int=32, normalize_embeddin
     return out / np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12) if normalize_embeddings else out
 
 OnnxEmbedder.encode = _onnx_encode
-
 
 # %% ../nbs/01_embeddings.ipynb #bb4d78c3
 def _missing(p)->bool: return p is None or p is pd.NA or (isinstance(p, float) and math.isnan(p))
@@ -200,7 +205,8 @@ def _add(self:EmbCache, keys:list, embs:np.ndarray):
 
 def _get(self:EmbCache, keys:list)->np.ndarray:
     "The cached rows for `keys`, in order (all must be present)."
-    locs = [self.index[k] for k in keys]; out = None
+    locs = [self.index[k] for k in keys]
+    out = None
     for src in dict.fromkeys(s for s, _ in locs):
         if isinstance(src, int): e = self.mem[src]
         else:
@@ -251,7 +257,9 @@ def embed_prompts(prompts, # a list/Series of prompts (str or bytes)
         embedder = embedder or load_embedder(model, device, dtype, fast)
         with tqdm(total=len(todo), desc='embed', unit='prompt', disable=not progress) as bar:
             for s in range(0, len(todo), chunk):
-                ks, ts = zip(*todo[s:s+chunk]); cache.add(list(ks), encode(embedder, ts, bs)); bar.update(len(ks))
+                ks, ts = zip(*todo[s:s+chunk])
+                cache.add(list(ks), encode(embedder, ts, bs))
+                bar.update(len(ks))
     return cache.get(keys) if keys else np.zeros((0, 384), np.float32)
 
 # %% ../nbs/01_embeddings.ipynb #741d1688
@@ -289,17 +297,22 @@ def read_prompts(path, # a .csv, .parquet, .jsonl or .txt prompt table
                  column:str|None=None # the prompt column (default `prompt`, else `text`)
                 )->pd.DataFrame:
     "A prompt table with columns `row` (original row) and `prompt`; missing and empty prompts skipped, counted in `.attrs['skipped']`."
-    path = need_path(path, 'prompt table'); df = _read_any(path); col = _pick_column(df, path, column)
+    path = need_path(path, 'prompt table')
+    df = _read_any(path)
+    col = _pick_column(df, path, column)
     texts, rows, skipped = [], [], {'missing': 0, 'empty': 0, 'bad_utf8': 0}
     for i, p in enumerate(df[col].tolist()):
         if _missing(p): skipped['missing'] += 1; continue
         t = _row_text(p, i, path)
         if not t.strip(): skipped['empty'] += 1; continue
-        skipped['bad_utf8'] += '\ufffd' in t; texts.append(t); rows.append(i)
+        skipped['bad_utf8'] += '\ufffd' in t
+        texts.append(t)
+        rows.append(i)
     if any(skipped.values()): warnings.warn(f'{path}: skipped {skipped["missing"]} rows without a prompt and {skipped["empty"]} empty ones; '
                                             f'{skipped["bad_utf8"]} with non-UTF-8 bytes replaced')
     if not texts: raise InputError(f'{path}: no prompts in column {col!r} ({len(df)} rows); fill it in')
-    out = pd.DataFrame({'row': rows, 'prompt': texts}); out.attrs['skipped'] = skipped
+    out = pd.DataFrame({'row': rows, 'prompt': texts})
+    out.attrs['skipped'] = skipped
     return out
 
 # %% ../nbs/01_embeddings.ipynb #caadcff1
@@ -341,7 +354,8 @@ def process_state():
 
 def shard_path(out, k:int, n:int)->Path:
     "Where process `k` of `n` writes its share of `out`."
-    out = Path(out); return out.with_name(f'{out.stem}.shard{k:03d}-of-{n:03d}.npy')
+    out = Path(out)
+    return out.with_name(f'{out.stem}.shard{k:03d}-of-{n:03d}.npy')
 
 def embed_shard(prompts:list, out, state, **kw)->Path:
     "Embed this process's contiguous share of `prompts` into its own shard (skipped when already written)."
@@ -349,12 +363,14 @@ def embed_shard(prompts:list, out, state, **kw)->Path:
         p = shard_path(out, state.process_index, state.num_processes)
         if not p.exists():
             e = embed_prompts([prompts[i] for i in idx], **kw) if len(idx) else np.zeros((0, 384), np.float32)
-            save_json(p.with_suffix('.json'), dict(start=int(idx[0]) if len(idx) else len(prompts), n=len(idx))); save_npy(p, e)
+            save_json(p.with_suffix('.json'), dict(start=int(idx[0]) if len(idx) else len(prompts), n=len(idx)))
+            save_npy(p, e)
     return p
 
 def merge_shards(out, n_proc:int, n:int)->np.ndarray:
     "The shards of `out` concatenated in process order; checks they cover rows 0..n-1 exactly, then removes them."
-    ps = [shard_path(out, k, n_proc) for k in range(n_proc)]; metas = [json.loads(p.with_suffix('.json').read_text()) for p in ps]
+    ps = [shard_path(out, k, n_proc) for k in range(n_proc)]
+    metas = [json.loads(p.with_suffix('.json').read_text()) for p in ps]
     if [m['start'] for m in metas] != list(np.cumsum([0] + [m['n'] for m in metas[:-1]])) or sum(m['n'] for m in metas) != n:
         raise ValueError(f'{out}: its shards do not cover the {n} prompts in order ({metas}); delete them and rerun')
     embs = np.concatenate([np.load(p) for p in ps if json.loads(p.with_suffix('.json').read_text())['n']] or [np.zeros((0, 384), np.float32)])
@@ -374,8 +390,10 @@ def embed_cmd(prompts:str, # prompt table: .csv, .parquet, .jsonl (column `promp
               quiet:store_true=False # no progress bar
              ):
     "Embed a prompt table into an aligned, L2-normalised float32 .npy (resumable)."
-    check_choice('fast', fast, FAST_MODES); check_positive(bs=bs, chunk=chunk)
-    table = read_prompts(prompts, column); out = Path(out)
+    check_choice('fast', fast, FAST_MODES)
+    check_positive(bs=bs, chunk=chunk)
+    table = read_prompts(prompts, column)
+    out = Path(out)
     cache_dir = cache_dir or out.parent/'.emb_cache'
     st = process_state()
     if st.num_processes > 1:  # launched with `accelerate launch`: each process embeds its share, the main one merges
@@ -387,4 +405,5 @@ def embed_cmd(prompts:str, # prompt table: .csv, .parquet, .jsonl (column `promp
     else: embs = embed_prompts(table.prompt, model, cache_dir, bs, device, progress=not quiet, fast=fast, chunk=chunk)
     save_embeddings(out, embs, table, model, fast)
     rep = dict(out=str(out), n=len(table), skipped=table.attrs['skipped'], dim=int(embs.shape[1]) if len(embs) else 0)
-    print(f"wrote {rep['n']} embeddings to {out} (prompts {out.with_suffix('.parquet')}); skipped {rep['skipped']}"); return rep
+    print(f"wrote {rep['n']} embeddings to {out} (prompts {out.with_suffix('.parquet')}); skipped {rep['skipped']}")
+    return rep

@@ -42,7 +42,8 @@ def to_rgb(im:Image.Image, mode:str='RGB')->Image.Image:
     if im.mode.startswith('I') or im.mode == 'F': im = _to_8bit(im)
     if im.mode == 'P': im = im.convert('RGBA')
     if im.mode in ('RGBA', 'LA', 'PA') and mode == 'RGB':
-        bg = Image.new('RGBA', im.size, (255, 255, 255, 255)); im = Image.alpha_composite(bg, im.convert('RGBA'))
+        bg = Image.new('RGBA', im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(bg, im.convert('RGBA'))
     return im.convert(mode)
 
 # %% ../nbs/00a_imgutils.ipynb #85d174f5
@@ -79,9 +80,11 @@ def image_grid(imgs:list, # PIL images (or uint8 arrays) of one size, or a list 
                scale:int=1)->Image.Image: # nearest-neighbour upscaling, so small renders stay crisp
     "One grid image (diffusers' `make_image_grid`); gaps in short rows are white."
     if imgs and isinstance(imgs[0], (list, tuple)):
-        cols = max(map(len, imgs)); imgs = [r[j] if j < len(r) else None for r in imgs for j in range(cols)]
+        cols = max(map(len, imgs))
+        imgs = [r[j] if j < len(r) else None for r in imgs for j in range(cols)]
     ims = [None if i is None else to_rgb(_pil(i)) for i in imgs]
-    cols = cols or len(ims); rows = -(-len(ims) // cols)
+    cols = cols or len(ims)
+    rows = -(-len(ims) // cols)
     blank = Image.new('RGB', next(i for i in ims if i is not None).size, 'white')
     g = make_image_grid([blank if i is None else i for i in ims] + [blank] * (rows*cols - len(ims)), rows, cols)
     return g.resize((g.width*scale, g.height*scale), Image.Resampling.NEAREST) if scale != 1 else g

@@ -70,7 +70,9 @@ def n_tokens(embedder, texts:list)->np.ndarray:
 @dataclass
 class Vocab:
     "Candidate phrases with their MiniLM embeddings (n, 384) and token counts (n,)."
-    phrases:list; embs:np.ndarray; ntok:np.ndarray
+    phrases:list
+    embs:np.ndarray
+    ntok:np.ndarray
     def __len__(self): return len(self.phrases)
 
 def build_vocab(phrases, embedder, cache_dir=None, progress:bool=False)->Vocab:
@@ -103,7 +105,8 @@ _STOP = {'the', 'and', 'with', 'for', 'from', 'that', 'are', 'his', 'her'}
 
 def readability(text:str, max_tokens:int=75)->list:
     "What makes `text` unfit to paste into Stable Diffusion: empty, an empty or repeated phrase, over `max_tokens` CLIP tokens, no words, a word (not a stop word) said 4+ times."
-    raw = [p.strip(' .;').lower() for p in str(text).split(',')]; words = re.findall(r'[a-z]+', str(text).lower())
+    raw = [p.strip(' .;').lower() for p in str(text).split(',')]
+    words = re.findall(r'[a-z]+', str(text).lower())
     out = ['empty'] if not str(text).strip() else []
     if '' in raw and out == []: out.append('an empty phrase')
     out += [f'repeated phrase {p!r}' for p in dict.fromkeys(p for p in raw if p and raw.count(p) > 1)]
@@ -117,7 +120,8 @@ def lm_continue(lm, tok, texts:list, # the current prompts ('' starts a prompt)
                 n:int=8, # samples per text
                 max_new_tokens:int=10, seed:int=0, temperature:float=1.0, top_p:float=0.95)->list:
     "For each of `texts`, the unique first phrases of `n` sampled continuations."
-    seed_everything(seed); tok.padding_side = 'left'
+    seed_everything(seed)
+    tok.padding_side = 'left'
     src = [(tok.bos_token or '') + (f'{t},' if t else '') for t in texts for _ in range(n)]
     x = tok(src, return_tensors='pt', padding=True, add_special_tokens=False).to(next(lm.parameters()).device)
     with torch.no_grad():
@@ -148,11 +152,18 @@ class InvertConfig:
 @dataclass
 class Beam:
     "The search state of one target: `done` when the greedy steps stall, `final` when refinement found nothing either."
-    parts:list; emb:np.ndarray|None=None; cos:float=-1.0; ntok:float=0.0; evals:int=0; done:bool=False; final:bool=False
+    parts:list
+    emb:np.ndarray|None=None
+    cos:float=-1.0
+    ntok:float=0.0
+    evals:int=0
+    done:bool=False
+    final:bool=False
 
 # %% ../nbs/23_invert.ipynb #ee53fe5e
 def _topk(s:np.ndarray, k:int)->np.ndarray:
-    i = np.argpartition(-s, min(k, len(s)-1))[:k]; return i[np.argsort(-s[i])]
+    i = np.argpartition(-s, min(k, len(s)-1))[:k]
+    return i[np.argsort(-s[i])]
 
 def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:int=75)->list:
     "The `k` best additions to `b` by cheap score, as part lists: no repeated phrase, within `max_tokens`."
@@ -210,10 +221,12 @@ def _embed(self:Inverter, cands:list)->tuple:
 @patch
 def _score(self:Inverter, beams:list, cands:list, T:np.ndarray, known:list|None=None)->None:
     "Embed every beam's candidates in one call; move each beam to its best candidate (or `known` beam) if it gains, else mark it done."
-    E, N = self._embed([c for cs in cands for c in cs]); o = 0
+    E, N = self._embed([c for cs in cands for c in cs])
+    o = 0
     for n, (b, cs, t) in enumerate(zip(beams, cands, T)):
         opts = [Beam(c, E[o+j], float(E[o+j] @ t), float(N[o+j])) for j, c in enumerate(cs)] + (known[n] if known else [])
-        o += len(cs); b.evals += len(cs)
+        o += len(cs)
+        b.evals += len(cs)
         best = max(opts, key=lambda x: x.cos, default=None)
         if best is not None and best.cos > b.cos + self.cfg.tol: b.parts, b.emb, b.cos, b.ntok, b.done = best.parts, best.emb, best.cos, best.ntok, False
         else: b.done = True
@@ -232,7 +245,8 @@ def _uniq(cs:list, skip=())->list: return list({join(x): x for x in cs if x and 
 @patch
 def _cands(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->list:
     "Candidate part lists of each live beam: cheap-pruned additions and jumps (CI-style: drops and LM proposals too)."
-    c = self.cfg; live = [i for i, b in enumerate(beams) if not b.done]
+    c = self.cfg
+    live = [i for i, b in enumerate(beams) if not b.done]
     cands = [[] if b.done or not c.plain else drop_cands(b) for b in beams]
     if self.voc is not None:
         for i in live:
@@ -245,14 +259,21 @@ def _cands(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->list:
 @patch
 def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
     "Stalled beams: try each drop, the best `swaps` replacements of each phrase and LM proposals; a gain resumes the search."
-    c = self.cfg; idx = [i for i, b in enumerate(beams) if b.done and not b.final]
-    drops = {i: drop_cands(beams[i]) for i in idx}; E, N = self._embed([d for i in idx for d in drops[i]]); o, known, cands = 0, [], []
+    c = self.cfg
+    idx = [i for i, b in enumerate(beams) if b.done and not b.final]
+    drops = {i: drop_cands(beams[i]) for i in idx}
+    E, N = self._embed([d for i in idx for d in drops[i]])
+    o, known, cands = 0, [], []
     lm = self._lm_cands(beams, idx, seed)
     for i in idx:
-        ds = [Beam(d, E[o+j], float(E[o+j] @ T[i]), float(N[o+j])) for j, d in enumerate(drops[i])]; o += len(ds); beams[i].evals += len(ds)
+        ds = [Beam(d, E[o+j], float(E[o+j] @ T[i]), float(N[o+j])) for j, d in enumerate(drops[i])]
+        o += len(ds)
+        beams[i].evals += len(ds)
         sw = [x for d in ds for x in add_cands(d, self.voc, T[i], PT[i], c.swaps + 1, c.max_tokens)] if self.voc is not None and c.swaps else []
-        known.append(ds); cands.append(_uniq(sw + lm[i], skip=[beams[i].parts]))
-    sub = [beams[i] for i in idx]; self._score(sub, cands, T[idx], known)
+        known.append(ds)
+        cands.append(_uniq(sw + lm[i], skip=[beams[i].parts]))
+    sub = [beams[i] for i in idx]
+    self._score(sub, cands, T[idx], known)
     for b in sub: b.final = b.done
 
 @patch
@@ -260,12 +281,14 @@ def _first(self:Inverter, beams:list, PT:list)->None:
     "Empty beams start from their best single phrase, whose embedding the pool already holds (free)."
     for b, pt in zip(beams, PT):
         if pt is None or b.parts and b.cos >= pt.max(): continue
-        i = int(np.argmax(pt)); b.parts, b.emb, b.cos, b.ntok = [self.voc.phrases[i]], self.voc.embs[i], float(pt[i]), float(self.voc.ntok[i])
+        i = int(np.argmax(pt))
+        b.parts, b.emb, b.cos, b.ntok = [self.voc.phrases[i]], self.voc.embs[i], float(pt[i]), float(self.voc.ntok[i])
 
 @patch
 def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
     "Final beams for a batch of targets `T` (n, 384); `self.trace` holds (CPU s per target, cosines) after each step."
-    c = self.cfg; seed = c.seed if seed is None else seed
+    c = self.cfg
+    seed = c.seed if seed is None else seed
     t0, beams = time.process_time(), self.start(T)
     PT = [self.voc.embs @ t for t in T] if self.voc is not None else [None]*len(T)
     if not c.plain: self._first(beams, PT)
@@ -277,7 +300,9 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
         if c.plain: [setattr(b, 'final', b.done) for b in beams]
         else: self._refine(beams, T, PT, seed*1000 + step)
         for b in beams: b.final |= b.evals >= c.max_evals
-        step += 1; last = time.process_time() - t1; self.trace.append(((time.process_time() - t0)/len(T), [b.cos for b in beams]))
+        step += 1
+        last = time.process_time() - t1
+        self.trace.append(((time.process_time() - t0)/len(T), [b.cos for b in beams]))
     return beams
 
 @patch
@@ -309,9 +334,11 @@ def make_inverter(cfg:InvertConfig|None=None,
                   lm:str='SmolLM2-135M', # strategy c's language model
                   emb=None, cache_dir=None, progress:bool=False)->Inverter:
     "An `Inverter` with what `cfg.strategies` need, loaded."
-    cfg = cfg or InvertConfig(); s = cfg.strategies
+    cfg = cfg or InvertConfig()
+    s = cfg.strategies
     if not s or set(s) - set('abcw'): raise InputError(f"strategies must be letters of 'abcw', got {s!r}")
-    emb = emb or load_embedder(device='cpu'); cache_dir = cache_dir or vocab_cache_dir()
+    emb = emb or load_embedder(device='cpu')
+    cache_dir = cache_dir or vocab_cache_dir()
     bk = (bank if hasattr(bank, 'search') else load_prompt_bank(bank, cache_dir)) if 'a' in s else None
     pool = (ci_terms(vocab, n=n_flavors) if 'b' in s else []) + (word_terms(emb.tokenizer) if 'w' in s else [])
     if pool and bk is not None: pool += prompt_phrases(bk.prompts)
@@ -357,17 +384,21 @@ def invert_embs(inv:Inverter, T:np.ndarray, progress:bool=True)->pd.DataFrame:
 
 def invert_file(inv:Inverter, T:np.ndarray, out, progress:bool=True)->pd.DataFrame:
     "Invert targets `T` into the CSV `out` (`prompt`, `cos`), resumable per batch."
-    out = Path(out); part = out.with_name(out.name + '.partial.jsonl'); bs = inv.cfg.bs
+    out = Path(out)
+    part = out.with_name(out.name + '.partial.jsonl')
+    bs = inv.cfg.bs
     done = _resume(part, _digest(T, inv.cfg))
     with tqdm(total=len(T), initial=len(done), desc='invert', unit='target', disable=not progress) as bar:
         for s in range(0, len(T), bs):
             if all(i in done for i in range(s, min(s+bs, len(T)))): continue
             r = inv(T[s:s+bs], seed=inv.cfg.seed + s)
             for i, (p, c) in enumerate(zip(r.prompt, r.cos), s): done[i] = dict(i=i, prompt=p, cos=float(c)); append_jsonl(part, done[i])
-            bar.update(len(r)); bar.set_postfix(mean_cos=f"{np.mean([v['cos'] for v in done.values()]):.3f}")
+            bar.update(len(r))
+            bar.set_postfix(mean_cos=f"{np.mean([v['cos'] for v in done.values()]):.3f}")
     df = pd.DataFrame([done[i] for i in range(len(T))])[['prompt', 'cos']]
     with atomic_path(out) as t: df.to_csv(t, index=False)
-    part.unlink(missing_ok=True); return df
+    part.unlink(missing_ok=True)
+    return df
 
 # %% ../nbs/23_invert.ipynb #6b95269b
 def invert_cmd(embs:str, # (n, 384) L2-normalised MiniLM targets (.npy)
@@ -394,12 +425,14 @@ def invert_cmd(embs:str, # (n, 384) L2-normalised MiniLM targets (.npy)
 def noisy_targets(E:np.ndarray, c:float, seed:int=0)->np.ndarray:
     "Unit rows at cosine exactly `c` to the rows of `E` (random orthogonal noise, seeded)."
     u = np.random.default_rng(seed).standard_normal(E.shape).astype(np.float32)
-    u -= (u*E).sum(1, keepdims=True)*E; u /= np.linalg.norm(u, axis=1, keepdims=True)
+    u -= (u*E).sum(1, keepdims=True)*E
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
     return (c*E + np.sqrt(1 - c*c)*u).astype(np.float32)
 
 def heldout_split(prompts:list, n:int, emb, seed:int=0, dup:float=0.9)->tuple:
     "`n` target prompts drawn with `seed`, and the others less those within cosine `dup` of a target."
-    prompts = list(dict.fromkeys(prompts)); idx = np.random.default_rng(seed).permutation(len(prompts))
+    prompts = list(dict.fromkeys(prompts))
+    idx = np.random.default_rng(seed).permutation(len(prompts))
     tgt, rest = [prompts[i] for i in idx[:n]], [prompts[i] for i in idx[n:]]
     E, R = encode(emb, tgt), encode(emb, rest)
     return tgt, [p for p, s in zip(rest, (R @ E.T).max(1)) if s < dup], E
@@ -422,13 +455,15 @@ def run_strategy(inv:Inverter, T:np.ndarray, E:np.ndarray|None=None)->dict:
     out = dict(mean_cos=float(r.cos.mean()), s_per_prompt=round((time.perf_counter() - t0)/len(T), 3), cpu_s_per_prompt=round((time.process_time() - c0)/len(T), 3))
     if all(trs) and inv.cfg.budget: out['curve'] = curve(trs, [b for b in (0.5, 1, 2, 5) if b <= inv.cfg.budget])
     if E is not None: out['mean_cos_true'] = float((encode(inv.emb, r.prompt.tolist()) * E).sum(1).mean())
-    out['prompts'] = r.prompt.tolist(); out['cos'] = [round(float(x), 4) for x in r.cos]
+    out['prompts'] = r.prompt.tolist()
+    out['cos'] = [round(float(x), 4) for x in r.cos]
     return out
 
 # %% ../nbs/23_invert.ipynb #0cc3826d
 def sub_vocab(voc:Vocab, phrases:list)->Vocab:
     "The rows of `voc` for `phrases` (all must be in it)."
-    pos = {p: i for i, p in enumerate(voc.phrases)}; i = np.array([pos[p] for p in dict.fromkeys(phrases)], dtype=int)
+    pos = {p: i for i, p in enumerate(voc.phrases)}
+    i = np.array([pos[p] for p in dict.fromkeys(phrases)], dtype=int)
     return Vocab([voc.phrases[j] for j in i], voc.embs[i], voc.ntok[i])
 
 def _pools(emb, bank_prompts:list, n_flavors=None)->dict:
@@ -445,10 +480,12 @@ BENCH_RUNS = {'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0)), 'b'
               'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {})}
 
 def _bench_setup(n, seed, n_flavors, prompts=None):
-    emb = load_embedder(device='cpu'); torch.manual_seed(seed)
+    emb = load_embedder(device='cpu')
+    torch.manual_seed(seed)
     prompts = prompts or read_prompts(data_dir()/'krea_open_prompts_1k.csv').prompt.tolist()
     tgt, bank_prompts, E = heldout_split(prompts, n, emb, seed)
-    pools = _pools(emb, bank_prompts, n_flavors); voc = build_vocab([p for v in pools.values() for p in v], emb, vocab_cache_dir(), progress=True)
+    pools = _pools(emb, bank_prompts, n_flavors)
+    voc = build_vocab([p for v in pools.values() for p in v], emb, vocab_cache_dir(), progress=True)
     return emb, tgt, bank_prompts, E, pools, voc, bank_from_prompts(bank_prompts)
 
 def benchmark(out=None, # the JSON to write (default data/results/invert_eval.json)
@@ -457,22 +494,26 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
               part:tuple|None=None # (start, stop): only these targets (runs split over processes)
              )->dict:
     "Each strategy alone and combined (anytime curves up to their budget) on held-out real prompts; noisy targets too."
-    torch.set_num_threads(threads); emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts)
+    torch.set_num_threads(threads)
+    emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts)
     if part: tgt, E = tgt[slice(*part)], E[slice(*part)]
     rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k, n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
                baselines={'nearest of shipped bank': float(load_prompt_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
                targets=tgt, runs=[], noisy=[])
     lm = _lm('SmolLM2-135M') if any('c' in BENCH_RUNS[r][0] for r in runs) else None
     for name in tqdm(runs, desc='benchmark'):
-        s, b, kw = BENCH_RUNS[name]; cfg = InvertConfig(strategies=s, budget=b, max_evals=10**6, bs=bs, k=k, seed=seed, **kw)
+        s, b, kw = BENCH_RUNS[name]
+        cfg = InvertConfig(strategies=s, budget=b, max_evals=10**6, bs=bs, k=k, seed=seed, **kw)
         rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), E)))
     for c in noise:
         for name in noise_runs:
-            s, b, kw = BENCH_RUNS[name]; cfg = InvertConfig(strategies=s, budget=noise_budget, max_evals=10**6, bs=bs, k=k, seed=seed, **kw)
+            s, b, kw = BENCH_RUNS[name]
+            cfg = InvertConfig(strategies=s, budget=noise_budget, max_evals=10**6, bs=bs, k=k, seed=seed, **kw)
             r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), noisy_targets(E, c, seed), E)
             rec['noisy'].append(dict(cos_target_true=c, name=name, budget=noise_budget if s != 'a' else None, **r))
     rec['load_avg_end'] = os.getloadavg()[0]
-    save_json(out or data_dir()/'results'/'invert_eval.json', rec); return rec
+    save_json(out or data_dir()/'results'/'invert_eval.json', rec)
+    return rec
 
 # %% ../nbs/23_invert.ipynb #4905f315
 def bench_table(rec:dict)->pd.DataFrame:

@@ -34,7 +34,8 @@ def render_pool(n:int, # number of renders
                 seed:int=0, # seeds attributes and layouts
                 size:int=64, progress:bool=True):
     "`n` fresh renders: `(uint8 array (n,size,size,3), DataFrame of attributes)`."
-    rng = np.random.default_rng(seed); rows = [sample_judge_attrs(rng) for _ in range(n)]
+    rng = np.random.default_rng(seed)
+    rows = [sample_judge_attrs(rng) for _ in range(n)]
     x = np.stack([np.asarray(render_attrs(r, seed*10_000_000 + i, size)) for i, r in enumerate(tqdm(rows, desc='render', disable=not progress))])
     return x, pd.DataFrame(rows)
 
@@ -60,7 +61,9 @@ def _gauss(sig:torch.Tensor, k:int=7)->torch.Tensor:
 
 def blur(x:torch.Tensor, sig:torch.Tensor)->torch.Tensor:
     "Blur each image of `x` (B,C,H,W) with its own Gaussian `sig` (B,)."
-    B, C, H, W = x.shape; g = _gauss(sig).repeat_interleave(C, 0); k = g.shape[1]
+    B, C, H, W = x.shape
+    g = _gauss(sig).repeat_interleave(C, 0)
+    k = g.shape[1]
     y = F.conv2d(F.pad(x.reshape(1, B*C, H, W), (k//2,)*4, mode='replicate'), g[:, None, None, :], groups=B*C)
     return F.conv2d(y, g[:, None, :, None], groups=B*C).reshape(B, C, H, W)
 
@@ -69,7 +72,8 @@ def augment(x:torch.Tensor, # images (B,3,H,W) in [0,1]
             generator:torch.Generator|None=None,
             p_blur:float=0.5, max_sigma:float=1.2, max_noise:float=0.06, jitter:float=0.08)->torch.Tensor:
     "Random blur, contrast/brightness/colour jitter and noise, per image."
-    B = x.shape[0]; r = lambda *s: torch.rand(*s, generator=generator)
+    B = x.shape[0]
+    r = lambda *s: torch.rand(*s, generator=generator)
     sig = torch.where(r(B) < p_blur, r(B)*max_sigma, torch.zeros(B))
     x = blur(x, sig)
     x = (x - .5)*(1 + (r(B, 1, 1, 1)*2 - 1)*jitter*2) + .5 + (r(B, 1, 1, 1)*2 - 1)*jitter + (r(B, 3, 1, 1)*2 - 1)*jitter/2
@@ -110,7 +114,8 @@ def make_judge(classes:dict|None=None, # default `attr_values()` of the toy worl
 # %% ../nbs/11_judge.ipynb #48bed86d
 def judge_loss(judge:Judge, x:torch.Tensor, ys:dict):
     "Sum of per-attribute cross-entropies: `(loss, {attr: loss})`."
-    out = judge(x); ls = {a: F.cross_entropy(out[a], y) for a, y in ys.items()}
+    out = judge(x)
+    ls = {a: F.cross_entropy(out[a], y) for a, y in ys.items()}
     return sum(ls.values()), ls
 
 def _batch(imgs:np.ndarray, ys:dict, idx:np.ndarray, device, g:torch.Generator|None, aug:bool=True):
@@ -145,7 +150,8 @@ def train_judge(judge:Judge, imgs:np.ndarray, # uint8 (n,H,W,3) renders
 # %% ../nbs/11_judge.ipynb #ec84e298
 def save_judge(judge:Judge, path)->Path:
     "Write `judge.safetensors` and `config.json` into the folder `path`."
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
     save_safetensors(path/'judge.safetensors', {k: v.detach().cpu() for k, v in judge.state_dict().items()})
     save_json(path/'config.json', dict(classes=judge.classes, width=judge.width, size=judge.size))
     return path
@@ -157,7 +163,8 @@ def load_judge(path=None, # a folder from `save_judge`; default the shipped judg
     for f in ['config.json', 'judge.safetensors']:
         if not (path/f).exists(): raise FileNotFoundError(f"{path/f} not found: not a judge folder (save one with `save_judge`)")
     cfg = json.loads((path/'config.json').read_text())
-    j = Judge(cfg['classes'], cfg['width'], cfg['size']); j.load_state_dict(load_file(path/'judge.safetensors'))
+    j = Judge(cfg['classes'], cfg['width'], cfg['size'])
+    j.load_state_dict(load_file(path/'judge.safetensors'))
     return j.to(default_device(device)).eval()
 
 # %% ../nbs/11_judge.ipynb #751731a8
@@ -172,11 +179,16 @@ def judge_input(imgs, # PIL images, image paths, or a uint8 array (n,H,W,3)
 def judge_images(judge:Judge, imgs, # PIL images, image paths, or a uint8 array (n,H,W,3)
                  bs:int=256)->pd.DataFrame:
     "The attributes the judge reads in each image, with the confidence of each reading (`p_<attr>`)."
-    judge.eval(); dev = next(judge.parameters()).device; cols = {a: [] for a in judge.classes}; ps = {a: [] for a in judge.classes}
+    judge.eval()
+    dev = next(judge.parameters()).device
+    cols = {a: [] for a in judge.classes}
+    ps = {a: [] for a in judge.classes}
     for i in range(0, len(imgs), bs):
         out = judge(judge_input(imgs[i:i+bs], judge.size).to(dev))
         for a, o in out.items():
-            p, k = o.float().softmax(-1).max(-1); ps[a] += p.tolist(); cols[a] += [judge.classes[a][j] for j in k.tolist()]
+            p, k = o.float().softmax(-1).max(-1)
+            ps[a] += p.tolist()
+            cols[a] += [judge.classes[a][j] for j in k.tolist()]
     return pd.DataFrame(cols | {f'p_{a}': v for a, v in ps.items()})
 
 # %% ../nbs/11_judge.ipynb #cfc01ab2
@@ -202,13 +214,15 @@ def fit_judge(out_dir=None, # where to save the judge; default the shipped `asse
               n:int=16000, steps:int=3000, bs:int=64, lr:float=3e-3, width:int=16, seed:int=0,
               work_dir=None, device=None)->Judge:
     "Render a pool, train a judge on it (resumable through `work_dir`) and save it."
-    work = Path(work_dir or Path(out_dir or assets_dir()/'judge')/'.work'); work.mkdir(parents=True, exist_ok=True)
+    work = Path(work_dir or Path(out_dir or assets_dir()/'judge')/'.work')
+    work.mkdir(parents=True, exist_ok=True)
     pool = work/f'pool_{n}_{seed}.npz'
     if not pool.exists():
         x, df = render_pool(n, seed=100 + seed)
         with atomic_path(pool) as t:
             with open(t, 'wb') as f: np.savez(f, x=x, attrs=df.to_json())
-    z = np.load(pool); x, df = z['x'], pd.read_json(io.StringIO(str(z['attrs'])))
+    z = np.load(pool)
+    x, df = z['x'], pd.read_json(io.StringIO(str(z['attrs'])))
     j = make_judge(width=width, seed=seed, device=device)
     train_judge(j, x, df, steps, bs, lr, seed, ckpt=work/'ckpt', device=device)
     save_judge(j.eval(), out_dir or assets_dir()/'judge')

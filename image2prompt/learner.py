@@ -97,7 +97,9 @@ def save_step_checkpoint(out_dir, step:int, state:dict, limit:int|None=2)->Path:
 def atomic_rmtree(p:Path):
     "Remove the folder `p` by renaming it first, so a kill never leaves half of it under its name."
 
-    tmp = p.with_name(f'.{p.name}.del'); os.replace(p, tmp); shutil.rmtree(tmp, ignore_errors=True)
+    tmp = p.with_name(f'.{p.name}.del')
+    os.replace(p, tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/04_learner.ipynb #3c4c2dff
 @dataclass
@@ -357,7 +359,10 @@ def plot_history(hist:list, # history rows from `fit`
         e0 = h['epoch']
     ax.plot(xs, ys, lw=.8, label='train')
     if any('valid_loss' in h for h in hist): ax.plot([h['epoch'] for h in hist], [h.get('valid_loss', np.nan) for h in hist], 'o-', label='valid')
-    ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.set_title(title); ax.legend()
+    ax.set_xlabel('epoch')
+    ax.set_ylabel('loss')
+    ax.set_title(title)
+    ax.legend()
     if path is not None:
         with atomic_path(path) as t: ax.figure.savefig(t, format='png', dpi=90)
     return ax

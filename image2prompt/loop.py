@@ -96,9 +96,12 @@ def predict_head(h:dict, x:np.ndarray)->np.ndarray:
 def render_generator(size:int=64):
     "A generator that draws prompts with `toyworld.render`."
     def gen(prompts, seeds, out_dir):
-        out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); rows = []
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        rows = []
         for i, (p, s) in enumerate(zip(prompts, seeds)):
-            img, a = render(p, seed=int(s), size=size); fn = f'{i:05d}_{int(s)}.png'
+            img, a = render(p, seed=int(s), size=size)
+            fn = f'{i:05d}_{int(s)}.png'
             save_png(img, out/fn)
             rows.append(dict(file_name=fn, text=p, seed=int(s), **a))
         save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
@@ -115,7 +118,8 @@ def _run_chunk(gen, prompts, seeds, d:Path, fails:Path)->int:
     try: gen(prompts, seeds, d); return 0
     except Exception as e:
         if len(prompts) == 1:
-            append_jsonl(fails, dict(text=prompts[0], seed=int(seeds[0]), error=f'{type(e).__name__}: {e}'[:500])); return 1
+            append_jsonl(fails, dict(text=prompts[0], seed=int(seeds[0]), error=f'{type(e).__name__}: {e}'[:500]))
+            return 1
     return sum(_run_chunk(gen, [p], [s], d/f'one_{i:03d}', fails) for i, (p, s) in enumerate(zip(prompts, seeds)))
 
 def _merge_folders(out:Path)->int:
@@ -123,16 +127,20 @@ def _merge_folders(out:Path)->int:
     for m in sorted(out.rglob('metadata.jsonl')):
         if m.parent == out: continue
         rows += [r | dict(file_name=str(m.parent.relative_to(out)/r['file_name'])) for r in read_jsonl(m, log=True)]
-    save_text(out/'metadata.jsonl', ''.join(json.dumps(r, default=str) + '\n' for r in rows)); return len(rows)
+    save_text(out/'metadata.jsonl', ''.join(json.dumps(r, default=str) + '\n' for r in rows))
+    return len(rows)
 
 # %% ../nbs/32_loop.ipynb #0887838d
 def generate_safe(gen, prompts:list, seeds:list, out_dir, chunk:int=32)->dict:
     "Run `gen` chunk by chunk into `out_dir`, logging prompts that fail; returns counts."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); fails = out/'failures.jsonl'
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fails = out/'failures.jsonl'
     for s in tqdm(range(0, len(prompts), chunk), desc='generate', leave=False):
         d = out/f'chunk_{s // chunk:04d}'
         if (d/'done').exists(): continue
-        _run_chunk(gen, prompts[s:s+chunk], seeds[s:s+chunk], d, fails); save_text(d/'done', '')
+        _run_chunk(gen, prompts[s:s+chunk], seeds[s:s+chunk], d, fails)
+        save_text(d/'done', '')
     n_failed = len(read_jsonl(fails, log=True))
     return dict(n_images=_merge_folders(out), n_failed=n_failed)
 
@@ -178,7 +186,8 @@ def step_evaluate(L:Loop, r:int):
     save_parquet(L.rdir(r)/'eval.parquet', ev)
 
 def _predict_ridge(L:Loop, r:int)->tuple:
-    h = dict(np.load(L.rdir(r)/'head.npz')); vdf, vx = L.feats(L.cfg['valid_dir'])
+    h = dict(np.load(L.rdir(r)/'head.npz'))
+    vdf, vx = L.feats(L.cfg['valid_dir'])
     return vdf, predict_head(h, vx), int(h['n_train'])
 
 # %% ../nbs/32_loop.ipynb #4519db25
@@ -189,7 +198,8 @@ def round_blocks(cfg:dict, r:int)->int:
 def write_train_set(L:Loop, r:int)->Path:
     "Round `r`'s training pairs (base folder + generated folders) as one image folder of absolute paths."
     df = pd.concat([image_table(f) for f in L.folders(r)], ignore_index=True)
-    d = L.rdir(r)/'train_set'; d.mkdir(parents=True, exist_ok=True)
+    d = L.rdir(r)/'train_set'
+    d.mkdir(parents=True, exist_ok=True)
     save_text(d/'metadata.jsonl', ''.join(json.dumps(dict(file_name=p, text=t)) + '\n' for p, t in zip(df.path, df.text)))
     return d
 
@@ -219,12 +229,14 @@ def read_eval(work, r:int)->tuple:
 # %% ../nbs/32_loop.ipynb #312e805d
 def step_weak(L:Loop, r:int):
     "Weak groups of the evaluation, and the similarity predictor with its held-out correlation."
-    ev = read_eval(L.work, r)[0]; embs = L.embed(ev.text)
+    ev = read_eval(L.work, r)[0]
+    embs = L.embed(ev.text)
     g = weak_groups(ev.drop(columns=['n_train', 'path']), attrs=[c for c in L.cfg['attrs'] if c in ev], embs=embs,
                     k=L.cfg['k'], min_count=L.cfg['min_count'], seed=L.cfg['seed'])
     _, rep = eval_sim_predictor(embs, ev.cos.values, seed=L.cfg['seed'], lam=L.cfg['sim_lam'])
     save_sim_predictor(fit_sim_predictor(embs, ev.cos.values, lam=L.cfg['sim_lam']), L.rdir(r)/'sim_predictor.safetensors')
-    save_parquet(L.rdir(r)/'groups.parquet', g); save_json(L.rdir(r)/'sim_predictor.json', rep)
+    save_parquet(L.rdir(r)/'groups.parquet', g)
+    save_json(L.rdir(r)/'sim_predictor.json', rep)
 
 def _vocab_gen(L:Loop, r:int, targeted:bool):
     "A `promptgen.VocabGen` with subjects from `prompt_source` (or the training prompts), aimed at round `r`'s weak terms."
@@ -258,7 +270,8 @@ def _max_pred(L:Loop, r:int)->float:
 def step_filter(L:Loop, r:int):
     "Filter the candidates and pick `n_new` prompts with their seeds."
     c, cand = L.cfg, json.loads((L.rdir(r)/'candidates.json').read_text())
-    texts = cand['texts']; embs = L.embed(texts) if texts else np.zeros((0, 384), np.float32)
+    texts = cand['texts']
+    embs = L.embed(texts) if texts else np.zeros((0, 384), np.float32)
     sp = load_sim_predictor(L.rdir(r)/'sim_predictor.safetensors', device='cpu')
     pred = sp.predict(embs) if len(embs) else np.zeros(0)
     targeted = c['strategy'] == 'targeted'
@@ -313,12 +326,17 @@ def run_steps(L:Loop, fail_at:tuple|None=None, log=print)->dict:
         if f'{r}:{s}' in st['done']: continue
         if st['stopped']: break
         if fail_at == (r, s): raise SimulatedKill(f'simulated kill before round {r} {s}')
-        L.rdir(r).mkdir(parents=True, exist_ok=True); t0 = time.time()
+        L.rdir(r).mkdir(parents=True, exist_ok=True)
+        t0 = time.time()
         try: fns[s](L, r)
         except NoCandidates as e: st['stopped'] = str(e); log(str(e))
-        st['done'].append(f'{r}:{s}'); st['round'], st['step'] = r, s; save_state(L.work, st); write_metrics(L)
+        st['done'].append(f'{r}:{s}')
+        st['round'], st['step'] = r, s
+        save_state(L.work, st)
+        write_metrics(L)
         log(f'round {r} {s} done in {time.time() - t0:.1f}s')
-    st['finished'] = not st['stopped']; save_state(L.work, st)
+    st['finished'] = not st['stopped']
+    save_state(L.work, st)
     return st
 
 # %% ../nbs/32_loop.ipynb #020e8ca5
@@ -334,7 +352,8 @@ def _config(work:Path, cfg:dict)->dict:
     if p.exists() and (old := json.loads(p.read_text())) != cfg:
         diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
         raise InputError(f'{work} holds a loop run with another configuration {diff} (old, new): use a new work folder or the same settings')
-    save_json(p, cfg); return cfg
+    save_json(p, cfg)
+    return cfg
 
 # %% ../nbs/32_loop.ipynb #b28b1e9f
 def run_loop(work, # the loop's folder (state, rounds, metrics); resumes what is there
@@ -355,7 +374,9 @@ def run_loop(work, # the loop's folder (state, rounds, metrics); resumes what is
         kw['prompt_source'] = str(Path(kw['prompt_source']).resolve())
     for d in (train_dir, valid_dir):
         if not (Path(d)/'metadata.jsonl').exists() and not (Path(d)/'metadata.csv').exists(): raise FileNotFoundError(f'{d}: not an image folder (no metadata.jsonl)')
-    work = Path(work); work.mkdir(parents=True, exist_ok=True); seed_everything(kw.get('seed', 0))
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    seed_everything(kw.get('seed', 0))
     cfg = _config(work, LOOP_DEFAULTS | kw | dict(train_dir=str(Path(train_dir).resolve()), valid_dir=str(Path(valid_dir).resolve())))
     L = Loop(work, cfg, gen or render_generator(), lm)
     run_steps(L, fail_at, log)
@@ -384,8 +405,10 @@ def loop_cmd(train_dir:str, # the base training image folder (metadata.jsonl)
              prompt_source:str=None, # a real prompt table (DiffusionDB parquet, CSV, JSONL, TXT) for the vocab generator's subjects
              seed:int=0):
     "Run or resume the weak-prompt data loop and print the per-round metrics."
-    check_positive(rounds=rounds, n_new=n_new, steps=steps, lp_epochs=lp_epochs); check_choice('strategy', strategy, ('targeted', 'random'))
-    check_choice('model', model, ('ridge', 'regressor')); check_choice('candidates', candidates, ('toy', 'vocab'))
+    check_positive(rounds=rounds, n_new=n_new, steps=steps, lp_epochs=lp_epochs)
+    check_choice('strategy', strategy, ('targeted', 'random'))
+    check_choice('model', model, ('ridge', 'regressor'))
+    check_choice('candidates', candidates, ('toy', 'vocab'))
     for d in (train_dir, valid_dir): need_path(d, 'image folder', 'dir')
     gen = render_generator() if generator == 'render' else pipeline_generator(None if generator == 'toy' else _load_pipe(generator), steps=steps)
     m = run_loop(work, train_dir, valid_dir, gen, rounds=rounds, n_new=n_new, strategy=strategy, features=features,
@@ -393,7 +416,8 @@ def loop_cmd(train_dir:str, # the base training image folder (metadata.jsonl)
                  backbone=backbone, n_blocks=n_blocks, unfreeze_per_round=unfreeze_per_round, lp_epochs=lp_epochs, ft_epochs=ft_epochs,
                  candidates=candidates, prompt_source=prompt_source, size=size)
     cols = [c for c in ['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept', 'gen_n_images', 'gen_n_failed'] if c in m]
-    print(m[cols].to_string(index=False)); print(f'wrote the metrics {Path(work)/"metrics.parquet"} (rounds under {work})')
+    print(m[cols].to_string(index=False))
+    print(f'wrote the metrics {Path(work)/"metrics.parquet"} (rounds under {work})')
     return m
 
 def _load_pipe(path):
@@ -430,10 +454,17 @@ def plot_ablation(s:dict, path=None):
     "Validation mean cosine per round for each arm, and each group's gain against its starting cosine."
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
     for arm, d in s['arms'].items():
-        r = pd.DataFrame(d['rounds']); a.plot(r.n_train - r.n_train.iloc[0], r.val_mean_cos, 'o-', label=arm)
-        g = pd.DataFrame(d['groups']).T; b.scatter(g.iloc[:, 0], g.iloc[:, -1] - g.iloc[:, 0], label=arm, alpha=0.8)
-    a.set_xlabel('new images'); a.set_ylabel('validation mean cosine'); a.legend()
-    b.axhline(0, color='grey', lw=0.5); b.set_xlabel(f"group mean cosine before ({s['attr']})"); b.set_ylabel('gain after the rounds'); b.legend()
+        r = pd.DataFrame(d['rounds'])
+        a.plot(r.n_train - r.n_train.iloc[0], r.val_mean_cos, 'o-', label=arm)
+        g = pd.DataFrame(d['groups']).T
+        b.scatter(g.iloc[:, 0], g.iloc[:, -1] - g.iloc[:, 0], label=arm, alpha=0.8)
+    a.set_xlabel('new images')
+    a.set_ylabel('validation mean cosine')
+    a.legend()
+    b.axhline(0, color='grey', lw=0.5)
+    b.set_xlabel(f"group mean cosine before ({s['attr']})")
+    b.set_ylabel('gain after the rounds')
+    b.legend()
     fig.tight_layout()
     if path is not None:
         with atomic_path(path) as t: fig.savefig(t, format='png', dpi=80)

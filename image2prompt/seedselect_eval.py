@@ -39,7 +39,8 @@ def toy_concept(obj:str, n_refs:int=5, seed:int=0, color:str='red', **fixed)->di
 def judged_hits(judge, imgs, attrs:dict, # the judge, uint8 images (n,H,W,3), the true attributes
                 keys=('object',))->tuple:
     "`(hits, readings)`: whether the judge reads every attribute in `keys` as in `attrs`, per image."
-    p = judge_images(judge, imgs); ok = np.ones(len(p), bool)
+    p = judge_images(judge, imgs)
+    ok = np.ones(len(p), bool)
     for k in keys: ok &= (p[k].astype(str) == str(attrs[k])).to_numpy()
     return ok, p
 
@@ -67,7 +68,8 @@ def eval_concept(pipe, judge, embedder, c:dict, out_dir, # pipeline, judge, embe
     row = dict(name=c['name'], prompt=c['prompt'], target=str(c['attrs'][keys[-1]]), acc_refs=float(judged_hits(judge, refs, c['attrs'], keys)[0].mean()),
                acc_vanilla=float(hv.mean()), acc_seedselect=float(hs.mean()),
                unet_evals=r['unet_evals'], seconds=round(r['seconds'], 1), iters=r['iters'], n_seeds=n_seeds, n_vanilla=n_vanilla)
-    save_json(d/'eval.json', row); return row
+    save_json(d/'eval.json', row)
+    return row
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #5b6124bf
 def evals_to_reach(history:list, loss:float)->int|None:
@@ -78,7 +80,8 @@ def bootstrap_ratio(pipe, tg:Targets, embedder, cfg:SeedConfig, boot:Bootstrap, 
                     init=None, vanilla:dict|None=None, progress:bool=False)->dict:
     "UNet evaluations of the vanilla optimisation to its final loss / those of the bootstrapped one to the same loss."
     van = vanilla or seedselect(pipe, tg, embedder, n_seeds, cfg, Bootstrap(), seed=seed, progress=progress)
-    L = van['best'].mean().item(); ev = evals_to_reach(van['history'], L)
+    L = van['best'].mean().item()
+    ev = evals_to_reach(van['history'], L)
     b = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed + 1, target_loss=L, progress=progress)
     ok = b['stop'] == 'target'
     return dict(vanilla_loss=L, vanilla_evals=ev, vanilla_seconds=round(van['seconds'], 1), boot_loss=b['best'].mean().item(),
@@ -91,14 +94,18 @@ def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:
                   )->dict:
     "`bootstrap_ratio` against the vanilla run saved by `eval_concept`, plus the judged accuracy of the bootstrapped seeds."
     tag = tag or ('nao' if boot.nao is not None else 'warm' if init is not None else None)
-    d = Path(out_dir)/c['name']; f = d/(f'boot_{tag}.json' if tag else 'boot.json')
+    d = Path(out_dir)/c['name']
+    f = d/(f'boot_{tag}.json' if tag else 'boot.json')
     if f.exists(): return json.loads(f.read_text())
-    v = load_concept(out_dir, c['name']); v['best'] = torch.tensor(v['best'])
+    v = load_concept(out_dir, c['name'])
+    v['best'] = torch.tensor(v['best'])
     tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device, roundtrip=cfg.ref_roundtrip)
     br = bootstrap_ratio(pipe, tg, embedder, cfg, boot, n_seeds, seed, init, vanilla=v) | dict(name=c['name'], warm=init is not None, nao=boot.nao is not None)
     if br['boot_zT'] is not None:
         br['acc_boot'] = float(judged_hits(judge, gen_from_seeds(pipe, c['prompt'], br['boot_zT'], cfg.steps, cfg.guidance_scale, device=device), c['attrs'], keys)[0].mean())
-    br.pop('boot_zT'); save_json(f, br); return br
+    br.pop('boot_zT')
+    save_json(f, br)
+    return br
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #2b17fe4a
 def embed_images(embedder, imgs, # uint8 (n,H,W,3) array or PIL images
@@ -129,15 +136,19 @@ def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123,
                  hard:bool=False # test on renders in every style and background (the references are flat, day)
                 )->dict:
     "Few-shot accuracy on fresh renders: references + SeedSelect images vs references + vanilla images (same counts)."
-    tr = {k: [[], []] for k in ('refs', 'seedselect', 'vanilla')}; te, ty = [], []
+    tr = {k: [[], []] for k in ('refs', 'seedselect', 'vanilla')}
+    te, ty = [], []
     for y, c in enumerate(concepts):
-        a = np.load(Path(out_dir)/c['name']/'images.npz'); n = len(a['seedselect'])
+        a = np.load(Path(out_dir)/c['name']/'images.npz')
+        n = len(a['seedselect'])
         for k, x in (('refs', a['refs'][:n_refs]), ('seedselect', a['seedselect']), ('vanilla', a['vanilla'][:n])): tr[k][0].append(x); tr[k][1].extend([y]*len(x))
-        te += fresh_renders(c['attrs']['object'], c['attrs']['color'], n_test, seed, hard); ty += [y]*n_test
+        te += fresh_renders(c['attrs']['object'], c['attrs']['color'], n_test, seed, hard)
+        ty += [y]*n_test
     cat = lambda k: (np.concatenate(tr[k][0]), tr[k][1])
     res = {}
     for name, parts in (('refs_only', ['refs']), ('refs+vanilla', ['refs', 'vanilla']), ('refs+seedselect', ['refs', 'seedselect'])):
-        X = np.concatenate([cat(k)[0] for k in parts]); Y = sum((cat(k)[1] for k in parts), [])
+        X = np.concatenate([cat(k)[0] for k in parts])
+        Y = sum((cat(k)[1] for k in parts), [])
         res[name] = fewshot_accuracy(embedder, X, Y, te, ty)
     return res | dict(n_classes=len(concepts), n_test=n_test, n_refs=len(cat('refs')[1]) // len(concepts), hard=hard)
 
@@ -168,7 +179,8 @@ def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedCo
     fs = [fewshot_eval(embedder, out, tails, seed=seed + 123, n_refs=n, hard=h) for n, h in FEWSHOT_SETTINGS]
     s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), embedder=embedder.name, tail=[rows[c['name']] for c in tails],
              hands=[rows[c['name']] for c in hands], bootstrap=boots, fewshot=fs)
-    save_json(out/'summary.json', s); return s
+    save_json(out/'summary.json', s)
+    return s
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #naoeval02
 def eval_nao(out_dir, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedConfig(steps=10, iters=30, sem_weights=(1.,)),
@@ -187,10 +199,11 @@ def eval_nao(out_dir, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedC
         r = dict(vanilla=eval_concept(pipe, judge, embedder, c, out, cfg, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device), random=ev(boot))
         if pool: r['pool'] = ev(boot, torch.cat(pool))
         r |= {k: ev(replace(boot, nao=v), tag=k) for k, v in naos.items()}
-        rows.append(r); pool.append(load_concept(out, c['name'])['zT'])
+        rows.append(r)
+        pool.append(load_concept(out, c['name'])['zT'])
     s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), naos={k: asdict(v) for k, v in naos.items()}, embedder=embedder.name, concepts=rows)
-    save_json(out/'summary.json', s); return s
-
+    save_json(out/'summary.json', s)
+    return s
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #875b4de6
 def list_concepts(out_dir)->list:
@@ -199,7 +212,8 @@ def list_concepts(out_dir)->list:
 
 def concept_panel(out_dir, name:str)->dict:
     "Everything the inspector shows for one concept: row, references, vanilla and SeedSelect images, frames, history."
-    d = Path(out_dir)/name; a = np.load(d/'images.npz')
+    d = Path(out_dir)/name
+    a = np.load(d/'images.npz')
     f = np.load(d/'frames.npz')['frames'] if (d/'frames.npz').exists() else None
     return dict(row=json.loads((d/'eval.json').read_text()), refs=a['refs'], vanilla=a['vanilla'], seedselect=a['seedselect'],
                 vanilla_read=a['vanilla_read'], seedselect_read=a['seedselect_read'], frames=f,
@@ -212,10 +226,14 @@ def loss_curves(history:list)->dict:
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #a6ef8270
 def plot_losses(history:list, ax=None, title:str=''):
     "Loss curves per seed (total, semantic, appearance) and the mean best loss."
-    c = loss_curves(history); axs = ax if ax is not None else plt.subplots(1, 3, figsize=(11, 2.8))[1]
+    c = loss_curves(history)
+    axs = ax if ax is not None else plt.subplots(1, 3, figsize=(11, 2.8))[1]
     for a, k in zip(axs, ('loss', 'sem', 'app')):
-        a.plot(c[k], alpha=.6); a.set_title(f'{title} {k}'.strip()); a.set_xlabel('iteration')
-    axs[0].plot(c['best_mean'], 'k--', label='mean best'); axs[0].legend()
+        a.plot(c[k], alpha=.6)
+        a.set_title(f'{title} {k}'.strip())
+        a.set_xlabel('iteration')
+    axs[0].plot(c['best_mean'], 'k--', label='mean best')
+    axs[0].legend()
     return axs
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #0f9b9326
@@ -224,17 +242,24 @@ def image_strip(imgs, # uint8 (n,H,W,3)
                 scale:int=2, pad:int=2, ok:list|None=None # per image: True draws a green frame, False a red one
                )->Image.Image:
     "Images side by side, upscaled, with optional captions and right/wrong frames."
-    imgs = list(imgs); h, w = imgs[0].shape[:2] if imgs else (8, 8); H, W = h*scale, w*scale; cap = 12 if labels else 0
-    out = Image.new('RGB', (max(1, len(imgs))*(W + pad) + pad, H + 2*pad + cap), 'white'); dr = ImageDraw.Draw(out)
+    imgs = list(imgs)
+    h, w = imgs[0].shape[:2] if imgs else (8, 8)
+    H, W = h*scale, w*scale
+    cap = 12 if labels else 0
+    out = Image.new('RGB', (max(1, len(imgs))*(W + pad) + pad, H + 2*pad + cap), 'white')
+    dr = ImageDraw.Draw(out)
     for i, a in enumerate(imgs):
-        x = pad + i*(W + pad); out.paste(Image.fromarray(a).resize((W, H), Image.NEAREST), (x, pad))
+        x = pad + i*(W + pad)
+        out.paste(Image.fromarray(a).resize((W, H), Image.NEAREST), (x, pad))
         if ok is not None: dr.rectangle([x-1, pad-1, x+W, pad+H], outline=(0, 160, 0) if ok[i] else (220, 0, 0), width=2)
         if labels: dr.text((x + 2, H + pad + 1), str(labels[i])[:W//6], fill='black')
     return out
 
 def png_bytes(img:Image.Image)->bytes:
     "A PIL image as PNG bytes (for `ipywidgets.Image`)."
-    b = io.BytesIO(); img.save(b, format='PNG'); return b.getvalue()
+    b = io.BytesIO()
+    img.save(b, format='PNG')
+    return b.getvalue()
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #180670f6
 def hands_records(out_dir, names:list|None=None # hand concepts (default: every evaluated concept whose target is a finger count)
@@ -243,7 +268,8 @@ def hands_records(out_dir, names:list|None=None # hand concepts (default: every 
     rows = []
     for n in names or list_concepts(out_dir):
         if names is None and '_hand' not in n: continue
-        p = concept_panel(out_dir, n); t = p['row']['target']
+        p = concept_panel(out_dir, n)
+        t = p['row']['target']
         for kind in ('vanilla', 'seedselect'):
             rows += [dict(concept=n, kind=kind, idx=i, target=t, read=r, correct=r == t) for i, r in enumerate(p[f'{kind}_read'])]
     return pd.DataFrame(rows, columns=['concept', 'kind', 'idx', 'target', 'read', 'correct'])

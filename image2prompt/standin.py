@@ -82,7 +82,9 @@ def clip_bpe()->tuple:
 
 def write_clip_tokenizer(d:Path):
     "Write `vocab.json` and `merges.txt` into `d`."
-    vocab, merges = clip_bpe(); d = Path(d); d.mkdir(parents=True, exist_ok=True)
+    vocab, merges = clip_bpe()
+    d = Path(d)
+    d.mkdir(parents=True, exist_ok=True)
     (d/'vocab.json').write_text(json.dumps(vocab, ensure_ascii=False))
     (d/'merges.txt').write_text('#version: 0.2\n' + '\n'.join(' '.join(m) for m in merges) + '\n')
 
@@ -125,7 +127,8 @@ def _hf_clip_name(k:str)->str:
     if m and m[3] == 'attn': return f"{'vision' if m[1] else 'text'}_model.encoder.layers.{m[2]}.self_attn.{m[4]}"
     if m: return f"{'vision' if m[1] else 'text'}_model.encoder.layers.{m[2]}.{_HF_BLOCK[m[3]]}.{m[4]}"
     if k in _HF_TOP: return _HF_TOP[k]
-    base, _, leaf = k.rpartition('.'); return f'{_HF_TOP[base]}.{leaf}'
+    base, _, leaf = k.rpartition('.')
+    return f'{_HF_TOP[base]}.{leaf}'
 
 def openclip_to_hf_clip(sd:dict # an open_clip CLIP state dict (ViT towers)
                        )->dict:
@@ -140,7 +143,6 @@ def openclip_to_hf_clip(sd:dict # an open_clip CLIP state dict (ViT towers)
             out |= {f'{pre}.{p}_proj.{leaf}': x.contiguous() for p, x in zip('qkv', v.chunk(3))}
         else: out[n] = v
     return out
-
 
 # %% ../nbs/05_standin.ipynb #529a566a
 def _weights_name(d:Path)->str:
@@ -174,9 +176,12 @@ def build_standin(name:str, seed:int=0, dtype=torch.float32)->Path:
     for i, d in enumerate(sorted({p.parent for p in src.rglob('*.json')})):
         write_component(d, snap/d.relative_to(src), seed + i, dtype)
     for d in _tokenizer_dirs(src): write_clip_tokenizer(snap/d.relative_to(src))
-    (tmp/'refs').mkdir(); (tmp/'refs'/'main').write_text(h)
+    (tmp/'refs').mkdir()
+    (tmp/'refs'/'main').write_text(h)
     (tmp/'.complete').write_text(json.dumps(dict(repo=rid, seed=seed, dtype=str(dtype))))
-    out.parent.mkdir(parents=True, exist_ok=True); shutil.rmtree(out, ignore_errors=True); tmp.rename(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
     return out
 
 # %% ../nbs/05_standin.ipynb #9e93c51b
@@ -185,7 +190,8 @@ def write_standins(names:list, # short names or hub ids, see `STANDINS`
                    seed:int=0, dtype=torch.float32 # dtype of the stored weights (the hub's main branches hold fp32)
                   )->Path:
     "Make `from_pretrained(hub_id)` resolve offline to seeded random-weight stand-ins of `names` under `hf_home`."
-    hub = Path(hf_home)/'hub'; hub.mkdir(parents=True, exist_ok=True)
+    hub = Path(hf_home)/'hub'
+    hub.mkdir(parents=True, exist_ok=True)
     for n in names:
         src, link = build_standin(n, seed, dtype), hub/('models--' + repo_id(n).replace('/', '--'))
         if link.is_symlink() and link.resolve() == src.resolve(): continue  # already there (another notebook may be reading it)
@@ -222,16 +228,20 @@ _COLS = ['red', 'green', 'blue', 'gold', 'purple', 'orange', 'teal', 'pink', 'gr
 def synth_image(i:int, size:int=64):
     "A picture with a colour and a square that `i` decides."
     img = Image.new('RGB', (size, size), _COLS[i % len(_COLS)])
-    o = (i * 7) % (size // 2); img.paste(_COLS[(i + 5) % len(_COLS)], (o, o, o + size // 3, o + size // 3))
+    o = (i * 7) % (size // 2)
+    img.paste(_COLS[(i + 5) % len(_COLS)], (o, o, o + size // 3, o + size // 3))
     return img
 
 def synth_pairs(folder, n:int, noun:str='square', start:int=0, size:int=64, prefix:str='')->Path:
     "An image folder of `n` synthetic pictures with `metadata.jsonl` prompts."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True); rows = []
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
     for i in range(start, start + n):
         synth_image(i, size).save(folder/f'{prefix}{i:04d}.png')
         rows.append(dict(file_name=f'{prefix}{i:04d}.png', text=f'a {_COLS[i % len(_COLS)]} {noun} number {i}'))
-    (folder/'metadata.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows)); return folder
+    (folder/'metadata.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    return folder
 
 # %% ../nbs/05_standin.ipynb #b18d0a11
 def synth_diffusiondb(path, n:int=200, seed:int=0)->Path:
@@ -239,18 +249,21 @@ def synth_diffusiondb(path, n:int=200, seed:int=0)->Path:
     import pyarrow as pa, pyarrow.parquet as pq
     from image2prompt.datasets import synth_prompts
     ps = synth_prompts(n, seed=seed).prompt.tolist() + [None, '']
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table(dict(image_name=[f'{i:08d}.webp' for i in range(len(ps))], prompt=ps, part_id=[1 + i // 1000 for i in range(len(ps))],
                                  seed=list(range(len(ps))))), path)
     return path
 
 def synth_prompt_tables(root, n:int=200)->dict:
     "`diffusiondb`: a `synth_diffusiondb` parquet; `valid_source`: a CSV of prompts from another source, 4 of them DiffusionDB's."
-    root = Path(root); ddb = synth_diffusiondb(root/'diffusiondb'/'metadata.parquet', n, seed=5)
+    root = Path(root)
+    ddb = synth_diffusiondb(root/'diffusiondb'/'metadata.parquet', n, seed=5)
     import pandas as pd
     from image2prompt.datasets import synth_prompts
     other = synth_prompts(n // 5, seed=9).prompt.tolist() + pd.read_parquet(ddb).prompt.iloc[:4].tolist()
-    (root/'other').mkdir(parents=True, exist_ok=True); pd.DataFrame(dict(prompt=other)).to_csv(root/'other'/'prompts.csv', index=False)
+    (root/'other').mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(dict(prompt=other)).to_csv(root/'other'/'prompts.csv', index=False)
     return dict(diffusiondb=ddb, valid_source=root/'other'/'prompts.csv')
 
 # %% ../nbs/05_standin.ipynb #839c37af
@@ -258,7 +271,8 @@ def standin_data(notebook:str, root)->dict:
     "Tiny synthetic inputs and output folders for GPU notebook `notebook` under `root`."
     root = Path(root)
     if notebook == 'image2prompt':
-        k = root/'kaggle'; synth_pairs(k/'images', 3, 'circle', 100, prefix='img')  # Kaggle ids are not numbers
+        k = root/'kaggle'
+        synth_pairs(k/'images', 3, 'circle', 100, prefix='img')  # Kaggle ids are not numbers
         rows = [json.loads(l) for l in (k/'images'/'metadata.jsonl').read_text().splitlines()]
         (k/'prompts.csv').write_text('imgId,prompt\n' + ''.join(f"{Path(r['file_name']).stem},{r['text']}\n" for r in rows))
         (k/'images'/'metadata.jsonl').unlink()
@@ -289,8 +303,10 @@ def set_size(pipe, size:int|None):
 def standin_cmd(argv=None):
     "Command line: `python -m image2prompt.standin HF_HOME NAME... [--seed S] [--dtype fp32|bf16|fp16]`."
     p = argparse.ArgumentParser(prog='python -m image2prompt.standin', description=standin_cmd.__doc__)
-    p.add_argument('hf_home'); p.add_argument('names', nargs='+', help=', '.join(STANDINS))
-    p.add_argument('--seed', type=int, default=0); p.add_argument('--dtype', default='fp32', choices=['fp32', 'bf16', 'fp16'])
+    p.add_argument('hf_home')
+    p.add_argument('names', nargs='+', help=', '.join(STANDINS))
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--dtype', default='fp32', choices=['fp32', 'bf16', 'fp16'])
     a = p.parse_args(argv)
     dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)[a.dtype]
     print(write_standins(a.names, a.hf_home, a.seed, dt))

@@ -49,11 +49,18 @@ def tiny_sd_pipeline(out_dir, # where the pipeline folder is written
 def bad_image_folder(d # a new or empty folder
                     )->Path:
     "An imagefolder (`metadata.jsonl`) exercising bad rows and odd image modes."
-    d = Path(d); d.mkdir(parents=True, exist_ok=True); a = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
-    Image.fromarray(a).save(d/'rgb.png'); Image.fromarray(a[..., 0]).save(d/'gray.png')
+    d = Path(d)
+    d.mkdir(parents=True, exist_ok=True)
+    a = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(a).save(d/'rgb.png')
+    Image.fromarray(a[..., 0]).save(d/'gray.png')
     Image.fromarray(np.dstack([a, np.full((16, 16), 128, np.uint8)])).save(d/'rgba.png')
-    Image.fromarray((a[..., 0].astype(np.uint16) * 257)).save(d/'g16.png'); Image.fromarray(a).convert('P').save(d/'pal.png')
-    b = io.BytesIO(); Image.fromarray(a).save(b, 'JPEG'); (d/'trunc.jpg').write_bytes(b.getvalue()[:200]); (d/'corrupt.png').write_bytes(b'not an image')
+    Image.fromarray((a[..., 0].astype(np.uint16) * 257)).save(d/'g16.png')
+    Image.fromarray(a).convert('P').save(d/'pal.png')
+    b = io.BytesIO()
+    Image.fromarray(a).save(b, 'JPEG')
+    (d/'trunc.jpg').write_bytes(b.getvalue()[:200])
+    (d/'corrupt.png').write_bytes(b'not an image')
     files = ['rgb.png', 'gray.png', 'rgba.png', 'g16.png', 'pal.png', 'trunc.jpg', 'corrupt.png']
     rows = [dict(file_name=f, text=f'a {f}', seed=i) for i, f in enumerate(files)]
     rows += [dict(text='no file'), dict(file_name='gone.png', text='missing'), dict(file_name='rgb.png', text=None)]

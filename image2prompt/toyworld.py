@@ -58,12 +58,14 @@ def _circle_pts(cx=0., cy=0., r=1., n=40, rx=None, ry=None):
 def _rect(x0, y0, x1, y1): return np.array([[x0,y0],[x1,y0],[x1,y1],[x0,y1]], float)
 
 def _star_pts(k=5, ro=1., ri=0.42):
-    t = -np.pi/2 + np.arange(2*k)*np.pi/k; r = np.where(np.arange(2*k)%2==0, ro, ri)
+    t = -np.pi/2 + np.arange(2*k)*np.pi/k
+    r = np.where(np.arange(2*k)%2==0, ro, ri)
     return np.stack([r*np.cos(t), r*np.sin(t)], 1)
 
 def _heart_pts(n=48):
     t = np.linspace(0, 2*np.pi, n, endpoint=False)
-    x = 16*np.sin(t)**3; y = -(13*np.cos(t) - 5*np.cos(2*t) - 2*np.cos(3*t) - np.cos(4*t))
+    x = 16*np.sin(t)**3
+    y = -(13*np.cos(t) - 5*np.cos(2*t) - 2*np.cos(3*t) - np.cos(4*t))
     return np.stack([x, y+2.5], 1)/16.5
 
 # %% ../nbs/10_toyworld.ipynb #0725e6cc
@@ -80,7 +82,8 @@ def shape_tree(rng): return [('poly', _rect(-.16, .2, .16, 1.)), ('poly', _circl
 # %% ../nbs/10_toyworld.ipynb #28aa68e6
 def _finger(x0, y0, ang, length, w):
     "A finger: a thick line of width `w` from `(x0,y0)` along angle `ang` (0 = up), with a round tip."
-    p0 = np.array([x0, y0]); p1 = p0 + np.array([math.sin(ang), -math.cos(ang)])*length
+    p0 = np.array([x0, y0])
+    p1 = p0 + np.array([math.sin(ang), -math.cos(ang)])*length
     return [('line', np.stack([p0, p1]), w), ('poly', _circle_pts(*p1, r=w/2, n=12))]
 
 def shape_hand(rng, fingers=5):
@@ -99,14 +102,17 @@ def shape_star_anise(rng):
     "Eight round pods around a hub."
     prims = [('poly', _circle_pts(r=.22))]
     for k in range(8):
-        t = k*np.pi/4; c, s = math.cos(t), math.sin(t)
-        e = _circle_pts(rx=.36, ry=.15, n=20); rot = np.array([[c,-s],[s,c]])
+        t = k*np.pi/4
+        c, s = math.cos(t), math.sin(t)
+        e = _circle_pts(rx=.36, ry=.15, n=20)
+        rot = np.array([[c,-s],[s,c]])
         prims.append(('poly', e@rot.T + np.array([c, s])*.6))
     return prims
 
 def shape_moon_jellyfish(rng):
     "A dome with four wavy tentacles."
-    t = np.linspace(np.pi, 2*np.pi, 24); dome = np.stack([.85*np.cos(t), .15 + .75*np.sin(t)], 1)
+    t = np.linspace(np.pi, 2*np.pi, 24)
+    dome = np.stack([.85*np.cos(t), .15 + .75*np.sin(t)], 1)
     prims = [('poly', dome)]
     ys = np.linspace(.15, 1., 8)
     for x in (-.55, -.2, .2, .55):
@@ -130,7 +136,8 @@ def shape_house_sparrow(rng):
 # %% ../nbs/10_toyworld.ipynb #d2215ff5
 def shape_spiral(rng):
     "A thick two-turn spiral."
-    t = np.linspace(0, 4*np.pi, 60); r = .12 + .85*t/(4*np.pi)
+    t = np.linspace(0, 4*np.pi, 60)
+    r = .12 + .85*t/(4*np.pi)
     return [('line', np.stack([r*np.cos(t), r*np.sin(t)], 1), .17)]
 
 def shape_bolt(rng):
@@ -148,7 +155,9 @@ def register_object(name:str, # the object's name as it appears in prompts
                     plural:str|None=None): # its plural; default `name + 's'`
     "Add a new drawable object to the world (not sampled by `sample_prompt` unless asked)."
     if not re.fullmatch(r'[a-z]+( [a-z]+)*', name): raise ValueError(f"object name {name!r}: use lower-case words")
-    SHAPES[name] = shape_fn; PLURALS[name] = plural or name + 's'; _lexicon.cache_clear()
+    SHAPES[name] = shape_fn
+    PLURALS[name] = plural or name + 's'
+    _lexicon.cache_clear()
 
 # %% ../nbs/10_toyworld.ipynb #1134a1ef
 STYLE_PHRASES = {'flat':['', 'a flat drawing of', 'a flat icon of'], 'outline':['an outline drawing of', 'a line drawing of'],
@@ -164,7 +173,8 @@ def sample_attrs(rng:np.random.Generator, # where the randomness comes from
                  objects:list|None=None, # objects to draw from uniformly; default `HEAD_OBJECTS`
                  p_five:float=0.85): # probability that a hand has five fingers
     "Sample one attribute dict of the world."
-    o = str(rng.choice(objects or HEAD_OBJECTS)); hand = o == 'hand'
+    o = str(rng.choice(objects or HEAD_OBJECTS))
+    hand = o == 'hand'
     others = [f for f in range(1, MAX_FINGERS+1) if f != 5]
     fingers = (5 if rng.random() < p_five else int(rng.choice(others))) if hand else 0
     return dict(object=o, color=str(rng.choice(list(COLORS))), count=1 if hand else int(rng.integers(1, MAX_COUNT+1)),
@@ -244,9 +254,11 @@ def parse_prompt(prompt:str)->dict:
 # %% ../nbs/10_toyworld.ipynb #d0c06dea
 def _layout(rng, n:int, size:int)->list:
     "Centre, radius and angle for `n` non-overlapping copies in a `size` square."
-    lo, hi = {1:(17, 23), 2:(11, 14), 3:(9, 11.5)}[n]; f = size/64
+    lo, hi = {1:(17, 23), 2:(11, 14), 3:(9, 11.5)}[n]
+    f = size/64
     for _ in range(500):
-        r = rng.uniform(lo, hi); c = rng.uniform(r+2, 64-r-2, (n, 2))
+        r = rng.uniform(lo, hi)
+        c = rng.uniform(r+2, 64-r-2, (n, 2))
         d = np.linalg.norm(c[:, None] - c[None], axis=-1) + np.eye(n)*99
         if d.min() > 2*r + 1: break
     else: c = np.array([[16, 16], [48, 48], [16, 48]][:n], float)
@@ -262,7 +274,8 @@ SS = 4  # supersampling factor of the masks
 def shape_mask(prims:list, # primitives of one or more placed shapes, in pixel coordinates
                size:int=64):
     "A float mask in [0,1] of shape (size, size), drawn supersampled and box-downsampled."
-    im = Image.new('L', (size*SS, size*SS), 0); d = ImageDraw.Draw(im)
+    im = Image.new('L', (size*SS, size*SS), 0)
+    d = ImageDraw.Draw(im)
     for p in prims:
         xy = [tuple(q) for q in np.asarray(p[1])*SS]
         if p[0] == 'line': d.line(xy, fill=255, width=max(1, int(round(p[2]*SS))), joint='curve')
@@ -278,7 +291,8 @@ def _erode(m:np.ndarray, k:int)->np.ndarray:
 # %% ../nbs/10_toyworld.ipynb #463216d8
 def _instances(attrs:dict, rng, size:int)->list:
     "All primitives of the `count` placed copies, in supersampling-free pixel coordinates."
-    prims = []; fn = SHAPES[attrs['object']]
+    prims = []
+    fn = SHAPES[attrs['object']]
     for cx, cy, r, ang in _layout(rng, attrs['count'], size):
         ps = fn(rng, attrs['fingers']) if attrs['object'] == 'hand' else fn(rng)
         prims += [(p[0], _place(p[1], cx, cy, r, ang), *((p[2]*r,) if p[0] == 'line' else ())) for p in ps]
@@ -329,8 +343,10 @@ def name_neighbours(model=None, # a SentenceTransformer; default all-MiniLM-L6-v
     if model is None:
         from sentence_transformers import SentenceTransformer  # heavy, and only this analysis needs a text model
         model = SentenceTransformer(resolve_weights('all-MiniLM-L6-v2'), device=str(default_device(device)))
-    H = model.encode(HEAD_OBJECTS, normalize_embeddings=True); T = model.encode(TAIL_OBJECTS, normalize_embeddings=True)
-    S = T @ H.T; o = S.argsort(1)[:, ::-1]
+    H = model.encode(HEAD_OBJECTS, normalize_embeddings=True)
+    T = model.encode(TAIL_OBJECTS, normalize_embeddings=True)
+    S = T @ H.T
+    o = S.argsort(1)[:, ::-1]
     return pd.DataFrame(dict(tail=TAIL_OBJECTS, declared=[TAIL_NEIGHBOURS[t] for t in TAIL_OBJECTS],
         nearest=[HEAD_OBJECTS[i] for i in o[:, 0]], cos_nearest=S[np.arange(len(S)), o[:, 0]].round(3),
         second=[HEAD_OBJECTS[i] for i in o[:, 1]], cos_second=S[np.arange(len(S)), o[:, 1]].round(3)))
@@ -347,7 +363,8 @@ def plan_dataset(n:int, # number of images
     if n < tail_count*len(tails): raise InputError(f"--n {n} is smaller than --tail_count {tail_count} x {len(tails)} tail objects: raise --n or lower --tail_count")
     rng = np.random.default_rng(seed)
     objs = [t for t in tails for _ in range(tail_count)] + list(rng.choice(heads, n - tail_count*len(tails)))
-    rng.shuffle(objs); rows = []
+    rng.shuffle(objs)
+    rows = []
     for i, o in enumerate(objs):
         a = sample_attrs(rng, [str(o)], p_five)
         rows.append(dict(file_name=f'{i:06d}.png', text=to_prompt(a, rng), seed=seed*10_000_000 + i, **a))
@@ -370,12 +387,15 @@ def build_dataset(out_dir, # the image folder to write
                   size:int=64, # image side
                   progress:bool=True)->dict:
     "Render a toy-world training set into `out_dir`; returns counts of written and skipped images."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     _check_recipe(out, dict(n=n, seed=seed, tail_count=tail_count, p_five=p_five, size=size, objects=HEAD_OBJECTS+TAIL_OBJECTS))
-    rows = plan_dataset(n, seed, tail_count, p_five); done = 0
+    rows = plan_dataset(n, seed, tail_count, p_five)
+    done = 0
     for r in tqdm(rows, desc='toyworld', disable=not progress):
         if (out/r['file_name']).exists(): continue
-        save_png(render_attrs(r, r['seed'], size), out/r['file_name']); done += 1
+        save_png(render_attrs(r, r['seed'], size), out/r['file_name'])
+        done += 1
     save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
     return dict(out_dir=str(out), n=n, written=done, skipped=n - done)
 
@@ -404,9 +424,11 @@ def render_concept(obj:str, # the object, e.g. 'star anise' or 'spiral'
     "`n` renders of `obj`: `(list of PIL images, list of attribute rows with their 'text' and 'seed')`."
     if obj not in SHAPES: raise ValueError(f"unknown object {obj!r}; known objects: {', '.join(SHAPES)}")
     fixed = dict(count=1, style='flat', background='day') | fixed
-    rng = np.random.default_rng(seed); imgs, rows = [], []
+    rng = np.random.default_rng(seed)
+    imgs, rows = [], []
     for k in range(n):
         a = sample_attrs(rng, [obj]) | fixed
         r = dict(text=to_prompt(a), seed=seed*10_000 + k, **a)
-        imgs.append(render_attrs(a, r['seed'], size)); rows.append(r)
+        imgs.append(render_attrs(a, r['seed'], size))
+        rows.append(r)
     return imgs, rows

@@ -39,7 +39,8 @@ def make_valid(train_embs, valid_df:pd.DataFrame, valid_embs, threshold:float=0.
     "`(valid_df, valid_embs)` without the rows whose prompt is above `threshold` cosine to a training prompt."
     from image2prompt.dedup import cross_filter
     keep = cross_filter(np.asarray(train_embs, np.float32), np.asarray(valid_embs, np.float32), threshold)
-    vdf = valid_df.iloc[keep].reset_index(drop=True); vdf.attrs['dropped_near_train'] = len(valid_df) - len(keep)
+    vdf = valid_df.iloc[keep].reset_index(drop=True)
+    vdf.attrs['dropped_near_train'] = len(valid_df) - len(keep)
     return vdf, np.asarray(valid_embs)[keep]
 
 def train_valid(train_dir, valid_dir=None, cache_dir=None, valid_frac:float=0.1, threshold:float=0.95, seed:int=0)->tuple:
@@ -47,8 +48,10 @@ def train_valid(train_dir, valid_dir=None, cache_dir=None, valid_frac:float=0.1,
     tdf, tY = load_pairs(train_dir, cache_dir)
     if valid_dir is None:
         from image2prompt.datasets import split_train_valid
-        a, b = split_train_valid(tdf, tY, valid_frac, threshold, seed); ya, yb = tY[a.index], tY[b.index]
-        a = a.reset_index(drop=True); a.attrs['skipped'] = tdf.attrs.get('skipped', {})
+        a, b = split_train_valid(tdf, tY, valid_frac, threshold, seed)
+        ya, yb = tY[a.index], tY[b.index]
+        a = a.reset_index(drop=True)
+        a.attrs['skipped'] = tdf.attrs.get('skipped', {})
         return a, ya, b.reset_index(drop=True), yb
     return (tdf, tY, *make_valid(tY, *load_pairs(valid_dir, cache_dir), threshold))
 
@@ -60,7 +63,8 @@ class ImagePairs(Dataset):
     def __len__(self): return len(self.imgs)
     def __getitem__(self, i):
         from image2prompt.datasets import load_image
-        im = self.imgs[i]; im = load_image(im) if isinstance(im, (str, Path)) else im
+        im = self.imgs[i]
+        im = load_image(im) if isinstance(im, (str, Path)) else im
         return self.preprocess([im])[0], self.targets[i]
 
 # %% ../nbs/21_train.ipynb #f966087b
@@ -72,7 +76,9 @@ def split_point(reg:Regressor)->int|None:
 def frozen_features(reg:Regressor, imgs:list, k:int|None, # images; the split point (`split_point`)
                     bs:int=64, device=None, dtype=None, progress:bool=True)->torch.Tensor:
     "Run the frozen bottom of `reg`'s backbone over `imgs`: pooled features (`k=None`) or block-`k` activations."
-    device = default_device(device); bb = reg.backbone.eval(); out = []
+    device = default_device(device)
+    bb = reg.backbone.eval()
+    out = []
     dl = DataLoader(ImagePairs(imgs, np.zeros((len(imgs), 1)), bb.preprocess), bs, num_workers=0)
     for x, _ in tqdm(dl, desc='features', disable=not progress, leave=False):
         x = x.to(device, dtype or default_dtype(device))
@@ -83,7 +89,9 @@ def frozen_features(reg:Regressor, imgs:list, k:int|None, # images; the split po
 def _files_key(imgs)->str:
     h = hashlib.sha256()
     for p in imgs:
-        p = Path(p); st = p.stat(); h.update(f'{p.resolve()}|{st.st_size}|{st.st_mtime_ns}'.encode())
+        p = Path(p)
+        st = p.stat()
+        h.update(f'{p.resolve()}|{st.st_size}|{st.st_mtime_ns}'.encode())
     return h.hexdigest()[:16]
 
 def cached_features(reg:Regressor, paths:list, k:int|None, cache_dir, # image files; split point; cache folder
@@ -94,7 +102,8 @@ def cached_features(reg:Regressor, paths:list, k:int|None, cache_dir, # image fi
     p = Path(cache_dir)/f'feats_{key}.npy'
     if p.exists(): return torch.from_numpy(np.load(p))
     f = frozen_features(reg, paths, k, bs, device, dtype, progress)
-    save_npy(p, f.numpy()); return f
+    save_npy(p, f.numpy())
+    return f
 
 # %% ../nbs/21_train.ipynb #681ef8ad
 def layerwise_adamw(lr:float=1e-3, lr_decay:float=1.0, wd:float=1e-4):
@@ -138,10 +147,15 @@ def plot_phases(hist:list, path=None):
 # %% ../nbs/21_train.ipynb #dd92f931
 def bench_cache(reg:Regressor, paths:list, targets, bs:int=32, device=None)->dict:
     "Seconds per linear-probe epoch: re-encoding images every step vs cached features (plus the one-off caching)."
-    set_trainable(reg, 'head'); Y = torch.as_tensor(np.asarray(targets, np.float32)); t = time.perf_counter
-    t0 = t(); fit_regressor(reg, ImagePairs(paths, Y, reg.backbone.preprocess), None, 0, epochs=1, bs=bs, device=device, phase='re-encode')
-    t1 = t(); F = frozen_features(reg, paths, None, bs, device, progress=False)
-    t2 = t(); fit_regressor(reg, TensorDataset(F, Y), None, None, epochs=1, bs=bs, device=device, phase='cached')
+    set_trainable(reg, 'head')
+    Y = torch.as_tensor(np.asarray(targets, np.float32))
+    t = time.perf_counter
+    t0 = t()
+    fit_regressor(reg, ImagePairs(paths, Y, reg.backbone.preprocess), None, 0, epochs=1, bs=bs, device=device, phase='re-encode')
+    t1 = t()
+    F = frozen_features(reg, paths, None, bs, device, progress=False)
+    t2 = t()
+    fit_regressor(reg, TensorDataset(F, Y), None, None, epochs=1, bs=bs, device=device, phase='cached')
     t3 = t()
     return dict(n=len(paths), reencode_s=t1-t0, cache_once_s=t2-t1, cached_s=t3-t2, speedup=(t1-t0)/(t3-t2))
 
@@ -155,7 +169,8 @@ def planned_split(reg:Regressor, trainable:str, n:int)->int|None:
 @torch.no_grad()
 def pool_from(reg:Regressor, H:torch.Tensor, k:int, bs:int=256, device=None)->torch.Tensor:
     "Pooled features from cached block-`k` activations `H`, through the (frozen) rest of the backbone."
-    device = default_device(device); bb = reg.backbone.eval()
+    device = default_device(device)
+    bb = reg.backbone.eval()
     return torch.cat([bb(H[s:s+bs].to(device), start=k).float().cpu() for s in range(0, len(H), bs)])
 
 # %% ../nbs/21_train.ipynb #29b472aa
@@ -185,9 +200,11 @@ def warm_start(reg:Regressor, init # a folder written by `save_regressor`
     cfg = json.loads((init/'config.json').read_text())
     if not same_spec(cfg['backbone'], reg.backbone.spec):
         raise ValueError(f"{init}: saved from backbone {cfg['backbone'].get('name')}, cannot warm-start {reg.backbone.spec.get('name')}")
-    own = reg.state_dict(); sd = {k: v for k, v in load_file(str(init/'model.safetensors')).items() if k in own and own[k].shape == v.shape}
+    own = reg.state_dict()
+    sd = {k: v for k, v in load_file(str(init/'model.safetensors')).items() if k in own and own[k].shape == v.shape}
     if not any(k.startswith('head.') for k in sd): raise ValueError(f'{init}: its head does not fit this regressor')
-    reg.load_state_dict(sd, strict=False); return reg
+    reg.load_state_dict(sd, strict=False)
+    return reg
 
 # %% ../nbs/21_train.ipynb #9b6dc1d8
 def train_regressor(train_dir, out_dir, valid_dir=None, backbone:str='timm:efficientnet_lite0', size:int|None=None,
@@ -199,7 +216,8 @@ def train_regressor(train_dir, out_dir, valid_dir=None, backbone:str='timm:effic
                     init=None # a saved regressor folder to start from (`warm_start`), e.g. the previous round's
                    )->dict:
     "LP then FT on an image folder; saves the regressor, history, plot and metrics in `out_dir`."
-    out = Path(out_dir); seed_everything(seed)
+    out = Path(out_dir)
+    seed_everything(seed)
     data = train_valid(train_dir, valid_dir, out/'emb_cache', valid_frac, threshold, seed)
     reg = Regressor(load_backbone(backbone, size, device=device), head)
     if init is not None: warm_start(reg, init)
@@ -212,8 +230,10 @@ def train_regressor(train_dir, out_dir, valid_dir=None, backbone:str='timm:effic
     res = dict(n_train=len(data[0]), n_valid=len(data[2]), dropped_near_train=data[2].attrs.get('dropped_near_train', 0),
                valid_cos=1 - hist[-1]['valid_loss'] if hist else None, epochs=len(hist),
                skipped=data[0].attrs.get('skipped', {}), valid_skipped=data[2].attrs.get('skipped', {}) if valid_dir else {})
-    save_regressor(reg, out/'regressor', dict(train=res)); save_json(out/'history.json', hist)
-    plot_phases(hist, out/'history.png'); save_json(out/'metrics.json', res)
+    save_regressor(reg, out/'regressor', dict(train=res))
+    save_json(out/'history.json', hist)
+    plot_phases(hist, out/'history.png')
+    save_json(out/'metrics.json', res)
     return dict(res, reg=reg, hist=hist)
 
 # %% ../nbs/21_train.ipynb #d2d3062e
@@ -234,8 +254,10 @@ def train_cmd(train_dir:str, # image folder with metadata.jsonl (training pairs)
               seed:int=0, device:str=None,
               fresh:store_true=False): # start afresh when OUT_DIR holds a run with other data or settings
     "Train the image-to-prompt regressor on an image folder."
-    cfg = dict(locals()); [cfg.pop(k) for k in ('device', 'fresh')]
-    check_choice('head', head, ('linear', 'mlp')); check_choice('trainable', trainable, ('head', 'last', 'lora'))
+    cfg = dict(locals())
+    [cfg.pop(k) for k in ('device', 'fresh')]
+    check_choice('head', head, ('linear', 'mlp'))
+    check_choice('trainable', trainable, ('head', 'last', 'lora'))
     check_positive(size=size, n_blocks=n_blocks, lora_r=lora_r, bs=bs, lr=lr, ft_lr=ft_lr, lr_decay=lr_decay)
     for k, v in (('lp_epochs', lp_epochs), ('ft_epochs', ft_epochs)):
         if v < 0: raise InputError(f'--{k} {v} must be >= 0')

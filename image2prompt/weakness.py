@@ -69,7 +69,8 @@ def kmeans_labels(embs:np.ndarray, # prompt embeddings (n, d)
                   seed:int=0, niter:int=20
                  )->tuple:
     "Cluster `embs` with faiss k-means: (labels (n,), centroids (k, d))."
-    x = np.ascontiguousarray(unit(embs)); k = max(1, min(k, len(x)))
+    x = np.ascontiguousarray(unit(embs))
+    k = max(1, min(k, len(x)))
     km = faiss.Kmeans(x.shape[1], k, niter=niter, seed=seed, verbose=False, min_points_per_centroid=1)
     km.train(x)
     return km.index.search(x, 1)[1][:, 0], km.centroids
@@ -104,7 +105,8 @@ def weak_targets(groups:pd.DataFrame, # `weak_groups` rows (kind, value, gap, an
                  temp:float=0.05, # lower: more weight on the weakest
                  kinds=('keyword', 'cluster'))->dict:
     "`{term: weight}` from the `n` weakest keyword and cluster groups (a cluster gives its central prompt's keywords)."
-    g = groups[groups.kind.isin(kinds) & (groups.gap < 0)].nsmallest(n, 'gap'); out = {}
+    g = groups[groups.kind.isin(kinds) & (groups.gap < 0)].nsmallest(n, 'gap')
+    out = {}
     for r in g.itertuples():
         w = float(np.exp(np.clip(-r.gap / temp, -20, 20)))
         for t in ([r.value] if r.kind != 'cluster' else keywords(getattr(r, 'label', '') or '')):
@@ -149,7 +151,8 @@ def fit_sim_predictor(embs:np.ndarray, # prompt embeddings (n, d)
     "Fit a `SimPredictor` on (embedding, achieved cosine) pairs; MLP losses are in `.losses`."
     if len(embs) != len(cos): raise ValueError(f'fit_sim_predictor: {len(embs)} embeddings but {len(cos)} scores')
     if len(embs) < 2: raise ValueError('fit_sim_predictor: need at least 2 pairs')
-    seed_everything(seed); device, dtype = default_device(device), dtype or default_dtype(device)
+    seed_everything(seed)
+    device, dtype = default_device(device), dtype or default_dtype(device)
     x = torch.as_tensor(np.asarray(embs), dtype=dtype, device=device)
     y = torch.as_tensor(np.asarray(cos), dtype=dtype, device=device)
     m = SimPredictor(x.shape[1], hidden).to(device, dtype)
@@ -166,7 +169,8 @@ def eval_sim_predictor(embs:np.ndarray, cos:np.ndarray,
                        seed:int=0, **kwargs # passed to `fit_sim_predictor`
                       )->tuple:
     "Fit on a random split and score on the rest: (model, dict of pearson, spearman, mae, n_train, n_valid)."
-    idx = np.random.default_rng(seed).permutation(len(embs)); nv = max(1, int(round(len(embs) * valid_frac)))
+    idx = np.random.default_rng(seed).permutation(len(embs))
+    nv = max(1, int(round(len(embs) * valid_frac)))
     va, tr = idx[:nv], idx[nv:]
     m = fit_sim_predictor(embs[tr], np.asarray(cos)[tr], seed=seed, **kwargs)
     p, y = m.predict(embs[va]), np.asarray(cos)[va]
@@ -183,7 +187,8 @@ def save_sim_predictor(m:SimPredictor, path)->Path:
 def load_sim_predictor(path, device=None, dtype=None)->SimPredictor:
     "Load a `SimPredictor` saved by `save_sim_predictor`."
     with safe_open(str(path), 'pt') as f: md = f.metadata()
-    m = SimPredictor(int(md['d']), int(md['hidden'])); m.load_state_dict(load_file(str(path)))
+    m = SimPredictor(int(md['d']), int(md['hidden']))
+    m.load_state_dict(load_file(str(path)))
     return m.to(default_device(device), dtype or default_dtype(device)).eval()
 
 # %% ../nbs/30_weakness.ipynb #1cab1a91
@@ -217,8 +222,13 @@ def cos_histogram(cos:np.ndarray, bins:int=20, highlight:float|None=None, title:
     fig, ax = plt.subplots(figsize=(4, 2.4), dpi=80)
     ax.hist(np.asarray(cos), bins=bins, color='tab:blue', alpha=0.8)
     if highlight is not None: ax.axvline(highlight, color='tab:red')
-    ax.set_xlabel('cosine'); ax.set_ylabel('samples'); ax.set_title(title, fontsize=9); fig.tight_layout()
-    buf = io.BytesIO(); fig.savefig(buf, format='png'); plt.close(fig)
+    ax.set_xlabel('cosine')
+    ax.set_ylabel('samples')
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png')
+    plt.close(fig)
     return buf.getvalue()
 
 # %% ../nbs/30_weakness.ipynb #b729b5b4
