@@ -13,12 +13,12 @@ __all__ = ['COMMANDS', 'get_command', 'run', 'main']
 
 # %% ../nbs/70_cli.ipynb #44e87739
 COMMANDS = {
-    'demo': ('image2prompt.predict:demo_cmd', 'image to prompt on the shipped sample images: submission.csv and readable prompts'),
+    'demo': ('image2prompt.predict_experiment:demo_cmd', 'image to prompt on the shipped sample images: submission.csv and readable prompts'),
     'demo-dedup': ('image2prompt.dedup:demo_dedup_cmd', 'embed and deduplicate the shipped sample prompts, and print the report'),
     'embed': ('image2prompt.embeddings:embed_cmd', 'embed a prompt table into a .npy, with a resumable cache'),
     'dedup': ('image2prompt.dedup:dedup_cmd', 'drop near-duplicate prompts, or prompts near another set'),
     'build-toyworld': ('image2prompt.toyworld:build_dataset_cmd', 'render a toy-world image folder with metadata.jsonl'),
-    'train-diffusion': ('image2prompt.diffusion:train_diffusion_cmd', 'train or fine-tune a latent diffusion pipeline'),
+    'train-diffusion': ('image2prompt.diffusion_train:train_diffusion_cmd', 'train or fine-tune a latent diffusion pipeline'),
     'generate': ('image2prompt.diffusion:generate_cmd', 'generate an image folder from prompts'),
     'export-pipeline': ('image2prompt.diffusion:export_pipeline', 'write a pipeline (default: the shipped toy one) as a complete diffusers folder, text encoder included'),
     'train': ('image2prompt.train:train_cmd', 'train the image-to-prompt regressor'),

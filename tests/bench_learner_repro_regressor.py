@@ -3,7 +3,7 @@ import sys, json, time, torch
 torch.set_num_threads(1)
 from pathlib import Path
 import image2prompt
-from image2prompt.predict import make_toy_sets, toy_experiment
+from image2prompt.predict_experiment import make_toy_sets, toy_experiment
 W, run, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 if not (W/'data'/'test'/'metadata.jsonl').exists():
     from image2prompt.diffusion import load_pipeline

@@ -6,7 +6,8 @@ from PIL import Image
 
 from image2prompt.cli import run as main  # `run` returns the command's result; `main` is the console script (exit status)
 from image2prompt.test_utils import tiny_pipeline
-from image2prompt.diffusion import save_pipeline, read_pairs, gen_images, load_pipeline
+from image2prompt.diffusion import save_pipeline, gen_images, load_pipeline
+from image2prompt.diffusion_train import read_pairs
 
 torch.set_num_threads(1)
 
@@ -58,7 +59,7 @@ def test_bad_training_folder(tmp_path):
 
 SCRIPT = '''
 import sys, torch; torch.set_num_threads(1)
-from image2prompt.diffusion import train_toy_pipeline
+from image2prompt.diffusion_train import train_toy_pipeline
 train_toy_pipeline(sys.argv[1], sys.argv[2], sys.argv[3], vae_epochs=1, unet_epochs=int(sys.argv[4]), vae_epoch_size=16, unet_epoch_size=64,
                    vae_bs=8, unet_bs=8, n_valid=8, progress=False, vae_chs=(8,8,8,8), unet_chs=(16,32), heads=4, unet_groups=8)
 '''

@@ -64,7 +64,7 @@ def test_checkpoint_of_other_backbone_refused(setup, tmp_path):
 
 @pytest.mark.skipif(not (assets_dir()/'regressor'/'model.safetensors').exists(), reason='no shipped regressor yet')
 def test_demo_on_shipped_default(tmp_path, capsys):
-    from image2prompt.predict import demo_cmd
+    from image2prompt.predict_experiment import demo_cmd
     r = demo_cmd(str(tmp_path/'demo'), device='cpu')
     n = len(list(asset('sample_images').glob('*.png')))
     assert r['n'] == n and not r['skipped'] and r['mean_cos'] > 0.5
