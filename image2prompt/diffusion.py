@@ -41,7 +41,8 @@ def load_text_encoder(name:str=MINILM, # a PyPI-shipped name, a local folder or 
 def _quiet():
     "Silence transformers' and diffusers' info/warning logs (load reports, expected-type notes) for the block."
     v, w = transformers_logging.get_verbosity(), diffusers_logging.get_verbosity()
-    transformers_logging.set_verbosity_error(); diffusers_logging.set_verbosity_error()
+    transformers_logging.set_verbosity_error()
+    diffusers_logging.set_verbosity_error()
     try:
         with warnings.catch_warnings(): warnings.simplefilter('ignore', FutureWarning); yield
     finally: transformers_logging.set_verbosity(v); diffusers_logging.set_verbosity(w)
@@ -104,8 +105,10 @@ def save_pipeline(pipe, path, # the pipeline and the folder to write
                   text_encoder:bool=True, # include the text encoder weights (False: name it in `i2p.json`)
                   text_encoder_name:str=MINILM, meta:dict|None=None)->Path:
     "Save `pipe` with `save_pretrained` into `path` via a temp folder renamed into place."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent)); te = pipe.text_encoder
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
+    te = pipe.text_encoder
     try:
         if not text_encoder: pipe.register_modules(text_encoder=None)
         pipe.save_pretrained(tmp, safe_serialization=True)
@@ -115,7 +118,8 @@ def save_pipeline(pipe, path, # the pipeline and the folder to write
         if isinstance(d, dict) and d.pop('_name_or_path', None) is not None: save_json(f, d)
     save_json(tmp/'i2p.json', dict(text_encoder=None if text_encoder else text_encoder_name,
                                    max_len=pipe.tokenizer.model_max_length, **(meta or {})))
-    _swap_dir(tmp, path); return path
+    _swap_dir(tmp, path)
+    return path
 
 # %% ../nbs/12_diffusion.ipynb #6f92a658
 try: from diffusers.utils.deprecation_utils import _resolve_dtype; _DTYPE_KW = 'dtype'  # diffusers >= 0.36 renamed `torch_dtype`
@@ -167,7 +171,9 @@ def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
     "Generate one image per (prompt, seed) into an image folder with `metadata.jsonl`; skips images already there."
     seeds = list(range(len(prompts))) if seeds is None else [int(s) for s in seeds]
     if len(seeds) != len(prompts): raise ValueError(f'{len(prompts)} prompts but {len(seeds)} seeds')
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); done = _done(out)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    done = _done(out)
     todo = [i for i in range(len(prompts)) if _fname(i, seeds[i]) not in done]
     sets, extra = dict(guidance_scale=guidance_scale, steps=steps, negative_prompt=negative_prompt), extra or [{}]*len(prompts)
     for b in tqdm([todo[i:i+bs] for i in range(0, len(todo), bs)], desc='generate', disable=not progress):
@@ -201,13 +207,17 @@ def _read_prompts(src:str|None, # a .txt/.jsonl/.csv/.parquet file of prompts
 # %% ../nbs/12_diffusion.ipynb #e9dea26a
 def merge_generated(out_dir)->pd.DataFrame:
     "Move the images of `out_dir/shard*` folders into `out_dir` under their one-process names, merging the metadata; resumable."
-    out = Path(out_dir); done = _done(out)
+    out = Path(out_dir)
+    done = _done(out)
     for d in sorted(out.glob('shard*-of-*')):
         for r in read_jsonl(d/'metadata.jsonl', log=True):
-            i = r.pop('index'); fn = _fname(i, r['seed']); src = d/r['file_name']
+            i = r.pop('index')
+            fn = _fname(i, r['seed'])
+            src = d/r['file_name']
             if fn in done: continue
             if src.exists(): os.replace(src, out/fn)
-            append_jsonl(out/'metadata.jsonl', r | dict(file_name=fn)); done.add(fn)
+            append_jsonl(out/'metadata.jsonl', r | dict(file_name=fn))
+            done.add(fn)
         shutil.rmtree(d)
     df = pd.DataFrame(read_jsonl(out/'metadata.jsonl', log=True))
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
@@ -224,7 +234,9 @@ def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `
     "Generate an image folder (with metadata.jsonl) from prompts with a diffusion pipeline."
     check_positive(n_per_prompt=n_per_prompt, steps=steps, bs=bs)
     if guidance_scale < 0: raise InputError(f'--guidance_scale {guidance_scale} must be >= 0')
-    src, skipped = _read_prompts(prompts, prompt); ps = [p for p in src for _ in range(n_per_prompt)]; seeds = [seed + i for i in range(len(ps))]
+    src, skipped = _read_prompts(prompts, prompt)
+    ps = [p for p in src for _ in range(n_per_prompt)]
+    seeds = [seed + i for i in range(len(ps))]
     run_config(out_dir, dict(prompts=hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20], n=len(ps), pipeline=str(pipeline), seed=seed,
                              guidance_scale=guidance_scale, steps=steps), 'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
     st = process_state()
@@ -237,4 +249,5 @@ def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `
         st.wait_for_everyone()
         if not st.is_main_process: return None
         df = merge_generated(out_dir)
-    print(f"{len(df)} images in {out_dir} (metadata.jsonl); skipped prompts: {skipped or 'none'}"); return df
+    print(f"{len(df)} images in {out_dir} (metadata.jsonl); skipped prompts: {skipped or 'none'}")
+    return df

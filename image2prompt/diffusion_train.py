@@ -37,7 +37,8 @@ def read_pairs(folder, # an image folder with metadata.jsonl
                limit:int|None=None, progress:bool=True)->tuple:
     "`(imgs uint8 (n,size,size,3), DataFrame of rows, report)`: counted skips for missing/unreadable images and fixes."
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore'); df = read_imagefolder(folder)
+        warnings.simplefilter('ignore')
+        df = read_imagefolder(folder)
     rep = dict(read=0, **df.attrs.get('skipped', {}))
     df = df.iloc[:limit] if limit else df
     imgs, keep = [], []
@@ -45,7 +46,8 @@ def read_pairs(folder, # an image folder with metadata.jsonl
         try: img, fix = to_square(load_image(p), size)  # the package's one image loader
         except ImageLoadError as e: rep['unreadable'] = rep.get('unreadable', 0) + 1; warnings.warn(str(e)); continue
         if fix: rep[fix] = rep.get(fix, 0) + 1
-        imgs.append(np.asarray(img)); keep.append(i)
+        imgs.append(np.asarray(img))
+        keep.append(i)
     rep['read'] = len(keep)
     return (np.stack(imgs) if imgs else np.zeros((0, size, size, 3), np.uint8)), df.iloc[keep].reset_index(drop=True), rep
 
@@ -59,7 +61,8 @@ def encode_text(pipe, prompts:list, # the pipeline (its tokenizer and text encod
     uniq, idx = np.unique(np.asarray(prompts, dtype=object).astype(str), return_inverse=True)
     f = Path(cache_dir)/f'text_{_key(list(uniq), pipe.tokenizer.model_max_length, type(pipe.text_encoder).__name__)}.pt' if cache_dir else None
     if f and f.exists(): return torch.load(f), idx
-    dev = default_device(device); out = []
+    dev = default_device(device)
+    out = []
     for i in tqdm(range(0, len(uniq), bs), desc='text', disable=not progress, mininterval=2):
         out.append(pipe.encode_prompt(list(uniq[i:i+bs]), dev, 1, False)[0].half().cpu())
     embs = torch.cat(out) if out else torch.zeros(0)
@@ -72,7 +75,8 @@ def encode_text(pipe, prompts:list, # the pipeline (its tokenizer and text encod
 def latent_means(vae, imgs:np.ndarray, # a VAE and uint8 (n,H,W,3) images
                    bs:int=128, device=None, progress:bool=True)->torch.Tensor:
     "Unscaled latent means `(n,C,h,w)` float32 of `imgs`."
-    dev = default_device(device); out = []
+    dev = default_device(device)
+    out = []
     for i in tqdm(range(0, len(imgs), bs), desc='latents', disable=not progress, mininterval=2):
         x = to_tensor(imgs[i:i+bs]).to(dev, vae.dtype)
         out.append(vae.encode(x).latent_dist.mean.float().cpu())
@@ -129,7 +133,8 @@ def vae_loss_fn(x:torch.Tensor, # all training images as float (n,3,H,W) in [-1,
         z = post.mean + post.std * torch.randn(post.mean.shape, generator=g).to(dev)
         d, kl = vae.decode(z).sample - xb, kl_w * post.kl().mean() / post.mean[0].numel()
         if not fg_weight: return d.abs().mean() + (d ** 2).mean() + kl
-        w = foreground_weights(xb, fg_weight); return ((d.abs() + d ** 2) * w).mean() / w.mean() + kl
+        w = foreground_weights(xb, fg_weight)
+        return ((d.abs() + d ** 2) * w).mean() / w.mean() + kl
     return f
 
 # %% ../nbs/12a_diffusion_train.ipynb #3aeb0cc7
@@ -137,7 +142,8 @@ def train_vae(vae, imgs:np.ndarray, train_idx, valid_idx, # the VAE, uint8 (n,H,
               out_dir, epochs:int=10, bs:int=32, lr:float=1e-3, kl_w:float=1e-4, crop:int|None=None, fg_weight:float=0., seed:int=0, max_minutes:float|None=None,
               epoch_size:int|None=None, cosine:bool=False, grid_n:int=8, device=None, progress:bool=True)->list:
     "Train the autoencoder with `fit_rows`; saves a reconstruction grid per epoch and sets `scaling_factor`."
-    x = to_tensor(imgs); vi = np.asarray(valid_idx)[:grid_n]
+    x = to_tensor(imgs)
+    vi = np.asarray(valid_idx)[:grid_n]
     def on_epoch(m, L):
         with torch.no_grad(): rec = m.decode(m.encode(x[vi].to(m.device)).latent_dist.mean).sample.cpu()
         save_grid([to_pil(x[vi]), to_pil(rec)], Path(out_dir)/'samples'/f'epoch_{L.epoch:03d}.png')
@@ -148,12 +154,15 @@ def train_vae(vae, imgs:np.ndarray, train_idx, valid_idx, # the VAE, uint8 (n,H,
 
 def set_scaling(vae, latents:torch.Tensor)->float:
     "Set the VAE's `scaling_factor` to 1/std of `latents` (unscaled means); returns it."
-    s = float(1 / latents.float().std()); vae.register_to_config(scaling_factor=s); return s
+    s = float(1 / latents.float().std())
+    vae.register_to_config(scaling_factor=s)
+    return s
 
 # %% ../nbs/12a_diffusion_train.ipynb #4c54f7e7
 def snr_weights(sched, t:torch.Tensor, gamma:float=5.0)->torch.Tensor:
     "Min-SNR-gamma loss weights for timesteps `t` (Hang et al. 2023), for epsilon or v targets."
-    ac = sched.alphas_cumprod.to(t.device)[t]; snr = ac / (1 - ac)
+    ac = sched.alphas_cumprod.to(t.device)[t]
+    snr = ac / (1 - ac)
     w = snr.clamp(max=gamma) / snr
     return w * snr / (snr + 1) if sched.config.prediction_type == 'v_prediction' else w
 
@@ -162,9 +171,12 @@ def unet_loss_fn(latents:torch.Tensor, embs:torch.Tensor, idx:np.ndarray, # scal
     "A `loss_fn(unet, rows, g)` for `fit`: the denoising loss with prompt dropout."
     dev, idx = default_device(device), torch.as_tensor(idx)
     def f(unet, rows, g):
-        rows = torch.as_tensor(rows); z0 = latents[rows]; c = embs[idx[rows]].float()
+        rows = torch.as_tensor(rows)
+        z0 = latents[rows]
+        c = embs[idx[rows]].float()
         c[torch.rand(len(rows), generator=g) < p_uncond] = uncond.float()
-        noise = torch.randn(z0.shape, generator=g); t = torch.randint(0, sched.config.num_train_timesteps, (len(rows),), generator=g)
+        noise = torch.randn(z0.shape, generator=g)
+        t = torch.randint(0, sched.config.num_train_timesteps, (len(rows),), generator=g)
         zt = sched.add_noise(z0, noise, t)
         target = sched.get_velocity(z0, noise, t) if sched.config.prediction_type == 'v_prediction' else noise
         pred = unet(zt.to(dev), t.to(dev), c.to(dev, next(unet.parameters()).dtype)).sample
@@ -178,7 +190,8 @@ def train_unet(pipe, latents:torch.Tensor, prompts:list, train_idx, valid_idx, #
                seed:int=0, max_minutes:float|None=None, grid_prompts:list|None=None, mixed:bool=False, epoch_size:int|None=None,
                device=None, progress:bool=True)->list:
     "Train (or fine-tune) `pipe.unet` on cached latents and prompt embeddings with `fit_rows`; EMA weights end in `pipe.unet`."
-    out = Path(out_dir); embs, idx = encode_text(pipe, prompts, cache_dir=out, device=device, progress=progress)
+    out = Path(out_dir)
+    embs, idx = encode_text(pipe, prompts, cache_dir=out, device=device, progress=progress)
     uncond = pipe.encode_prompt([''], default_device(device), 1, False)[0][0].cpu()
     sched = DDPMScheduler.from_config(pipe.scheduler.config)
     z = latents.float() * pipe.vae.config.scaling_factor
@@ -189,7 +202,8 @@ def train_unet(pipe, latents:torch.Tensor, prompts:list, train_idx, valid_idx, #
     hist = fit_rows(pipe.unet, unet_loss_fn(z, embs, idx, uncond, sched, p_uncond, snr_gamma, device), train_idx, valid_idx, out, epochs, bs, lr,
                     warmup=100, ema_decay=ema_decay, seed=seed, max_minutes=max_minutes, on_epoch=on_epoch, mixed=mixed, epoch_size=epoch_size,
                     device=device, progress=progress)
-    pipe.unet.requires_grad_(False).eval(); return hist
+    pipe.unet.requires_grad_(False).eval()
+    return hist
 
 # %% ../nbs/12a_diffusion_train.ipynb #59cef7c3
 def split_by_prompt(prompts:list, valid_frac:float=0.05, seed:int=0)->tuple:
@@ -207,7 +221,8 @@ def _cached_pairs(data, size:int, work:Path, limit=None, progress=True)->tuple:
     if all((f/n).exists() for n in _PAIR_FILES): return np.load(f/'imgs.npy'), pd.read_parquet(f/'rows.parquet'), json.loads((f/'report.json').read_text())
     imgs, df, rep = read_pairs(data, size, limit, progress)
     with atomic_dir(f) as t:  # a kill leaves the old cache or none, never imgs.npy without rows.parquet
-        save_npy(t/'imgs.npy', imgs); save_json(t/'report.json', rep)
+        save_npy(t/'imgs.npy', imgs)
+        save_json(t/'report.json', rep)
         save_parquet(t/'rows.parquet', df.astype({c: str for c in df.columns if df[c].dtype == object}))
     return imgs, df, rep
 
@@ -228,20 +243,24 @@ def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipel
                        text_encoder:bool=True, # save the text encoder's weights too (False: by name only, for `load_pipeline`)
                        seed:int=0, device=None, progress:bool=True, **build_kw)->dict:
     "Train the autoencoder, then the UNet, from scratch on an image folder; save the complete pipeline to `out`."
-    work = Path(work_dir or f'{out}.work'); work.mkdir(parents=True, exist_ok=True)
+    work = Path(work_dir or f'{out}.work')
+    work.mkdir(parents=True, exist_ok=True)
     pipe = build_pipeline(seed=seed, device=device, **build_kw)
     imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, limit, progress)
-    tr, va = split_by_prompt(df.text.tolist(), seed=seed); va = va[:n_valid]
+    tr, va = split_by_prompt(df.text.tolist(), seed=seed)
+    va = va[:n_valid]
     vh = train_vae(pipe.vae, imgs, tr, va, work/'vae', vae_epochs, vae_bs, vae_lr, vae_kl, crop=vae_crop, fg_weight=vae_fg, seed=seed, max_minutes=vae_minutes,
                    epoch_size=vae_epoch_size, cosine=vae_cosine, device=device, progress=progress)
-    t0 = time.time(); lat = _cached_latents(pipe.vae, imgs, work/f'latents_{_key(vh[-1] if vh else None, len(imgs))}.pt', device, progress)
+    t0 = time.time()
+    lat = _cached_latents(pipe.vae, imgs, work/f'latents_{_key(vh[-1] if vh else None, len(imgs))}.pt', device, progress)
     lat_min = (time.time() - t0) / 60
     uh = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', unet_epochs, unet_bs, unet_lr, ema_decay=ema_decay, seed=seed,
                     max_minutes=unet_minutes, epoch_size=unet_epoch_size, device=device, progress=progress)
     log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), vae=vh, unet=uh, build=build_kw,
                vae_minutes=vh[-1]['minutes'] if vh else 0, latent_minutes=lat_min, unet_minutes=uh[-1]['minutes'] if uh else 0)
     save_json(work/'train_log.json', log)
-    save_pipeline(pipe, out, text_encoder=text_encoder, meta=dict(trained_on=str(data), n_train=len(tr))); return log
+    save_pipeline(pipe, out, text_encoder=text_encoder, meta=dict(trained_on=str(data), n_train=len(tr)))
+    return log
 
 # %% ../nbs/12a_diffusion_train.ipynb #48266775
 TOY_RECIPE = dict(vae_epochs=40, vae_minutes=14, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, vae_fg=4.0, unet_epochs=80, unet_minutes=26, unet_epoch_size=4096)
@@ -251,7 +270,8 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
              epochs:int=5, bs:int=4, lr:float=1e-5, max_minutes:float|None=None, ema_decay:float|None=None, p_uncond:float=0.1,
              limit:int|None=None, mixed:bool=True, seed:int=0, device=None, progress:bool=True)->dict:
     "Fine-tune the UNet of an existing pipeline (the toy one, or SD 2.x) on an image folder with `train_unet`; save the complete pipeline to `out`."
-    work = Path(work_dir or f'{out}.work'); work.mkdir(parents=True, exist_ok=True)
+    work = Path(work_dir or f'{out}.work')
+    work.mkdir(parents=True, exist_ok=True)
     pipe = load_pipeline(pretrained, device=device)
     imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, limit, progress)
     tr, va = split_by_prompt(df.text.tolist(), seed=seed)
@@ -259,7 +279,9 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
     hist = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', epochs, bs, lr, p_uncond, ema_decay, seed=seed,
                       max_minutes=max_minutes, mixed=mixed, device=device, progress=progress)
     save_pipeline(pipe, out, meta=dict(finetuned_from=str(pretrained), trained_on=str(data)))  # complete, even from a lean pipeline
-    log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), unet=hist); save_json(work/'train_log.json', log); return log
+    log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), unet=hist)
+    save_json(work/'train_log.json', log)
+    return log
 
 # %% ../nbs/12a_diffusion_train.ipynb #b1fb6596
 def train_diffusion_cmd(data:str, # an image folder with metadata.jsonl
@@ -276,13 +298,15 @@ def train_diffusion_cmd(data:str, # an image folder with metadata.jsonl
     "Train a toy latent diffusion pipeline from scratch (VAE, then UNet), or fine-tune an existing one, on an image folder."
     check_positive(vae_epochs=vae_epochs, unet_epochs=unet_epochs, vae_epoch_size=vae_epoch_size, unet_epoch_size=unet_epoch_size,
                    unet_bs=unet_bs, unet_lr=unet_lr, limit=limit, threads=threads)
-    work = Path(work_dir or f'{out}.work'); cfg = {k: v for k, v in locals().items() if k not in ('threads', 'device', 'fresh', 'work')}
+    work = Path(work_dir or f'{out}.work')
+    cfg = {k: v for k, v in locals().items() if k not in ('threads', 'device', 'fresh', 'work')}
     cfg['data'] = folder_digest(need_path(data, 'image folder', 'dir'))
     run_config(work, cfg, 'diffusion training run', fresh, state=('vae', 'unet', 'latents_*.pt', 'train_log.json'))
     if threads: torch.set_num_threads(threads)
     r = _train_diffusion(data, out, work, pretrained, vae_epochs, unet_epochs, vae_minutes, unet_minutes, vae_epoch_size, unet_epoch_size,
                          unet_bs, unet_lr, limit, seed, device)
-    print(f'wrote the pipeline {out} (logs and checkpoints in {work})'); return r
+    print(f'wrote the pipeline {out} (logs and checkpoints in {work})')
+    return r
 
 def _train_diffusion(data, out, work, pretrained, vae_epochs, unet_epochs, vae_minutes, unet_minutes, vae_epoch_size, unet_epoch_size,
                      unet_bs, unet_lr, limit, seed, device):

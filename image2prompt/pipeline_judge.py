@@ -15,16 +15,19 @@ __all__ = ['concept_prompts', 'judge_pipeline', 'accuracy_table', 'accuracy_summ
 # %% ../nbs/12b_diffusion_judge.ipynb #f7aadabe
 def concept_prompts(obj:str, n:int=16, seed:int=0)->pd.DataFrame:
     "`n` prompts of the training distribution about `obj`, with their attributes and a seed per image."
-    rng = np.random.default_rng(seed); rows = []
+    rng = np.random.default_rng(seed)
+    rows = []
     for k in range(n):
-        a = sample_attrs(rng, [obj]); rows.append(dict(text=to_prompt(a, rng), seed=seed * 10_000 + k, **a))
+        a = sample_attrs(rng, [obj])
+        rows.append(dict(text=to_prompt(a, rng), seed=seed * 10_000 + k, **a))
     return pd.DataFrame(rows)
 
 # %% ../nbs/12b_diffusion_judge.ipynb #fc750dfd
 def judge_pipeline(pipe, judge, objects:list, # the pipeline, a judge (`judge.load_judge`), objects to prompt for
                    n:int=16, seed:int=0, steps:int=20, guidance_scale:float=5.0, bs:int=32, progress:bool=True)->pd.DataFrame:
     "One row per generated image: its prompt, true attributes and the judge's readings (`pred_<attr>`)."
-    df = pd.concat([concept_prompts(o, n, seed + i) for i, o in enumerate(objects)], ignore_index=True); imgs = []
+    df = pd.concat([concept_prompts(o, n, seed + i) for i, o in enumerate(objects)], ignore_index=True)
+    imgs = []
     for i in tqdm(range(0, len(df), bs), desc='judge', disable=not progress):
         b = df.iloc[i:i+bs]
         imgs += pipe(b.text.tolist(), generator=[torch.Generator().manual_seed(int(s)) for s in b.seed], num_inference_steps=steps,

@@ -54,7 +54,9 @@ def load_items(items:list)->tuple:
 def predict_embs(reg:Regressor, imgs:list, # PIL images
                  bs:int=32, device=None, dtype=None, progress:bool=True)->np.ndarray:
     "L2-normalised (n, 384) float32 predictions of `reg` for `imgs`."
-    device = default_device(device); reg = reg.to(device, dtype or default_dtype(device)).eval(); out = []
+    device = default_device(device)
+    reg = reg.to(device, dtype or default_dtype(device)).eval()
+    out = []
     for s in tqdm(range(0, len(imgs), bs), desc='predict', disable=not progress, leave=False):
         x = reg.backbone.preprocess(imgs[s:s+bs]).to(device, dtype or default_dtype(device))
         out.append(F.normalize(reg(x).float(), dim=-1).cpu())
@@ -80,7 +82,8 @@ class PromptBank:
         embs = np.ascontiguousarray(embs, dtype=np.float32)
         if len(prompts) != len(embs): raise ValueError(f'{source}: {len(embs)} embedding rows but {len(prompts)} prompts')
         self.prompts, self.embs = list(prompts), embs
-        self.index = faiss.IndexFlatIP(embs.shape[1]); self.index.add(embs)
+        self.index = faiss.IndexFlatIP(embs.shape[1])
+        self.index.add(embs)
     def __len__(self): return len(self.prompts)
     def search(self, q:np.ndarray, k:int=3)->tuple:
         "`(scores, indices)` of the `k` nearest prompts to each row of `q`."
@@ -88,7 +91,8 @@ class PromptBank:
 
 def bank_from_prompts(prompts:list, cache_dir=None)->PromptBank:
     "Embed `prompts` (unique, in order) with MiniLM into a `PromptBank`."
-    prompts = list(dict.fromkeys(prompts)); return PromptBank(prompts, embed_prompts(prompts, cache_dir=cache_dir, progress=False))
+    prompts = list(dict.fromkeys(prompts))
+    return PromptBank(prompts, embed_prompts(prompts, cache_dir=cache_dir, progress=False))
 
 def load_bank(path)->PromptBank:
     "A `PromptBank` from an `.npy` written by `embeddings.save_embeddings` (its prompt table beside it)."
@@ -107,7 +111,10 @@ def plot_cos_hist(cos:dict, path=None, bins:int=30):
     "Histogram of per-image cosines, one series per name in `cos`; saved to `path` if given."
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for name, c in cos.items(): ax.hist(c, bins=bins, range=(-0.2, 1), alpha=.55, label=f'{name} (mean {np.mean(c):.3f})')
-    ax.set_xlabel('cosine(prediction, prompt embedding)'); ax.set_ylabel('images'); ax.legend(fontsize=8); fig.tight_layout()
+    ax.set_xlabel('cosine(prediction, prompt embedding)')
+    ax.set_ylabel('images')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
     if path is not None:
         with atomic_path(path) as t: fig.savefig(t, format='png', dpi=90)
     return fig
@@ -116,7 +123,8 @@ def plot_cos_hist(cos:dict, path=None, bins:int=30):
 def _labels(src, ids)->tuple|None:
     "MiniLM embeddings of the true prompts of `ids` when `src` is an image folder with metadata."
     if not isinstance(src, (str, Path)) or not (Path(src)/'metadata.jsonl').exists(): return None
-    df = read_imagefolder(src); text = dict(zip(df.file_name.map(lambda f: Path(f).stem), df.text))
+    df = read_imagefolder(src)
+    text = dict(zip(df.file_name.map(lambda f: Path(f).stem), df.text))
     if not all(i in text for i in ids): return None
     return embed_prompts([text[i] for i in ids], progress=False), [text[i] for i in ids]
 
@@ -133,7 +141,8 @@ def inverted_prompts(inv:pd.DataFrame, rp:pd.DataFrame|None, ids:list)->pd.DataF
     "`prompts.csv` with inversion: `id, prompt, cos` (the inverted prompt), and the bank's nearest `bank_prompt, bank_score` beside it."
     df = pd.DataFrame(dict(id=ids, prompt=inv.prompt.values, cos=inv.cos.values))
     if rp is not None:
-        top = rp[rp['rank'] == 1].set_index('id'); df['bank_prompt'], df['bank_score'] = top.prompt.loc[ids].values, top.score.loc[ids].values
+        top = rp[rp['rank'] == 1].set_index('id')
+        df['bank_prompt'], df['bank_score'] = top.prompt.loc[ids].values, top.score.loc[ids].values
     return df
 
 # %% ../nbs/22_predict.ipynb #e54bfcca
@@ -149,17 +158,21 @@ def _readable(embs, ids, bank, k, inverter, progress)->tuple:
     rp = readable_prompts(bank, embs, ids, k) if bank is not None else None
     if inverter is None: return rp, None
     from image2prompt.invert import invert_embs
-    inv = invert_embs(inverter, embs, progress); return inverted_prompts(inv, rp, ids), inv
+    inv = invert_embs(inverter, embs, progress)
+    return inverted_prompts(inv, rp, ids), inv
 
 def predict(reg:Regressor, src, out_dir, # a loaded regressor; images (folder/list/PIL); output folder
             bank:PromptBank|None=None, k:int=3, bs:int=32, device=None, progress:bool=True,
             inverter=None # an `invert.Inverter`: prompts.csv then holds its prompt per image (the bank's nearest beside it)
            )->dict:
     "Predict embeddings for `src` and write the submission, per-image results, readable prompts and report files."
-    out = Path(out_dir); items = image_items(src); ids, imgs, errors = load_items(items)
+    out = Path(out_dir)
+    items = image_items(src)
+    ids, imgs, errors = load_items(items)
     if not ids: raise InputError(f"{src}: no readable images ({len(errors)} skipped: {', '.join(Path(e['path']).name for e in errors[:5]) or 'none found'})")
     embs = predict_embs(reg, imgs, bs, device, progress=progress)
-    write_submission(out/'submission.csv', ids, embs); save_json(out/'errors.json', errors)
+    write_submission(out/'submission.csv', ids, embs)
+    save_json(out/'errors.json', errors)
     rp, inv = _readable(embs, ids, bank, k, inverter, progress)
     if rp is not None:
         with atomic_path(out/'prompts.csv') as t: rp.to_csv(t, index=False)
@@ -195,9 +208,11 @@ def predict_cmd(images:str, # an image folder (or one image file)
                 invert_flavors:int=None, # first n lines of each CLIP Interrogator list (default: all; a first run embeds them once)
                 bs:int=32, device:str=None):
     "Predict prompt embeddings, a Kaggle submission.csv and readable prompts for images."
-    check_positive(k=k, bs=bs); image_items(images)  # a missing folder or clashing ids fail before any model is loaded
+    check_positive(k=k, bs=bs)
+    image_items(images)  # a missing folder or clashing ids fail before any model is loaded
     reg_dir = need_path(regressor, 'regressor folder', 'dir') if regressor else default_regressor()
-    reg = load_regressor(reg_dir, device=device); b = regressor_bank(reg_dir, bank)
+    reg = load_regressor(reg_dir, device=device)
+    b = regressor_bank(reg_dir, bank)
     r = predict(reg, images, out_dir, b, k, bs, device, inverter=_inverter_for(invert, invert_budget, invert_flavors, b))
     for e in r['skipped']: print(f"skipped {e['path']}: {e['error']}")
     mc = f"; mean cosine to the true prompts {r['mean_cos']:.4f}" if r['mean_cos'] is not None else ''

@@ -31,11 +31,13 @@ def heldout_rows(n:int, seed:int, exclude:set, tail_count:int=0)->list:
 
 def write_renders(rows:list, out_dir, size:int=64)->Path:
     "Render `rows` (toy-world attributes) into an image folder with `metadata.jsonl`."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     for r in rows:
         if (out/r['file_name']).exists(): continue
         save_png(render_attrs(r, r['seed'], size), out/r['file_name'])
-    save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows)); return out
+    save_text(out/'metadata.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
+    return out
 
 # %% ../nbs/22a_predict_toy_experiment.ipynb #31ac2696
 def _write_set(rows, out, pipe, size, steps, guidance):
@@ -46,14 +48,19 @@ def _write_set(rows, out, pipe, size, steps, guidance):
 def make_toy_sets(work, n_train:int, n_valid:int, n_test:int, seed:int=0, pipe=None, # folders under `work`; `pipe`: None = renders
                   size:int=64, steps:int=20, guidance:float=5.0, tail_count:int=4)->dict:
     "Write `train`, `valid` and `test` image folders (valid/test prompts unseen in training) under `work`."
-    work = Path(work); tr = plan_dataset(n_train, seed, tail_count); seen = {r['text'] for r in tr}
-    va = heldout_rows(n_valid, seed + 1, seen); te = heldout_rows(n_test, seed + 2, seen | {r['text'] for r in va})
+    work = Path(work)
+    tr = plan_dataset(n_train, seed, tail_count)
+    seen = {r['text'] for r in tr}
+    va = heldout_rows(n_valid, seed + 1, seen)
+    te = heldout_rows(n_test, seed + 2, seen | {r['text'] for r in va})
     return {k: _write_set(rows, work/k, pipe, size, steps, guidance) for k, rows in (('train', tr), ('valid', va), ('test', te))}
 
 # %% ../nbs/22a_predict_toy_experiment.ipynb #50919cfd
 def head_folder(src, dst, n:int)->Path:
     "An image folder at `dst` with the first `n` rows of `src` (files linked, not copied)."
-    df = read_imagefolder(src).head(n); dst = Path(dst); dst.mkdir(parents=True, exist_ok=True)
+    df = read_imagefolder(src).head(n)
+    dst = Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
     for f in df.file_name:
         if not (dst/f).exists(): (dst/f).symlink_to((Path(src)/f).resolve())
     save_text(dst/'metadata.jsonl', ''.join(json.dumps(dict(file_name=f, text=t)) + '\n' for f, t in zip(df.file_name, df.text)))
@@ -62,11 +69,13 @@ def head_folder(src, dst, n:int)->Path:
 # %% ../nbs/22a_predict_toy_experiment.ipynb #c9348a18
 def mean_baseline(train_embs:np.ndarray, target:np.ndarray)->np.ndarray:
     "Per-image cosine of the (normalised) mean training embedding with each target."
-    m = np.asarray(train_embs, np.float32).mean(0); return cosine_rows(np.broadcast_to(m, np.shape(target)), target)
+    m = np.asarray(train_embs, np.float32).mean(0)
+    return cosine_rows(np.broadcast_to(m, np.shape(target)), target)
 
 def retrieval_cos(bank:PromptBank, pred:np.ndarray, target:np.ndarray)->np.ndarray:
     "Per-image cosine of the nearest bank prompt's embedding (to `pred`) with the target."
-    _, I = bank.search(pred, 1); return cosine_rows(bank.embs[I[:, 0]], target)
+    _, I = bank.search(pred, 1)
+    return cosine_rows(bank.embs[I[:, 0]], target)
 
 # %% ../nbs/22a_predict_toy_experiment.ipynb #06470a3f
 def _score_rows(name, c, novel)->dict:
@@ -81,7 +90,8 @@ def predict_pair(reg:Regressor, untrained:Regressor, imgs:list, bs:int=32, devic
 
 def compare(reg:Regressor, untrained:Regressor, train_embs:np.ndarray, bank:PromptBank, test_dir, bs:int=32, device=None)->tuple:
     "`(table, per-image cosines)`: the trained regressor vs the mean-embedding and untrained-retrieval baselines on `test_dir`."
-    df, T = load_pairs(test_dir); ids, imgs, _ = load_items([(p, p) for p in df.path])
+    df, T = load_pairs(test_dir)
+    ids, imgs, _ = load_items([(p, p) for p in df.path])
     P, P0 = predict_pair(reg, untrained, imgs, bs, device)
     novel = max_sim(np.asarray(train_embs, np.float32), T) <= 0.95
     cos = {'trained regressor': cosine_rows(P, T), 'trained regressor + retrieval': retrieval_cos(bank, P, T),
@@ -94,14 +104,18 @@ def toy_experiment(train_dir, valid_dir, test_dir, out_dir, # image folders; out
                    seed:int=0, device=None, **kw # `train_regressor` options
                   )->dict:
     "Train on `train_dir` (validating on `valid_dir`), then `compare` on `test_dir`; writes `experiment.json` and a histogram."
-    out = Path(out_dir); t0 = time.perf_counter()
+    out = Path(out_dir)
+    t0 = time.perf_counter()
     r = train_regressor(train_dir, out, valid_dir, seed=seed, device=device, **kw)
-    tdf, tY = load_pairs(train_dir, out/'emb_cache'); bank = bank_from_prompts(tdf.text.tolist(), out/'emb_cache')
-    torch.manual_seed(seed + 1); untrained = Regressor(r['reg'].backbone, r['reg'].cfg['head'])
+    tdf, tY = load_pairs(train_dir, out/'emb_cache')
+    bank = bank_from_prompts(tdf.text.tolist(), out/'emb_cache')
+    torch.manual_seed(seed + 1)
+    untrained = Regressor(r['reg'].backbone, r['reg'].cfg['head'])
     res, cos = compare(r['reg'], untrained, tY, bank, test_dir, device=device)
     res.update(train={k: v for k, v in r.items() if k not in ('reg', 'hist')}, options=kw, secs=time.perf_counter() - t0,
                dirs=dict(train=str(train_dir), valid=str(valid_dir), test=str(test_dir)))
-    save_json(out/'experiment.json', res); plot_cos_hist(cos, out/'experiment_hist.png')
+    save_json(out/'experiment.json', res)
+    plot_cos_hist(cos, out/'experiment_hist.png')
     return dict(res, reg=r['reg'], bank=bank)
 
 # %% ../nbs/22a_predict_toy_experiment.ipynb #2172bbca
@@ -109,8 +123,10 @@ def show_experiment(path=None)->pd.DataFrame:
     "The recorded experiment table (`data/results/regressor/experiment.json` by default)."
     p = Path(path) if path else data_dir()/'results'/'regressor'/'experiment.json'
     if not p.exists(): raise FileNotFoundError(f'{p}: no recorded experiment (run the slow cell of 22a_predict_toy_experiment)')
-    ex = json.loads(p.read_text()); df = pd.DataFrame(ex['rows'])
-    df.attrs.update(n=ex['n'], n_novel=ex['n_novel']); return df.round(4)
+    ex = json.loads(p.read_text())
+    df = pd.DataFrame(ex['rows'])
+    df.attrs.update(n=ex['n'], n_novel=ex['n_novel'])
+    return df.round(4)
 
 # %% ../nbs/22a_predict_toy_experiment.ipynb #626dab2e
 def demo_report(r:dict, ex:pd.DataFrame|None=None, width:int=60)->str:
@@ -129,10 +145,13 @@ def demo_cmd(out:str='image2prompt_demo', # output folder (submission.csv, predi
              device:str=None):
     "Image to prompt on the shipped default: predict the sample images with the shipped regressor and report."
     reg_dir = default_regressor()
-    reg = load_regressor(reg_dir, device=device); bank = regressor_bank(reg_dir)
+    reg = load_regressor(reg_dir, device=device)
+    bank = regressor_bank(reg_dir)
     r = predict(reg, images or asset('sample_images'), out, bank, k=3, device=device, progress=False)
     try: ex = show_experiment()
     except FileNotFoundError: ex = None
     rep = demo_report(r, ex) if r['mean_cos'] is not None else f"predicted {r['n']} images"
-    save_text(Path(out)/'report.txt', rep + '\n'); print(rep); print(f'wrote {out}/submission.csv, prompts.csv, predictions.parquet')
+    save_text(Path(out)/'report.txt', rep + '\n')
+    print(rep)
+    print(f'wrote {out}/submission.csv, prompts.csv, predictions.parquet')
     return {k: v for k, v in r.items() if k not in ('df', 'prompts')}
