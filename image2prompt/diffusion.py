@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from fastcore.script import store_true, Param
 from accelerate import Accelerator
 from diffusers import (AutoencoderKL, UNet2DConditionModel, DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler,
+                       PNDMScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler, UniPCMultistepScheduler,
                        StableDiffusionPipeline, DiffusionPipeline)
 from diffusers.training_utils import EMAModel
 from transformers import AutoTokenizer, BertModel
@@ -25,12 +26,12 @@ from .toyworld import TAIL_NEIGHBOURS, sample_attrs, to_prompt
 from .judge import judge_images
 
 # %% auto #0
-__all__ = ['MINILM', 'SCHEDULERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
+__all__ = ['MINILM', 'SCHEDULERS', 'SAMPLERS', 'TOY_RECIPE', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
            'build_pipeline', 'save_pipeline', 'load_pipeline', 'export_pipeline', 'to_square', 'read_pairs',
            'encode_text', 'latent_means', 'row_data', 'fit_rows', 'foreground_weights', 'vae_loss_fn', 'train_vae',
            'set_scaling', 'snr_weights', 'unet_loss_fn', 'sample_grid', 'train_unet', 'split_by_prompt',
-           'train_toy_pipeline', 'gen_images', 'merge_generated', 'generate_cmd', 'train_diffusion_cmd', 'finetune',
-           'concept_prompts', 'judge_pipeline', 'accuracy_table', 'summary']
+           'train_toy_pipeline', 'gen_images', 'merge_generated', 'set_sampler', 'generate_cmd', 'train_diffusion_cmd',
+           'finetune', 'concept_prompts', 'judge_pipeline', 'accuracy_table', 'summary']
 
 # %% ../nbs/12_diffusion.ipynb #7c91cde2
 from .learner import fit, Data, LRSchedule, EMA, Validate, Logger, Checkpoint, TimeBudget, OnEpoch, plot_history
@@ -443,6 +444,17 @@ def merge_generated(out_dir)->pd.DataFrame:
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
 
 # %% ../nbs/12_diffusion.ipynb #32ea816d
+SAMPLERS = {'dpm++': DPMSolverMultistepScheduler, 'ddim': DDIMScheduler, 'pndm': PNDMScheduler, 'euler': EulerDiscreteScheduler,
+            'euler-a': EulerAncestralDiscreteScheduler, 'unipc': UniPCMultistepScheduler}
+
+def set_sampler(pipe, name:str|None=None # a `SAMPLERS` key; `None` keeps the pipeline's own scheduler
+               ):
+    "Swap `pipe`'s scheduler for sampler `name`, built from the pipeline's scheduler config, so its betas and prediction type carry over."
+    if name is None: return pipe
+    check_choice('scheduler', name, SAMPLERS)
+    pipe.scheduler = SAMPLERS[name].from_config(pipe.scheduler.config)
+    return pipe
+
 def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `prompt` or `text` column)', str, opt=False, nargs='?')=None,
                  prompt:str=None, # one literal prompt instead of a file
                  out_dir:str='generated', # the image folder to write (resumes)
@@ -450,20 +462,24 @@ def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `
                  n_per_prompt:int=1, # images per prompt
                  seed:int=0, # seeds are seed, seed+1, ... in image order
                  guidance_scale:float=5.0, steps:int=20, bs:int=16, device:str=None,
+                 scheduler:str=None, # sampler: dpm++, ddim, pndm, euler, euler-a or unipc (default: the pipeline's own)
                  fresh:store_true=False): # delete the images of an earlier run in OUT_DIR with other prompts or settings
     "Generate an image folder (with metadata.jsonl) from prompts with a diffusion pipeline."
     check_positive(n_per_prompt=n_per_prompt, steps=steps, bs=bs)
     if guidance_scale < 0: raise InputError(f'--guidance_scale {guidance_scale} must be >= 0')
+    if scheduler is not None: check_choice('scheduler', scheduler, SAMPLERS)
     src, skipped = _read_prompts(prompts, prompt); ps = [p for p in src for _ in range(n_per_prompt)]; seeds = [seed + i for i in range(len(ps))]
-    run_config(out_dir, dict(prompts=hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20], n=len(ps), pipeline=str(pipeline), seed=seed,
-                             guidance_scale=guidance_scale, steps=steps), 'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
+    sets = dict(guidance_scale=guidance_scale, steps=steps) | ({'scheduler': scheduler} if scheduler else {})  # no key by default: earlier runs resume
+    run_config(out_dir, dict(prompts=hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20], n=len(ps), pipeline=str(pipeline), seed=seed, **sets),
+               'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
     st = process_state()
-    if st.num_processes == 1: df = gen_images(load_pipeline(pipeline, device=device), ps, seeds, out_dir, guidance_scale, steps, bs)
+    if st.num_processes == 1: df = gen_images(set_sampler(load_pipeline(pipeline, device=device), scheduler), ps, seeds, out_dir, guidance_scale, steps, bs)
     else:  # under `accelerate launch`: each process generates its share into its own shard folder, the main one merges
         with st.split_between_processes(list(range(len(ps)))) as idx:
             d = Path(out_dir)/f'shard{st.process_index:03d}-of-{st.num_processes:03d}'
-            if len(idx): gen_images(load_pipeline(pipeline, device=device if st.device.type == 'cpu' else st.device), [ps[i] for i in idx],
-                                    [seeds[i] for i in idx], d, guidance_scale, steps, bs, extra=[dict(index=i) for i in idx], progress=st.is_main_process)
+            dev = device if st.device.type == 'cpu' else st.device
+            if len(idx): gen_images(set_sampler(load_pipeline(pipeline, device=dev), scheduler), [ps[i] for i in idx], [seeds[i] for i in idx], d,
+                                    guidance_scale, steps, bs, extra=[dict(index=i) for i in idx], progress=st.is_main_process)
         st.wait_for_everyone()
         if not st.is_main_process: return None
         df = merge_generated(out_dir)
