@@ -94,6 +94,7 @@ GENERATED = {
         with_prior=('--no_prior', 'disable prior preservation'), lora=('--full', 'fine-tune the full UNet instead of LoRA'))),
     'train-diffusion': FromConfig('image2prompt.diffusion:train_toy_pipeline', 'image2prompt.diffusion:TOY_RECIPE',
                                   skip=('data', 'out', 'work_dir', 'text_encoder', 'device', 'progress')),
+    'train': FromConfig('image2prompt.train:train_regressor'),
 }
 
 def _load(spec:str):
