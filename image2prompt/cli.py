@@ -4,7 +4,7 @@
 
 # %% ../nbs/70_cli.ipynb #ebf139be
 from __future__ import annotations
-import os, sys, io, json, argparse, importlib, inspect, typing, traceback
+import os, sys, argparse, importlib, inspect, typing, traceback
 from dataclasses import dataclass, field, asdict, is_dataclass
 from pathlib import Path
 from fastcore.docments import docments
@@ -102,7 +102,7 @@ def _load(spec:str):
     return getattr(importlib.import_module(mod), name)
 
 def command_parser(name:str)->tuple:
-    "`(parser, function, source, source's option names)` for command `name`; `source` is `None` where fastcore's `anno_parser` reads the function."
+    "`(parser, function, source, source's option names)` of command `name`; `source` is `None` where `anno_parser` reads the function."
     f, prog = get_command(name), f'image2prompt {name}'
     g = GENERATED.get(name)
     if g is None: return anno_parser(f, prog=prog), f, None, ()
@@ -172,7 +172,7 @@ def train_diffusion_command(cfg:dict, # `train_toy_pipeline`'s settings, default
                             data:str, # an image folder with metadata.jsonl
                             out:str, # the pipeline folder to write
                             work_dir:str=None, # checkpoints, caches, sample grids, logs (default OUT.work); rerun to resume
-                            pretrained:str=None, # fine-tune this pipeline's UNet (folder or hub id; unet_* options) instead of training from scratch
+                            pretrained:str=None, # fine-tune this pipeline's UNet (folder or hub id; the unet_* options) instead
                             threads:int=None, # torch CPU threads (1 is fastest on a shared machine)
                             device:str=None, # cpu, cuda, mps (default: best available)
                             fresh:bool=False): # start afresh when WORK_DIR holds a run with other data or settings

@@ -469,17 +469,21 @@ def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `
     if guidance_scale < 0: raise InputError(f'--guidance_scale {guidance_scale} must be >= 0')
     if scheduler is not None: check_choice('scheduler', scheduler, SAMPLERS)
     src, skipped = _read_prompts(prompts, prompt); ps = [p for p in src for _ in range(n_per_prompt)]; seeds = [seed + i for i in range(len(ps))]
-    sets = dict(guidance_scale=guidance_scale, steps=steps) | ({'scheduler': scheduler} if scheduler else {})  # no key by default: earlier runs resume
-    run_config(out_dir, dict(prompts=hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20], n=len(ps), pipeline=str(pipeline), seed=seed, **sets),
+    sets = dict(guidance_scale=guidance_scale, steps=steps)
+    if scheduler: sets['scheduler'] = scheduler  # no key by default, so earlier runs still resume
+    digest = hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20]
+    run_config(out_dir, dict(prompts=digest, n=len(ps), pipeline=str(pipeline), seed=seed, **sets),
                'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
     st = process_state()
-    if st.num_processes == 1: df = gen_images(set_sampler(load_pipeline(pipeline, device=device), scheduler), ps, seeds, out_dir, guidance_scale, steps, bs)
+    if st.num_processes == 1:
+        df = gen_images(set_sampler(load_pipeline(pipeline, device=device), scheduler), ps, seeds, out_dir, guidance_scale, steps, bs)
     else:  # under `accelerate launch`: each process generates its share into its own shard folder, the main one merges
         with st.split_between_processes(list(range(len(ps)))) as idx:
             d = Path(out_dir)/f'shard{st.process_index:03d}-of-{st.num_processes:03d}'
             dev = device if st.device.type == 'cpu' else st.device
-            if len(idx): gen_images(set_sampler(load_pipeline(pipeline, device=dev), scheduler), [ps[i] for i in idx], [seeds[i] for i in idx], d,
-                                    guidance_scale, steps, bs, extra=[dict(index=i) for i in idx], progress=st.is_main_process)
+            if len(idx):
+                gen_images(set_sampler(load_pipeline(pipeline, device=dev), scheduler), [ps[i] for i in idx], [seeds[i] for i in idx], d,
+                           guidance_scale, steps, bs, extra=[dict(index=i) for i in idx], progress=st.is_main_process)
         st.wait_for_everyone()
         if not st.is_main_process: return None
         df = merge_generated(out_dir)

@@ -249,5 +249,6 @@ def train_cmd(cfg:dict, # `train_regressor`'s arguments: the `train` command's o
     run_config(cfg['out_dir'], rec, 'training run', fresh, state=('ckpt_*', 'regressor', 'history.json', 'history.png', 'metrics.json'))
     r = train_regressor(**cfg)
     print(f"trained on {r['n_train']} pairs; validation mean cosine {r['valid_cos']:.4f} on {r['n_valid']} pairs "
-          f"({r['dropped_near_train']} near-duplicates of train dropped; skipped {_nonzero(r['skipped'])}); saved {Path(cfg['out_dir'])/'regressor'}")
+          f"({r['dropped_near_train']} near-duplicates of train dropped; skipped {_nonzero(r['skipped'])}); "
+          f"saved {Path(cfg['out_dir'])/'regressor'}")
     return {k: v for k, v in r.items() if k not in ('reg', 'hist')}
