@@ -4,12 +4,16 @@
 
 # %% ../nbs/70_cli.ipynb #ebf139be
 from __future__ import annotations
-import os, sys, importlib, inspect, traceback
+import os, sys, argparse, importlib, inspect, typing, traceback
+from dataclasses import dataclass, field, asdict, is_dataclass
+from pathlib import Path
+from fastcore.docments import docments
 from fastcore.script import anno_parser
-from .core import InputError, WeightsUnavailable
+from .core import InputError, WeightsUnavailable, check_positive, folder_digest, need_path, run_config
 
 # %% auto #0
-__all__ = ['COMMANDS', 'get_command', 'run', 'main']
+__all__ = ['COMMANDS', 'GENERATED', 'get_command', 'cli_options', 'add_options', 'FromConfig', 'command_parser', 'run', 'main',
+           'dreambooth_command', 'train_diffusion_command']
 
 # %% ../nbs/70_cli.ipynb #44e87739
 COMMANDS = {
@@ -18,7 +22,7 @@ COMMANDS = {
     'embed': ('image2prompt.embeddings:embed_cmd', 'embed a prompt table into a .npy, with a resumable cache'),
     'dedup': ('image2prompt.dedup:dedup_cmd', 'drop near-duplicate prompts, or prompts near another set'),
     'build-toyworld': ('image2prompt.toyworld:build_dataset_cmd', 'render a toy-world image folder with metadata.jsonl'),
-    'train-diffusion': ('image2prompt.diffusion_train:train_diffusion_cmd', 'train or fine-tune a latent diffusion pipeline'),
+    'train-diffusion': ('image2prompt.cli:train_diffusion_command', 'train or fine-tune a latent diffusion pipeline'),
     'generate': ('image2prompt.diffusion:generate_cmd', 'generate an image folder from prompts'),
     'export-pipeline': ('image2prompt.diffusion:export_pipeline', 'write a pipeline (default: the shipped toy one) as a complete diffusers folder, text encoder included'),
     'train': ('image2prompt.train:train_cmd', 'train the image-to-prompt regressor'),
@@ -26,7 +30,7 @@ COMMANDS = {
     'invert': ('image2prompt.invert:invert_cmd', 'readable prompts whose MiniLM embeddings match target embeddings (.npy -> prompts.csv)'),
     'loop': ('image2prompt.loop:loop_cmd', 'run rounds of the weak-prompt data loop'),
     'seedselect': ('image2prompt.seedselect:seedselect_cmd', 'optimise initial noise for a rare concept'),
-    'dreambooth': ('image2prompt.dreambooth:dreambooth_cmd', 'teach a pipeline a subject (full or LoRA)'),
+    'dreambooth': ('image2prompt.cli:dreambooth_command', 'teach a pipeline a subject (full or LoRA)'),
 }
 
 # %% ../nbs/70_cli.ipynb #0aedb116
@@ -42,6 +46,74 @@ def get_command(name:str):
     if f is None: raise ValueError(f"image2prompt {name}: {mod} has no {fn}")
     return getattr(f, '__wrapped__', f)
 
+# %% ../nbs/70_cli.ipynb #9e8e41dd
+def _arg_type(t):
+    "The type argparse converts a value to: `X` for `X|None`."
+    args = [a for a in typing.get_args(t) if a is not type(None)]
+    return args[0] if args else t
+
+def cli_options(src, # a dataclass (its fields) or a function (its parameters)
+                recipe:dict|None=None, # values that replace `src`'s defaults: a recipe's one source of defaults
+                skip:tuple=() # names that are not options
+               )->dict:
+    "name -> `(type, default, help)` for each field or parameter of `src`: its annotation (`str` if none), default and docments comment."
+    d, types = docments(src, full=True, returns=False), typing.get_type_hints(src)
+    recipe = recipe or {}
+    if unknown := set(recipe) - set(d): raise ValueError(f'recipe names {sorted(unknown)}, which {src.__name__} has not')
+    kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return {k: (_arg_type(types.get(k, str)), recipe.get(k, v.default), v.docment or '')
+            for k, v in d.items() if k not in skip and v.kind not in kinds}
+
+# %% ../nbs/70_cli.ipynb #40cf53bd
+def add_options(p:argparse.ArgumentParser, opts:dict, # a parser; `cli_options`
+                flags:dict|None=None # name -> `(flag, help)` for a `True` bool whose flag keeps an older name (default `--no_NAME`)
+               )->argparse.ArgumentParser:
+    "Add `opts` to `p`: no default -> positional, bool -> a switch, list -> one or more values, else `--NAME VALUE`."
+    flags = flags or {}
+    for k, (t, d, h) in opts.items():
+        h = h.replace('%', '%%')
+        if d is inspect.Parameter.empty: p.add_argument(k, type=t, help=h)
+        elif t is bool:
+            flag, fh = flags.get(k, (f'--no_{k}', f'turn off: {h}')) if d else (f'--{k}', h)
+            p.add_argument(flag, dest=k, action='store_false' if d else 'store_true', help=fh)
+        elif t is list: p.add_argument(f'--{k}', nargs='+', default=d, help=h)
+        else: p.add_argument(f'--{k}', type=t, default=d, help=h + ('' if d is None else f' (default: {d})'))
+    return p
+
+# %% ../nbs/70_cli.ipynb #d325bc0e
+@dataclass
+class FromConfig:
+    "How a command's options are generated: the fields of `source`, then the command function's own parameters."
+    source:str # 'module:Name' of the dataclass or function whose fields hold the settings, their types, defaults and help
+    recipe:str|None=None # 'module:NAME' of a dict whose values replace `source`'s defaults
+    skip:tuple=() # fields of `source` that are not options
+    flags:dict=field(default_factory=dict) # field -> `(flag, help)` for a `True` bool whose switch keeps an older name
+
+GENERATED = {
+    'dreambooth': FromConfig('image2prompt.dreambooth:DreamBoothConfig', flags=dict(
+        with_prior=('--no_prior', 'disable prior preservation'), lora=('--full', 'fine-tune the full UNet instead of LoRA'))),
+    'train-diffusion': FromConfig('image2prompt.diffusion:train_toy_pipeline', 'image2prompt.diffusion:TOY_RECIPE',
+                                  skip=('data', 'out', 'work_dir', 'text_encoder', 'device', 'progress')),
+    'train': FromConfig('image2prompt.train:train_regressor'),
+}
+
+def _load(spec:str):
+    mod, name = spec.split(':')
+    return getattr(importlib.import_module(mod), name)
+
+def command_parser(name:str)->tuple:
+    "`(parser, function, source, source's option names)` of command `name`; `source` is `None` where `anno_parser` reads the function."
+    f, prog = get_command(name), f'image2prompt {name}'
+    g = GENERATED.get(name)
+    if g is None: return anno_parser(f, prog=prog), f, None, ()
+    src = _load(g.source)
+    cfg = cli_options(src, _load(g.recipe) if g.recipe else None, g.skip)
+    own = cli_options(f, skip=tuple(inspect.signature(f).parameters)[:1])  # the first parameter receives the config
+    req = {k: v for k, v in own.items() if v[1] is inspect.Parameter.empty}
+    p = argparse.ArgumentParser(prog=prog, description=f.__doc__)
+    add_options(p, req | cfg | {k: v for k, v in own.items() if k not in req}, g.flags)
+    return p, f, src, tuple(cfg)
+
 # %% ../nbs/70_cli.ipynb #33422945
 def _usage()->str:
     w = max(map(len, COMMANDS))
@@ -51,10 +123,12 @@ def _usage()->str:
 def run(argv:list # `COMMAND [options]`
        ):
     "Parse `argv` and run the command; returns its result and lets every exception through (for notebooks and tests)."
-    f = get_command(argv[0])
-    args = vars(anno_parser(f, prog=f'image2prompt {argv[0]}').parse_args(argv[1:]))
+    p, f, src, keys = command_parser(argv[0])
+    args = vars(p.parse_args(argv[1:]))
     for k in ('pdb', 'xtra'): args.pop(k, None)  # fastcore's debugging options, not the command's
-    return f(**args)
+    if src is None: return f(**args)
+    cfg = {k: args.pop(k) for k in keys}
+    return f(src(**cfg) if is_dataclass(src) else cfg, **args)
 
 # %% ../nbs/70_cli.ipynb #dbb6adbc
 def _debug(argv:list)->tuple:
@@ -71,5 +145,51 @@ def main(argv:list|None=None # default `sys.argv[1:]`
     except (InputError, WeightsUnavailable) as e:  # a user's path/file/option, or weights that cannot be had offline
         if debug: raise
         msg = str(e).strip().replace('\n', ' ')  # one line, even when a library's message had several
-        print(f'image2prompt {argv[0]}: {msg}', file=sys.stderr); return 2
+        print(f'image2prompt {argv[0]}: {msg}', file=sys.stderr)
+        return 2
     return 0
+
+# %% ../nbs/70_cli.ipynb #b3bdea76
+def _at_least_0(**opts)->None:
+    for k, v in opts.items():
+        if v is not None and v < 0: raise InputError(f'--{k} {v} must be >= 0')
+
+def dreambooth_command(cfg, # a `DreamBoothConfig` (its fields are the options)
+                       device:str=None, # cpu, cuda, mps (default: best available)
+                       fresh:bool=False): # start afresh when OUT_DIR holds a run with other data or settings
+    "Teach a pipeline a subject with DreamBooth (LoRA or full), with prior preservation."
+    from image2prompt.dreambooth import train_dreambooth  # the stage loads when its command runs, so `image2prompt --help` stays fast
+    check_positive(**{k: getattr(cfg, k) for k in ('resolution', 'n_class_images', 'rank', 'lora_alpha', 'lr', 'bs', 'grad_accum',
+                                                   'steps', 'max_grad_norm', 'ckpt_limit', 'gen_steps')})
+    _at_least_0(ckpt_every=cfg.ckpt_every, val_every=cfg.val_every, prior_loss_weight=cfg.prior_loss_weight, guidance=cfg.guidance)
+    digest = folder_digest(need_path(cfg.instance_dir, 'instance image folder', 'dir'))
+    run_config(cfg.out_dir, asdict(cfg) | dict(instance_contents=digest), 'DreamBooth run', fresh,
+               state=('checkpoint-*', 'pipeline', 'pytorch_lora_weights.safetensors', 'validation'))
+    r = train_dreambooth(cfg, device)
+    print(f"trained {r['step']} steps; wrote {r.get('files')}")
+    return r
+
+def train_diffusion_command(cfg:dict, # `train_toy_pipeline`'s settings, defaults from `TOY_RECIPE`
+                            data:str, # an image folder with metadata.jsonl
+                            out:str, # the pipeline folder to write
+                            work_dir:str=None, # checkpoints, caches, sample grids, logs (default OUT.work); rerun to resume
+                            pretrained:str=None, # fine-tune this pipeline's UNet (folder or hub id; the unet_* options) instead
+                            threads:int=None, # torch CPU threads (1 is fastest on a shared machine)
+                            device:str=None, # cpu, cuda, mps (default: best available)
+                            fresh:bool=False): # start afresh when WORK_DIR holds a run with other data or settings
+    "Train a toy latent diffusion pipeline from scratch (VAE, then UNet), or fine-tune an existing one, on an image folder."
+    import torch  # these load when the command runs, as above
+    from image2prompt.diffusion_train import train_toy_pipeline, finetune
+    check_positive(threads=threads, **{k: v for k, v in cfg.items() if k.endswith(('_epochs', '_epoch_size', '_bs', '_lr', '_crop'))},
+                   limit=cfg['limit'], n_valid=cfg['n_valid'])
+    _at_least_0(**{k: v for k, v in cfg.items() if k.endswith(('_minutes', '_kl', '_fg', 'ema_decay'))})
+    work = Path(work_dir or f'{out}.work')
+    digest = folder_digest(need_path(data, 'image folder', 'dir'))
+    run_config(work, cfg | dict(data=digest, out=out, work_dir=work_dir, pretrained=pretrained), 'diffusion training run', fresh,
+               state=('vae', 'unet', 'latents_*.pt', 'train_log.json'))
+    if threads: torch.set_num_threads(threads)
+    if pretrained is None: r = train_toy_pipeline(data, out, work, device=device, **cfg)
+    else: r = finetune(pretrained, data, out, work, epochs=cfg['unet_epochs'], bs=cfg['unet_bs'], lr=cfg['unet_lr'],
+                       max_minutes=cfg['unet_minutes'], limit=cfg['limit'], seed=cfg['seed'], device=device)
+    print(f'wrote the pipeline {out} (logs and checkpoints in {work})')
+    return r

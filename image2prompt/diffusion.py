@@ -11,6 +11,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.script import store_true, Param
 from diffusers import (AutoencoderKL, UNet2DConditionModel, DDIMScheduler, DPMSolverMultistepScheduler,
+                       PNDMScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler, UniPCMultistepScheduler,
                        StableDiffusionPipeline, DiffusionPipeline)
 from transformers import AutoTokenizer, BertModel
 from diffusers.utils import logging as diffusers_logging
@@ -20,9 +21,9 @@ from .imgutils import image_grid, save_png
 from .embeddings import process_state, read_prompts
 
 # %% auto #0
-__all__ = ['MINILM', 'SCHEDULERS', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler', 'build_pipeline',
-           'save_pipeline', 'load_pipeline', 'export_pipeline', 'gen_images', 'sample_grid', 'merge_generated',
-           'generate_cmd']
+__all__ = ['MINILM', 'SCHEDULERS', 'SAMPLERS', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
+           'build_pipeline', 'save_pipeline', 'load_pipeline', 'export_pipeline', 'gen_images', 'sample_grid',
+           'merge_generated', 'set_sampler', 'generate_cmd']
 
 # %% ../nbs/12_diffusion.ipynb #53f76ac9
 MINILM = 'all-MiniLM-L6-v2'
@@ -223,6 +224,17 @@ def merge_generated(out_dir)->pd.DataFrame:
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
 
 # %% ../nbs/12_diffusion.ipynb #32ea816d
+SAMPLERS = {'dpm++': DPMSolverMultistepScheduler, 'ddim': DDIMScheduler, 'pndm': PNDMScheduler, 'euler': EulerDiscreteScheduler,
+            'euler-a': EulerAncestralDiscreteScheduler, 'unipc': UniPCMultistepScheduler}
+
+def set_sampler(pipe, name:str|None=None # a `SAMPLERS` key; `None` keeps the pipeline's own scheduler
+               ):
+    "Swap `pipe`'s scheduler for sampler `name`, built from the pipeline's scheduler config, so its betas and prediction type carry over."
+    if name is None: return pipe
+    check_choice('scheduler', name, SAMPLERS)
+    pipe.scheduler = SAMPLERS[name].from_config(pipe.scheduler.config)
+    return pipe
+
 def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `prompt` or `text` column)', str, opt=False, nargs='?')=None,
                  prompt:str=None, # one literal prompt instead of a file
                  out_dir:str='generated', # the image folder to write (resumes)
@@ -230,22 +242,30 @@ def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `
                  n_per_prompt:int=1, # images per prompt
                  seed:int=0, # seeds are seed, seed+1, ... in image order
                  guidance_scale:float=5.0, steps:int=20, bs:int=16, device:str=None,
+                 scheduler:str=None, # sampler: dpm++, ddim, pndm, euler, euler-a or unipc (default: the pipeline's own)
                  fresh:store_true=False): # delete the images of an earlier run in OUT_DIR with other prompts or settings
     "Generate an image folder (with metadata.jsonl) from prompts with a diffusion pipeline."
     check_positive(n_per_prompt=n_per_prompt, steps=steps, bs=bs)
     if guidance_scale < 0: raise InputError(f'--guidance_scale {guidance_scale} must be >= 0')
+    if scheduler is not None: check_choice('scheduler', scheduler, SAMPLERS)
     src, skipped = _read_prompts(prompts, prompt)
     ps = [p for p in src for _ in range(n_per_prompt)]
     seeds = [seed + i for i in range(len(ps))]
-    run_config(out_dir, dict(prompts=hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20], n=len(ps), pipeline=str(pipeline), seed=seed,
-                             guidance_scale=guidance_scale, steps=steps), 'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
+    sets = dict(guidance_scale=guidance_scale, steps=steps)
+    if scheduler: sets['scheduler'] = scheduler  # no key by default, so earlier runs still resume
+    digest = hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20]
+    run_config(out_dir, dict(prompts=digest, n=len(ps), pipeline=str(pipeline), seed=seed, **sets),
+               'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
     st = process_state()
-    if st.num_processes == 1: df = gen_images(load_pipeline(pipeline, device=device), ps, seeds, out_dir, guidance_scale, steps, bs)
+    if st.num_processes == 1:
+        df = gen_images(set_sampler(load_pipeline(pipeline, device=device), scheduler), ps, seeds, out_dir, guidance_scale, steps, bs)
     else:  # under `accelerate launch`: each process generates its share into its own shard folder, the main one merges
         with st.split_between_processes(list(range(len(ps)))) as idx:
             d = Path(out_dir)/f'shard{st.process_index:03d}-of-{st.num_processes:03d}'
-            if len(idx): gen_images(load_pipeline(pipeline, device=device if st.device.type == 'cpu' else st.device), [ps[i] for i in idx],
-                                    [seeds[i] for i in idx], d, guidance_scale, steps, bs, extra=[dict(index=i) for i in idx], progress=st.is_main_process)
+            dev = device if st.device.type == 'cpu' else st.device
+            if len(idx):
+                gen_images(set_sampler(load_pipeline(pipeline, device=dev), scheduler), [ps[i] for i in idx], [seeds[i] for i in idx], d,
+                           guidance_scale, steps, bs, extra=[dict(index=i) for i in idx], progress=st.is_main_process)
         st.wait_for_everyone()
         if not st.is_main_process: return None
         df = merge_generated(out_dir)

@@ -19,7 +19,7 @@ from .diffusion import build_pipeline, save_pipeline, load_pipeline, sample_grid
 # %% auto #0
 __all__ = ['TOY_RECIPE', 'to_square', 'read_pairs', 'encode_text', 'latent_means', 'row_data', 'fit_rows', 'foreground_weights',
            'vae_loss_fn', 'train_vae', 'set_scaling', 'snr_weights', 'unet_loss_fn', 'train_unet', 'split_by_prompt',
-           'train_toy_pipeline', 'finetune', 'train_diffusion_cmd']
+           'train_toy_pipeline', 'finetune']
 
 # %% ../nbs/12a_diffusion_train.ipynb #7c91cde2
 from .learner import fit, Data, LRSchedule, EMA, Validate, Logger, Checkpoint, TimeBudget, OnEpoch
@@ -282,35 +282,3 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
     log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), unet=hist)
     save_json(work/'train_log.json', log)
     return log
-
-# %% ../nbs/12a_diffusion_train.ipynb #b1fb6596
-def train_diffusion_cmd(data:str, # an image folder with metadata.jsonl
-                        out:str, # the pipeline folder to write
-                        work_dir:str=None, # checkpoints, caches, sample grids, logs (default OUT.work); rerun to resume
-                        pretrained:str=None, # fine-tune this pipeline's UNet (folder or hub id) instead of training from scratch
-                        vae_epochs:int=30, unet_epochs:int=40, # epoch caps (each epoch sees `*_epoch_size` images)
-                        vae_minutes:float=10, unet_minutes:float=21, # time caps: no new epoch starts after these many minutes
-                        vae_epoch_size:int=4096, unet_epoch_size:int=4096, unet_bs:int=64, unet_lr:float=1e-3,
-                        limit:int=None, # use only the first LIMIT rows
-                        threads:int=None, # torch CPU threads (1 is fastest on a shared machine)
-                        seed:int=0, device:str=None,
-                        fresh:store_true=False): # start afresh when WORK_DIR holds a run with other data or settings
-    "Train a toy latent diffusion pipeline from scratch (VAE, then UNet), or fine-tune an existing one, on an image folder."
-    check_positive(vae_epochs=vae_epochs, unet_epochs=unet_epochs, vae_epoch_size=vae_epoch_size, unet_epoch_size=unet_epoch_size,
-                   unet_bs=unet_bs, unet_lr=unet_lr, limit=limit, threads=threads)
-    work = Path(work_dir or f'{out}.work')
-    cfg = {k: v for k, v in locals().items() if k not in ('threads', 'device', 'fresh', 'work')}
-    cfg['data'] = folder_digest(need_path(data, 'image folder', 'dir'))
-    run_config(work, cfg, 'diffusion training run', fresh, state=('vae', 'unet', 'latents_*.pt', 'train_log.json'))
-    if threads: torch.set_num_threads(threads)
-    r = _train_diffusion(data, out, work, pretrained, vae_epochs, unet_epochs, vae_minutes, unet_minutes, vae_epoch_size, unet_epoch_size,
-                         unet_bs, unet_lr, limit, seed, device)
-    print(f'wrote the pipeline {out} (logs and checkpoints in {work})')
-    return r
-
-def _train_diffusion(data, out, work, pretrained, vae_epochs, unet_epochs, vae_minutes, unet_minutes, vae_epoch_size, unet_epoch_size,
-                     unet_bs, unet_lr, limit, seed, device):
-    if pretrained is not None:
-        return finetune(pretrained, data, out, work, epochs=unet_epochs, bs=unet_bs, lr=unet_lr, max_minutes=unet_minutes, limit=limit, seed=seed, device=device)
-    return train_toy_pipeline(data, out, work, vae_epochs=vae_epochs, unet_epochs=unet_epochs, vae_minutes=vae_minutes, unet_minutes=unet_minutes,
-                              vae_epoch_size=vae_epoch_size, unet_epoch_size=unet_epoch_size, unet_bs=unet_bs, unet_lr=unet_lr, limit=limit, seed=seed, device=device)

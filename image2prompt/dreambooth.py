@@ -31,8 +31,7 @@ __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'ATTN_TARGETS', 'make_prompts'
            'DreamBoothDataset', 'collate', 'step_generator', 'batch_for', 'make_optimizer', 'encode_ids',
            'diffusion_target', 'prior_loss', 'compute_loss', 'train_step', 'save_ckpt', 'resume', 'pipeline_from',
            'gen', 'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora',
-           'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log',
-           'dreambooth_cmd']
+           'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log']
 
 # %% ../nbs/50_dreambooth.ipynb #f3bc030d
 from .learner import make_accelerator, save_step_checkpoint, list_checkpoints, load_checkpoint, run_state, restore_run_state
@@ -614,49 +613,3 @@ def plot_log(log:list, ax=None):
     ax.set_xlabel('step')
     ax.legend()
     return ax
-
-# %% ../nbs/50_dreambooth.ipynb #efa18c16
-def dreambooth_cmd(pretrained:str, # pipeline folder or hub id (e.g. stabilityai/stable-diffusion-2-1-base)
-                   instance_dir:str, # folder with 3-10 images of the subject
-                   out_dir:str='dreambooth_out', # output folder
-                   identifier:str='sks', # rare word naming the subject
-                   class_name:str='dog', # the subject's class noun
-                   instance_prompt:str=None, # default 'a photo of {identifier} {class_name}'
-                   class_prompt:str=None, # default 'a photo of a {class_name}'
-                   resolution:int=None, # training side; default the pipeline's
-                   no_prior:store_true=False, # disable prior preservation
-                   prior_loss_weight:float=1.0, # weight of the class loss
-                   n_class_images:int=100, # class images for prior preservation
-                   class_dir:str=None, # class-image cache folder
-                   full:store_true=False, # fine-tune the full UNet instead of LoRA
-                   rank:int=4, # LoRA rank
-                   lora_alpha:int=None, # LoRA alpha (default: rank)
-                   train_text_encoder:store_true=False, # train the text encoder too
-                   lr:float=1e-4, # learning rate
-                   bs:int=1, # instance images per batch
-                   grad_accum:int=1, # gradient accumulation steps
-                   steps:int=400, # optimizer steps
-                   mixed:store_true=False, # mixed precision where the device has it
-                   adam_8bit:store_true=False, # 8-bit AdamW (bitsandbytes + CUDA)
-                   grad_ckpt:store_true=False, # gradient checkpointing
-                   ckpt_every:int=100, # checkpoint interval (steps)
-                   val_every:int=100, # validation-grid interval (steps)
-                   gen_steps:int=25, # denoising steps for class/validation images
-                   seed:int=0, # random seed
-                   device:str=None, # cpu, cuda, mps (default: best available)
-                   fresh:store_true=False): # start afresh when OUT_DIR holds a run with other data or settings
-    "Teach a pipeline a subject with DreamBooth (LoRA or full), with prior preservation."
-    check_positive(resolution=resolution, n_class_images=n_class_images, rank=rank, lora_alpha=lora_alpha, lr=lr, bs=bs,
-                   grad_accum=grad_accum, steps=steps, gen_steps=gen_steps)
-    for k, v in (('ckpt_every', ckpt_every), ('val_every', val_every), ('prior_loss_weight', prior_loss_weight)):
-        if v < 0: raise InputError(f'--{k} {v} must be >= 0')
-    args = {k: v for k, v in locals().items() if k not in ('device', 'fresh', 'k', 'v')}
-    args['instance_contents'] = folder_digest(need_path(instance_dir, 'instance image folder', 'dir'))
-    run_config(out_dir, args, 'DreamBooth run', fresh, state=('checkpoint-*', 'pipeline', 'pytorch_lora_weights.safetensors', 'validation'))
-    cfg = DreamBoothConfig(pretrained, instance_dir, out_dir, identifier, class_name, instance_prompt, class_prompt, resolution,
-                           not no_prior, prior_loss_weight, n_class_images, class_dir, not full, rank, lora_alpha, train_text_encoder,
-                           lr, bs, grad_accum, steps, mixed=mixed, adam_8bit=adam_8bit, grad_ckpt=grad_ckpt, ckpt_every=ckpt_every,
-                           val_every=val_every, gen_steps=gen_steps, seed=seed)
-    r = train_dreambooth(cfg, device)
-    print(f"trained {r['step']} steps; wrote {r.get('files')}")
-    return r

@@ -207,13 +207,29 @@ def warm_start(reg:Regressor, init # a folder written by `save_regressor`
     return reg
 
 # %% ../nbs/21_train.ipynb #9b6dc1d8
-def train_regressor(train_dir, out_dir, valid_dir=None, backbone:str='timm:efficientnet_lite0', size:int|None=None,
-                    head:str='linear', trainable:str='head', n_blocks:int=2, lora_r:int=8,
-                    lp_epochs:int=5, ft_epochs:int=0, bs:int=64, lr:float=1e-3, ft_lr:float=1e-4, lr_decay:float=0.6,
-                    ema:float=0., valid_frac:float=0.1, threshold:float=0.95, seed:int=0,
+def train_regressor(train_dir:str, # image folder with metadata.jsonl (training pairs)
+                    out_dir:str, # where the regressor, checkpoints, history and plots go (resumes what is there)
+                    valid_dir:str|None=None, # image folder from another source (near-duplicates of train removed); default: a grouped split
+                    backbone:str='timm:efficientnet_lite0', # timm:NAME, open_clip:NAME/PRETRAINED or hf:HUB_ID
+                    size:int|None=None, # input side (timm backbones)
+                    head:str='linear', # linear or mlp
+                    trainable:str='head', # head, last or lora
+                    n_blocks:int=2, # blocks unfrozen (last) or adapted (lora)
+                    lora_r:int=8, # LoRA rank
+                    lp_epochs:int=5, # linear-probe epochs (cached features)
+                    ft_epochs:int=0, # fine-tune epochs (trainable != head)
+                    bs:int=64, # batch size
+                    lr:float=1e-3, # linear-probe learning rate
+                    ft_lr:float=1e-4, # fine-tune learning rate
+                    lr_decay:float=0.6, # layer-wise learning-rate decay in fine-tuning
+                    ema:float=0., # EMA decay in fine-tuning (0: off)
+                    valid_frac:float=0.1, # share of the prompts held out when there is no VALID_DIR
+                    threshold:float=0.95, # cosine above which a validation prompt is a near-duplicate of a training one
+                    seed:int=0, # random seed
                     ft_cache:bool=True, # cache the frozen bottom's activations for FT too (LP always caches pooled features)
-                    mixed:bool=False, device=None,
-                    init=None # a saved regressor folder to start from (`warm_start`), e.g. the previous round's
+                    mixed:bool=False, # mixed precision where the device has it
+                    device:str|None=None, # cpu, cuda, mps (default: best available)
+                    init:str|None=None # a saved regressor folder to start from (`warm_start`), e.g. the previous round's
                    )->dict:
     "LP then FT on an image folder; saves the regressor, history, plot and metrics in `out_dir`."
     out = Path(out_dir)
@@ -239,34 +255,21 @@ def train_regressor(train_dir, out_dir, valid_dir=None, backbone:str='timm:effic
 # %% ../nbs/21_train.ipynb #d2d3062e
 def _nonzero(d:dict)->dict|str: return {k: v for k, v in d.items() if v} or 'none'
 
-def train_cmd(train_dir:str, # image folder with metadata.jsonl (training pairs)
-              out_dir:str, # where the regressor, checkpoints, history and plots go (resumes what is there)
-              valid_dir:str=None, # image folder from another source (near-duplicates of train removed); default: a grouped split
-              backbone:str='timm:efficientnet_lite0', # timm:NAME, open_clip:NAME/PRETRAINED or hf:HUB_ID
-              size:int=None, # input side (timm backbones)
-              head:str='linear', # linear or mlp
-              trainable:str='head', # head, last or lora
-              n_blocks:int=2, # blocks unfrozen (last) or adapted (lora)
-              lora_r:int=8, # LoRA rank
-              lp_epochs:int=5, # linear-probe epochs (cached features)
-              ft_epochs:int=0, # fine-tune epochs (trainable != head)
-              bs:int=64, lr:float=1e-3, ft_lr:float=1e-4, lr_decay:float=0.6, ema:float=0.,
-              seed:int=0, device:str=None,
-              fresh:store_true=False): # start afresh when OUT_DIR holds a run with other data or settings
+def train_cmd(cfg:dict, # `train_regressor`'s arguments: the `train` command's options are generated from its signature (`cli.GENERATED`)
+              fresh:bool=False): # start afresh when OUT_DIR holds a run with other data or settings
     "Train the image-to-prompt regressor on an image folder."
-    cfg = dict(locals())
-    [cfg.pop(k) for k in ('device', 'fresh')]
-    check_choice('head', head, ('linear', 'mlp'))
-    check_choice('trainable', trainable, ('head', 'last', 'lora'))
-    check_positive(size=size, n_blocks=n_blocks, lora_r=lora_r, bs=bs, lr=lr, ft_lr=ft_lr, lr_decay=lr_decay)
-    for k, v in (('lp_epochs', lp_epochs), ('ft_epochs', ft_epochs)):
-        if v < 0: raise InputError(f'--{k} {v} must be >= 0')
-    if not 0 <= ema < 1: raise InputError(f'--ema {ema} must be in [0, 1)')
+    check_choice('head', cfg['head'], ('linear', 'mlp'))
+    check_choice('trainable', cfg['trainable'], ('head', 'last', 'lora'))
+    check_positive(**{k: cfg[k] for k in ('size', 'n_blocks', 'lora_r', 'bs', 'lr', 'ft_lr', 'lr_decay')})
+    for k in ('lp_epochs', 'ft_epochs'):
+        if cfg[k] < 0: raise InputError(f'--{k} {cfg[k]} must be >= 0')
+    if not 0 <= cfg['ema'] < 1: raise InputError(f"--ema {cfg['ema']} must be in [0, 1)")
+    rec = {k: v for k, v in cfg.items() if k != 'device'}
     for k in ('train_dir', 'valid_dir'):
-        if cfg[k]: cfg[k] = str(need_path(cfg[k], 'image folder', 'dir').resolve()); cfg[k + '_contents'] = folder_digest(cfg[k])
-    run_config(out_dir, cfg, 'training run', fresh, state=('ckpt_*', 'regressor', 'history.json', 'history.png', 'metrics.json'))
-    r = train_regressor(train_dir, out_dir, valid_dir, backbone, size, head, trainable, n_blocks, lora_r, lp_epochs, ft_epochs,
-                        bs, lr, ft_lr, lr_decay, ema, seed=seed, device=device)
+        if rec[k]: rec[k] = str(need_path(rec[k], 'image folder', 'dir').resolve()); rec[k + '_contents'] = folder_digest(rec[k])
+    run_config(cfg['out_dir'], rec, 'training run', fresh, state=('ckpt_*', 'regressor', 'history.json', 'history.png', 'metrics.json'))
+    r = train_regressor(**cfg)
     print(f"trained on {r['n_train']} pairs; validation mean cosine {r['valid_cos']:.4f} on {r['n_valid']} pairs "
-          f"({r['dropped_near_train']} near-duplicates of train dropped; skipped {_nonzero(r['skipped'])}); saved {Path(out_dir)/'regressor'}")
+          f"({r['dropped_near_train']} near-duplicates of train dropped; skipped {_nonzero(r['skipped'])}); "
+          f"saved {Path(cfg['out_dir'])/'regressor'}")
     return {k: v for k, v in r.items() if k not in ('reg', 'hist')}
