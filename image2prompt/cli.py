@@ -92,7 +92,7 @@ class FromConfig:
 GENERATED = {
     'dreambooth': FromConfig('image2prompt.dreambooth:DreamBoothConfig', flags=dict(
         with_prior=('--no_prior', 'disable prior preservation'), lora=('--full', 'fine-tune the full UNet instead of LoRA'))),
-    'train-diffusion': FromConfig('image2prompt.diffusion:train_toy_pipeline', 'image2prompt.diffusion:TOY_RECIPE',
+    'train-diffusion': FromConfig('image2prompt.diffusion_train:train_toy_pipeline', 'image2prompt.diffusion_train:TOY_RECIPE',
                                   skip=('data', 'out', 'work_dir', 'text_encoder', 'device', 'progress')),
     'train': FromConfig('image2prompt.train:train_regressor'),
 }

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12a_diffusion_train.ipynb #aa8c45a8
 from __future__ import annotations
-import json, time, hashlib, warnings
+import json, time, hashlib, inspect, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
@@ -236,9 +236,9 @@ def _cached_latents(vae, imgs, f:Path, device=None, progress=True)->torch.Tensor
 
 # %% ../nbs/12a_diffusion_train.ipynb #0b9cf81d
 def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipeline goes, checkpoints/caches/samples
-                       vae_epochs:int=6, unet_epochs:int=30, vae_minutes:float|None=None, unet_minutes:float|None=None,
+                       vae_epochs:int=40, unet_epochs:int=80, vae_minutes:float|None=14, unet_minutes:float|None=26,
                        vae_bs:int=32, unet_bs:int=64, vae_lr:float=1.5e-3, unet_lr:float=1e-3, limit:int|None=None,
-                       vae_crop:int|None=32, vae_epoch_size:int|None=4096, unet_epoch_size:int|None=8192, ema_decay:float=0.995, n_valid:int=512,
+                       vae_crop:int|None=32, vae_epoch_size:int|None=4096, unet_epoch_size:int|None=4096, ema_decay:float=0.995, n_valid:int=512,
                        vae_kl:float=1e-4, vae_cosine:bool=False, vae_fg:float=4.0,
                        text_encoder:bool=True, # save the text encoder's weights too (False: by name only, for `load_pipeline`)
                        seed:int=0, device=None, progress:bool=True, **build_kw)->dict:
@@ -263,7 +263,10 @@ def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipel
     return log
 
 # %% ../nbs/12a_diffusion_train.ipynb #48266775
-TOY_RECIPE = dict(vae_epochs=40, vae_minutes=14, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, vae_fg=4.0, unet_epochs=80, unet_minutes=26, unet_epoch_size=4096)
+# The shipped toy pipeline's recipe: `train_toy_pipeline`'s own defaults (one source), named here for the command and the slow run
+TOY_RECIPE = {k: inspect.signature(train_toy_pipeline).parameters[k].default for k in
+              ('vae_epochs', 'vae_minutes', 'vae_lr', 'vae_kl', 'vae_cosine', 'vae_fg', 'unet_epochs', 'unet_minutes', 'unet_epoch_size')}
+assert TOY_RECIPE == dict(vae_epochs=40, vae_minutes=14, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, vae_fg=4.0, unet_epochs=80, unet_minutes=26, unet_epoch_size=4096)
 
 # %% ../nbs/12a_diffusion_train.ipynb #b35f9779
 def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or hub id), image folder, output folder, work folder
