@@ -166,13 +166,17 @@ def encode_prompt(pipe, prompt:str, # the concept's prompt
         c, u = pipe.encode_prompt(prompt, device, 1, guidance_scale > 1)
     return torch.cat([u, c]) if guidance_scale > 1 else c
 
+def _ddim_like(cls, pipe, steps:int):
+    "`cls` (a DDIM or DDIM-inverse scheduler) from `pipe`'s scheduler config, set to `steps` steps."
+    c = pipe.scheduler.config
+    s = cls.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False)))
+    s.set_timesteps(steps)
+    return s
+
 def ddim_scheduler(pipe, steps:int # number of DDIM steps
                   ):
     "A DDIM scheduler from `pipe`'s scheduler config, set to `steps` steps (no x0 clipping unless the config asks: latents are not in [-1,1])."
-    c = pipe.scheduler.config
-    s = DDIMScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False)))
-    s.set_timesteps(steps)
-    return s
+    return _ddim_like(DDIMScheduler, pipe, steps)
 
 # %% ../nbs/40_seedselect.ipynb #e98c7656
 def guided_eps(unet, z, t, embeds, # latents (B,C,h,w), timestep, prompt embeddings from `encode_prompt`
@@ -406,10 +410,7 @@ def ddim_inverse_scheduler(pipe, steps:int # number of inversion steps
                           ):
     "A `DDIMInverseScheduler` from `pipe`'s scheduler config (no x0 clipping unless the config asks, as in `ddim_scheduler`)."
     from diffusers import DDIMInverseScheduler
-    c = pipe.scheduler.config
-    s = DDIMInverseScheduler.from_config(c, **({} if 'clip_sample' in c else dict(clip_sample=False)))
-    s.set_timesteps(steps)
-    return s
+    return _ddim_like(DDIMInverseScheduler, pipe, steps)
 
 def ddim_invert(pipe, z0, embeds, # latents (B,C,h,w) scaled like `encode_latents`, prompt embeddings from `encode_prompt`
                 steps:int=20, guidance_scale:float=1.)->torch.Tensor:
