@@ -11,6 +11,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 from diffusers import DDPMScheduler
+from safetensors.torch import save_file, load_file
 from .core import *
 from .imgutils import square, to_tensor, to_pil, save_grid
 from .datasets import ImageLoadError, load_image, read_imagefolder
@@ -59,15 +60,15 @@ def encode_text(pipe, prompts:list, # the pipeline (its tokenizer and text encod
                 bs:int=256, cache_dir=None, device=None, progress:bool=True)->tuple:
     "`(embs (u,L,D) float16, idx)`: hidden states of each distinct prompt, and each prompt's row; cached in `cache_dir`."
     uniq, idx = np.unique(np.asarray(prompts, dtype=object).astype(str), return_inverse=True)
-    f = Path(cache_dir)/f'text_{_key(list(uniq), pipe.tokenizer.model_max_length, type(pipe.text_encoder).__name__)}.pt' if cache_dir else None
-    if f and f.exists(): return torch.load(f), idx
+    f = Path(cache_dir)/f'text_{_key(list(uniq), pipe.tokenizer.model_max_length, type(pipe.text_encoder).__name__)}.safetensors' if cache_dir else None
+    if f and f.exists(): return load_file(str(f))['embs'], idx
     dev = default_device(device)
     out = []
     for i in tqdm(range(0, len(uniq), bs), desc='text', disable=not progress, mininterval=2):
         out.append(pipe.encode_prompt(list(uniq[i:i+bs]), dev, 1, False)[0].half().cpu())
     embs = torch.cat(out) if out else torch.zeros(0)
     if f:
-        with atomic_path(f) as t: torch.save(embs, t)
+        with atomic_path(f) as t: save_file({'embs': embs.contiguous()}, str(t))
     return embs, idx
 
 # %% ../nbs/12a_diffusion_train.ipynb #92cb3ff8
@@ -229,9 +230,9 @@ def _cached_pairs(data, size:int, work:Path, limit=None, progress=True)->tuple:
 # %% ../nbs/12a_diffusion_train.ipynb #0a3daa98
 def _cached_latents(vae, imgs, f:Path, device=None, progress=True)->torch.Tensor:
     "`latent_means`, cached in the file `f` (named after the VAE's last epoch)."
-    if f.exists(): return torch.load(f)
+    if f.exists(): return load_file(str(f))['latents']
     lat = latent_means(vae, imgs, device=device, progress=progress)
-    with atomic_path(f) as t: torch.save(lat, t)
+    with atomic_path(f) as t: save_file({'latents': lat.contiguous()}, str(t))
     return lat
 
 # %% ../nbs/12a_diffusion_train.ipynb #0b9cf81d
@@ -252,7 +253,7 @@ def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipel
     vh = train_vae(pipe.vae, imgs, tr, va, work/'vae', vae_epochs, vae_bs, vae_lr, vae_kl, crop=vae_crop, fg_weight=vae_fg, seed=seed, max_minutes=vae_minutes,
                    epoch_size=vae_epoch_size, cosine=vae_cosine, device=device, progress=progress)
     t0 = time.time()
-    lat = _cached_latents(pipe.vae, imgs, work/f'latents_{_key(vh[-1] if vh else None, len(imgs))}.pt', device, progress)
+    lat = _cached_latents(pipe.vae, imgs, work/f'latents_{_key(vh[-1] if vh else None, len(imgs))}.safetensors', device, progress)
     lat_min = (time.time() - t0) / 60
     uh = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', unet_epochs, unet_bs, unet_lr, ema_decay=ema_decay, seed=seed,
                     max_minutes=unet_minutes, epoch_size=unet_epoch_size, device=device, progress=progress)
