@@ -140,7 +140,9 @@ def main(argv:list|None=None # default `sys.argv[1:]`
         )->int:
     "Entry point: `image2prompt COMMAND [options]`; returns the exit status."
     argv, debug = _debug(sys.argv[1:] if argv is None else list(argv))
-    if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
+    if not argv or argv[0] in ('-h', '--help'):
+        print(_usage())
+        return 0
     try: run(argv)
     except (InputError, WeightsUnavailable) as e:  # a user's path/file/option, or weights that cannot be had offline
         if debug: raise

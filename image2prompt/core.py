@@ -191,7 +191,9 @@ def read_jsonl(path, # a JSON-lines file of objects
         if not l.strip(): continue
         try: r = json.loads(l)
         except json.JSONDecodeError as e:
-            if log and i == len(lines)-1: warnings.warn(f'{path}: skipped a torn last line {i+1}'); continue
+            if log and i == len(lines)-1:
+                warnings.warn(f'{path}: skipped a torn last line {i+1}')
+                continue
             raise InputError(f'{path}: line {i+1} is not valid JSON ({e.msg}); fix or remove that line') from None
         if not isinstance(r, dict): raise InputError(f'{path}: line {i+1} is a JSON {type(r).__name__}, not an object; write one {{...}} per line')
         rows.append(r)

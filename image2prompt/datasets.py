@@ -92,13 +92,17 @@ def _finish(df:pd.DataFrame, root:Path, src, file_col='file_name', text_col='tex
         if c not in df.columns: raise InputError(f'{src}: no column {c!r} (columns: {list(df.columns)}); name the image and prompt columns')
     def _drop(mask, why):
         nonlocal df
-        if mask.any(): skipped[why] = int(mask.sum()); warnings.warn(f'{src}: rows {(df.index[mask] + 1).tolist()[:10]} {why}; skipped')
+        if mask.any():
+            skipped[why] = int(mask.sum())
+            warnings.warn(f'{src}: rows {(df.index[mask] + 1).tolist()[:10]} {why}; skipped')
         df = df[~mask]
     _drop(df.file_name.isna() | (df.file_name.astype(str).str.strip() == ''), 'have no file name')
     _drop(df.text.isna(), 'have no prompt')
     _drop(df.text.astype(str).str.strip() == '', 'have an empty prompt')
     bad = int(df.text.astype(str).str.contains('\ufffd', regex=False).sum())
-    if bad: skipped['have non-UTF-8 bytes (replaced)'] = bad; warnings.warn(f'{src}: {bad} prompts had non-UTF-8 bytes, replaced by U+FFFD')
+    if bad:
+        skipped['have non-UTF-8 bytes (replaced)'] = bad
+        warnings.warn(f'{src}: {bad} prompts had non-UTF-8 bytes, replaced by U+FFFD')
     df = df.assign(path=[str(root/f) for f in df.file_name])
     _drop(~df.path.map(lambda p: Path(p).is_file()), 'name a file that does not exist')
     df = df.reset_index(drop=True)
@@ -113,7 +117,9 @@ def _read_jsonl_rows(path:Path)->list:
         if not l.strip(): continue
         try: rows.append(json.loads(l.decode('utf-8', 'replace')))
         except json.JSONDecodeError as e:
-            if n == len(lines): warnings.warn(f'{path}: torn last line {n} skipped'); continue
+            if n == len(lines):
+                warnings.warn(f'{path}: torn last line {n} skipped')
+                continue
             raise InputError(f'{path}: line {n} is not valid JSON ({e.msg}); fix or remove that line') from None
     return rows
 
@@ -159,11 +165,21 @@ def _clean_prompt(p, counts:dict)->str|None:
     "`p` stripped, or `None` (counted by why) when it is null, not a string, empty or not UTF-8."
     if isinstance(p, bytes):
         try: p = p.decode('utf-8')
-        except UnicodeDecodeError: counts['bad_utf8'] += 1; return None
-    if p is None or (isinstance(p, float) and math.isnan(p)): counts['null'] += 1; return None
-    if not isinstance(p, str): counts['not_str'] += 1; return None
-    if '\ufffd' in p: counts['bad_utf8'] += 1; return None
-    if not (p := p.strip()): counts['empty'] += 1; return None
+        except UnicodeDecodeError:
+            counts['bad_utf8'] += 1
+            return None
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        counts['null'] += 1
+        return None
+    if not isinstance(p, str):
+        counts['not_str'] += 1
+        return None
+    if '\ufffd' in p:
+        counts['bad_utf8'] += 1
+        return None
+    if not (p := p.strip()):
+        counts['empty'] += 1
+        return None
     return p
 
 def _parquet_chunks(path, col, chunk):
@@ -217,7 +233,9 @@ def load_image(path, # an image file
     path = Path(path)
     if not path.is_file(): raise ImageLoadError(f'{path}: image file not found')
     try:
-        with Image.open(path) as im: im.load(); im = ImageOps.exif_transpose(im)
+        with Image.open(path) as im:
+            im.load()
+            im = ImageOps.exif_transpose(im)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise ImageLoadError(f'{path}: cannot read image ({type(e).__name__}: {e})') from None
     im = to_rgb(im, mode)
@@ -230,8 +248,12 @@ def check_images(df:pd.DataFrame # a table with a `path` column
     "The rows of `df` whose image loads; unreadable ones counted in `.attrs['skipped']` and named in a warning."
     ok, bad = [], []
     for p in df.path:
-        try: load_image(p); ok.append(True)
-        except ImageLoadError as e: ok.append(False); bad.append(str(e))
+        try:
+            load_image(p)
+            ok.append(True)
+        except ImageLoadError as e:
+            ok.append(False)
+            bad.append(str(e))
     out = df[np.array(ok, bool)].reset_index(drop=True)
     out.attrs['skipped'] = {**df.attrs.get('skipped', {}), 'unreadable image': len(bad)}
     if bad: warnings.warn(f'{len(bad)} unreadable images skipped: ' + '; '.join(bad[:5]))

@@ -188,7 +188,10 @@ def greedy_keep(n:int, i, j):
     starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]]) if len(i) else np.zeros(0, int)
     for a, b in zip(starts, np.r_[starts[1:], len(i)]):
         for jj in j[a:b]:  # j sorted ascending: the first kept one is the parent
-            if kept[jj]: kept[i[a]] = False; parent[i[a]] = jj; break
+            if kept[jj]:
+                kept[i[a]] = False
+                parent[i[a]] = jj
+                break
     return kept, parent
 
 # %% ../nbs/02_dedup.ipynb #5d58aa74

@@ -45,8 +45,12 @@ def _quiet():
     transformers_logging.set_verbosity_error()
     diffusers_logging.set_verbosity_error()
     try:
-        with warnings.catch_warnings(): warnings.simplefilter('ignore', FutureWarning); yield
-    finally: transformers_logging.set_verbosity(v); diffusers_logging.set_verbosity(w)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', FutureWarning)
+            yield
+    finally:
+        transformers_logging.set_verbosity(v)
+        diffusers_logging.set_verbosity(w)
 
 # %% ../nbs/12_diffusion.ipynb #387201fc
 def build_vae(chs:tuple=(8,16,32,64), # channels per level; 4 levels downsample 8-fold like SD
@@ -123,7 +127,9 @@ def save_pipeline(pipe, path, # the pipeline and the folder to write
     return path
 
 # %% ../nbs/12_diffusion.ipynb #6f92a658
-try: from diffusers.utils.deprecation_utils import _resolve_dtype; _DTYPE_KW = 'dtype'  # diffusers >= 0.36 renamed `torch_dtype`
+try:
+    from diffusers.utils.deprecation_utils import _resolve_dtype
+    _DTYPE_KW = 'dtype'  # diffusers >= 0.36 renamed `torch_dtype`
 except ImportError: _DTYPE_KW = 'torch_dtype'
 
 def _i2p_meta(src:str)->dict:
@@ -202,7 +208,9 @@ def _read_prompts(src:str|None, # a .txt/.jsonl/.csv/.parquet file of prompts
     if prompt is not None:
         if not prompt.strip(): raise InputError('--prompt is empty; give the text to draw')
         return [prompt], {}
-    with warnings.catch_warnings(): warnings.simplefilter('ignore'); t = read_prompts(src)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        t = read_prompts(src)
     return t.prompt.tolist(), t.attrs['skipped']
 
 # %% ../nbs/12_diffusion.ipynb #e9dea26a

@@ -45,7 +45,10 @@ def read_pairs(folder, # an image folder with metadata.jsonl
     imgs, keep = [], []
     for i, p in enumerate(tqdm(df.path, desc='images', disable=not progress, mininterval=2)):
         try: img, fix = to_square(load_image(p), size)  # the package's one image loader
-        except ImageLoadError as e: rep['unreadable'] = rep.get('unreadable', 0) + 1; warnings.warn(str(e)); continue
+        except ImageLoadError as e:
+            rep['unreadable'] = rep.get('unreadable', 0) + 1
+            warnings.warn(str(e))
+            continue
         if fix: rep[fix] = rep.get(fix, 0) + 1
         imgs.append(np.asarray(img))
         keep.append(i)
@@ -128,7 +131,9 @@ def vae_loss_fn(x:torch.Tensor, # all training images as float (n,3,H,W) in [-1,
     dev = default_device(device)
     def f(vae, idx, g):
         xb = x[torch.as_tensor(idx)]
-        if crop and vae.training and torch.rand(1, generator=g).item() < 0.75: i, j = torch.randint(0, xb.shape[-1] - crop + 1, (2,), generator=g).tolist(); xb = xb[..., i:i+crop, j:j+crop]
+        if crop and vae.training and torch.rand(1, generator=g).item() < 0.75:
+            i, j = torch.randint(0, xb.shape[-1] - crop + 1, (2,), generator=g).tolist()
+            xb = xb[..., i:i+crop, j:j+crop]
         xb = xb.to(dev)
         post = vae.encode(xb).latent_dist
         z = post.mean + post.std * torch.randn(post.mean.shape, generator=g).to(dev)

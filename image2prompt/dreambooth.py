@@ -80,7 +80,9 @@ def load_instance_images(src, # a folder of images or a list of image paths
     if len(paths) > max_n: warnings.warn(f'{src}: {len(paths)} instance images; DreamBooth is meant for 3-{max_n}')
     imgs, rep = [], dict(n=len(paths), converted={}, resized=0, sizes={})
     for p in paths:
-        try: img = Image.open(p); img.load()
+        try:
+            img = Image.open(p)
+            img.load()
         except (UnidentifiedImageError, OSError) as e: raise ValueError(f'{p}: not a readable image ({e})') from None
         if img.mode != 'RGB': rep['converted'][img.mode] = rep['converted'].get(img.mode, 0) + 1
         if img.size != (size, size): rep['resized'] += 1
@@ -124,7 +126,10 @@ def read_class_images(folder, # the class-image folder
     imgs, skipped = [], []
     for p in list_images(folder):
         if len(imgs) == n: break
-        try: img = Image.open(p); img.load(); imgs.append(square(img, size))
+        try:
+            img = Image.open(p)
+            img.load()
+            imgs.append(square(img, size))
         except (UnidentifiedImageError, OSError) as e: skipped.append(f'{p.name}: {type(e).__name__}')
     if skipped: warnings.warn(f'{folder}: skipped {len(skipped)} unreadable class images: {skipped[:5]}')
     if len(imgs) < n: raise ValueError(f'{folder}: only {len(imgs)} readable class images of the {n} asked for '
@@ -280,7 +285,9 @@ def make_optimizer(params, # trainable parameters
     if not params: raise ValueError('nothing to train: no parameter requires grad')
     if not adam_8bit: return torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
     if default_device(device).type == 'cuda':
-        try: import bitsandbytes as bnb; return bnb.optim.AdamW8bit(params, lr=lr, weight_decay=1e-2)
+        try:
+            import bitsandbytes as bnb
+            return bnb.optim.AdamW8bit(params, lr=lr, weight_decay=1e-2)
         except ImportError: warnings.warn('adam_8bit: bitsandbytes is not installed (pip install image2prompt[gpu]); using Adafactor')
     else: warnings.warn('adam_8bit needs CUDA; using Adafactor')
     return torch.optim.Adafactor(params, lr=lr, weight_decay=1e-2)
@@ -461,7 +468,9 @@ def check_lora(pipe, sd:dict)->dict:
         named = dict(model.named_modules()) if model is not None else {}
         lin = named.get(sub, named.get(sub.removeprefix('text_model.')))  # recent transformers flatten CLIPTextModel
         lin = getattr(lin, 'base_layer', lin)
-        if not isinstance(lin, torch.nn.Linear): bad.append(name); continue
+        if not isinstance(lin, torch.nn.Linear):
+            bad.append(name)
+            continue
         if down.shape[1] != lin.in_features or up.shape[0] != lin.out_features:
             mism.append(f'{name}: file (out={up.shape[0]}, in={down.shape[1]}) vs model (out={lin.out_features}, in={lin.in_features})')
         n[comp] = n.get(comp, 0) + 1
@@ -600,7 +609,10 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
             t = time.time()
             with acc.autocast():  # the prepared UNet returns fp32 latents; the VAE is half
                 log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed, size=cfg.resolution)
-            if callback: m.unet.eval(); log[-1].update(callback(step, m)); m.unet.train()
+            if callback:
+                m.unet.eval()
+                log[-1].update(callback(step, m))
+                m.unet.train()
             log[-1]['val_s'] = time.time() - t
     pbar.close()
     return step

@@ -57,7 +57,9 @@ def _need(module:str, pip:str):
 
 class _Hidden(torch.nn.Module):
     "The token embeddings of a HF encoder, positional inputs (for ONNX export)."
-    def __init__(self, tr, names): super().__init__(); self.tr, self.names = tr, names
+    def __init__(self, tr, names):
+        super().__init__()
+        self.tr, self.names = tr, names
     def forward(self, *a): return self.tr(**dict(zip(self.names, a))).last_hidden_state
 
 # %% ../nbs/01_embeddings.ipynb #9f176647
@@ -183,7 +185,9 @@ class EmbCache:
     def _index(self, f):
         try:
             with np.load(f) as z: keys = z['keys']
-        except Exception as e: warnings.warn(f'{f}: unreadable cache chunk ({type(e).__name__}: {e}); ignored'); return
+        except Exception as e:
+            warnings.warn(f'{f}: unreadable cache chunk ({type(e).__name__}: {e}); ignored')
+            return
         # read the keys as raw 16-byte rows: numpy's `S16` drops trailing zero bytes, so a key ending in 0x00 would never be found
         raw = np.ascontiguousarray(keys).view(np.uint8).reshape(len(keys), -1)
         for i, k in enumerate(raw): self.index[k.tobytes()] = (f, i)
@@ -195,7 +199,9 @@ class EmbCache:
 def _add(self:EmbCache, keys:list, embs:np.ndarray):
     "Store `embs` (rows) under `keys`, as one new chunk file."
     embs = np.ascontiguousarray(embs, dtype=np.float32)
-    if self.path is None: src = len(self.mem); self.mem.append(embs)
+    if self.path is None:
+        src = len(self.mem)
+        self.mem.append(embs)
     else:
         n = len(list(self.path.glob('chunk-*.npz')))
         src = self.path/f'chunk-{n:06d}-{os.getpid()}.npz'
@@ -302,9 +308,13 @@ def read_prompts(path, # a .csv, .parquet, .jsonl or .txt prompt table
     col = _pick_column(df, path, column)
     texts, rows, skipped = [], [], {'missing': 0, 'empty': 0, 'bad_utf8': 0}
     for i, p in enumerate(df[col].tolist()):
-        if _missing(p): skipped['missing'] += 1; continue
+        if _missing(p):
+            skipped['missing'] += 1
+            continue
         t = _row_text(p, i, path)
-        if not t.strip(): skipped['empty'] += 1; continue
+        if not t.strip():
+            skipped['empty'] += 1
+            continue
         skipped['bad_utf8'] += '\ufffd' in t
         texts.append(t)
         rows.append(i)
@@ -374,7 +384,9 @@ def merge_shards(out, n_proc:int, n:int)->np.ndarray:
     if [m['start'] for m in metas] != list(np.cumsum([0] + [m['n'] for m in metas[:-1]])) or sum(m['n'] for m in metas) != n:
         raise ValueError(f'{out}: its shards do not cover the {n} prompts in order ({metas}); delete them and rerun')
     embs = np.concatenate([np.load(p) for p in ps if json.loads(p.with_suffix('.json').read_text())['n']] or [np.zeros((0, 384), np.float32)])
-    for p in ps: p.unlink(); p.with_suffix('.json').unlink()
+    for p in ps:
+        p.unlink()
+        p.with_suffix('.json').unlink()
     return embs
 
 # %% ../nbs/01_embeddings.ipynb #daa33f8b

@@ -392,7 +392,9 @@ def invert_file(inv:Inverter, T:np.ndarray, out, progress:bool=True)->pd.DataFra
         for s in range(0, len(T), bs):
             if all(i in done for i in range(s, min(s+bs, len(T)))): continue
             r = inv(T[s:s+bs], seed=inv.cfg.seed + s)
-            for i, (p, c) in enumerate(zip(r.prompt, r.cos), s): done[i] = dict(i=i, prompt=p, cos=float(c)); append_jsonl(part, done[i])
+            for i, (p, c) in enumerate(zip(r.prompt, r.cos), s):
+                done[i] = dict(i=i, prompt=p, cos=float(c))
+                append_jsonl(part, done[i])
             bar.update(len(r))
             bar.set_postfix(mean_cos=f"{np.mean([v['cos'] for v in done.values()]):.3f}")
     df = pd.DataFrame([done[i] for i in range(len(T))])[['prompt', 'cos']]
@@ -450,7 +452,9 @@ def curve(traces:list, budgets=(0.5, 1, 2, 5))->dict:
 def run_strategy(inv:Inverter, T:np.ndarray, E:np.ndarray|None=None)->dict:
     "Mean cosine of the inverted prompts to `T` (and to the true `E`), wall and CPU seconds per prompt, and the anytime curve."
     t0, c0, rs, trs = time.perf_counter(), time.process_time(), [], []
-    for s in range(0, len(T), inv.cfg.bs): rs.append(inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s)); trs.append(getattr(inv, 'trace', None))
+    for s in range(0, len(T), inv.cfg.bs):
+        rs.append(inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s))
+        trs.append(getattr(inv, 'trace', None))
     r = pd.concat(rs)
     out = dict(mean_cos=float(r.cos.mean()), s_per_prompt=round((time.perf_counter() - t0)/len(T), 3), cpu_s_per_prompt=round((time.process_time() - c0)/len(T), 3))
     if all(trs) and inv.cfg.budget: out['curve'] = curve(trs, [b for b in (0.5, 1, 2, 5) if b <= inv.cfg.budget])

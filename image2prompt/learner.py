@@ -166,7 +166,9 @@ class Learner:
     @contextlib.contextmanager
     def averaged(self):
         "The model with its EMA weights swapped in for the block (as is, without an `EMA` callback)."
-        if self.ema is None: yield self.unwrapped; return
+        if self.ema is None:
+            yield self.unwrapped
+            return
         ps = [p for p in self.unwrapped.parameters() if p.requires_grad]
         self.ema.store(ps)
         self.ema.copy_to(ps)

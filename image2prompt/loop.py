@@ -115,7 +115,9 @@ def pipeline_generator(pipe=None, steps:int=20, guidance_scale:float=5.0, bs:int
 
 # %% ../nbs/32_loop.ipynb #cf09e278
 def _run_chunk(gen, prompts, seeds, d:Path, fails:Path)->int:
-    try: gen(prompts, seeds, d); return 0
+    try:
+        gen(prompts, seeds, d)
+        return 0
     except Exception as e:
         if len(prompts) == 1:
             append_jsonl(fails, dict(text=prompts[0], seed=int(seeds[0]), error=f'{type(e).__name__}: {e}'[:500]))
@@ -329,7 +331,9 @@ def run_steps(L:Loop, fail_at:tuple|None=None, log=print)->dict:
         L.rdir(r).mkdir(parents=True, exist_ok=True)
         t0 = time.time()
         try: fns[s](L, r)
-        except NoCandidates as e: st['stopped'] = str(e); log(str(e))
+        except NoCandidates as e:
+            st['stopped'] = str(e)
+            log(str(e))
         st['done'].append(f'{r}:{s}')
         st['round'], st['step'] = r, s
         save_state(L.work, st)

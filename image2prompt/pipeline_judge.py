@@ -44,14 +44,18 @@ def accuracy_table(res:pd.DataFrame, # rows from `judge_pipeline`
     rows = []
     for o, g in res.groupby('object', sort=False):
         r = dict(object=o, kind='tail' if o in nb else 'head', n=len(g), object_acc=acc(g, 'object'), color_acc=acc(g, 'color'), count_acc=acc(g, 'count'))
-        if o == 'hand': r['fingers_acc'] = acc(g, 'fingers'); r['five_fingers_acc'] = acc(g[g.fingers == 5], 'fingers') if (g.fingers == 5).any() else np.nan
+        if o == 'hand':
+            r['fingers_acc'] = acc(g, 'fingers')
+            r['five_fingers_acc'] = acc(g[g.fingers == 5], 'fingers') if (g.fingers == 5).any() else np.nan
         if o in nb: r['as_neighbour'] = float((g.pred_object == nb[o]).mean())
         rows.append(r)
     return pd.DataFrame(rows)
 
 def accuracy_summary(table:pd.DataFrame)->dict:
     "Head and tail means of an `accuracy_table` (image-weighted), and hands' finger accuracy."
-    def m(k, c): t = table[table.kind == k]; return float((t[c] * t.n).sum() / t.n.sum()) if len(t) and c in t else float('nan')
+    def m(k, c):
+        t = table[table.kind == k]
+        return float((t[c] * t.n).sum() / t.n.sum()) if len(t) and c in t else float('nan')
     h = table[table.object == 'hand']
     return dict(head_object=m('head', 'object_acc'), head_color=m('head', 'color_acc'), tail_object=m('tail', 'object_acc'),
                 tail_color=m('tail', 'color_acc'), tail_as_neighbour=m('tail', 'as_neighbour'),

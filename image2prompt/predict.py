@@ -45,7 +45,9 @@ def load_items(items:list)->tuple:
     "`(ids, imgs, errors)`: decoded images, and one `{id, path, error}` per unreadable file."
     ids, imgs, errors = [], [], []
     for i, x in items:
-        try: imgs.append(x if isinstance(x, Image.Image) else load_image(x)); ids.append(i)
+        try:
+            imgs.append(x if isinstance(x, Image.Image) else load_image(x))
+            ids.append(i)
         except ImageLoadError as e: errors.append(dict(id=i, path=str(x), error=str(e)))
     return ids, imgs, errors
 

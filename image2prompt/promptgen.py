@@ -272,7 +272,9 @@ def clean_candidates(texts:list, max_words:int=60, max_chars:int=400)->tuple:
         if not t: rep['empty'] += 1
         elif len(t) > max_chars or len(t.split()) > max_words: rep['too_long'] += 1
         elif t in seen: rep['repeated'] += 1
-        else: kept.append(t); seen.add(t)
+        else:
+            kept.append(t)
+            seen.add(t)
     return kept, rep
 
 # %% ../nbs/31_promptgen.ipynb #ebae82e8
@@ -289,7 +291,9 @@ def filter_candidates(embs:np.ndarray, # candidate prompt embeddings (n, d), L2-
     ms = max_sim(np.ascontiguousarray(bank_embs, dtype=np.float32), embs) if len(embs) else np.zeros(0)
     rep, steps = dict(n_in=len(idx)), [('strong', np.asarray(pred_sim) < max_pred), ('off_distribution', ms > min_sim),
                                         ('dup_of_existing', ms <= dup_threshold)]
-    for name, ok in steps: rep[name] = int((~ok[idx]).sum()); idx = idx[ok[idx]]
+    for name, ok in steps:
+        rep[name] = int((~ok[idx]).sum())
+        idx = idx[ok[idx]]
     keep = idx[dedup(embs[idx], dup_threshold)] if len(idx) else idx
     rep['dup_within'] = len(idx) - len(keep)
     rep['kept'] = len(keep)
@@ -299,7 +303,9 @@ def filter_candidates(embs:np.ndarray, # candidate prompt embeddings (n, d), L2-
 def _toy_ok(texts:list)->tuple:
     ok = []
     for t in texts:
-        try: tw.parse_prompt(t); ok.append(t)
+        try:
+            tw.parse_prompt(t)
+            ok.append(t)
         except ValueError: pass
     return ok, len(texts) - len(ok)
 

@@ -168,7 +168,9 @@ def load_backbone(spec:str|dict='timm:efficientnet_lite0', # 'kind:name[/pretrai
     "A `Backbone` by spec, on `device` in `dtype`."
     if isinstance(spec, str):
         kind, _, name = spec.partition(':')
-        if kind == 'open_clip': n, _, p = name.partition('/'); spec = dict(kind=kind, name=n, pretrained=p or 'openai')
+        if kind == 'open_clip':
+            n, _, p = name.partition('/')
+            spec = dict(kind=kind, name=n, pretrained=p or 'openai')
         else: spec = dict(kind=kind, name=name)
     s = {k: v for k, v in spec.items() if k != 'kind'}
     if size is not None and spec['kind'] == 'timm': s['size'] = size

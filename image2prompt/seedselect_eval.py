@@ -141,7 +141,9 @@ def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123,
     for y, c in enumerate(concepts):
         a = np.load(Path(out_dir)/c['name']/'images.npz')
         n = len(a['seedselect'])
-        for k, x in (('refs', a['refs'][:n_refs]), ('seedselect', a['seedselect']), ('vanilla', a['vanilla'][:n])): tr[k][0].append(x); tr[k][1].extend([y]*len(x))
+        for k, x in (('refs', a['refs'][:n_refs]), ('seedselect', a['seedselect']), ('vanilla', a['vanilla'][:n])):
+            tr[k][0].append(x)
+            tr[k][1].extend([y]*len(x))
         te += fresh_renders(c['attrs']['object'], c['attrs']['color'], n_test, seed, hard)
         ty += [y]*n_test
     cat = lambda k: (np.concatenate(tr[k][0]), tr[k][1])
@@ -189,7 +191,9 @@ def eval_nao(out_dir, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedC
     "Vanilla SeedSelect, then starts from random noise, from the pool and from NAO to its final loss, per toy concept; writes `summary.json`."
     out, naos = Path(out_dir), naos or {'nao': NAO()}
     pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
-    if judge is None: from image2prompt.judge import load_judge; judge = load_judge(device=device)
+    if judge is None:
+        from image2prompt.judge import load_judge
+        judge = load_judge(device=device)
     embedder = embedder or toy_encoder_embedder(device=device)
     cs = [(toy_concept(o, seed=seed), ('object',)) for o in (objects or _tails())]
     cs += [(toy_concept('hand', seed=seed, fingers=f), ('object', 'fingers')) for f in fingers]

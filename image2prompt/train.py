@@ -178,7 +178,9 @@ def _phase_data(reg, data, k, cache_dir, cache:bool, bs, device, via=None):
     tdf, tY, vdf, vY = data
     feats = lambda d: cached_features(reg, d.path, k if via is None else via, cache_dir, bs, device)
     if via is not None and k is None: feats = lambda d: pool_from(reg, cached_features(reg, d.path, via, cache_dir, bs, device), via, device=device)
-    if not cache or k == 0: mk = lambda d, y: ImagePairs(d.path, y, reg.backbone.preprocess); k = 0
+    if not cache or k == 0:
+        mk = lambda d, y: ImagePairs(d.path, y, reg.backbone.preprocess)
+        k = 0
     else: mk = lambda d, y: TensorDataset(feats(d), torch.as_tensor(y))
     return mk(tdf, tY), (mk(vdf, vY) if len(vdf) else None), k
 
@@ -266,7 +268,9 @@ def train_cmd(cfg:dict, # `train_regressor`'s arguments: the `train` command's o
     if not 0 <= cfg['ema'] < 1: raise InputError(f"--ema {cfg['ema']} must be in [0, 1)")
     rec = {k: v for k, v in cfg.items() if k != 'device'}
     for k in ('train_dir', 'valid_dir'):
-        if rec[k]: rec[k] = str(need_path(rec[k], 'image folder', 'dir').resolve()); rec[k + '_contents'] = folder_digest(rec[k])
+        if rec[k]:
+            rec[k] = str(need_path(rec[k], 'image folder', 'dir').resolve())
+            rec[k + '_contents'] = folder_digest(rec[k])
     run_config(cfg['out_dir'], rec, 'training run', fresh, state=('ckpt_*', 'regressor', 'history.json', 'history.png', 'metrics.json'))
     r = train_regressor(**cfg)
     print(f"trained on {r['n_train']} pairs; validation mean cosine {r['valid_cos']:.4f} on {r['n_valid']} pairs "

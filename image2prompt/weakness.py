@@ -133,7 +133,9 @@ def _fit_ridge(m:SimPredictor, x:torch.Tensor, y:torch.Tensor, lam:float):
     xm, ym = x.mean(0), y.mean()
     xc = x - xm
     w = torch.linalg.solve(xc.T @ xc + lam * torch.eye(x.shape[1], dtype=x.dtype, device=x.device), xc.T @ (y - ym))
-    with torch.no_grad(): m.net.weight.copy_(w[None]); m.net.bias.fill_(float(ym - xm @ w))
+    with torch.no_grad():
+        m.net.weight.copy_(w[None])
+        m.net.bias.fill_(float(ym - xm @ w))
     return []
 
 def _fit_mlp(m:SimPredictor, x:torch.Tensor, y:torch.Tensor, lam:float, epochs:int, lr:float):
