@@ -12,6 +12,7 @@ import numpy as np, torch
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, TensorDataset
 from safetensors.torch import save_file, load_file
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 from tqdm.auto import tqdm
@@ -212,8 +213,12 @@ def _do_fit(L:Learner, stop_after:int|None=None):
 def make_accelerator(device=None, mixed:bool=False, grad_accum:int=1)->Accelerator:
     "An `Accelerator` on `device` (cuda > mps > cpu), in the half precision the device supports when `mixed`."
     dev = default_device(device)
-    return Accelerator(cpu=dev.type == 'cpu', mixed_precision=mixed_precision_name(dev, mixed),
-                       gradient_accumulation_steps=grad_accum)
+    mp = mixed_precision_name(dev, mixed)
+    if AcceleratorState._shared_state.get('_mixed_precision', mp) != mp:
+        # accelerate keeps one process-wide state and refuses another precision; the stages here run one after another
+        # in one process (an fp32 LM fine-tune, then a bf16 regressor), so the next fit starts a fresh state
+        AcceleratorState._reset_state(reset_partial_state=False)
+    return Accelerator(cpu=dev.type == 'cpu', mixed_precision=mp, gradient_accumulation_steps=grad_accum)
 
 def adamw(lr:float=1e-3, wd:float=0.)->Callable:
     "An optimizer factory: AdamW over the trainable parameters of a model."
