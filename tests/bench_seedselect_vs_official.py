@@ -98,6 +98,7 @@ def _summary(rec:list, end:dict, t_load:float)->dict:
 
 def child(a):
     torch.set_num_threads(a.threads)
+    torch.manual_seed(SEED)  # the official vae_encode draws latent_dist.sample(): same draw in every repeat
     r = (run_official if a.side == 'official' else run_project)(a)
     Path(a.result).write_text(json.dumps(r))
 
@@ -114,7 +115,9 @@ def parent(a):
             runs[side].append(json.loads(res.read_text()) | dict(wall_s=wall))
             print(side, rep, {k: runs[side][-1][k] for k in ('sec_per_iter', 'evals_per_iter', 'loss', 'peak_rss_gb')}, flush=True)
     med = lambda side, f: statistics.median(f(r) for r in runs[side])
-    it_s = {s: med(s, lambda r: statistics.median(r['sec_per_iter'][1:] or r['sec_per_iter'])) for s in runs}
+    # first iteration is warm-up; the project's last one stops before backward (nothing follows it), the official's does not:
+    # time only the full iterations in between, the same work on both sides
+    it_s = {s: med(s, lambda r: statistics.median(r['sec_per_iter'][1:-1] or r['sec_per_iter'][1:] or r['sec_per_iter'])) for s in runs}
     rss = {s: med(s, lambda r: r['peak_rss_gb']) for s in runs}
     ev = {s: med(s, lambda r: statistics.median(r['evals_per_iter'])) for s in runs}
     import diffusers, transformers, open_clip
