@@ -7,7 +7,10 @@ reference PNGs, the same initial noise, 20 DDIM steps, guidance 7.5, semantic we
 the child's own), the sides alternate, and the figures are medians over the repeats.
 
 The official code is kept outside the project tree and patched only where a CPU run at a small size needs it
-(`OFFICIAL/PATCH.diff`: the device, the hard-coded 512-px / 64x64-latent size and the `/inputs/huggingface_cache/` cache dir).
+(`OFFICIAL/PATCH.diff`: the device, the hard-coded 512-px / 64x64-latent size and the `/inputs/huggingface_cache/` cache dir;
+and two library-version fixes: `image_encoder=None` passed to the diffusers 0.42 pipeline's `__init__`, and Pillow 10's
+`BILINEAR` for the removed `LINEAR`). OFFICIAL holds orig/ and patched/ (the whole repo at COMMIT, `git archive`), shim/,
+PATCH.diff and COMMIT. Recorded run (2026-12-02): official commit 8a1f3d42, 3 reps, load ~1.
 Two shims live in this script or beside the official copy, not in its code: a `pytorch_lightning` package holding only
 `seed_everything` (not installed here), and `CLIPModel.get_image_features` returning the tensor as in transformers 4.x.
 
