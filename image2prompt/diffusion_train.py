@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
-from fastcore.script import store_true
 from diffusers import DDPMScheduler
 from safetensors.torch import save_file, load_file
 from .core import *

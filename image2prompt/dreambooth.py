@@ -11,9 +11,7 @@ from types import SimpleNamespace
 import torch, torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
-from fastcore.script import store_true
 import matplotlib.pyplot as plt
-from accelerate import Accelerator
 from diffusers import DDPMScheduler, DiffusionPipeline, StableDiffusionPipeline
 from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_kohya
 from peft import LoraConfig

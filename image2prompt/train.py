@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 from torch.utils.data import Dataset, DataLoader, TensorDataset
 from tqdm.auto import tqdm
-from fastcore.script import store_true
 from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
                                save_json, save_npy, data_dir, InputError, need_path,
                                check_choice, check_positive, folder_digest, run_config)
