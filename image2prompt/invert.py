@@ -5,6 +5,7 @@
 # %% ../nbs/23_invert.ipynb #fef0ce78
 from __future__ import annotations
 import os, re, json, time, hashlib, importlib.util
+from collections import Counter
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -17,12 +18,12 @@ from .predict import bank_from_prompts, load_bank, PromptBank
 from .promptgen import load_lm
 
 # %% auto #0
-__all__ = ['CI_LISTS', 'BENCH_RUNS', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms', 'vocab_cache_dir',
-           'n_tokens', 'Vocab', 'build_vocab', 'additive_scores', 'clip_len', 'join', 'readability', 'lm_continue',
-           'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'Inverter', 'load_prompt_bank',
-           'make_inverter', 'check_targets', 'read_targets', 'invert_embs', 'invert_file', 'invert_cmd',
-           'noisy_targets', 'heldout_split', 'curve', 'run_strategy', 'sub_vocab', 'benchmark', 'bench_table',
-           'noisy_table']
+__all__ = ['CI_LISTS', 'MAX_REPEAT', 'BENCH_RUNS', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms',
+           'vocab_cache_dir', 'n_tokens', 'Vocab', 'build_vocab', 'additive_scores', 'clip_len', 'join', 'word_counts',
+           'fits_words', 'readability', 'lm_continue', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands',
+           'search_bf16', 'Inverter', 'load_prompt_bank', 'make_inverter', 'check_targets', 'read_targets',
+           'invert_embs', 'invert_file', 'invert_cmd', 'noisy_targets', 'heldout_split', 'curve', 'run_strategy',
+           'sub_vocab', 'benchmark', 'bench_table', 'noisy_table']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 from .promptgen import CI_PIP, ci_data_dir  # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -83,11 +84,13 @@ def build_vocab(phrases, embedder, cache_dir=None, progress:bool=False)->Vocab:
     return Vocab(phrases, e, n_tokens(embedder, phrases))
 
 # %% ../nbs/23_invert.ipynb #09cf0b4d
-def additive_scores(voc:Vocab, t:np.ndarray, cur:np.ndarray|None, n_cur:float, pt:np.ndarray|None=None)->np.ndarray:
+def additive_scores(voc:Vocab, t:np.ndarray, cur:np.ndarray|None, n_cur:float, pt:np.ndarray|None=None,
+                    pw:float=1.0 # weigh the parts by their token counts to this power
+                   )->np.ndarray:
     "Estimated cosine to `t` of `cur` (embedding, `n_cur` tokens) joined with each phrase of `voc`."
     pt = voc.embs @ t if pt is None else pt
     if cur is None or n_cur == 0: return pt
-    a, b = float(n_cur), voc.ntok
+    a, b = float(n_cur)**pw, voc.ntok**pw
     return (a*float(cur @ t) + b*pt) / np.sqrt(a*a + b*b + 2*a*b*(voc.embs @ cur))
 
 # %% ../nbs/23_invert.ipynb #095b2b6b
@@ -102,6 +105,15 @@ def clip_len(text:str)->int:
 def join(parts:list)->str: return ', '.join(parts)
 
 _STOP = {'the', 'and', 'with', 'for', 'from', 'that', 'are', 'his', 'her'}
+MAX_REPEAT = 3 # a word (3+ letters, not a stop word) said more often than this reads as degenerate
+
+def word_counts(text:str)->Counter:
+    "How often `text` says each word that the repeat rule watches (3+ letters, not a stop word)."
+    return Counter(w for w in re.findall(r'[a-z]+', str(text).lower()) if len(w) > 2 and w not in _STOP)
+
+def fits_words(have:Counter, phrase:str)->bool:
+    "Whether adding `phrase` to a prompt with word counts `have` keeps every word within `MAX_REPEAT`."
+    return all(have[w] + n <= MAX_REPEAT for w, n in word_counts(phrase).items())
 
 def readability(text:str, max_tokens:int=75)->list:
     "What makes `text` unfit to paste into Stable Diffusion: empty, an empty or repeated phrase, over `max_tokens` CLIP tokens, no words, a word (not a stop word) said 4+ times."
@@ -112,7 +124,7 @@ def readability(text:str, max_tokens:int=75)->list:
     out += [f'repeated phrase {p!r}' for p in dict.fromkeys(p for p in raw if p and raw.count(p) > 1)]
     if (n := clip_len(text)) > max_tokens: out.append(f'{n} CLIP tokens (more than {max_tokens} + start and end)')
     if text.strip() and not words: out.append('no words')
-    out += [f'the word {w!r} {words.count(w)} times' for w in dict.fromkeys(words) if words.count(w) > 3 and len(w) > 2 and w not in _STOP]
+    out += [f'the word {w!r} {n} times' for w, n in word_counts(text).items() if n > MAX_REPEAT]
     return out
 
 # %% ../nbs/23_invert.ipynb #8f4e6df6
@@ -135,13 +147,18 @@ def lm_continue(lm, tok, texts:list, # the current prompts ('' starts a prompt)
 class InvertConfig:
     "Knobs of `Inverter`."
     strategies:str='abw' # the best measured (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
-    k:int=16 # single-phrase additions per target per step that are embedded whole (after the cheap pruning)
-    jump:int=4 # also embed the first 2..`jump` phrases of a chain grown on the cheap score alone (0: one phrase a step)
-    swaps:int=2 # when a chain stalls, try each drop and the `swaps` best replacements of each phrase (0: drops at every step, CI-style)
+    k:int=32 # single-phrase additions per target per step that are embedded whole (after the cheap pruning)
+    space:int=16 # also try the `space` best additions joined to the last phrase with a space, not a comma (0: commas only)
+    tok_pow:float=0.5 # token counts weigh the additive estimate to this power (1: plain token weights)
+    bank_start:float=0.9 # strategy a: start from the retrieved prompt only when its cosine reaches this; it is kept if the search ends lower
+    jump:int=0 # also embed the first 2..`jump` phrases of a chain grown on the cheap score alone (0: one phrase a step; jumps lost to wider steps in the benchmark)
+    swaps:int=4 # when a chain stalls, try each drop and the `swaps` best replacements of each phrase (0: drops at every step, CI-style)
+    escalate:int=2 # a refinement that finds nothing is tried again with twice the replacements, up to this many times
     n_lm:int=8 # SmolLM2 samples per target per step
-    max_evals:int=400 # whole-candidate embeddings per target
+    max_evals:int=2000 # whole-candidate embeddings per target (about 5 CPU s on this 2-core machine in bfloat16, 3x that in float32)
     budget:float|None=None # CPU seconds per target, amortised over the batch (None: no time limit)
     max_tokens:int=75 # CLIP tokens
+    dtype:str='auto' # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto' (bfloat16 where the CPU multiplies it natively); final cosines are float32
     bs:int=16 # targets searched together
     seed:int=0
     tol:float=1e-4 # smallest gain that counts as progress
@@ -157,6 +174,7 @@ class Beam:
     cos:float=-1.0
     ntok:float=0.0
     evals:int=0
+    level:int=0 # refinements widened so far (`escalate`)
     done:bool=False
     final:bool=False
 
@@ -165,49 +183,69 @@ def _topk(s:np.ndarray, k:int)->np.ndarray:
     i = np.argpartition(-s, min(k, len(s)-1))[:k]
     return i[np.argsort(-s[i])]
 
-def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:int=75)->list:
-    "The `k` best additions to `b` by cheap score, as part lists: no repeated phrase, within `max_tokens`."
-    out, have = [], set(b.parts)
-    for i in _topk(additive_scores(voc, t, b.emb, b.ntok, pt), 4*k):
+def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:int=75,
+              space:int=0, # also the first `space` of them joined to the last phrase with a space
+              pw:float=1.0 # `additive_scores`' token weight power
+             )->list:
+    "The `k` best additions to `b` by cheap score, as part lists: no repeated phrase or overused word, within `max_tokens`; then the `space` best joined to the last phrase."
+    out, have, words = [], set(b.parts), word_counts(join(b.parts))
+    for i in _topk(additive_scores(voc, t, b.emb, b.ntok, pt, pw), 4*k):
         p = voc.phrases[i]
-        if p in have or clip_len(join(b.parts + [p])) > max_tokens: continue
+        if p in have or not fits_words(words, p) or clip_len(join(b.parts + [p])) > max_tokens: continue
         out.append(b.parts + [p])
         if len(out) == k: break
-    return out
+    if not b.parts: return out
+    sp = [b.parts[:-1] + [f'{b.parts[-1]} {c[-1]}'] for c in out if c[-1] not in b.parts[-1].split()]
+    return out + [c for c in sp if clip_len(join(c)) <= max_tokens][:space]
 
 def drop_cands(b:Beam)->list:
     "`b` without each one of its phrases (when it has two or more)."
     return [b.parts[:i] + b.parts[i+1:] for i in range(len(b.parts))] if len(b.parts) > 1 else []
 
-def jump_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, m:int, max_tokens:int=75)->list:
+def jump_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, m:int, max_tokens:int=75, pw:float=1.0)->list:
     "`b` plus the first 2..`m` phrases of a chain grown greedily on the cheap score alone (no embedding)."
     out, parts, c, a = [], list(b.parts), b.emb, b.ntok
     for j in range(m):
-        i = next((i for i in _topk(additive_scores(voc, t, c, a, pt), 8) if voc.phrases[i] not in parts), None)
+        words = word_counts(join(parts))
+        i = next((i for i in _topk(additive_scores(voc, t, c, a, pt, pw), 8) if voc.phrases[i] not in parts and fits_words(words, voc.phrases[i])), None)
         if i is None: break
-        u = voc.ntok[i]*voc.embs[i] + (a*c if c is not None and a else 0)
+        u = float(voc.ntok[i])**pw*voc.embs[i] + (a**pw*c if c is not None and a else 0)
         c, a, parts = u/np.linalg.norm(u), a + float(voc.ntok[i]), parts + [voc.phrases[i]]
         if clip_len(join(parts)) > max_tokens: break
         if j: out.append(parts)
     return out
 
 # %% ../nbs/23_invert.ipynb #e0ab9e0f
+def search_bf16(dtype:str, emb)->bool:
+    "Whether the search embeds in bfloat16: asked for, or 'auto' on a CPU with AMX or AVX512-BF16 (where MiniLM runs ~2.8x faster)."
+    if dtype not in ('auto', 'float32', 'bfloat16'): raise InputError(f"dtype must be 'auto', 'float32' or 'bfloat16', got {dtype!r}")
+    if dtype != 'auto': return dtype == 'bfloat16'
+    dev = next(emb.parameters()).device.type
+    return dev == 'cpu' and bool(getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)() or getattr(torch.cpu, '_is_avx512_bf16_supported', lambda: False)())
+
 class Inverter:
     "Embedding -> prompt search over a phrase pool (`voc`), a prompt bank and an LM, scored by `emb`."
     def __init__(self, emb, cfg:InvertConfig|None=None, voc:Vocab|None=None, bank=None, lm=None):
         self.emb, self.cfg, self.voc, self.bank, self.lm = emb, cfg or InvertConfig(), voc, bank, lm
+        self.bf16 = search_bf16(self.cfg.dtype, emb)
 
     def start(self, T:np.ndarray)->list:
-        "Initial beams: the nearest bank prompt's phrases (strategy a), else empty."
+        "Initial beams (strategy a): of the 8 nearest bank prompts, the first that is readable once fitted (else the nearest), as its phrases; else empty."
         if 'a' not in self.cfg.strategies or self.bank is None: return [Beam([]) for _ in T]
-        _, I = self.bank.search(T, 1)
-        beams = [Beam(self._fit(split_phrases(self.bank.prompts[i]) or [self.bank.prompts[i]])) for i in I[:, 0]]
+        _, I = self.bank.search(T, 8)
+        def pick(row):
+            opts = [self._fit(split_phrases(self.bank.prompts[i]) or [self.bank.prompts[i]]) for i in row if i >= 0]
+            return next((o for o in opts if not readability(join(o), self.cfg.max_tokens)), opts[0])
+        beams = [Beam(pick(row)) for row in I]
         self._score(beams, [[b.parts] for b in beams], T)
         return beams
 
     def _fit(self, parts:list)->list:
-        while len(parts) > 1 and clip_len(join(parts)) > self.cfg.max_tokens: parts = parts[:-1]
-        return parts
+        "`parts` in order, less any phrase that would pass `max_tokens` or say a word too often (the first is always kept)."
+        out, words = parts[:1], word_counts(parts[0]) if parts else Counter()
+        for p in parts[1:]:
+            if fits_words(words, p) and clip_len(join(out + [p])) <= self.cfg.max_tokens: out, words = out + [p], words + word_counts(p)
+        return out
 
 # %% ../nbs/23_invert.ipynb #f889ecd1
 from fastcore.basics import patch
@@ -216,7 +254,10 @@ from fastcore.basics import patch
 def _embed(self:Inverter, cands:list)->tuple:
     "Embeddings and word-piece counts of part lists, in one MiniLM call."
     texts = [join(c) for c in cands]
-    return (encode(self.emb, texts, bs=64), n_tokens(self.emb, texts)) if texts else (np.zeros((0, 384), np.float32), np.zeros(0))
+    if not texts: return np.zeros((0, 384), np.float32), np.zeros(0)
+    with torch.autocast(next(self.emb.parameters()).device.type, dtype=torch.bfloat16, enabled=self.bf16):
+        e = encode(self.emb, texts, bs=64)
+    return e/np.linalg.norm(e, axis=1, keepdims=True), n_tokens(self.emb, texts)
 
 @patch
 def _score(self:Inverter, beams:list, cands:list, T:np.ndarray, known:list|None=None)->None:
@@ -237,7 +278,7 @@ def _lm_cands(self:Inverter, beams:list, idx:list, seed:int)->dict:
     "SmolLM2's proposed next phrases for the beams `idx`, as part lists."
     if self.lm is None or 'c' not in self.cfg.strategies or not idx: return {i: [] for i in idx}
     props = lm_continue(*self.lm, [join(beams[i].parts) for i in idx], self.cfg.n_lm, seed=seed)
-    ok = lambda b, p: p not in b.parts and clip_len(join(b.parts + [p])) <= self.cfg.max_tokens
+    ok = lambda b, p: p not in b.parts and fits_words(word_counts(join(b.parts)), p) and clip_len(join(b.parts + [p])) <= self.cfg.max_tokens
     return {i: [beams[i].parts + [p] for p in ps if ok(beams[i], p)] for i, ps in zip(idx, props)}
 
 def _uniq(cs:list, skip=())->list: return list({join(x): x for x in cs if x and x not in skip}.values())
@@ -250,7 +291,7 @@ def _cands(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->list:
     cands = [[] if b.done or not c.plain else drop_cands(b) for b in beams]
     if self.voc is not None:
         for i in live:
-            cands[i] += add_cands(beams[i], self.voc, T[i], PT[i], c.k, c.max_tokens) + (jump_cands(beams[i], self.voc, T[i], PT[i], c.jump, c.max_tokens) if c.jump else [])
+            cands[i] += add_cands(beams[i], self.voc, T[i], PT[i], c.k, c.max_tokens, c.space, c.tok_pow) + (jump_cands(beams[i], self.voc, T[i], PT[i], c.jump, c.max_tokens, c.tok_pow) if c.jump else [])
     if c.plain or self.voc is None:
         for i, cs in self._lm_cands(beams, live, seed).items(): cands[i] += cs
     return [_uniq(cs) for cs in cands]
@@ -258,7 +299,7 @@ def _cands(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->list:
 # %% ../nbs/23_invert.ipynb #291db057
 @patch
 def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
-    "Stalled beams: try each drop, the best `swaps` replacements of each phrase and LM proposals; a gain resumes the search."
+    "Stalled beams: try each drop, the best `swaps` replacements of each phrase (with commas and spaces; doubled at each `escalate` level) and LM proposals; a gain resumes the search."
     c = self.cfg
     idx = [i for i, b in enumerate(beams) if b.done and not b.final]
     drops = {i: drop_cands(beams[i]) for i in idx}
@@ -269,12 +310,14 @@ def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
         ds = [Beam(d, E[o+j], float(E[o+j] @ T[i]), float(N[o+j])) for j, d in enumerate(drops[i])]
         o += len(ds)
         beams[i].evals += len(ds)
-        sw = [x for d in ds for x in add_cands(d, self.voc, T[i], PT[i], c.swaps + 1, c.max_tokens)] if self.voc is not None and c.swaps else []
+        sw = [x for d in ds for x in add_cands(d, self.voc, T[i], PT[i], (c.swaps + 1) << beams[i].level, c.max_tokens, c.space, c.tok_pow)] if self.voc is not None and c.swaps else []
         known.append(ds)
         cands.append(_uniq(sw + lm[i], skip=[beams[i].parts]))
     sub = [beams[i] for i in idx]
     self._score(sub, cands, T[idx], known)
-    for b in sub: b.final = b.done
+    for b in sub:
+        if b.done and b.level < c.escalate: b.level += 1  # not final yet: the next step refines again, twice as wide
+        else: b.final = b.done
 
 @patch
 def _first(self:Inverter, beams:list, PT:list)->None:
@@ -286,13 +329,15 @@ def _first(self:Inverter, beams:list, PT:list)->None:
 
 @patch
 def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
-    "Final beams for a batch of targets `T` (n, 384); `self.trace` holds (CPU s per target, cosines) after each step."
+    "Final beams for a batch of targets `T` (n, 384), each the better of its search and its retrieved prompt; `self.trace` holds (CPU s per target, cosines) after each step."
     c = self.cfg
     seed = c.seed if seed is None else seed
-    t0, beams = time.process_time(), self.start(T)
+    t0, bank = time.process_time(), self.start(T)
+    beams = [b if b.cos >= c.bank_start else Beam([]) for b in bank] if c.strategies.strip('a') else bank
+    best = lambda: [max(b.cos, k.cos) for b, k in zip(beams, bank)]
     PT = [self.voc.embs @ t for t in T] if self.voc is not None else [None]*len(T)
     if not c.plain: self._first(beams, PT)
-    step, last, self.trace = 0, 0.0, [((time.process_time() - t0)/len(T), [b.cos for b in beams])]
+    step, last, self.trace = 0, 0.0, [((time.process_time() - t0)/len(T), best())]
     while c.strategies.strip('a') and not all(b.final for b in beams):
         t1 = time.process_time()
         if c.budget is not None and t1 - t0 + last > c.budget*len(T): break  # the next step would overrun the budget
@@ -302,8 +347,8 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
         for b in beams: b.final |= b.evals >= c.max_evals
         step += 1
         last = time.process_time() - t1
-        self.trace.append(((time.process_time() - t0)/len(T), [b.cos for b in beams]))
-    return beams
+        self.trace.append(((time.process_time() - t0)/len(T), best()))
+    return [k if k.cos > b.cos else b for b, k in zip(beams, bank)]  # a retrieved prompt that the search did not beat
 
 @patch
 def __call__(self:Inverter, T:np.ndarray, seed:int|None=None)->pd.DataFrame:
@@ -407,17 +452,19 @@ def invert_cmd(embs:str, # (n, 384) L2-normalised MiniLM targets (.npy)
                out:str='prompts.csv', # the CSV to write: columns prompt, cos
                strategies:str='abw', # the best measured (see the benchmark); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
                budget:float=None, # CPU seconds per target, amortised over a batch (default: no time limit)
-               max_evals:int=400, # whole-candidate embeddings per target
+               max_evals:int=2000, # whole-candidate embeddings per target (about 5 CPU s each in bfloat16)
                bank:str=None, # prompt table or bank .npy for strategy a (default: the shipped sample prompts)
                vocab:str=None, # folder of CI-style .txt lists (default: the installed clip-interrogator wheel)
                n_flavors:int=None, # first n lines of each list (default: all)
-               k:int=16, # single-phrase additions per target per step embedded whole
+               k:int=32, # single-phrase additions per target per step embedded whole
+               space:int=16, # of them, also try the best `space` joined to the last phrase with a space (0: commas only)
                bs:int=16, # targets searched together
+               dtype:str='auto', # MiniLM's precision while searching: auto (bfloat16 where the CPU has it), bfloat16 or float32
                seed:int=0,
                quiet:store_true=False): # no progress bar
     "Readable prompts whose MiniLM embeddings match target embeddings."
     T = read_targets(embs)
-    cfg = InvertConfig(strategies=strategies, k=k, max_evals=max_evals, budget=budget, bs=bs, seed=seed)
+    cfg = InvertConfig(strategies=strategies, k=k, space=space, dtype=dtype, max_evals=max_evals, budget=budget, bs=bs, seed=seed)
     inv = make_inverter(cfg, bank, vocab, n_flavors, progress=not quiet)
     df = invert_file(inv, T, out, progress=not quiet)
     print(f'inverted {len(df)} targets (mean cosine {df.cos.mean():.4f}); wrote {out}')
@@ -479,8 +526,8 @@ def _inverter(emb, voc:Vocab, pools:dict, s:str, cfg:InvertConfig, bank, lm)->In
     return Inverter(emb, cfg, sub_vocab(voc, ph) if ph else None, bank if 'a' in s else None, lm if 'c' in s else None)
 
 # %% ../nbs/23_invert.ipynb #940a0bda
-# name: (strategies, budget, config changes); 'b-ci' is the CI-style chain (one phrase a step, drops every step): the anchor's stand-in
-BENCH_RUNS = {'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0)), 'b': ('b', 5, {}), 'c': ('c', 2, {}),
+# name: (strategies, budget, config changes); 'b-ci' is the CI-style chain (one comma phrase a step, plain token weights, drops every step): the anchor's stand-in
+BENCH_RUNS = {'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space=0, tok_pow=1.0)), 'b': ('b', 5, {}), 'c': ('c', 2, {}),
               'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {})}
 
 def _bench_setup(n, seed, n_flavors, prompts=None):
@@ -494,25 +541,25 @@ def _bench_setup(n, seed, n_flavors, prompts=None):
 
 def benchmark(out=None, # the JSON to write (default data/results/invert_eval.json)
               n:int=32, seed:int=0, runs=tuple(BENCH_RUNS), noise=(0.6, 0.7, 0.8), noise_budget:float=2, noise_runs=('a', 'abw'),
-              bs:int=8, k:int=16, n_flavors:int|None=None, threads:int=1, prompts=None,
+              bs:int=8, k:int|None=None, n_flavors:int|None=None, threads:int=1, prompts=None,
               part:tuple|None=None # (start, stop): only these targets (runs split over processes)
              )->dict:
     "Each strategy alone and combined (anytime curves up to their budget) on held-out real prompts; noisy targets too."
     torch.set_num_threads(threads)
     emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts)
     if part: tgt, E = tgt[slice(*part)], E[slice(*part)]
-    rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k, n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
+    rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k or InvertConfig.k, bf16=search_bf16('auto', emb), n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
                baselines={'nearest of shipped bank': float(load_prompt_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
                targets=tgt, runs=[], noisy=[])
     lm = _lm('SmolLM2-135M') if any('c' in BENCH_RUNS[r][0] for r in runs) else None
     for name in tqdm(runs, desc='benchmark'):
         s, b, kw = BENCH_RUNS[name]
-        cfg = InvertConfig(strategies=s, budget=b, max_evals=10**6, bs=bs, k=k, seed=seed, **kw)
+        cfg = InvertConfig(strategies=s, budget=b, max_evals=10**6, bs=bs, seed=seed, **({'k': k} if k else {}), **kw)
         rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), E)))
     for c in noise:
         for name in noise_runs:
             s, b, kw = BENCH_RUNS[name]
-            cfg = InvertConfig(strategies=s, budget=noise_budget, max_evals=10**6, bs=bs, k=k, seed=seed, **kw)
+            cfg = InvertConfig(strategies=s, budget=noise_budget, max_evals=10**6, bs=bs, seed=seed, **({'k': k} if k else {}), **kw)
             r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), noisy_targets(E, c, seed), E)
             rec['noisy'].append(dict(cos_target_true=c, name=name, budget=noise_budget if s != 'a' else None, **r))
     rec['load_avg_end'] = os.getloadavg()[0]

@@ -3,13 +3,11 @@ seconds per prompt, on held-out real prompts, plus noisy targets; writes data/re
 nbs/23_invert.ipynb read it). Not run in CI.
 
     python tests/bench_invert.py --n 32 --seed 0            # every run in one process
-    # the recorded run: the same runs in parallel processes (one torch thread each), then merged
-    python tests/bench_invert.py --n 32 --runs b-ci a --noise --out /tmp/inv1.json
-    python tests/bench_invert.py --n 32 --runs b --noise --out /tmp/inv2.json
-    python tests/bench_invert.py --n 32 --runs abw --noise --out /tmp/inv3.json
-    python tests/bench_invert.py --n 32 --runs c --noise 0.6 0.7 0.8 --noise_budget 1 --out /tmp/inv4.json
-    python tests/bench_invert.py --n 32 --runs abcw --noise --out /tmp/inv5.json
-    python tests/bench_invert.py --merge /tmp/inv[1-5].json
+    # the recorded run (2026-12-03, ~9 min on a quiet 2-core machine): the targets split over two processes (one torch
+    # thread each), every run in each, then merged
+    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 0 16 --out /tmp/s25/p0.json &
+    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 16 32 --out /tmp/s25/p16.json
+    python tests/bench_invert.py --merge /tmp/s25/p0.json /tmp/s25/p16.json
 
 The phrase embeddings are cached under ~/.cache/image2prompt/vocab (I2P_VOCAB_CACHE); a first run embeds ~130k phrases.
 Budgets are CPU seconds of the process per target (one torch thread: on a quiet 2-core machine two such processes run at
@@ -20,12 +18,12 @@ import numpy as np, torch, transformers, sentence_transformers
 from image2prompt.core import data_dir, save_json
 from image2prompt.invert import benchmark, bench_table, noisy_table
 
-def _join(runs:list)->list:
-    "Runs of the same name over parts of the targets, as one run (means weighted by targets)."
+def _join(runs:list, key=lambda r: r['name'])->list:
+    "Runs of the same `key` over parts of the targets, as one run (means weighted by targets)."
     out = {}
     for r in runs:
-        if r['name'] not in out: out[r['name']] = dict(r, parts=1); continue
-        o = out[r['name']]; n0, n1 = len(o['prompts']), len(r['prompts']); w = lambda a, b: (a*n0 + b*n1)/(n0 + n1)
+        if key(r) not in out: out[key(r)] = dict(r, parts=1); continue
+        o = out[key(r)]; n0, n1 = len(o['prompts']), len(r['prompts']); w = lambda a, b: (a*n0 + b*n1)/(n0 + n1)
         for k in ('mean_cos', 's_per_prompt', 'cpu_s_per_prompt', 'mean_cos_true'):
             if k in r: o[k] = w(o[k], r[k])
         o['curve'] = {b: w(v, r['curve'][b]) if v is not None and r['curve'].get(b) is not None else None for b, v in o.get('curve', {}).items()}
@@ -35,7 +33,7 @@ def _join(runs:list)->list:
 def merge(paths)->dict:
     "One record from the records of parallel runs on the same targets."
     recs = [json.loads(open(p).read()) for p in paths]; rec = dict(recs[0])
-    rec['runs'] = _join([x for r in recs for x in r['runs']]); rec['noisy'] = [x for r in recs for x in r['noisy']]
+    rec['runs'] = _join([x for r in recs for x in r['runs']]); rec['noisy'] = _join([x for r in recs for x in r['noisy']], key=lambda r: (r['name'], r['cos_target_true']))
     rec['targets'] = list(dict.fromkeys(t for r in recs for t in r['targets'])); rec['n'] = len(rec['targets'])
     rec['load_avg'] = [[r['load_avg_start'], r['load_avg_end']] for r in recs]
     return rec
@@ -43,7 +41,7 @@ def merge(paths)->dict:
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--n', type=int, default=32); p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--bs', type=int, default=8); p.add_argument('--k', type=int, default=16)
+    p.add_argument('--bs', type=int, default=8); p.add_argument('--k', type=int, default=None)
     p.add_argument('--runs', nargs='*', default=None); p.add_argument('--noise', nargs='*', type=float, default=None)
     p.add_argument('--n_flavors', type=int, default=None); p.add_argument('--out', default=None)
     p.add_argument('--merge', nargs='*', default=None); p.add_argument('--noise_budget', type=float, default=2)
