@@ -5,6 +5,7 @@
 # %% ../nbs/23_invert.ipynb #fef0ce78
 from __future__ import annotations
 import os, re, json, time, hashlib, importlib.util
+from itertools import chain
 from collections import Counter
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -204,13 +205,12 @@ def drop_cands(b:Beam)->list:
 
 def jump_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, m:int, max_tokens:int=75, pw:float=1.0)->list:
     "`b` plus the first 2..`m` phrases of a chain grown greedily on the cheap score alone (no embedding)."
-    out, parts, c, a = [], list(b.parts), b.emb, b.ntok
+    out, parts, c, a, words = [], list(b.parts), b.emb, b.ntok, word_counts(join(b.parts))
     for j in range(m):
-        words = word_counts(join(parts))
         i = next((i for i in _topk(additive_scores(voc, t, c, a, pt, pw), 8) if voc.phrases[i] not in parts and fits_words(words, voc.phrases[i])), None)
         if i is None: break
         u = float(voc.ntok[i])**pw*voc.embs[i] + (a**pw*c if c is not None and a else 0)
-        c, a, parts = u/np.linalg.norm(u), a + float(voc.ntok[i]), parts + [voc.phrases[i]]
+        c, a, parts, words = u/np.linalg.norm(u), a + float(voc.ntok[i]), parts + [voc.phrases[i]], words + word_counts(voc.phrases[i])
         if clip_len(join(parts)) > max_tokens: break
         if j: out.append(parts)
     return out
@@ -234,8 +234,9 @@ class Inverter:
         if 'a' not in self.cfg.strategies or self.bank is None: return [Beam([]) for _ in T]
         _, I = self.bank.search(T, 8)
         def pick(row):
-            opts = [self._fit(split_phrases(self.bank.prompts[i]) or [self.bank.prompts[i]]) for i in row if i >= 0]
-            return next((o for o in opts if not readability(join(o), self.cfg.max_tokens)), opts[0])
+            fitted = (self._fit(split_phrases(self.bank.prompts[i]) or [self.bank.prompts[i]]) for i in row if i >= 0)
+            first = next(fitted)  # fitted lazily: the nearest is usually readable
+            return next((o for o in chain([first], fitted) if not readability(join(o), self.cfg.max_tokens)), first)
         beams = [Beam(pick(row)) for row in I]
         self._score(beams, [[b.parts] for b in beams], T)
         return beams
@@ -278,8 +279,10 @@ def _lm_cands(self:Inverter, beams:list, idx:list, seed:int)->dict:
     "SmolLM2's proposed next phrases for the beams `idx`, as part lists."
     if self.lm is None or 'c' not in self.cfg.strategies or not idx: return {i: [] for i in idx}
     props = lm_continue(*self.lm, [join(beams[i].parts) for i in idx], self.cfg.n_lm, seed=seed)
-    ok = lambda b, p: p not in b.parts and fits_words(word_counts(join(b.parts)), p) and clip_len(join(b.parts + [p])) <= self.cfg.max_tokens
-    return {i: [beams[i].parts + [p] for p in ps if ok(beams[i], p)] for i, ps in zip(idx, props)}
+    def ok(b, ps):
+        words = word_counts(join(b.parts))
+        return [b.parts + [p] for p in ps if p not in b.parts and fits_words(words, p) and clip_len(join(b.parts + [p])) <= self.cfg.max_tokens]
+    return {i: ok(beams[i], ps) for i, ps in zip(idx, props)}
 
 def _uniq(cs:list, skip=())->list: return list({join(x): x for x in cs if x and x not in skip}.values())
 
@@ -552,14 +555,15 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
                baselines={'nearest of shipped bank': float(load_prompt_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
                targets=tgt, runs=[], noisy=[])
     lm = _lm('SmolLM2-135M') if any('c' in BENCH_RUNS[r][0] for r in runs) else None
+    base = dict(max_evals=10**6, bs=bs, seed=seed, **({'k': k} if k else {}))
     for name in tqdm(runs, desc='benchmark'):
         s, b, kw = BENCH_RUNS[name]
-        cfg = InvertConfig(strategies=s, budget=b, max_evals=10**6, bs=bs, seed=seed, **({'k': k} if k else {}), **kw)
+        cfg = InvertConfig(strategies=s, budget=b, **base, **kw)
         rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), E)))
     for c in noise:
         for name in noise_runs:
             s, b, kw = BENCH_RUNS[name]
-            cfg = InvertConfig(strategies=s, budget=noise_budget, max_evals=10**6, bs=bs, seed=seed, **({'k': k} if k else {}), **kw)
+            cfg = InvertConfig(strategies=s, budget=noise_budget, **base, **kw)
             r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), noisy_targets(E, c, seed), E)
             rec['noisy'].append(dict(cos_target_true=c, name=name, budget=noise_budget if s != 'a' else None, **r))
     rec['load_avg_end'] = os.getloadavg()[0]
