@@ -163,3 +163,14 @@ def test_generate_killed_then_torn_line_resumes(work, tmp_path):
     last = ok(i2p(*args)); assert '24 images' in last
     rows = [json.loads(l) for l in meta.read_text().splitlines()]  # every line is whole JSON
     assert sorted(r['file_name'] for r in rows) == sorted({r['file_name'] for r in rows}) and len(rows) == 24
+
+def test_python_m_without_path(tmp_path):
+    "With the console script off PATH the shell answers 127 itself; `python -m image2prompt` then runs the same main, with its exit codes."
+    env = {**ENV, 'PATH': '/usr/bin:/bin'}  # no venv scripts folder: `image2prompt` is not found
+    sh = subprocess.run(['sh', '-c', f'image2prompt build-toyworld {tmp_path/"a"} --n 4 --tail_count 1'], capture_output=True, text=True, env=env)
+    assert sh.returncode == 127 and not (tmp_path/'a').exists()
+    pm = lambda *a: subprocess.run([sys.executable, '-m', 'image2prompt', *map(str, a)], capture_output=True, text=True, env=env, timeout=600)
+    r = pm('build-toyworld', tmp_path/'b', '--n', '4', '--tail_count', '1')
+    assert ok(r).startswith('wrote 4 images') and len(list((tmp_path/'b').glob('*.png'))) == 4
+    user_error(pm('build-toyworld', tmp_path/'c', '--n', '4'), 'build-toyworld', '--tail_count')
+    r = pm(); assert r.returncode == 0 and 'build-toyworld' in r.stdout
