@@ -136,14 +136,15 @@ def _i2p_meta(src:str)->dict:
     p = Path(src)/'i2p.json'
     return json.loads(p.read_text()) if p.exists() else {}
 
-def load_pipeline(path=None, # a pipeline folder or hub id; default the shipped toy pipeline
+def load_pipeline(path=None, # a pipeline folder, a short name (`models.MODELS`) or a hub id; default the shipped toy pipeline
                   device=None, dtype=None, **kwargs)->DiffusionPipeline:
     "Load a diffusion pipeline with `from_pretrained`, putting back a text encoder saved by name only."
     name = str(path or asset('toy_pipeline'))
-    src, meta = resolve_weights(name), _i2p_meta(resolve_weights(name))
+    src = resolve_weights(name, kind='pipeline')  # once: a fallback says so once
+    meta = _i2p_meta(src)
     if meta.get('text_encoder') and 'text_encoder' not in kwargs:
         kwargs['text_encoder'] = load_text_encoder(meta['text_encoder'], meta.get('max_len', 24), dtype=dtype)[1]
-    with _quiet(): pipe = explain_load(DiffusionPipeline.from_pretrained, name, **{_DTYPE_KW: dtype or torch.float32}, **kwargs)
+    with _quiet(): pipe = explain_load(DiffusionPipeline.from_pretrained, src, **{_DTYPE_KW: dtype or torch.float32}, **kwargs)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(default_device(device))
 

@@ -189,13 +189,13 @@ def _no_safety(src)->dict:
         except Exception: return {}
     return dict(safety_checker=None, requires_safety_checker=False) if (json.loads(f.read_text()).get('safety_checker') or [None])[0] else {}
 
-def load_models(pretrained, # a pipeline folder or hub id, or a loaded pipeline
+def load_models(pretrained, # a pipeline folder, a short name (`models.MODELS`) or hub id, or a loaded pipeline
                 device=None, dtype=None):
     "Tokenizer, text encoder, VAE, UNet, pipeline scheduler and training noise scheduler of a SD-shaped pipeline."
     if not isinstance(pretrained, (str, os.PathLike)): pipe = pretrained
     elif (Path(pretrained)/'i2p.json').exists():  # a toy pipeline that names its text encoder instead of shipping it
         pipe = load_pipeline(pretrained)
-    else: pipe = explain_load(DiffusionPipeline.from_pretrained, str(pretrained), **_no_safety(pretrained))
+    else: pipe = explain_load(lambda src: DiffusionPipeline.from_pretrained(src, **_no_safety(src)), str(pretrained), kind='pipeline')
     pipe.to(default_device(device), dtype or torch.float32)
     return SimpleNamespace(tokenizer=pipe.tokenizer, text_encoder=pipe.text_encoder, vae=pipe.vae, unet=pipe.unet,
                            scheduler=pipe.scheduler, noise_scheduler=DDPMScheduler.from_config(pipe.scheduler.config),

@@ -13,6 +13,7 @@ import timm
 from safetensors.torch import load_file
 from transformers import CLIPVisionConfig, CLIPVisionModel
 from peft import LoraConfig, inject_adapter_in_model
+from .models import model_entry
 from .core import default_device, default_dtype, resolve_weights, explain_load, WeightsUnavailable, save_json, save_safetensors, MissingInput
 
 # %% auto #0
@@ -77,7 +78,8 @@ class TimmBackbone(Backbone):
     def pool(self, h): return self.model.forward_head(h, pre_logits=True)
 
 def _timm_weights(m, name, pretrained):
-    src = resolve_weights(pretrained if isinstance(pretrained, str) else name)
+    key = pretrained if isinstance(pretrained, str) else name
+    src = resolve_weights(key) if model_entry(key) or Path(key).exists() else key  # other timm names: timm's own hub lookup
     if Path(src).is_file():
         sd = torch.load(src, map_location='cpu', weights_only=True)
         sd = sd.get('state_dict', sd)
@@ -154,7 +156,7 @@ class HFClipBackbone(Backbone):
     def pool(self, h): return self._vm[0].post_layernorm(h[:, 0])
     def top_modules(self): return [self._vm[0].post_layernorm]
 
-def hf_clip_backbone(name='openai/clip-vit-large-patch14', # a hub id or local folder
+def hf_clip_backbone(name='clip-l', # a short name (`models.MODELS`), a hub id or a local folder
                      config:dict|None=None # build from `CLIPVisionConfig(**config)` instead (tiny test models)
                     )->HFClipBackbone:
     "A transformers `CLIPVisionModel`, by hub id (offline: a clear error) or from a config."

@@ -20,7 +20,8 @@ import os, sys, json, time, argparse, platform, subprocess, statistics, shutil, 
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SD15 = 'stable-diffusion-v1-5/stable-diffusion-v1-5'
+from image2prompt.standin import repo_id
+SD15 = repo_id('sd15')  # the id the stand-in is written under
 PROMPTS = dict(instance='a photo of sks dog', cls='a photo of a dog')
 
 def rss_mb(key='VmRSS'):

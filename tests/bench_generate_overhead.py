@@ -21,7 +21,7 @@ from bench_dreambooth_vs_diffusers import run_meta, REPO
 
 CASES = dict(  # name -> pipeline, images, batch, steps, guidance, size
     toy=dict(pipeline=None, n=32, bs=16, steps=20, guidance=5.0, size=None),
-    sd21base=dict(pipeline='stabilityai/stable-diffusion-2-1-base', n=4, bs=2, steps=5, guidance=7.5, size=64))
+    sd21base=dict(pipeline='sd21-base', n=4, bs=2, steps=5, guidance=7.5, size=64))
 
 @contextlib.contextmanager
 def big_memory(lock:str|None):
@@ -107,7 +107,7 @@ if __name__ == '__main__':
     if a.only != 'toy':  # before anything imports huggingface_hub, which reads HF_HOME once
         os.environ.update(HF_HOME=str(work/'hf_home'), HF_HUB_OFFLINE='1')
         from image2prompt.standin import write_standins
-        write_standins(['sd21base'], work/'hf_home')
+        write_standins(['sd21-base'], work/'hf_home')
     old = json.loads(Path(a.out).read_text())['cases'] if a.only and Path(a.out).exists() else []
     rows = [r for r in old if r['case'] != a.only]  # --only NAME replaces that case in an existing result file
     for name, c in CASES.items():

@@ -81,7 +81,7 @@ def main():
     p.add_argument('--out', default=str(data_dir()/'results'/'gold_loop_cost.json'))
     a = p.parse_args(); t0 = time.time()
     cards = {c: d | (dict(util=a.util) if a.util else {}) for c, d in CARDS.items()}
-    sd = {'512 px (SD 2.1-base)': sd_flops('sd21base', 512), '768 px (SD 2.1)': sd_flops('sd21', 768)}
+    sd = {'512 px (SD 2.1-base)': sd_flops('sd21-base', 512), '768 px (SD 2.1)': sd_flops('sd21', 768)}
     blocks = sorted({RECIPE['n_blocks'] + r * RECIPE['unfreeze_per_round'] for r in range(max(s['rounds'] for s in SCALES.values()) + 1)})
     clip = clip_flops(blocks)
     img = {k: image_flops(v, RECIPE['steps']) for k, v in sd.items()}

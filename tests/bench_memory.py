@@ -17,6 +17,7 @@ Usage: HF_HOME=DIR HF_HUB_OFFLINE=1 python tests/bench_memory.py [recipe ...]   
 """
 import os, sys, json, time, threading, subprocess, platform
 from pathlib import Path
+from image2prompt.core import resolve_weights
 
 def rss_gb(): return int(Path('/proc/self/statm').read_text().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**30
 
@@ -60,7 +61,7 @@ def dreambooth(lora=True):
     "One DreamBooth micro-step as `train_step` runs it (forward + backward, then the optimizer step), notebook 92's settings."
     import torch
     from image2prompt.dreambooth import DreamBoothConfig, setup, DreamBoothDataset, batch_for, compute_loss, step_generator
-    sd = 'stabilityai/stable-diffusion-2-1-base' if lora else 'stable-diffusion-v1-5/stable-diffusion-v1-5'
+    sd = 'sd21-base' if lora else 'sd15'
     kw = dict(lr=1e-4, rank=8, bs=1, adam_8bit=False) if lora else dict(lora=False, lr=2e-6, bs=2, adam_8bit=True)
     cfg = DreamBoothConfig(sd, '.', resolution=512, mixed=True, grad_ckpt=True, with_prior=True, **kw)
     base = rss_gb(); acc, m, params, opt = setup(cfg, 'cpu'); m.unet, opt = acc.prepare(m.unet, opt)
@@ -85,7 +86,7 @@ def _seed_setup(size=None):
     from image2prompt.seedselect import freeze, make_embedder
     from image2prompt.standin import set_size
     base = rss_gb()
-    pipe = freeze(set_size(StableDiffusionPipeline.from_pretrained('stabilityai/stable-diffusion-2-1-base', torch_dtype=torch.float32), size))
+    pipe = freeze(set_size(StableDiffusionPipeline.from_pretrained(resolve_weights('sd21-base'), torch_dtype=torch.float32), size))
     emb = make_embedder('open_clip:ViT-H-14', device='cpu', dtype=torch.float32); touch(pipe.unet, pipe.vae, pipe.text_encoder, emb)
     return pipe, emb, rss_gb() - base, [p for mod in (pipe.unet, pipe.vae, pipe.text_encoder, emb) for p in mod.parameters()]
 
@@ -115,7 +116,7 @@ def generate(n=2, slicing=False, to=12):
     "Text-to-image at 512 px, `n` images in one call (one denoising step: memory does not grow with steps); activations scaled to `to` images."
     import torch
     from diffusers import StableDiffusionPipeline
-    base = rss_gb(); pipe = StableDiffusionPipeline.from_pretrained('stabilityai/stable-diffusion-2-1-base', torch_dtype=torch.float32)
+    base = rss_gb(); pipe = StableDiffusionPipeline.from_pretrained(resolve_weights('sd21-base'), torch_dtype=torch.float32)
     pipe.set_progress_bar_config(disable=True)
     if slicing: pipe.vae.enable_slicing()
     touch(pipe.unet, pipe.vae, pipe.text_encoder)
@@ -132,7 +133,7 @@ def regressor(bs=16, mode='last', n=4, to=64):
     import torch
     from diffusers.training_utils import EMAModel
     from image2prompt.regressor import load_backbone, Regressor, set_trainable
-    base = rss_gb(); reg = set_trainable(Regressor(load_backbone('hf:openai/clip-vit-large-patch14', device='cpu')), mode, n, 16)
+    base = rss_gb(); reg = set_trainable(Regressor(load_backbone('hf:clip-l', device='cpu')), mode, n, 16)
     params = [p for p in reg.parameters() if p.requires_grad]
     touch(reg); opt = torch.optim.AdamW(params, 1e-5); ema = EMAModel(params, decay=0.9998); x = torch.randn(bs, 3, 224, 224); w = rss_gb() - base
     with Peak() as fb: reg(x).float().pow(2).mean().backward()
@@ -146,7 +147,7 @@ def decode_check(sizes=(192, 256)):
     "The VAE decode of one image under gradient (SeedSelect's largest term) and without (generation), at small sizes that fit beside other jobs."
     import torch
     from diffusers import AutoencoderKL
-    vae = AutoencoderKL.from_pretrained('stabilityai/stable-diffusion-2-1-base', subfolder='vae', torch_dtype=torch.float32).requires_grad_(False)
+    vae = AutoencoderKL.from_pretrained(resolve_weights('sd21-base'), subfolder='vae', torch_dtype=torch.float32).requires_grad_(False)
     touch(vae); r = dict(recipe='VAE decode of one image, SD 2.1-base (fp32, CPU)', notebook='-')
     for px in sizes:
         z = torch.randn(1, 4, px // 8, px // 8, requires_grad=True)

@@ -16,7 +16,7 @@ Two shims live in this script or beside the official copy, not in its code: a `p
 
     HF_HOME=DIR HF_HUB_OFFLINE=1 python tests/bench_seedselect_vs_official.py --official /work/ref/seedselect_official \\
         --size 64 --iters 4 --reps 3 --out data/results/peer_seedselect.json
-(`python -m image2prompt.standin DIR sd21base openclip-h` makes DIR; the big models need ~10 GB RAM per side: run it under
+(`python -m image2prompt.standin DIR sd21-base vit-h` makes DIR; the big models need ~10 GB RAM per side: run it under
 `flock /tmp/i2p_bigmem.lock` on a shared machine.)
 """
 import argparse, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np, torch
 
 PROMPT, OBJ, N_REFS, SEED = 'a red house sparrow', 'house sparrow', 5, 22
-HUB_SD, HUB_CLIP = 'stabilityai/stable-diffusion-2-1-base', 'laion/CLIP-ViT-H-14-laion2B-s32B-b79K'
+from image2prompt.standin import repo_id
+HUB_SD, HUB_CLIP = repo_id('sd21-base'), repo_id('vit-h')  # the ids the stand-ins are written under
 
 def write_refs(d:Path, size:int)->Path:
     "The toy world's renders of the concept as PNGs at the benchmark size (both sides read these files)."
