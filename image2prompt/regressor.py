@@ -18,10 +18,10 @@ from .core import default_device, default_dtype, resolve_weights, explain_load, 
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TF_MEAN', 'TF_STD', 'preprocess_images', 'Backbone', 'remap_by_order', 'TimmBackbone',
-           'timm_backbone', 'OpenClipBackbone', 'open_clip_backbone', 'HFClipBackbone', 'hf_clip_backbone',
-           'load_backbone', 'make_head', 'Regressor', 'backbone_lora_targets', 'middle_blocks', 'add_backbone_lora',
-           'set_trainable', 'first_trainable', 'cosine_loss', 'param_groups', 'trainable_keys', 'canon_key',
-           'save_regressor', 'same_spec', 'load_regressor']
+           'timm_backbone', 'OpenClipBackbone', 'load_open_clip', 'open_clip_backbone', 'HFClipBackbone',
+           'hf_clip_backbone', 'load_backbone', 'make_head', 'Regressor', 'backbone_lora_targets', 'middle_blocks',
+           'add_backbone_lora', 'set_trainable', 'first_trainable', 'cosine_loss', 'param_groups', 'trainable_keys',
+           'canon_key', 'save_regressor', 'same_spec', 'load_regressor']
 
 # %% ../nbs/20_regressor.ipynb #87e0a3ce
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
@@ -121,6 +121,15 @@ def _open_clip_file(name, pretrained):
     if not hub: raise WeightsUnavailable(f"open_clip has no pretrained '{pretrained}' for {name}")
     return hub
 
+def load_open_clip(name='ViT-L-14', # an open_clip model name
+                   pretrained:str='openai', # an open_clip pretrained tag or a local weights file
+                   device=None):
+    "An open_clip model with weights found through the model table (its row's fallbacks, local folder and `I2P_MODEL_*`)."
+    def load(src):
+        if Path(src).is_dir(): src = str(next(p for p in sorted(Path(src).glob('open_clip_*')) if p.suffix in ('.bin', '.safetensors')))
+        return open_clip.create_model(name, pretrained=src if Path(src).exists() else pretrained, device=default_device(device))
+    return explain_load(load, _open_clip_file(name, pretrained))
+
 def open_clip_backbone(name='ViT-L-14', # an open_clip model name
                        pretrained:str|None='openai', # an open_clip pretrained tag or a local weights file; `None`: random
                        config:dict|None=None # build `open_clip.CLIP(**config)` instead (tiny test models)
@@ -128,11 +137,7 @@ def open_clip_backbone(name='ViT-L-14', # an open_clip model name
     "The vision tower of an open_clip model, by name or from a config."
     if config is not None: visual = open_clip.CLIP(**config).visual
     elif pretrained is None: visual = open_clip.create_model(name).visual
-    else:
-        def load(src):
-            if Path(src).is_dir(): src = str(next(p for p in sorted(Path(src).glob('open_clip_*')) if p.suffix in ('.bin', '.safetensors')))
-            return open_clip.create_model(name, pretrained=src if Path(src).exists() else pretrained)
-        visual = explain_load(load, _open_clip_file(name, pretrained)).visual
+    else: visual = load_open_clip(name, pretrained).visual
     return OpenClipBackbone(visual.eval(), dict(kind='open_clip', name=name, pretrained=pretrained, config=config))
 
 # %% ../nbs/20_regressor.ipynb #111df867

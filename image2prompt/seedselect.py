@@ -21,7 +21,7 @@ from .imgutils import image_files, to_rgb, to_tensor, to_uint8, save_png
 from .datasets import load_image, ImageLoadError
 from .diffusion import load_pipeline
 from .judge import JUDGE_MEAN, JUDGE_STD, load_judge
-from .regressor import timm_backbone
+from .regressor import timm_backbone, load_open_clip
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'check_pipeline', 'freeze', 'image_size',
@@ -139,9 +139,8 @@ def effnet_embedder(size:int=224, # input side (64x64 images are upsampled)
 def openclip_embedder(name:str='ViT-H-14', # an open_clip architecture
                       pretrained:str='laion2b_s32b_b79k', # its pretrained tag (or a local checkpoint path)
                       device=None, dtype=None):
-    "An open_clip image tower (projected embedding) as an `ImageEmbedder` (GPU; weights from the hub)."
-    import open_clip  # the GPU path only; a heavy import the toy runs skip
-    m = open_clip.create_model(name, pretrained=pretrained, device=default_device(device))
+    "An open_clip image tower (projected embedding) as an `ImageEmbedder` (GPU; weights through the model table: `vit-h`, `vit-l`)."
+    m = load_open_clip(name, pretrained, device)
     return ImageEmbedder(m.visual, m.visual.image_size[0] if isinstance(m.visual.image_size, tuple) else m.visual.image_size,
                          CLIP_MEAN, CLIP_STD, name=f'open_clip:{name}').to(default_device(device), dtype or torch.float32)
 

@@ -23,11 +23,14 @@ SCRIPT = textwrap.dedent('''
     sh = CaptureShell()
     cells = read_nb(nb).cells
     upto = [c.id for c in cells].index(last)
+    err = ''
     for c in cells[:upto + 1]:
         if c.cell_type != 'code' or c.source.startswith('#| eval: false'): continue
-        sh.run(c.source)
+        outs = sh.run(c.source)
         if sh.exc: raise sh.exc
-    print(json.dumps(dict(name_or_path=str(sh.user_ns['pipe'].name_or_path))))
+        err += ''.join(o.get('text', '') if isinstance(o.get('text', ''), str) else ''.join(o['text'])
+                       for o in outs if o.get('name') == 'stderr')
+    print(json.dumps(dict(name_or_path=str(sh.user_ns['pipe'].name_or_path), stderr=err)))
 ''')
 
 def test_fallback_through_notebook_loading_cell(tmp_path):
@@ -38,7 +41,7 @@ def test_fallback_through_notebook_loading_cell(tmp_path):
                        capture_output=True, text=True, timeout=1500)
     assert r.returncode == 0, r.stderr[-3000:]
     sd = MODELS['sd21-base']
-    used = json.loads(r.stdout.strip().splitlines()[-1])['name_or_path']
-    assert 'models--' + sd.ids[1].replace('/', '--') in used, used
-    lines = [l for l in r.stderr.splitlines() if l.startswith('sd21-base: using ')]
-    assert lines == [f'sd21-base: using {sd.ids[1]} ({sd.ids[0]} (not in the cache))'], r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])  # the notebook's own outputs
+    assert 'models--' + sd.ids[1].replace('/', '--') in out['name_or_path'], out['name_or_path']
+    lines = [l for l in out['stderr'].splitlines() if l.startswith('sd21-base: using ')]
+    assert lines == [f'sd21-base: using {sd.ids[1]} ({sd.ids[0]} (not in the cache))'], out['stderr'][-2000:]
