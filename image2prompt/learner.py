@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_learner.ipynb #0882b893
 from __future__ import annotations
-import os, json, time, shutil, contextlib
+import os, json, math, time, shutil, contextlib
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable
@@ -21,9 +21,9 @@ from .core import default_device, mixed_precision_name, seed_everything, atomic_
 # %% auto #0
 __all__ = ['EVENTS', 'save_checkpoint', 'load_checkpoint', 'trained_state', 'load_trained_state', 'list_checkpoints',
            'save_step_checkpoint', 'atomic_rmtree', 'Data', 'seeded_loader', 'ds_data', 'step_data', 'synth_data',
-           'synth_model', 'mse_loss', 'Callback', 'Learner', 'make_accelerator', 'adamw', 'fit', 'LRSchedule', 'Record',
-           'EMA', 'valid_loss', 'Validate', 'Logger', 'OnEpoch', 'TimeBudget', 'run_state', 'restore_run_state',
-           'Checkpoint', 'plot_history']
+           'synth_model', 'mse_loss', 'Callback', 'name_callbacks', 'Learner', 'make_accelerator', 'adamw', 'fit',
+           'LRSchedule', 'Record', 'EMA', 'valid_loss', 'Validate', 'Logger', 'OnEpoch', 'TimeBudget', 'run_state',
+           'restore_run_state', 'Checkpoint', 'plot_history']
 
 # %% ../nbs/04_learner.ipynb #135c68c9
 def _split(x, ts:dict, key:str):
@@ -144,21 +144,31 @@ def mse_loss(model, batch)->torch.Tensor:
     return torch.nn.functional.mse_loss(model(x.to(model.weight.device)), y.to(model.weight.device))
 
 # %% ../nbs/04_learner.ipynb #4191c670
-EVENTS = ('before_fit', 'before_epoch', 'after_step', 'after_train', 'after_epoch', 'after_fit')
+EVENTS = ('before_fit', 'before_epoch', 'after_loss', 'after_backward', 'before_step', 'after_step', 'after_train', 'after_epoch', 'after_fit')
 
 class Callback:
     "Base class: override the events you need; callbacks run in `order`."
-    order = 0
+    order, key = 0, None  # `key`: set by `Learner`, unique among its callbacks
     def state_dict(self)->dict|None: return None  # what `Checkpoint` saves for this callback
     def load_state_dict(self, sd:dict): pass
 
+def name_callbacks(cbs:list)->list:
+    "`cbs`, each with a unique `key`: its class name, with `_2`, `_3`, ... for later ones of the same class."
+    seen = {}
+    for c in cbs:
+        k = type(c).__name__
+        seen[k] = seen.get(k, 0) + 1
+        c.key = k if seen[k] == 1 else f'{k}_{seen[k]}'
+    return cbs
+
 class Learner:
     "The state of one `fit` run, passed to every callback."
-    def __init__(self, model, loss_fn, data:Data, cbs:list, acc, opt, epochs:int, max_grad_norm, progress:bool, desc:str):
+    def __init__(self, model, loss_fn, data:Data, cbs:list, acc, opt, epochs:int, max_grad_norm, progress:bool, desc:str, grad_accum:int=1):
         self.model, self.loss_fn, self.data, self.acc, self.opt, self.epochs = model, loss_fn, data, acc, opt, epochs
-        self.cbs = sorted(cbs, key=lambda c: c.order)
-        self.max_grad_norm, self.progress, self.desc = max_grad_norm, progress, desc
+        self.cbs = name_callbacks(sorted(cbs, key=lambda c: c.order))
+        self.max_grad_norm, self.progress, self.desc, self.grad_accum = max_grad_norm, progress, desc, grad_accum
         self.epoch, self.step, self.hist, self.stop, self.ema = 0, 0, [], False, None
+        self.loss, self.losses, self.micro, self.row = None, [], [], {}  # the current loss, this epoch's step losses and group, its row
     def __call__(self, event:str):
         for cb in self.cbs:
             if hasattr(cb, event): getattr(cb, event)(self)
@@ -177,24 +187,44 @@ class Learner:
         finally: self.ema.restore(ps)
 
 # %% ../nbs/04_learner.ipynb #7b55363c
-def _one_batch(L:Learner, b):
-    "Forward, backward, clip and step on the batch `b`."
-    with L.acc.autocast(): L.loss = L.loss_fn(L.model, b)
-    L.acc.backward(L.loss)
-    if L.max_grad_norm and L.acc.sync_gradients: L.acc.clip_grad_norm_(L.model.parameters(), L.max_grad_norm)
+def _backward(L:Learner, b, group:int, sync:bool):
+    "Loss and backward of micro-batch `b`, its share `1/group` of the step; gradients not all-reduced unless `sync`."
+    with contextlib.nullcontext() if sync else L.acc.no_sync(L.model):
+        with L.acc.autocast(): L.loss = L.loss_fn(L.model, b)
+        L('after_loss')
+        L.acc.backward(L.loss / group)
+    L.micro.append(L.loss.item())
+    L('after_backward')
+
+def _opt_step(L:Learner):
+    "Clip, step and zero the gradients of the micro-batches so far: one optimizer step."
+    if L.max_grad_norm: L.acc.clip_grad_norm_(L.model.parameters(), L.max_grad_norm)
+    L('before_step')
     L.opt.step()
     L.opt.zero_grad(set_to_none=True)
     L.step += 1
-    L.losses.append(L.loss.item())
+    L.losses.append(float(np.mean(L.micro)))
+    L.micro = []
     L('after_step')
+
+def _one_batch(L:Learner, b, i:int, n:int):
+    "Micro-batch `i` of `n`: backward, and an optimizer step after every `grad_accum` of them (and after the last)."
+    k = L.grad_accum
+    start = i - i % k
+    group, sync = min(k, n - start), i == min(start + k, n) - 1
+    _backward(L, b, group, sync)
+    if sync: _opt_step(L)
 
 def _do_epoch(L:Learner):
     "Train one epoch; its history row is `L.row`, filled by the `after_train` callbacks (validation)."
     L.model.train()
-    L.losses, t0 = [], time.time()
+    L.losses, L.micro, t0 = [], [], time.time()
     L('before_epoch')
     if L.stop: return
-    for b in tqdm(L.data.train(L.epoch), desc=f'{L.desc} {L.epoch+1}/{L.epochs}', disable=not L.progress, leave=False): _one_batch(L, b)
+    bs = L.data.train(L.epoch)
+    n = len(bs) if hasattr(bs, '__len__') else None
+    if n is None: bs = list(bs)
+    for i, b in enumerate(tqdm(bs, desc=f'{L.desc} {L.epoch+1}/{L.epochs}', disable=not L.progress, leave=False)): _one_batch(L, b, i, n or len(bs))
     mins = (L.hist[-1]['minutes'] if L.hist else 0) + (time.time() - t0) / 60
     L.row = dict(epoch=L.epoch + 1, step=L.step, train_loss=float(np.mean(L.losses)) if L.losses else float('nan'), minutes=mins, step_losses=L.losses)
     L('after_train')
@@ -210,7 +240,9 @@ def _do_fit(L:Learner, stop_after:int|None=None):
     L('after_fit')
 
 # %% ../nbs/04_learner.ipynb #22d0fb3b
-def make_accelerator(device=None, mixed:bool=False, grad_accum:int=1)->Accelerator:
+def make_accelerator(device=None, mixed:bool=False,
+                     grad_accum:int=1 # for loops that step under `acc.accumulate` (DreamBooth's); `fit` accumulates itself
+                    )->Accelerator:
     "An `Accelerator` on `device` (cuda > mps > cpu), in the half precision the device supports when `mixed`."
     dev = default_device(device)
     mp = mixed_precision_name(dev, mixed)
@@ -231,6 +263,7 @@ def fit(model, # a `torch.nn.Module`
         epochs:int=1,
         opt:Callable|None=None, # `opt(model)` -> an optimizer; default `adamw(lr)`
         lr:float=1e-3, max_grad_norm:float|None=None, seed:int=0, mixed:bool=False, device=None,
+        grad_accum:int=1, # micro-batches per optimizer step (their losses averaged, as one batch of them all)
         stop_after:int|None=None, # stop this call after that many epochs (a later call resumes from the checkpoint)
         progress:bool=True, desc:str='train')->Learner:
     "Train `model` with `loss_fn` on `data` for `epochs`; the `Learner`, whose `hist` has one row per epoch."
@@ -238,7 +271,8 @@ def fit(model, # a `torch.nn.Module`
     acc = make_accelerator(device, mixed)
     o = (opt or adamw(lr))(model)
     m, o = acc.prepare(model, o)
-    L = Learner(m, loss_fn, data, list(cbs), acc, o, epochs, max_grad_norm, progress, desc)
+    if grad_accum < 1: raise InputError(f'grad_accum {grad_accum} must be >= 1')
+    L = Learner(m, loss_fn, data, list(cbs), acc, o, epochs, max_grad_norm, progress, desc, grad_accum)
     _do_fit(L, stop_after)
     return L
 
@@ -247,7 +281,7 @@ class LRSchedule(Callback):
     "Step a diffusers `get_scheduler(name)` schedule after each optimizer step."
     def __init__(self, name:str='cosine', warmup:float=0., **kw): self.name, self.warmup, self.kw = name, warmup, kw
     def before_fit(self, L):
-        total = sum(len(L.data.train(e)) for e in range(L.epochs))
+        total = sum(math.ceil(len(L.data.train(e)) / L.grad_accum) for e in range(L.epochs))  # optimizer steps
         w = round(self.warmup * total) if self.warmup < 1 else int(self.warmup)
         self.sched = get_scheduler(self.name, L.opt, num_warmup_steps=w, num_training_steps=total, **self.kw)
     def after_step(self, L): self.sched.step()
@@ -343,11 +377,11 @@ class Checkpoint(Callback):
         st = load_checkpoint(cks[-1])
         restore_run_state(L.acc, [L.model], L.opt, st, cks[-1])
         for c in L.cbs:
-            if st['cbs'].get(type(c).__name__) is not None: c.load_state_dict(st['cbs'][type(c).__name__])
+            if st['cbs'].get(c.key) is not None: c.load_state_dict(st['cbs'][c.key])
         L.epoch, L.step, L.hist = st['epoch'], st['step'], st['hist']
     def save(self, L):
         if not L.acc.is_main_process: return
-        cbs = {type(c).__name__: c.state_dict() for c in L.cbs}
+        cbs = {c.key: c.state_dict() for c in L.cbs}
         save_step_checkpoint(self.out_dir, L.step, run_state(L.acc, [L.model], L.opt, epoch=L.epoch, step=L.step, hist=L.hist, cbs=cbs), self.limit)
     def after_epoch(self, L):
         if L.epoch % self.every == 0 or L.epoch == L.epochs: self.save(L)
