@@ -4,17 +4,18 @@
 
 # %% ../nbs/00_core.ipynb #39e2b366
 from __future__ import annotations
-import os, random, json, hashlib, shutil, tempfile, contextlib, importlib.util, importlib.resources, warnings
+import os, random, json, glob, hashlib, shutil, tempfile, contextlib, importlib.util, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, torch
 from safetensors.torch import save_file
 
 # %% auto #0
-__all__ = ['PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything', 'InputError',
-           'MissingInput', 'need_path', 'check_choice', 'check_positive', 'atomic_path', 'atomic_dir', 'save_npy',
-           'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl', 'folder_digest',
-           'run_config', 'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'assets_dir', 'asset',
-           'data_dir', 'unit', 'cosine_rows']
+__all__ = ['RUN_RECORD', 'LEGACY_RECORDS', 'PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name',
+           'seed_everything', 'InputError', 'MissingInput', 'need_path', 'check_choice', 'check_positive', 'own_temp',
+           'atomic_path', 'atomic_dir', 'check_out_file', 'check_out_dir', 'claim_dirs', 'save_npy', 'save_json',
+           'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl', 'folder_digest', 'run_config',
+           'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'assets_dir', 'asset', 'data_dir',
+           'unit', 'cosine_rows']
 
 # %% ../nbs/00_core.ipynb #936decf9
 def default_device(device=None # `None` picks cuda > mps > cpu; a string or `torch.device` is returned as a device
@@ -85,15 +86,34 @@ def _umask()->int:
     os.umask(m)
     return m
 
+def _alive(pid:int)->bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass
+    return True
+
+def own_temp(path, # the file or folder the temp stands in for
+             folder:bool=False # a temp folder instead of a temp file
+            )->Path:
+    "A new temp file (or folder) `.NAME.PID.*.tmp` beside `path`; first removes those that killed processes left there."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for q in path.parent.glob(f'.{glob.escape(path.name)}.*.tmp'):
+        pid = q.name[len(path.name)+2:].split('.')[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)): continue
+        shutil.rmtree(q, ignore_errors=True) if q.is_dir() and not q.is_symlink() else q.unlink(missing_ok=True)
+    pre = f'.{path.name}.{os.getpid()}.'
+    if folder: return Path(tempfile.mkdtemp(prefix=pre, suffix='.tmp', dir=path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=pre, suffix='.tmp', dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
 @contextlib.contextmanager
 def atomic_path(path # the file to write
                ):
     "Yield a temp path beside `path`; rename it onto `path` (with the umask's usual permissions) if the block succeeds."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = own_temp(path)
     try:
         yield tmp
         if tmp.exists(): os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
@@ -107,9 +127,8 @@ def atomic_dir(path # the folder to write
               ):
     "Yield a temp folder beside `path`; it replaces `path` as a whole if the block succeeds."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent))
-    os.chmod(tmp, 0o777 & ~_umask())
+    tmp = own_temp(path, folder=True)
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700 folders
     try:
         yield tmp
         old = path.with_name(f'.{path.name}.old-{os.getpid()}') if path.exists() else None
@@ -118,6 +137,56 @@ def atomic_dir(path # the folder to write
         if old: shutil.rmtree(old, ignore_errors=True)
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #f36bef84
+RUN_RECORD = '.image2prompt.json'
+LEGACY_RECORDS = ('run_config.json', 'toyworld.json')  # records of runs written before RUN_RECORD: still this project's folders
+
+def _inside_file(p:Path)->None:
+    "`InputError` when a parent of `p` is a file."
+    a = next((a for a in p.parents if a.exists()), None)
+    if a is not None and not a.is_dir(): raise InputError(f'{p}: {a} is a file, so nothing can be written inside it; choose another path')
+
+def check_out_file(path, what:str='output file')->Path:
+    "`Path(path)`, or `InputError` when it is a folder or lies inside a file."
+    p = Path(path)
+    if p.is_dir(): raise InputError(f'{p}: is a folder, but the {what} (a file) is expected; give a file name')
+    _inside_file(p)
+    return p
+
+# %% ../nbs/00_core.ipynb #45af9d95
+def _record(p:Path)->dict:
+    try: return json.loads((p/RUN_RECORD).read_text())
+    except (OSError, ValueError): return {}
+
+def check_out_dir(path, command:str # the folder; the command that would write it
+                 )->Path:
+    "`Path(path)`, or `InputError` unless `command` may write there: a new or empty folder, or one `command` wrote before."
+    p = Path(path)
+    _inside_file(p)
+    if p.exists() and not p.is_dir(): raise InputError(f'{p}: is a file, but {command} writes a folder there; give a new or empty folder')
+    if not p.exists() or not any(p.iterdir()): return p
+    rec = _record(p).get('command')
+    if rec == command or (rec is None and any((p/n).exists() for n in LEGACY_RECORDS)): return p
+    if rec: raise InputError(f'{p}: holds the output of image2prompt {rec}, not {command}; give a new or empty folder')
+    first = sorted(q.name for q in p.iterdir())[0]
+    raise InputError(f'{p}: holds files that image2prompt {command} did not write (e.g. {first}); give a new or empty folder, '
+                     f'so nothing of yours is overwritten or deleted')
+
+# %% ../nbs/00_core.ipynb #baa69f27
+@contextlib.contextmanager
+def claim_dirs(paths, command:str # the output folders (`None`s are skipped); the command that writes them
+              ):
+    "Check every folder (`check_out_dir`), record `command` in each, run the block; a folder made here and left empty by a failure is removed."
+    ps = [check_out_dir(p, command) for p in paths if p is not None]
+    made = [p for p in ps if not p.exists()]
+    for p in ps:
+        with atomic_path(p/RUN_RECORD) as t: t.write_text(json.dumps(dict(command=command)))
+    try: yield ps
+    except BaseException:
+        for p in made:
+            if [q.name for q in p.iterdir()] == [RUN_RECORD]: shutil.rmtree(p, ignore_errors=True)
+        raise
 
 # %% ../nbs/00_core.ipynb #22798a6a
 def save_npy(path, arr)->Path:
