@@ -122,15 +122,20 @@ def atomic_path(path # the file to write
         if tmp.exists(): tmp.unlink()
 
 # %% ../nbs/00_core.ipynb #fdcb83bd
+RUN_RECORD = '.image2prompt.json'  # a folder's record of the command that wrote it (see `claim_dirs` below)
+
 @contextlib.contextmanager
 def atomic_dir(path # the folder to write
               ):
     "Yield a temp folder beside `path`; it replaces `path` as a whole if the block succeeds."
     path = Path(path)
+    if path.exists() and not path.is_dir(): raise InputError(f'{path}: is a file, but a folder is written there; choose another path')
     tmp = own_temp(path, folder=True)
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700 folders
     try:
         yield tmp
+        rec = path/RUN_RECORD
+        if rec.exists() and not (tmp/RUN_RECORD).exists(): shutil.copy2(rec, tmp/RUN_RECORD)  # the folder's run record stays
         old = path.with_name(f'.{path.name}.old-{os.getpid()}') if path.exists() else None
         if old: os.replace(path, old)
         os.replace(tmp, path)
@@ -139,7 +144,6 @@ def atomic_dir(path # the folder to write
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #f36bef84
-RUN_RECORD = '.image2prompt.json'
 LEGACY_RECORDS = ('run_config.json', 'toyworld.json')  # records of runs written before RUN_RECORD: still this project's folders
 
 def _inside_file(p:Path)->None:
