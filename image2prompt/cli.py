@@ -106,7 +106,7 @@ class Range:
             v = t(s)
             if not self.ok(v): raise argparse.ArgumentTypeError(f'{s} must be {self}')
             return v
-        conv.__name__ = t.__name__  # argparse's 'invalid int value' names it
+        conv.__name__, conv.range, conv.base = t.__name__, self, t  # argparse's 'invalid int value' names it; tests read the rest
         return conv
 
 positive, non_negative, unit = Range(0, lo_open=True), Range(0), Range(0, 1)
