@@ -90,6 +90,7 @@ def test_dedup_against_leaves_no_earlier_histogram(tmp_path):
     assert cli('dedup', e, tmp_path/'d', '--quiet')[0] == 0
     assert (tmp_path/'d'/'nn_hist.png').exists()
     assert cli('dedup', e, tmp_path/'d', '--against', a, '--quiet')[0] == 0
+    assert not (tmp_path/'d'/'nn_hist.png').exists()  # the earlier run's plot is not this report's
     assert sorted(p.name for p in (tmp_path/'d').iterdir()) == [RUN_RECORD, 'kept.npy', 'kept.parquet', 'report.json']
 
 def test_dedup_of_a_parquet_says_a_npy_is_expected(tmp_path):
