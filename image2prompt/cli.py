@@ -10,7 +10,7 @@ from pathlib import Path
 from fastcore.docments import docments
 from fastcore.script import anno_parser
 from . import __version__
-from .core import InputError, MissingInput, WeightsUnavailable, folder_digest, need_path, run_config, check_out_file, claim_dirs
+from .core import InputError, MissingInput, WeightsUnavailable, folder_digest, need_path, run_config, check_out_path, check_out_dir, claim_dirs
 
 # %% auto #0
 __all__ = ['COMMANDS', 'positive', 'non_negative', 'unit', 'RANGES', 'GENERATED', 'PATHS', 'get_command', 'cli_options',
@@ -215,11 +215,9 @@ def check_paths(command:str, args:dict, # a command and its parsed options
     for k, kind in PATHS.get(command, {}).items():
         if args.get(k) is None: continue
         v, opt = Path(args[k]), flags.get(k, k.upper())
-        if kind == 'out_file': check_out_file(v, f'{opt} file')
-        elif kind in ('out_dir', 'io_dir'):
-            if v.exists() and not v.is_dir(): raise InputError(f'{v}: is a file, but {opt} takes a folder')
-            check_out_file(v/'x', opt)  # no file among its parents
-            if kind == 'out_dir': outs.append(v)
+        if kind == 'out_file': check_out_path(v, f'{opt} file')
+        elif kind == 'io_dir': check_out_path(v, f'{opt} folder', folder=True)
+        elif kind == 'out_dir': outs.append(check_out_dir(v, command))
         else: _check_input(v, opt, kind)
     return outs
 

@@ -12,7 +12,7 @@ from safetensors.torch import save_file
 # %% auto #0
 __all__ = ['RUN_RECORD', 'LEGACY_RECORDS', 'PYPI_WEIGHTS', 'ALIASES', 'default_device', 'default_dtype', 'mixed_precision_name',
            'seed_everything', 'InputError', 'MissingInput', 'need_path', 'check_choice', 'check_positive', 'own_temp',
-           'atomic_path', 'atomic_dir', 'check_out_file', 'check_out_dir', 'claim_dirs', 'save_npy', 'save_json',
+           'atomic_path', 'atomic_dir', 'check_out_path', 'check_out_dir', 'claim_dirs', 'save_npy', 'save_json',
            'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl', 'folder_digest', 'run_config',
            'WeightsUnavailable', 'hub_offline', 'resolve_weights', 'explain_load', 'assets_dir', 'asset', 'data_dir',
            'unit', 'cosine_rows']
@@ -151,10 +151,13 @@ def _inside_file(p:Path)->None:
     a = next((a for a in p.parents if a.exists()), None)
     if a is not None and not a.is_dir(): raise InputError(f'{p}: {a} is a file, so nothing can be written inside it; choose another path')
 
-def check_out_file(path, what:str='output file')->Path:
-    "`Path(path)`, or `InputError` when it is a folder or lies inside a file."
+def check_out_path(path, what:str='output file', # the path to write; what it is, for the message
+                   folder:bool=False # a folder is written there, not a file
+                  )->Path:
+    "`Path(path)`, or `InputError` when it is of the wrong kind (a folder for a file, or a file for a folder) or lies inside a file."
     p = Path(path)
-    if p.is_dir(): raise InputError(f'{p}: is a folder, but the {what} (a file) is expected; give a file name')
+    if p.exists() and p.is_dir() != folder:
+        raise InputError(f"{p}: is a {'file' if folder else 'folder'}, but the {what} (a {'folder' if folder else 'file'}) is expected")
     _inside_file(p)
     return p
 
@@ -166,9 +169,7 @@ def _record(p:Path)->dict:
 def check_out_dir(path, command:str # the folder; the command that would write it
                  )->Path:
     "`Path(path)`, or `InputError` unless `command` may write there: a new or empty folder, or one `command` wrote before."
-    p = Path(path)
-    _inside_file(p)
-    if p.exists() and not p.is_dir(): raise InputError(f'{p}: is a file, but {command} writes a folder there; give a new or empty folder')
+    p = check_out_path(path, f'{command} output folder', folder=True)
     if not p.exists() or not any(p.iterdir()): return p
     rec = _record(p).get('command')
     if rec == command or (rec is None and any((p/n).exists() for n in LEGACY_RECORDS)): return p
