@@ -170,7 +170,7 @@ def check_out_dir(path, command:str # the folder; the command that would write i
                  )->Path:
     "`Path(path)`, or `InputError` unless `command` may write there: a new or empty folder, or one `command` wrote before."
     p = check_out_path(path, f'{command} output folder', folder=True)
-    if not p.exists() or not any(p.iterdir()): return p
+    if not p.exists() or all(q.name.startswith(f'.{RUN_RECORD}.') for q in p.iterdir()): return p  # empty, or a record being written
     rec = _record(p).get('command')
     if rec == command or (rec is None and any((p/n).exists() for n in LEGACY_RECORDS)): return p
     if rec: raise InputError(f'{p}: holds the output of image2prompt {rec}, not {command}; give a new or empty folder')
