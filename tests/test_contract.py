@@ -72,6 +72,21 @@ def test_export_pipeline_cleans_temps_and_has_normal_permissions(tmp_path, monke
     assert json.loads((out/RUN_RECORD).read_text())['command'] == 'export-pipeline'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['pipe']
 
+@pytest.mark.skipif(not EXE, reason='the console script is not installed')
+def test_killed_export_leaves_a_temp_the_next_run_removes(tmp_path):
+    import signal, time
+    out = tmp_path/'pipe'
+    p = subprocess.Popen([EXE, 'export-pipeline', str(out)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while not list(tmp_path.glob('.pipe.*')) and p.poll() is None and time.time() - t0 < 300: time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    left = list(tmp_path.glob('.pipe.*'))
+    if not left: pytest.skip('the export finished before the kill')
+    rc, err, _ = cli('export-pipeline', out)
+    assert rc == 0, err
+    assert sorted(x.name for x in tmp_path.iterdir()) == ['pipe']  # the killed run's temp is gone
+
 def test_a_folder_of_another_command_is_refused(tmp_path):
     e = embs_file(tmp_path)
     assert cli('dedup', e, tmp_path/'d', '--quiet')[0] == 0
