@@ -4,16 +4,18 @@
 
 # %% ../nbs/70_cli.ipynb #ebf139be
 from __future__ import annotations
-import os, sys, argparse, importlib, inspect, typing, traceback
+import os, sys, argparse, importlib, inspect, typing, traceback, fnmatch
 from dataclasses import dataclass, field, asdict, is_dataclass
 from pathlib import Path
 from fastcore.docments import docments
 from fastcore.script import anno_parser
-from .core import InputError, WeightsUnavailable, check_positive, folder_digest, need_path, run_config
+from . import __version__
+from .core import InputError, MissingInput, WeightsUnavailable, folder_digest, need_path, run_config, check_out_path, check_out_dir, claim_dirs
 
 # %% auto #0
-__all__ = ['COMMANDS', 'GENERATED', 'get_command', 'cli_options', 'add_options', 'FromConfig', 'command_parser', 'run', 'main',
-           'dreambooth_command', 'train_diffusion_command']
+__all__ = ['COMMANDS', 'positive', 'non_negative', 'unit', 'RANGES', 'GENERATED', 'PATHS', 'get_command', 'cli_options',
+           'add_options', 'Range', 'option_range', 'constrain', 'FromConfig', 'command_parser', 'check_paths', 'run',
+           'main', 'dreambooth_command', 'train_diffusion_command']
 
 # %% ../nbs/70_cli.ipynb #44e87739
 COMMANDS = {
@@ -80,6 +82,69 @@ def add_options(p:argparse.ArgumentParser, opts:dict, # a parser; `cli_options`
         else: p.add_argument(f'--{k}', type=t, default=d, help=h + ('' if d is None else f' (default: {d})'))
     return p
 
+# %% ../nbs/70_cli.ipynb #967c3498
+@dataclass(frozen=True)
+class Range:
+    "The values a numeric option takes: `lo`..`hi` (`None`: unbounded), each end included unless open."
+    lo:float|None=None
+    hi:float|None=None
+    lo_open:bool=False
+    hi_open:bool=False
+
+    def ok(self, v)->bool:
+        "Is `v` in the range? (`nan` never is.)"
+        lo = self.lo is None or (v > self.lo if self.lo_open else v >= self.lo)
+        return v == v and lo and (self.hi is None or (v < self.hi if self.hi_open else v <= self.hi))
+
+    def __str__(self)->str:
+        if self.hi is None: return 'any number' if self.lo is None else f"{'>' if self.lo_open else '>='} {self.lo}"
+        return f"in {'(' if self.lo_open else '['}{self.lo}, {self.hi}{')' if self.hi_open else ']'}"
+
+    def type(self, t:type):
+        "An argparse `type=`: `t(s)`, refused when out of the range."
+        def conv(s):
+            v = t(s)
+            if not self.ok(v): raise argparse.ArgumentTypeError(f'{s} must be {self}')
+            return v
+        conv.__name__, conv.range, conv.base = t.__name__, self, t  # argparse's 'invalid int value' names it; tests read the rest
+        return conv
+
+positive, non_negative, unit = Range(0, lo_open=True), Range(0), Range(0, 1)
+
+# %% ../nbs/70_cli.ipynb #b185bd2e
+RANGES = {  # option name (a shell pattern; 'COMMAND:NAME' first) -> its range; first match wins
+    'loop:lp_epochs': positive,  # the loop trains every round; `train` may skip the linear probe
+    'seed': non_negative, 'space': non_negative, 'patience': non_negative, 'tail_count': non_negative, 'n_blocks': non_negative,
+    'unfreeze_per_round': non_negative, 'lp_epochs': non_negative, 'ft_epochs': non_negative, '*_every': non_negative,
+    '*_minutes': non_negative, 'vae_kl': non_negative, 'vae_fg': non_negative, 'prior_loss_weight': non_negative, 'guidance*': non_negative,
+    'ema*': Range(0, 1, hi_open=True), 'lr_decay': Range(0, 1, lo_open=True), 'valid_frac': Range(0, 1, True, True),
+    'p_five': unit, 'lam': unit, 'weak_quantile': unit, 'threshold': Range(0, 1, lo_open=True), 'max_pred': Range(-1, 1), 'min_sim': Range(-1, 1),
+    # counts, sizes, steps, rates and budgets
+    'n': positive, 'n_*': positive, 'k': positive, 'bs': positive, '*_bs': positive, 'chunk': positive, 'nprobe': positive, 'size': positive,
+    'steps': positive, '*_steps': positive, 'iters': positive, 'rounds': positive, '*_epochs': positive, '*_epoch_size': positive,
+    'lr': positive, '*_lr': positive, '*budget': positive, '*max_evals': positive, '*flavors': positive, 'limit': positive,
+    'threads': positive, '*_crop': positive, 'resolution': positive, 'rank': positive, 'lora_r': positive, 'lora_alpha': positive,
+    'grad_accum': positive, 'max_grad_norm': positive, 'ckpt_limit': positive,
+}
+
+def option_range(command:str, name:str)->Range|None:
+    "The declared `Range` of option `name` of `command`, or `None`."
+    for pat, r in RANGES.items():
+        c, _, n = pat.rpartition(':')
+        if c in ('', command) and fnmatch.fnmatchcase(name, n): return r
+    return None
+
+def _parse_error(message:str): raise InputError(message)
+
+def constrain(p:argparse.ArgumentParser, command:str)->argparse.ArgumentParser:
+    "Give `command`'s numeric options their `RANGES` as `type=`; a parse error becomes a one-line `InputError`."
+    for a in p._actions:  # argparse has no public way to reach the actions
+        if a.type in (int, float) and (r := option_range(command, a.dest)):
+            a.type = r.type(a.type)
+            if a.help: a.help += f' [{r}]'
+    p.error = _parse_error
+    return p
+
 # %% ../nbs/70_cli.ipynb #d325bc0e
 @dataclass
 class FromConfig:
@@ -105,19 +170,61 @@ def command_parser(name:str)->tuple:
     "`(parser, function, source, source's option names)` of command `name`; `source` is `None` where `anno_parser` reads the function."
     f, prog = get_command(name), f'image2prompt {name}'
     g = GENERATED.get(name)
-    if g is None: return anno_parser(f, prog=prog), f, None, ()
+    if g is None: return constrain(anno_parser(f, prog=prog), name), f, None, ()
     src = _load(g.source)
     cfg = cli_options(src, _load(g.recipe) if g.recipe else None, g.skip)
     own = cli_options(f, skip=tuple(inspect.signature(f).parameters)[:1])  # the first parameter receives the config
     req = {k: v for k, v in own.items() if v[1] is inspect.Parameter.empty}
     p = argparse.ArgumentParser(prog=prog, description=f.__doc__)
     add_options(p, req | cfg | {k: v for k, v in own.items() if k not in req}, g.flags)
-    return p, f, src, tuple(cfg)
+    return constrain(p, name), f, src, tuple(cfg)
+
+# %% ../nbs/70_cli.ipynb #5a5514b4
+PATHS = {  # command -> {option: kind}: in_file, in_dir, in_any (must exist); pipeline (a folder with model_index.json, or a hub id);
+           # out_file (not a folder, not inside a file); out_dir (`claim_dirs`); io_dir (a folder read and added to: not a file)
+    'demo': dict(out='out_dir', images='in_dir'),
+    'demo-dedup': dict(out='out_dir'),
+    'embed': dict(prompts='in_file', out='out_file', cache_dir='out_dir'),
+    'dedup': dict(embs='in_file', out='out_dir', against='in_file'),
+    'build-toyworld': dict(out_dir='out_dir'),
+    'train-diffusion': dict(data='in_dir', out='out_dir', work_dir='out_dir', pretrained='pipeline'),
+    'generate': dict(prompts='in_file', out_dir='out_dir', pipeline='pipeline'),
+    'export-pipeline': dict(out='out_dir', src='pipeline'),
+    'train': dict(train_dir='in_dir', out_dir='out_dir', valid_dir='in_dir', init='in_dir'),
+    'predict': dict(images='in_any', out_dir='out_dir', regressor='in_dir', bank='in_file'),
+    'invert': dict(embs='in_file', out='out_file', bank='in_file', vocab='in_dir'),
+    'loop': dict(train_dir='in_dir', valid_dir='in_dir', work='out_dir', prompt_source='in_file'),
+    'seedselect': dict(refs='in_dir', out='out_dir', concepts='in_file', pipeline='pipeline'),
+    'dreambooth': dict(pretrained='pipeline', instance_dir='in_dir', out_dir='out_dir', class_dir='io_dir'),
+}
+
+def _check_input(v:Path, opt:str, kind:str)->None:
+    if kind == 'pipeline':
+        if v.exists() and not (v/'model_index.json').is_file():
+            raise InputError(f'{v}: not a diffusers pipeline folder (no model_index.json), but {opt} takes one (or a hub id)')
+        return
+    if not v.exists(): raise MissingInput(f'{v}: not found ({opt}); check the path')
+    if kind == 'in_file' and v.is_dir(): raise MissingInput(f'{v}: is a folder, but {opt} takes a file')
+    if kind == 'in_dir' and not v.is_dir(): raise MissingInput(f'{v}: is a file, but {opt} takes a folder')
+
+def check_paths(command:str, args:dict, # a command and its parsed options
+                p:argparse.ArgumentParser # its parser
+               )->list:
+    "Check `command`'s path options in `args` (`InputError` naming the first bad one); returns its output folders, for `claim_dirs`."
+    flags, outs = {a.dest: a.option_strings[-1] for a in p._actions if a.option_strings}, []
+    for k, kind in PATHS.get(command, {}).items():
+        if args.get(k) is None: continue
+        v, opt = Path(args[k]), flags.get(k, k.upper())
+        if kind == 'out_file': check_out_path(v, f'{opt} file')
+        elif kind == 'io_dir': check_out_path(v, f'{opt} folder', folder=True)
+        elif kind == 'out_dir': outs.append(check_out_dir(v, command))
+        else: _check_input(v, opt, kind)
+    return outs
 
 # %% ../nbs/70_cli.ipynb #33422945
 def _usage()->str:
     w = max(map(len, COMMANDS))
-    return ('usage: image2prompt COMMAND [options] [--debug]\n\ncommands:\n' + '\n'.join(f'  {k:<{w}}  {v[1]}' for k,v in COMMANDS.items())
+    return ('usage: image2prompt COMMAND [options] [--debug]  (or --version)\n\ncommands:\n' + '\n'.join(f'  {k:<{w}}  {v[1]}' for k,v in COMMANDS.items())
             + '\n\n--debug (or I2P_DEBUG=1) shows the full traceback of any error')
 
 def run(argv:list # `COMMAND [options]`
@@ -126,9 +233,10 @@ def run(argv:list # `COMMAND [options]`
     p, f, src, keys = command_parser(argv[0])
     args = vars(p.parse_args(argv[1:]))
     for k in ('pdb', 'xtra'): args.pop(k, None)  # fastcore's debugging options, not the command's
-    if src is None: return f(**args)
-    cfg = {k: args.pop(k) for k in keys}
-    return f(src(**cfg) if is_dataclass(src) else cfg, **args)
+    with claim_dirs(check_paths(argv[0], args, p), argv[0]):
+        if src is None: return f(**args)
+        cfg = {k: args.pop(k) for k in keys}
+        return f(src(**cfg) if is_dataclass(src) else cfg, **args)
 
 # %% ../nbs/70_cli.ipynb #dbb6adbc
 def _debug(argv:list)->tuple:
@@ -143,6 +251,9 @@ def main(argv:list|None=None # default `sys.argv[1:]`
     if not argv or argv[0] in ('-h', '--help'):
         print(_usage())
         return 0
+    if argv[0] in ('-V', '--version'):
+        print(f'image2prompt {__version__}')
+        return 0
     try: run(argv)
     except (InputError, WeightsUnavailable) as e:  # a user's path/file/option, or weights that cannot be had offline
         if debug: raise
@@ -152,18 +263,11 @@ def main(argv:list|None=None # default `sys.argv[1:]`
     return 0
 
 # %% ../nbs/70_cli.ipynb #b3bdea76
-def _at_least_0(**opts)->None:
-    for k, v in opts.items():
-        if v is not None and v < 0: raise InputError(f'--{k} {v} must be >= 0')
-
 def dreambooth_command(cfg, # a `DreamBoothConfig` (its fields are the options)
                        device:str=None, # cpu, cuda, mps (default: best available)
                        fresh:bool=False): # start afresh when OUT_DIR holds a run with other data or settings
     "Teach a pipeline a subject with DreamBooth (LoRA or full), with prior preservation."
     from image2prompt.dreambooth import train_dreambooth  # the stage loads when its command runs, so `image2prompt --help` stays fast
-    check_positive(**{k: getattr(cfg, k) for k in ('resolution', 'n_class_images', 'rank', 'lora_alpha', 'lr', 'bs', 'grad_accum',
-                                                   'steps', 'max_grad_norm', 'ckpt_limit', 'gen_steps')})
-    _at_least_0(ckpt_every=cfg.ckpt_every, val_every=cfg.val_every, prior_loss_weight=cfg.prior_loss_weight, guidance=cfg.guidance)
     digest = folder_digest(need_path(cfg.instance_dir, 'instance image folder', 'dir'))
     run_config(cfg.out_dir, asdict(cfg) | dict(instance_contents=digest), 'DreamBooth run', fresh,
                state=('checkpoint-*', 'pipeline', 'pytorch_lora_weights.safetensors', 'validation'))
@@ -182,9 +286,6 @@ def train_diffusion_command(cfg:dict, # `train_toy_pipeline`'s settings, default
     "Train a toy latent diffusion pipeline from scratch (VAE, then UNet), or fine-tune an existing one, on an image folder."
     import torch  # these load when the command runs, as above
     from image2prompt.diffusion_train import train_toy_pipeline, finetune
-    check_positive(threads=threads, **{k: v for k, v in cfg.items() if k.endswith(('_epochs', '_epoch_size', '_bs', '_lr', '_crop'))},
-                   limit=cfg['limit'], n_valid=cfg['n_valid'])
-    _at_least_0(**{k: v for k, v in cfg.items() if k.endswith(('_minutes', '_kl', '_fg', 'ema_decay'))})
     work = Path(work_dir or f'{out}.work')
     digest = folder_digest(need_path(data, 'image folder', 'dir'))
     run_config(work, cfg | dict(data=digest, out=out, work_dir=work_dir, pretrained=pretrained), 'diffusion training run', fresh,

@@ -4,14 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #39e2b366
 from __future__ import annotations
-import os, random, json, hashlib, shutil, tempfile, contextlib, importlib.util, importlib.resources, warnings
+import os, random, json, glob, hashlib, shutil, tempfile, contextlib, importlib.util, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, torch
 from safetensors.torch import save_file
 
 # %% auto #0
-__all__ = ['PYPI_WEIGHTS', 'KIND_FILES', 'default_device', 'default_dtype', 'mixed_precision_name', 'seed_everything',
-           'InputError', 'MissingInput', 'need_path', 'check_choice', 'check_positive', 'atomic_path', 'atomic_dir',
+__all__ = ['RUN_RECORD', 'LEGACY_RECORDS', 'PYPI_WEIGHTS', 'KIND_FILES', 'default_device', 'default_dtype',
+           'mixed_precision_name', 'seed_everything', 'InputError', 'MissingInput', 'need_path', 'check_choice',
+           'check_positive', 'own_temp', 'atomic_path', 'atomic_dir', 'check_out_path', 'check_out_dir', 'claim_dirs',
            'save_npy', 'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl',
            'folder_digest', 'run_config', 'WeightsUnavailable', 'hub_offline', 'hub_problem', 'check_local',
            'resolve_weights', 'explain_load', 'assets_dir', 'asset', 'data_dir', 'unit', 'cosine_rows']
@@ -85,15 +86,34 @@ def _umask()->int:
     os.umask(m)
     return m
 
+def _alive(pid:int)->bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass
+    return True
+
+def own_temp(path, # the file or folder the temp stands in for
+             folder:bool=False # a temp folder instead of a temp file
+            )->Path:
+    "A new temp file (or folder) `.NAME.PID.*.tmp` beside `path`; first removes those that killed processes left there."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for q in path.parent.glob(f'.{glob.escape(path.name)}.*.tmp'):
+        pid = q.name[len(path.name)+2:].split('.')[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)): continue
+        shutil.rmtree(q, ignore_errors=True) if q.is_dir() and not q.is_symlink() else q.unlink(missing_ok=True)
+    pre = f'.{path.name}.{os.getpid()}.'
+    if folder: return Path(tempfile.mkdtemp(prefix=pre, suffix='.tmp', dir=path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=pre, suffix='.tmp', dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
 @contextlib.contextmanager
 def atomic_path(path # the file to write
                ):
     "Yield a temp path beside `path`; rename it onto `path` (with the umask's usual permissions) if the block succeeds."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = own_temp(path)
     try:
         yield tmp
         if tmp.exists(): os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
@@ -102,22 +122,76 @@ def atomic_path(path # the file to write
         if tmp.exists(): tmp.unlink()
 
 # %% ../nbs/00_core.ipynb #fdcb83bd
+RUN_RECORD = '.image2prompt.json'  # a folder's record of the command that wrote it (see `claim_dirs` below)
+
 @contextlib.contextmanager
 def atomic_dir(path # the folder to write
               ):
     "Yield a temp folder beside `path`; it replaces `path` as a whole if the block succeeds."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent))
-    os.chmod(tmp, 0o777 & ~_umask())
+    if path.exists() and not path.is_dir(): raise InputError(f'{path}: is a file, but a folder is written there; choose another path')
+    tmp = own_temp(path, folder=True)
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700 folders
     try:
         yield tmp
+        rec = path/RUN_RECORD
+        if rec.exists() and not (tmp/RUN_RECORD).exists(): shutil.copy2(rec, tmp/RUN_RECORD)  # the folder's run record stays
         old = path.with_name(f'.{path.name}.old-{os.getpid()}') if path.exists() else None
         if old: os.replace(path, old)
         os.replace(tmp, path)
         if old: shutil.rmtree(old, ignore_errors=True)
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #f36bef84
+LEGACY_RECORDS = ('run_config.json', 'toyworld.json')  # records of runs written before RUN_RECORD: still this project's folders
+
+def _inside_file(p:Path)->None:
+    "`InputError` when a parent of `p` is a file."
+    a = next((a for a in p.parents if a.exists()), None)
+    if a is not None and not a.is_dir(): raise InputError(f'{p}: {a} is a file, so nothing can be written inside it; choose another path')
+
+def check_out_path(path, what:str='output file', # the path to write; what it is, for the message
+                   folder:bool=False # a folder is written there, not a file
+                  )->Path:
+    "`Path(path)`, or `InputError` when it is of the wrong kind (a folder for a file, or a file for a folder) or lies inside a file."
+    p = Path(path)
+    if p.exists() and p.is_dir() != folder:
+        raise InputError(f"{p}: is a {'file' if folder else 'folder'}, but the {what} (a {'folder' if folder else 'file'}) is expected")
+    _inside_file(p)
+    return p
+
+# %% ../nbs/00_core.ipynb #45af9d95
+def _record(p:Path)->dict:
+    try: return json.loads((p/RUN_RECORD).read_text())
+    except (OSError, ValueError): return {}
+
+def check_out_dir(path, command:str # the folder; the command that would write it
+                 )->Path:
+    "`Path(path)`, or `InputError` unless `command` may write there: a new or empty folder, or one `command` wrote before."
+    p = check_out_path(path, f'{command} output folder', folder=True)
+    if not p.exists() or all(q.name.startswith(f'.{RUN_RECORD}.') for q in p.iterdir()): return p  # empty, or a record being written
+    rec = _record(p).get('command')
+    if rec == command or (rec is None and any((p/n).exists() for n in LEGACY_RECORDS)): return p
+    if rec: raise InputError(f'{p}: holds the output of image2prompt {rec}, not {command}; give a new or empty folder')
+    first = sorted(q.name for q in p.iterdir())[0]
+    raise InputError(f'{p}: holds files that image2prompt {command} did not write (e.g. {first}); give a new or empty folder, '
+                     f'so nothing of yours is overwritten or deleted')
+
+# %% ../nbs/00_core.ipynb #baa69f27
+@contextlib.contextmanager
+def claim_dirs(paths, command:str # the output folders (`None`s are skipped); the command that writes them
+              ):
+    "Check every folder (`check_out_dir`), record `command` in each, run the block; a folder made here and left empty by a failure is removed."
+    ps = [check_out_dir(p, command) for p in paths if p is not None]
+    made = [p for p in ps if not p.exists()]
+    for p in ps:
+        with atomic_path(p/RUN_RECORD) as t: t.write_text(json.dumps(dict(command=command)))
+    try: yield ps
+    except BaseException:
+        for p in made:
+            if [q.name for q in p.iterdir()] == [RUN_RECORD]: shutil.rmtree(p, ignore_errors=True)
+        raise
 
 # %% ../nbs/00_core.ipynb #22798a6a
 def save_npy(path, arr)->Path:

@@ -236,7 +236,9 @@ def nn_sims(embs, sample:int=20_000, seed:int=0, bs:int=4096)->np.ndarray:
     out = []
     for s in range(0, len(rows), bs):
         D, I = index.search(np.ascontiguousarray(embs[rows[s:s+bs]], np.float32), 2)
-        out.append(np.where(I[:, 0] == rows[s:s+bs], D[:, 1], D[:, 0]))
+        other = I[:, 0] == rows[s:s+bs]
+        nb, d = np.where(other, I[:, 1], I[:, 0]), np.where(other, D[:, 1], D[:, 0])
+        out.append(d[nb >= 0])  # faiss pads a missing neighbour (one row) with -1 and -3.4e38
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 # %% ../nbs/02_dedup.ipynb #060dbcea
@@ -308,7 +310,8 @@ def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table
         kept, parent = dedup(e, threshold, method, return_parent=True, progress=not quiet, nprobe=nprobe)
         sims = nn_sims(e)
         rep = dedup_report(parent, table.prompt.tolist(), sims, threshold)
-        plot_nn_hist(sims, threshold, out/'nn_hist.png')
+        if len(sims): plot_nn_hist(sims, threshold, out/'nn_hist.png')
+    if parent is None or not len(sims): (out/'nn_hist.png').unlink(missing_ok=True)  # an earlier run's plot is not this report's
     save_npy(out/'kept.npy', kept)
     save_parquet(out/'kept.parquet', table.iloc[kept])
     save_json(out/'report.json', rep)
@@ -317,7 +320,7 @@ def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table
     return rep
 
 # %% ../nbs/02_dedup.ipynb #8f4c3789
-def demo_dedup_cmd(out:str='image2prompt_demo', # output folder (embedding cache, embeddings, report)
+def demo_dedup_cmd(out:str='image2prompt_demo_dedup', # output folder (embedding cache, embeddings, report)
              threshold:float=0.95, # dedup threshold
              n:int=None, # only the first `n` sample prompts
              fast:str=None, # embedding mode: None (exact fp32) or int8

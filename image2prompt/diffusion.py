@@ -98,32 +98,21 @@ def build_pipeline(text_encoder:str=MINILM, # the frozen text encoder (name for 
     return pipe.to(default_device(device), dtype or torch.float32)
 
 # %% ../nbs/12_diffusion.ipynb #3bff9ad8
-def _swap_dir(tmp:Path, path:Path):
-    "Move the finished folder `tmp` onto `path`, replacing what was there."
-    old = path.with_name(f'.{path.name}.old')
-    if old.exists(): shutil.rmtree(old)
-    if path.exists(): os.replace(path, old)
-    os.replace(tmp, path)
-    if old.exists(): shutil.rmtree(old)
-
 def save_pipeline(pipe, path, # the pipeline and the folder to write
                   text_encoder:bool=True, # include the text encoder weights (False: name it in `i2p.json`)
                   text_encoder_name:str=MINILM, meta:dict|None=None)->Path:
-    "Save `pipe` with `save_pretrained` into `path` via a temp folder renamed into place."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-    te = pipe.text_encoder
-    try:
-        if not text_encoder: pipe.register_modules(text_encoder=None)
-        pipe.save_pretrained(tmp, safe_serialization=True)
-    finally: pipe.register_modules(text_encoder=te)
-    for f in tmp.glob('**/*.json'):  # a pipeline loaded from a folder remembers it: do not ship local paths
-        d = json.loads(f.read_text())
-        if isinstance(d, dict) and d.pop('_name_or_path', None) is not None: save_json(f, d)
-    save_json(tmp/'i2p.json', dict(text_encoder=None if text_encoder else text_encoder_name,
-                                   max_len=pipe.tokenizer.model_max_length, **(meta or {})))
-    _swap_dir(tmp, path)
+    "Save `pipe` with `save_pretrained` into `path` via a temp folder renamed into place (`atomic_dir`)."
+    path, te = Path(path), pipe.text_encoder
+    with atomic_dir(path) as tmp:
+        try:
+            if not text_encoder: pipe.register_modules(text_encoder=None)
+            pipe.save_pretrained(tmp, safe_serialization=True)
+        finally: pipe.register_modules(text_encoder=te)
+        for f in tmp.glob('**/*.json'):  # a pipeline loaded from a folder remembers it: do not ship local paths
+            d = json.loads(f.read_text())
+            if isinstance(d, dict) and d.pop('_name_or_path', None) is not None: save_json(f, d)
+        save_json(tmp/'i2p.json', dict(text_encoder=None if text_encoder else text_encoder_name,
+                                       max_len=pipe.tokenizer.model_max_length, **(meta or {})))
     return path
 
 # %% ../nbs/12_diffusion.ipynb #6f92a658

@@ -343,6 +343,16 @@ def save_embeddings(path, # the `.npy` to write; the table and metadata go besid
     return path
 
 # %% ../nbs/01_embeddings.ipynb #e38308fb
+def _load_npy(path:Path, mmap:bool=False)->np.ndarray:
+    "The 2-D float array in `path`, or an `InputError` saying what the file is not."
+    want = 'expected a float embeddings .npy written by `image2prompt embed`'
+    with open(path, 'rb') as f:
+        if f.read(6) != b'\x93NUMPY': raise InputError(f'{path}: not a .npy file; {want}')
+    try: a = np.load(path, mmap_mode='r' if mmap else None)
+    except ValueError: raise InputError(f'{path}: a .npy of Python objects, not of numbers; {want}') from None
+    if a.ndim != 2 or a.dtype.kind != 'f': raise InputError(f'{path}: a {a.dtype} array of shape {a.shape}; {want}')
+    return a
+
 def load_embeddings(path, # an `.npy` written by `save_embeddings`
                     mmap:bool=False # memory-map the array instead of reading it
                    )->tuple:
@@ -350,7 +360,7 @@ def load_embeddings(path, # an `.npy` written by `save_embeddings`
     path = Path(path)
     for p in (path, path.with_suffix('.parquet')):
         if not p.exists(): raise MissingInput(f'{p}: not found (write it with `image2prompt embed`)')
-    embs, table = np.load(path, mmap_mode='r' if mmap else None), pd.read_parquet(path.with_suffix('.parquet'))
+    embs, table = _load_npy(path, mmap), pd.read_parquet(path.with_suffix('.parquet'))
     if len(embs) != len(table): raise InputError(f'{path}: {len(embs)} rows but its prompt table has {len(table)}')
     meta = path.with_suffix('.json')
     if meta.exists() and json.loads(meta.read_text())['digest'] != table_digest(table.prompt):

@@ -24,12 +24,14 @@ __all__ = ['PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submis
 
 # %% ../nbs/22_predict.ipynb #7182a358
 def image_items(src)->list:
-    "`[(id, path or PIL)]` from a folder, a file, a list of files or PIL images."
+    "`[(id, path or PIL)]` from a folder (and its subfolders, like `datasets`' imagefolder), a file, a list of files or PIL images."
     if isinstance(src, (str, Path)):
         p = Path(src)
         if p.is_file(): return [(p.stem, p)]
         if not p.is_dir(): raise MissingInput(f'{p}: no such image folder or file; check the path')
-        return _unique_ids([(f.stem, f) for f in sorted(p.iterdir()) if f.suffix.lower() in IMG_EXTS])
+        fs = [f for f in sorted(p.rglob('*')) if f.suffix.lower() in IMG_EXTS and f.is_file()
+              and not any(s.startswith('.') for s in f.relative_to(p).parts)]
+        return _unique_ids([(f.stem, f) for f in fs])
     if isinstance(src, Image.Image): src = [src]
     return _unique_ids([(f'img_{i}', x) if isinstance(x, Image.Image) else (Path(x).stem, Path(x)) for i, x in enumerate(src)])
 

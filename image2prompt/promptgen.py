@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
-from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, WeightsUnavailable, InputError
+from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, WeightsUnavailable, InputError, atomic_dir
 from . import toyworld as tw
 from .datasets import PromptStream
 from .embeddings import embed_prompts
@@ -218,17 +218,10 @@ def finetune_lm(model, tok, prompts:list, # the corpus
 # %% ../nbs/31_promptgen.ipynb #e8e13753
 def save_lm(model, tok, path)->Path:
     "Save `model` and `tok` as a `save_pretrained` folder at `path`, atomically."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-    try:
+    with atomic_dir(path) as tmp:  # normal permissions; a killed run's temp is cleaned up by the next
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        if path.exists(): shutil.rmtree(path)
-        tmp.rename(path)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-    return path
+    return Path(path)
 
 # %% ../nbs/31_promptgen.ipynb #e505a31d
 def corpus_from(src, # a prompt table path, a `datasets.PromptStream`, or an iterable of prompt lists

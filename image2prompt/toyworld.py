@@ -389,8 +389,8 @@ def build_dataset(out_dir, # the image folder to write
     "Render a toy-world training set into `out_dir`; returns counts of written and skipped images."
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    rows = plan_dataset(n, seed, tail_count, p_five)  # refuses a bad recipe before it is recorded
     _check_recipe(out, dict(n=n, seed=seed, tail_count=tail_count, p_five=p_five, size=size, objects=HEAD_OBJECTS+TAIL_OBJECTS))
-    rows = plan_dataset(n, seed, tail_count, p_five)
     done = 0
     for r in tqdm(rows, desc='toyworld', disable=not progress):
         if (out/r['file_name']).exists(): continue

@@ -73,9 +73,9 @@ ERRORS = [  # (args, command, words the one line must hold)
     (['embed', '{d}/p.xlsx', '{d}/x.npy'], 'embed', ['p.xlsx', "unknown prompt table type '.xlsx'"]),
     (['embed', '{d}/int.jsonl', '{d}/x.npy'], 'embed', ['int.jsonl', 'row 1', 'must be str']),
     (['generate', '--prompt', 'a cat', '--out_dir', '{d}/g', '--pipeline', '{d}/no_such_pipeline'], 'generate', ['no_such_pipeline']),
-    (['generate', '{d}/p.txt', '--out_dir', '{d}/g0', '--steps', '0'], 'generate', ['--steps 0 must be > 0']),
+    (['generate', '{d}/p.txt', '--out_dir', '{d}/g0', '--steps', '0'], 'generate', ['argument --steps: 0 must be > 0']),
     (['train', '{d}', '{d}/out', '--head', 'big'], 'train', ["--head 'big' is not one of: linear, mlp"]),
-    (['predict', '{d}/no_images', '--out_dir', '{d}/o'], 'predict', ['no_images', 'no such image folder']),
+    (['predict', '{d}/no_images', '--out_dir', '{d}/o'], 'predict', ['no_images', 'not found']),
     (['nope'], 'nope', ["unknown command 'nope'"]),
 ]
 
@@ -105,7 +105,7 @@ def test_train_refuses_other_data_then_fresh(work, tmp_path):
     assert "'unreadable image': 3" in last  # 14: the truncated, empty and text-as-PNG files are skipped, counted and reported
     b = load_file(out/'regressor'/'model.safetensors'); assert any(not np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
     m = json.loads((out/'metrics.json').read_text()); assert m['skipped']['unreadable image'] == 3 and m['n_train'] + m['n_valid'] == 16
-    user_error(i2p('train', work/'A', out, '--lr', '-1'), 'train', '--lr -1.0 must be > 0')
+    user_error(i2p('train', work/'A', out, '--lr', '-1'), 'train', 'argument --lr: -1 must be > 0')
 
 # ---- 4. generate: a missing file is an error, literal prompts need --prompt, empty/null prompts skipped; 3 for generate
 def test_generate_prompt_sources(work, tmp_path):
@@ -124,7 +124,7 @@ def test_generate_prompt_sources(work, tmp_path):
 # ---- 5. a missing input file is an error everywhere ---------------------------------------------------------------
 def test_seedselect_missing_concepts(tmp_path):
     user_error(i2p('seedselect', '--concepts', tmp_path/'missing.jsonl', '--out', tmp_path/'o'), 'seedselect', 'missing.jsonl', 'not found')
-    user_error(i2p('seedselect', '--prompt', 'a cat', '--refs', tmp_path/'norefs', '--out', tmp_path/'o'), 'seedselect', 'norefs', 'does not exist')
+    user_error(i2p('seedselect', '--prompt', 'a cat', '--refs', tmp_path/'norefs', '--out', tmp_path/'o'), 'seedselect', 'norefs', 'not found')
 
 # ---- 6. dedup: hnsw is not offered (it broke the keep rule); --against an empty set; never a silent swap ------------
 def test_dedup_methods_and_empty_against(tmp_path):

@@ -65,7 +65,7 @@ def test_bad_prompts_in_memory(emb):
     assert np.allclose(e[1], encode(emb, [''])[0], atol=1e-5)
 
 def test_missing_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match='nope.csv: prompt table not found'): main(['embed', str(tmp_path/'nope.csv'), str(tmp_path/'x.npy')])
+    with pytest.raises(FileNotFoundError, match='nope.csv: not found'): main(['embed', str(tmp_path/'nope.csv'), str(tmp_path/'x.npy')])
     with pytest.raises(FileNotFoundError, match='gone.npy: not found'): main(['dedup', str(tmp_path/'gone.npy'), str(tmp_path/'o')])
     with pytest.raises(ValueError, match="unknown prompt table type '.xlsx'"):
         (tmp_path/'p.xlsx').write_text('x'); read_prompts(tmp_path/'p.xlsx')
