@@ -10,7 +10,7 @@ from pathlib import Path
 from fastcore.docments import docments
 from fastcore.script import anno_parser
 from . import __version__
-from .core import InputError, MissingInput, WeightsUnavailable, folder_digest, need_path, run_config, check_out_path, check_out_dir, claim_dirs
+from .core import check_model_spec, InputError, MissingInput, WeightsUnavailable, folder_digest, need_path, run_config, check_out_path, check_out_dir, claim_dirs
 
 # %% auto #0
 __all__ = ['COMMANDS', 'positive', 'non_negative', 'unit', 'RANGES', 'GENERATED', 'PATHS', 'get_command', 'cli_options',
@@ -199,10 +199,7 @@ PATHS = {  # command -> {option: kind}: in_file, in_dir, in_any (must exist); pi
 }
 
 def _check_input(v:Path, opt:str, kind:str)->None:
-    if kind == 'pipeline':
-        if v.exists() and not (v/'model_index.json').is_file():
-            raise InputError(f'{v}: not a diffusers pipeline folder (no model_index.json), but {opt} takes one (or a hub id)')
-        return
+    if kind == 'pipeline': return check_model_spec(str(v), 'pipeline')  # a pipeline folder, a short name of the model table or a hub id
     if not v.exists(): raise MissingInput(f'{v}: not found ({opt}); check the path')
     if kind == 'in_file' and v.is_dir(): raise MissingInput(f'{v}: is a folder, but {opt} takes a file')
     if kind == 'in_dir' and not v.is_dir(): raise MissingInput(f'{v}: is a file, but {opt} takes a folder')

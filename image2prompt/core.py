@@ -15,7 +15,8 @@ __all__ = ['RUN_RECORD', 'LEGACY_RECORDS', 'PYPI_WEIGHTS', 'KIND_FILES', 'defaul
            'check_positive', 'own_temp', 'atomic_path', 'atomic_dir', 'check_out_path', 'check_out_dir', 'claim_dirs',
            'save_npy', 'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl',
            'folder_digest', 'run_config', 'WeightsUnavailable', 'hub_offline', 'hub_problem', 'check_local',
-           'resolve_weights', 'explain_load', 'assets_dir', 'asset', 'data_dir', 'unit', 'cosine_rows']
+           'check_model_spec', 'resolve_weights', 'explain_load', 'assets_dir', 'asset', 'data_dir', 'unit',
+           'cosine_rows']
 
 # %% ../nbs/00_core.ipynb #936decf9
 def default_device(device=None # `None` picks cuda > mps > cpu; a string or `torch.device` is returned as a device
@@ -376,7 +377,13 @@ def check_local(path, kind:str|None=None)->Path:
     cfg = json.loads((p/'config.json').read_text()) if (p/'config.json').is_file() else {}
     cls = cfg.get('_class_name') or (cfg.get('architectures') or [None])[0]
     held = f' (it holds a {cls} config.json: give the folder above it?)' if cls else ''
-    raise InputError(f"{p}: not a {kind} folder: {' or '.join(want)} is missing{held}")
+    raise InputError(f"{p}: not a {kind} folder (no {' or '.join(want)}){held}")
+
+def check_model_spec(name, kind:str|None=None)->None:
+    "`InputError` for a model name that can never load: an unknown short name, or a local path of the wrong kind (nothing is downloaded)."
+    if Path(name).expanduser().exists(): check_local(name, kind)
+    elif model_entry(name) is None and is_short_name(name):
+        raise InputError(f"unknown model '{name}': one of {', '.join(MODELS)}, a hub id (ORG/NAME) or a local folder")
 
 # %% ../nbs/00_core.ipynb #1619cd05
 def _ids(name, m)->tuple:
@@ -408,8 +415,7 @@ def resolve_weights(name:str|os.PathLike, # a short name (`models.MODELS`), a hu
                    )->str:
     "Where the weights of `name` are: a local path, or the first id of its table row that the cache holds or the hub serves."
     m = model_entry(name)
-    if m is None and is_short_name(name) and not Path(name).expanduser().exists():
-        raise InputError(f"unknown model '{name}': one of {', '.join(MODELS)}, a hub id (ORG/NAME) or a local folder")
+    check_model_spec(name, kind or (m and m.kind))
     if (p := _local_or_pypi(name, m, kind or (m and m.kind))) is not None: return p
     offline = hub_offline() if allow_hub is None else not allow_hub
     tried, rtype = [], m.repo_type if m else 'model'

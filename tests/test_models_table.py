@@ -46,7 +46,7 @@ def test_cli_unknown_short_name_and_wrong_folder(tmp_path):
     (unet/'config.json').write_text('{"_class_name": "UNet2DConditionModel"}')
     r = _cli('generate', '--prompt', 'a red circle', '--out_dir', str(tmp_path/'o2'), '--pipeline', str(unet))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert 'not a pipeline folder: model_index.json is missing (it holds a UNet2DConditionModel' in r.stderr
+    assert 'unet: not a pipeline folder (no model_index.json) (it holds a UNet2DConditionModel' in r.stderr
 
 def test_cli_offline_names_the_ids_not_cached(tmp_path):
     sd = MODELS['sd21-base']
