@@ -11,3 +11,10 @@ def test_two_commands_and_ci_runs_the_test_one():
     assert 'image2prompt demo' in cmds[0] and 'nbdev_test' in cmds[1] and 'pytest' in cmds[1]
     assert all('torch==2.14.1 torchvision==0.29.1' in c for c in cmds)
     assert "grep -m1 -E '^pip install .*nbdev_test' README.md" in (ROOT/'.ci/run').read_text()
+
+def test_readme_pictures_and_notebook_links_exist():
+    text = (ROOT/'README.md').read_text()
+    refs = re.findall(r'src="([^"]+)"', text) + re.findall(r'\]\((nbs/[^)]+)\)', text)
+    assert len(refs) >= 10
+    missing = [r for r in refs if not (ROOT/r).exists()]
+    assert not missing, f'README.md links to missing files: {missing}'
