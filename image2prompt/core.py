@@ -420,12 +420,15 @@ def resolve_weights(name:str|os.PathLike, # a short name (`models.MODELS`), a hu
     offline = hub_offline() if allow_hub is None else not allow_hub
     tried, rtype = [], m.repo_type if m else 'model'
     for rid in _ids(name, m):
-        src = _hub_cached(rid, rtype)
-        why = None if src or offline else hub_problem(rid, rtype)
-        if src is None and (offline or why): tried.append(f"{rid} ({why or 'not in the cache'})")
-        else:
-            if tried: print(f"{m.name if m else name}: using {rid} ({'; '.join(tried)})", file=sys.stderr)
-            return str(src or rid)
+        why = None if offline else hub_problem(rid, rtype)
+        src = rid if not (offline or why) else _hub_cached(rid, rtype)  # online, `from_pretrained(rid)` reads the cache itself
+        if src is None:
+            tried.append(f"{rid} ({why or 'not in the cache'})")
+            continue
+        if tried or why:
+            used, whys = (f'the cached copy of {rid}', tried + [f'{rid}: {why}']) if why else (rid, tried)
+            print(f"{m.name if m else name}: using {used} ({'; '.join(whys)})", file=sys.stderr)
+        return str(src)
     raise _unavailable(name, m, tried, offline)
 
 # %% ../nbs/00_core.ipynb #cec5d197
