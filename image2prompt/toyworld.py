@@ -90,8 +90,8 @@ def shape_hand(rng, fingers=5):
     "A palm plus `fingers` fingers spread over its top."
     prims = [('poly', _rect(-.48, -.05, .48, .95))]
     n = int(fingers)
-    angs = np.linspace(-1.1, .45, n) if n > 1 else np.array([0.])
-    xs = np.linspace(-.45, .38, n) if n > 1 else np.array([0.])
+    angs = np.linspace(-1.1, .45, n) if n > 1 else np.zeros(n)  # one finger stands straight up; none, none
+    xs = np.linspace(-.45, .38, n) if n > 1 else np.zeros(n)
     for a, x in zip(angs, xs):
         y0 = .25 if a < -.8 else 0.
         prims += _finger(x, y0, a, .85 if a > -.8 else .6, .2)
