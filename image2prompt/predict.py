@@ -207,7 +207,7 @@ def predict_cmd(images:str, # an image folder (or one image file)
                 bank:str=None, # prompt-bank .npy (its .parquet beside it); default: the regressor folder's bank.npy
                 k:int=3, # readable prompts per image (when not inverting)
                 invert:str='abw', # prompts.csv holds a prompt inverted with these strategies (see `invert`); 'none': the bank's k nearest only
-                invert_evals:int=800, # whole-candidate embeddings per image for the inversion: deterministic (~2 CPU s in bfloat16)
+                invert_evals:int=300, # whole-candidate embeddings per image for the inversion: a count, so the prompts are deterministic (as good as 2 CPU s bought before)
                 invert_budget:float=None, # also stop at this many CPU seconds per image: the prompts then depend on the machine's load (default: none)
                 readable_drop:float=0.02, # readable_prompt: the most readable candidate at most this cosine below the best's
                 fluency:store_true=False, # judge readability by SmolLM2's perplexity (loads SmolLM2, ~30 s on 2 cores), not by length
