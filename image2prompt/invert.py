@@ -766,6 +766,7 @@ def pareto_plot(rec:dict, ax=None):
     P = pd.DataFrame(rec['pareto'])
     ax.plot(P.median_ppl, P.mean_cos, 'o-', label='abw-2000, pick by cos - lam * log ppl')
     for _, r in P.iterrows(): ax.annotate(f"{r.lam:g}", (r.median_ppl, r.mean_cos), fontsize=7)
+    for r in rec['runs']: ax.plot([r['median_ppl']], [r['mean_cos']], 's', label=r['name'])
     ax.plot([rec['true']['median_ppl']], [1.0], 'r*', ms=10, label='the true prompts')
     ax.set_xscale('log'); ax.set_xlabel('median perplexity (SmolLM2-135M)'); ax.set_ylabel('mean cosine'); ax.legend(fontsize=7)
     return ax
