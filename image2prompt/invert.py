@@ -4,27 +4,30 @@
 
 # %% ../nbs/23_invert.ipynb #fef0ce78
 from __future__ import annotations
-import os, re, json, time, hashlib, importlib.util
+import os, re, sys, json, time, hashlib, importlib.util
 from itertools import chain
 from collections import Counter
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd, torch, faiss
+import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 from open_clip.tokenizer import SimpleTokenizer
-from .core import InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json, asset
-from .embeddings import load_embedder, encode, embed_prompts, read_prompts
+from .core import InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json, asset, assets_dir
+from .embeddings import load_embedder, encode, embed_prompts, read_prompts, prompt_key, EmbCache, cache_folder, _uncached
 from .predict import bank_from_prompts, load_bank, PromptBank
 from .promptgen import load_lm
 
 # %% auto #0
 __all__ = ['CI_LISTS', 'MAX_REPEAT', 'BENCH_RUNS', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms',
-           'vocab_cache_dir', 'n_tokens', 'Vocab', 'build_vocab', 'additive_scores', 'clip_len', 'join', 'word_counts',
-           'fits_words', 'readability', 'lm_continue', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands',
-           'search_bf16', 'Inverter', 'load_prompt_bank', 'make_inverter', 'check_targets', 'read_targets',
+           'vocab_cache_dir', 'n_tokens', 'Vocab', 'build_vocab', 'text_digest', 'ShippedVocab', 'pq_codes',
+           'pq_decode', 'shipped_vocab_dir', 'save_shipped_vocab', 'load_shipped_vocab', 'build_shipped_vocab',
+           'additive_scores', 'clip_len', 'join', 'word_counts', 'fits_words', 'readability', 'lm_continue', 'lm_nll',
+           'near_best', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'search_bf16', 'Inverter',
+           'reorders', 'load_prompt_bank', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets',
            'invert_embs', 'invert_file', 'invert_cmd', 'noisy_targets', 'heldout_split', 'curve', 'run_strategy',
-           'sub_vocab', 'benchmark', 'bench_table', 'noisy_table']
+           'sub_vocab', 'text_stats', 'pareto', 'benchmark', 'bench_table', 'pareto_plot', 'noisy_table']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 from .promptgen import CI_PIP, ci_data_dir  # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -77,12 +80,89 @@ class Vocab:
     ntok:np.ndarray
     def __len__(self): return len(self.phrases)
 
-def build_vocab(phrases, embedder, cache_dir=None, progress:bool=False)->Vocab:
-    "Embed unique `phrases` (through the cache) into a `Vocab`."
+def _embed_new(phrases:list, embedder, cache_dir, progress:bool)->tuple:
+    "Exact embeddings and token counts of `phrases`, through the cache; saying so in words when the cache lacks some."
+    cache_dir = cache_dir or vocab_cache_dir()
+    todo = len(_uncached([prompt_key(p) for p in phrases], phrases, EmbCache(cache_folder(cache_dir, 'all-MiniLM-L6-v2'))))
+    if progress and todo: print(f'embedding {todo:,} phrases that the shipped vocabulary lacks with MiniLM (once; cached in {cache_dir})', file=sys.stderr)
+    e = embed_prompts(phrases, cache_dir=cache_dir, progress=progress, embedder=embedder, bs=256, chunk=4096)
+    return e, n_tokens(embedder, phrases)
+
+def build_vocab(phrases, embedder, cache_dir=None, progress:bool=False,
+                shipped=None # a `ShippedVocab` whose rows stand in for the phrases it has (None: embed every phrase)
+               )->Vocab:
+    "A `Vocab` of unique `phrases`: rows of `shipped` where it has them, the rest embedded exactly through the cache."
     phrases = list(dict.fromkeys(p for p in phrases if p))
     if not phrases: raise InputError(f'the phrase pool is empty: install the term lists (`{CI_PIP}`) or give a non-empty bank')
-    e = embed_prompts(phrases, cache_dir=cache_dir, progress=progress, embedder=embedder, bs=256, chunk=4096)
-    return Vocab(phrases, e, n_tokens(embedder, phrases))
+    pos = shipped.pos if shipped is not None else {}
+    old, new = [i for i, p in enumerate(phrases) if p in pos], [i for i, p in enumerate(phrases) if p not in pos]
+    E, N = np.zeros((len(phrases), 384), np.float32), np.zeros(len(phrases), np.float32)
+    if old: E[old], N[old] = shipped.embs[[pos[phrases[i]] for i in old]], shipped.ntok[[pos[phrases[i]] for i in old]]
+    if new: E[new], N[new] = _embed_new([phrases[i] for i in new], embedder, cache_dir, progress)
+    return Vocab(phrases, E, N)
+
+# %% ../nbs/23_invert.ipynb #sv_code
+def text_digest(lines)->str:
+    "sha256 of `lines` joined by newlines: the identity of a phrase list."
+    return hashlib.sha256('\n'.join(lines).encode()).hexdigest()
+
+@dataclass
+class ShippedVocab:
+    "A fixed phrase list with PQ-coded MiniLM embeddings (decoded, L2-normalised) and token counts."
+    phrases:list
+    embs:np.ndarray
+    ntok:np.ndarray
+    meta:dict
+    def __post_init__(self): self.pos = {p: i for i, p in enumerate(self.phrases)}
+
+def pq_codes(embs:np.ndarray, m:int=96, seed:int=0)->tuple:
+    "`(codes (n, m) uint8, centroids (m, 256, d/m))` of a product quantiser trained on `embs`."
+    pq = faiss.ProductQuantizer(embs.shape[1], m, 8)
+    pq.cp.seed = seed
+    x = np.ascontiguousarray(embs, dtype=np.float32)
+    pq.train(x)
+    return pq.compute_codes(x), faiss.vector_to_array(pq.centroids).reshape(m, 256, -1)
+
+def pq_decode(codes:np.ndarray, cents:np.ndarray)->np.ndarray:
+    "L2-normalised rows decoded from PQ `codes` and `cents`."
+    x = np.concatenate([cents[j][codes[:, j]] for j in range(codes.shape[1])], axis=1).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+# %% ../nbs/23_invert.ipynb #sv_code2
+def shipped_vocab_dir()->Path: return asset('vocab')
+
+def save_shipped_vocab(folder, phrases:list, embs:np.ndarray, ntok:np.ndarray, sources:dict, m:int=96)->dict:
+    "Write `phrases` (no newlines inside), their PQ codes and `meta.json` (digests of the list and of its `sources`) to `folder`."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    codes, cents = pq_codes(embs, m)
+    (folder/'phrases.txt').write_text('\n'.join(phrases), encoding='utf-8')
+    np.savez_compressed(folder/'codes.npz', codes=codes, centroids=cents.astype(np.float16), ntok=ntok.astype(np.uint8))
+    meta = dict(digest=text_digest(phrases), n=len(phrases), m=m, model='all-MiniLM-L6-v2', sources={k: text_digest(v) for k, v in sources.items()})
+    save_json(folder/'meta.json', meta)
+    return meta
+
+_SHIPPED = {}
+def load_shipped_vocab(folder=None)->ShippedVocab:
+    "The shipped phrase table (cached per process); refused if its phrase list's digest differs from the codes'."
+    folder = Path(folder or shipped_vocab_dir())
+    if folder in _SHIPPED: return _SHIPPED[folder]
+    meta = json.loads((folder/'meta.json').read_text())
+    phrases = (folder/'phrases.txt').read_text(encoding='utf-8').split('\n')
+    z = np.load(folder/'codes.npz')
+    if (d := text_digest(phrases)) != meta['digest'] or len(z['codes']) != meta['n']:
+        raise InputError(f"{folder/'phrases.txt'}: digest {d[:12]} differs from {meta['digest'][:12]}, the list its embeddings were built for; reinstall image2prompt")
+    _SHIPPED[folder] = ShippedVocab(phrases, pq_decode(z['codes'], z['centroids'].astype(np.float32)), z['ntok'].astype(np.float32), meta)
+    return _SHIPPED[folder]
+
+# %% ../nbs/23_invert.ipynb #sv_build
+def build_shipped_vocab(folder=None, emb=None, cache_dir=None, m:int=96)->dict:
+    "Embed the default pool exactly (CLIP Interrogator's lists, MiniLM's words, the shipped banks' phrases) and write it PQ-coded to `folder` (default: the package's)."
+    emb = emb or load_embedder(device='cpu')
+    ci, words = ci_terms(), word_terms(emb.tokenizer)
+    banks = read_prompts(asset('sample_prompts.csv')).prompt.tolist() + load_bank(asset('regressor')/'bank.npy').prompts
+    phrases = [p for p in dict.fromkeys(ci + words + prompt_phrases(banks)) if '\n' not in p and '\r' not in p]
+    v = build_vocab(phrases, emb, cache_dir, progress=True)
+    return save_shipped_vocab(folder or assets_dir()/'vocab', v.phrases, v.embs, np.minimum(v.ntok, 255), dict(ci=ci, words=words), m)
 
 # %% ../nbs/23_invert.ipynb #09cf0b4d
 def additive_scores(voc:Vocab, t:np.ndarray, cur:np.ndarray|None, n_cur:float, pt:np.ndarray|None=None,
@@ -143,6 +223,23 @@ def lm_continue(lm, tok, texts:list, # the current prompts ('' starts a prompt)
     firsts = [(split_phrases(o.split('\n')[0]) or [''])[0] for o in outs]
     return [list(dict.fromkeys(p for p in firsts[i*n:(i+1)*n] if p and len(p) < 80)) for i in range(len(texts))]
 
+# %% ../nbs/23_invert.ipynb #flu_code
+@torch.no_grad()
+def lm_nll(lm, tok, texts:list, bs:int=32)->np.ndarray:
+    "Mean negative log-likelihood per token (log perplexity) of each of `texts` under a causal LM, after its start token."
+    tok.padding_side, out = 'right', []
+    for s in range(0, len(texts), bs):
+        x = tok([(tok.bos_token or '') + t for t in texts[s:s+bs]], return_tensors='pt', padding=True, add_special_tokens=False)
+        lp = torch.log_softmax(lm(**x).logits[:, :-1].float(), -1).gather(-1, x['input_ids'][:, 1:, None])[..., 0]
+        m = x['attention_mask'][:, 1:].float()
+        out.append((-(lp*m).sum(1)/m.sum(1).clamp(min=1)).numpy())
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+def near_best(seen:dict, best:str, drop:float, n:int)->list:
+    "`best` and up to `n`-1 other texts of `seen` (text -> cosine) within `drop` of its cosine, best first."
+    top = seen.get(best, max(seen.values(), default=0))
+    return [best] + sorted((t for t, c in seen.items() if t != best and c >= top - drop), key=lambda t: -seen[t])[:n-1]
+
 # %% ../nbs/23_invert.ipynb #62afc864
 @dataclass
 class InvertConfig:
@@ -163,6 +260,10 @@ class InvertConfig:
     bs:int=16 # targets searched together
     seed:int=0
     tol:float=1e-4 # smallest gain that counts as progress
+    drop:float=0.02 # the readable prompt: the most fluent scored candidate whose cosine is at most this below the best's
+    n_read:int=16 # the best candidates within `drop` whose fluency is scored (SmolLM2: one batch per target)
+    fluency:bool=False # score those candidates with SmolLM2 (loads it, ~30 s on 2 cores): `readable_prompt` is the least perplexing; else the fewest CLIP tokens
+    lam:float=0.0 # with `fluency`, `prompt` maximises cos - lam * log-perplexity over those candidates (0: the best cosine)
 
     @property
     def plain(self)->bool: return not (self.jump or self.swaps)
@@ -178,6 +279,7 @@ class Beam:
     level:int=0 # refinements widened so far (`escalate`)
     done:bool=False
     final:bool=False
+    seen:dict=field(default_factory=dict) # every candidate scored: text -> cosine at the search's precision
 
 # %% ../nbs/23_invert.ipynb #ee53fe5e
 def _topk(s:np.ndarray, k:int)->np.ndarray:
@@ -225,9 +327,16 @@ def search_bf16(dtype:str, emb)->bool:
 
 class Inverter:
     "Embedding -> prompt search over a phrase pool (`voc`), a prompt bank and an LM, scored by `emb`."
-    def __init__(self, emb, cfg:InvertConfig|None=None, voc:Vocab|None=None, bank=None, lm=None):
-        self.emb, self.cfg, self.voc, self.bank, self.lm = emb, cfg or InvertConfig(), voc, bank, lm
+    def __init__(self, emb, cfg:InvertConfig|None=None, voc:Vocab|None=None, bank=None, lm=None,
+                 flu=None): # `(lm, tok)` that scores the final candidates' fluency (`cfg.fluency`)
+        self.emb, self.cfg, self.voc, self.bank, self.lm, self.flu = emb, cfg or InvertConfig(), voc, bank, lm, flu
         self.bf16 = search_bf16(self.cfg.dtype, emb)
+
+    def identity(self)->dict:
+        "What decides the output besides `cfg` and the targets: the pool (phrases, a sample of its rows), the bank, the LMs, the precision."
+        v, b, name = self.voc, self.bank, lambda m: m and m[0].config.name_or_path
+        return dict(pool=None if v is None else text_digest(v.phrases), rows=None if v is None else hashlib.sha256(v.embs[::97].tobytes()).hexdigest(),
+                    bank=None if b is None else text_digest(b.prompts), lm=name(self.lm), flu=name(self.flu), bf16=self.bf16)
 
     def start(self, T:np.ndarray)->list:
         "Initial beams (strategy a): of the 8 nearest bank prompts, the first that is readable once fitted (else the nearest), as its phrases; else empty."
@@ -269,6 +378,7 @@ def _score(self:Inverter, beams:list, cands:list, T:np.ndarray, known:list|None=
         opts = [Beam(c, E[o+j], float(E[o+j] @ t), float(N[o+j])) for j, c in enumerate(cs)] + (known[n] if known else [])
         o += len(cs)
         b.evals += len(cs)
+        b.seen.update((join(x.parts), x.cos) for x in opts)
         best = max(opts, key=lambda x: x.cos, default=None)
         if best is not None and best.cos > b.cos + self.cfg.tol: b.parts, b.emb, b.cos, b.ntok, b.done = best.parts, best.emb, best.cos, best.ntok, False
         else: b.done = True
@@ -323,12 +433,10 @@ def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
         else: b.final = b.done
 
 @patch
-def _first(self:Inverter, beams:list, PT:list)->None:
-    "Empty beams start from their best single phrase, whose embedding the pool already holds (free)."
-    for b, pt in zip(beams, PT):
-        if pt is None or b.parts and b.cos >= pt.max(): continue
-        i = int(np.argmax(pt))
-        b.parts, b.emb, b.cos, b.ntok = [self.voc.phrases[i]], self.voc.embs[i], float(pt[i]), float(self.voc.ntok[i])
+def _first(self:Inverter, beams:list, T:np.ndarray, PT:list)->None:
+    "Beams start from the best, embedded exactly, of the 4 single phrases that the pool's rows rank first, unless their start scores higher."
+    self._score(beams, [[] if pt is None else [[self.voc.phrases[i]] for i in _topk(pt, 4)] for pt in PT], T)
+    for b in beams: b.done = False
 
 @patch
 def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
@@ -339,7 +447,7 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
     beams = [b if b.cos >= c.bank_start else Beam([]) for b in bank] if c.strategies.strip('a') else bank
     best = lambda: [max(b.cos, k.cos) for b, k in zip(beams, bank)]
     PT = [self.voc.embs @ t for t in T] if self.voc is not None else [None]*len(T)
-    if not c.plain: self._first(beams, PT)
+    if not c.plain: self._first(beams, T, PT)
     step, last, self.trace = 0, 0.0, [((time.process_time() - t0)/len(T), best())]
     while c.strategies.strip('a') and not all(b.final for b in beams):
         t1 = time.process_time()
@@ -351,13 +459,39 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
         step += 1
         last = time.process_time() - t1
         self.trace.append(((time.process_time() - t0)/len(T), best()))
+    for b, k in zip(beams, bank): b.seen.update(k.seen); k.seen = b.seen
     return [k if k.cos > b.cos else b for b, k in zip(beams, bank)]  # a retrieved prompt that the search did not beat
+
+def reorders(text:str)->list:
+    "`text`'s comma-separated phrases in other orders: each later phrase moved to the front, and all reversed."
+    p = text.split(', ')
+    return list(dict.fromkeys(join([p[i]] + p[:i] + p[i+1:]) for i in range(1, len(p)))) + ([join(p[::-1])] if len(p) > 2 else [])
+
+@patch
+def _final_cands(self:Inverter, beams:list, T:np.ndarray)->list:
+    "Per beam, its best text and the others scored within `drop`, best first; with fluency, also the best four's phrase orders (scored now)."
+    c = self.cfg
+    cands = [near_best(b.seen, join(b.parts), c.drop, c.n_read) if b.parts else [] for b in beams]
+    if self.flu is None: return cands
+    extra = [list(dict.fromkeys(r for x in cs[:4] for r in reorders(x) if r not in b.seen)) for cs, b in zip(cands, beams)]
+    E, o = self._embed([[x] for xs in extra for x in xs])[0], 0
+    for b, xs, t in zip(beams, extra, T):
+        b.seen.update(zip(xs, (E[o:o+len(xs)] @ t).tolist()))
+        o += len(xs)
+    return [cs + xs for cs, xs in zip(cands, extra)]
 
 @patch
 def __call__(self:Inverter, T:np.ndarray, seed:int|None=None)->pd.DataFrame:
-    "Prompts for targets `T` and their cosines, recomputed from the final text."
-    texts = [join(b.parts) or 'a picture' for b in self.search(T, seed)]
-    return pd.DataFrame(dict(prompt=texts, cos=(encode(self.emb, texts, bs=64) * T).sum(1)))
+    "`prompt` (best cosine, or best `cos - lam*log-perplexity`), `readable_prompt` (most fluent within `drop`) and their cosines, recomputed from the text."
+    beams, c = self.search(T, seed), self.cfg
+    texts, pick, read = [join(b.parts) or 'a picture' for b in beams], [], []
+    for b, t, cs in zip(beams, texts, self._final_cands(beams, T)):
+        cs = [x for x in cs if b.seen[x] >= b.seen[cs[0]] - c.drop] or [t]  # the best first; phrase orders that lose more than `drop` out
+        l = lm_nll(*self.flu, cs) if self.flu else np.array([clip_len(x) for x in cs], np.float32)
+        read.append(cs[int(np.argmin(l))])
+        pick.append(cs[int(np.argmax(np.array([b.seen.get(x, -1.0) for x in cs]) - c.lam*l))] if self.flu and c.lam else t)
+    E, R = (encode(self.emb, x, bs=64) for x in (pick, read))
+    return pd.DataFrame(dict(prompt=pick, cos=(E * T).sum(1), readable_prompt=read, readable_cos=(R * T).sum(1)))
 
 # %% ../nbs/23_invert.ipynb #8318feb1
 def load_prompt_bank(path=None, cache_dir=None):
@@ -375,12 +509,20 @@ def _lm(name:str):
     except WeightsUnavailable as e: raise InputError(f'strategy c needs SmolLM2: {e}') from None
 
 # %% ../nbs/23_invert.ipynb #cd739355
+def default_pool_check(sv:ShippedVocab, ci:list|None, words:list|None):
+    "Refuse default lists whose digest differs from those the shipped embeddings were built from: never mix."
+    for name, got, fix in (('ci', ci, f'`{CI_PIP}`'), ('words', words, 'the MiniLM of sentence-transformers/all-MiniLM-L6-v2')):
+        if got is not None and (d := text_digest(got)) != (want := sv.meta['sources'][name]):
+            raise InputError(f"{'CLIP Interrogator lists' if name == 'ci' else 'MiniLM word list'}: digest {d[:12]} differs from {want[:12]}, the one the shipped phrase embeddings were built from; install {fix}, or pass --vocab FOLDER to embed your own lists (once, cached)")
+
 def make_inverter(cfg:InvertConfig|None=None,
                   bank=None, # a prompt table or bank `.npy` (strategy a; default: the shipped sample prompts), or a loaded `PromptBank`
-                  vocab=None, # a folder of CI-style .txt lists (default: the installed clip-interrogator wheel's)
+                  vocab=None, # a folder of CI-style .txt lists (default: the installed clip-interrogator wheel's, with the shipped embeddings)
                   n_flavors:int|None=None, # keep the first n lines of each list (None: all, ~106k phrases)
-                  lm:str='SmolLM2-135M', # strategy c's language model
-                  emb=None, cache_dir=None, progress:bool=False)->Inverter:
+                  lm:str='SmolLM2-135M', # strategy c's language model, and the fluency scorer
+                  emb=None, cache_dir=None, progress:bool=False,
+                  shipped:bool=True # use the shipped phrase embeddings for the default lists (False: embed every phrase exactly)
+                 )->Inverter:
     "An `Inverter` with what `cfg.strategies` need, loaded."
     cfg = cfg or InvertConfig()
     s = cfg.strategies
@@ -388,10 +530,14 @@ def make_inverter(cfg:InvertConfig|None=None,
     emb = emb or load_embedder(device='cpu')
     cache_dir = cache_dir or vocab_cache_dir()
     bk = (bank if hasattr(bank, 'search') else load_prompt_bank(bank, cache_dir)) if 'a' in s else None
-    pool = (ci_terms(vocab, n=n_flavors) if 'b' in s else []) + (word_terms(emb.tokenizer) if 'w' in s else [])
+    ci, words = ci_terms(vocab) if 'b' in s else None, word_terms(emb.tokenizer) if 'w' in s else None
+    sv = load_shipped_vocab() if shipped and vocab is None and (ci or words) else None
+    if sv is not None: default_pool_check(sv, ci, words)
+    pool = (ci_terms(vocab, n=n_flavors) if ci else []) + (words or [])
     if pool and bk is not None: pool += prompt_phrases(bk.prompts)
-    voc = build_vocab(pool, emb, cache_dir, progress) if pool else None
-    return Inverter(emb, cfg, voc, bk, _lm(lm) if 'c' in s else None)
+    voc = build_vocab(pool, emb, cache_dir, progress, sv) if pool else None
+    m = _lm(lm) if 'c' in s or cfg.fluency else None
+    return Inverter(emb, cfg, voc, bk, m if 'c' in s else None, m if cfg.fluency else None)
 
 # %% ../nbs/23_invert.ipynb #8ac5b382
 def check_targets(x, src='targets')->np.ndarray:
@@ -415,8 +561,9 @@ def read_targets(path)->np.ndarray:
     return check_targets(x, p)
 
 # %% ../nbs/23_invert.ipynb #39a0eef0
-def _digest(T:np.ndarray, cfg:InvertConfig)->str:
-    return hashlib.sha256(T.tobytes() + json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:16]
+def _digest(T:np.ndarray, inv:Inverter)->str:
+    "The resume key: the targets, the whole config and what else decides the output (`Inverter.identity`)."
+    return hashlib.sha256(T.tobytes() + json.dumps(dict(cfg=asdict(inv.cfg), **inv.identity()), sort_keys=True).encode()).hexdigest()[:16]
 
 def _resume(part:Path, dig:str)->dict:
     rows = read_jsonl(part, log=True)
@@ -426,36 +573,36 @@ def _resume(part:Path, dig:str)->dict:
     return {r['i']: r for r in rows[1:]}
 
 def invert_embs(inv:Inverter, T:np.ndarray, progress:bool=True)->pd.DataFrame:
-    "Prompts (`prompt`, `cos`) for checked targets `T`, batch by batch, with a progress bar."
+    "Prompts (`prompt`, `cos`, `readable_prompt`, `readable_cos`) for checked targets `T`, batch by batch, with a progress bar."
     rs = [inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s) for s in tqdm(range(0, len(T), inv.cfg.bs), desc='invert', disable=not progress, leave=False)]
-    return pd.concat(rs, ignore_index=True) if rs else pd.DataFrame(dict(prompt=[], cos=[]))
+    return pd.concat(rs, ignore_index=True) if rs else pd.DataFrame(dict(prompt=[], cos=[], readable_prompt=[], readable_cos=[]))
 
 def invert_file(inv:Inverter, T:np.ndarray, out, progress:bool=True)->pd.DataFrame:
     "Invert targets `T` into the CSV `out` (`prompt`, `cos`), resumable per batch."
     out = Path(out)
     part = out.with_name(out.name + '.partial.jsonl')
     bs = inv.cfg.bs
-    done = _resume(part, _digest(T, inv.cfg))
+    done = _resume(part, _digest(T, inv))
     with tqdm(total=len(T), initial=len(done), desc='invert', unit='target', disable=not progress) as bar:
         for s in range(0, len(T), bs):
             if all(i in done for i in range(s, min(s+bs, len(T)))): continue
             r = inv(T[s:s+bs], seed=inv.cfg.seed + s)
-            for i, (p, c) in enumerate(zip(r.prompt, r.cos), s):
-                done[i] = dict(i=i, prompt=p, cos=float(c))
+            for i, row in enumerate(r.to_dict('records'), s):
+                done[i] = dict(i=i, **{k: float(v) if k.endswith('cos') else v for k, v in row.items()})
                 append_jsonl(part, done[i])
             bar.update(len(r))
             bar.set_postfix(mean_cos=f"{np.mean([v['cos'] for v in done.values()]):.3f}")
-    df = pd.DataFrame([done[i] for i in range(len(T))])[['prompt', 'cos']]
+    df = pd.DataFrame([done[i] for i in range(len(T))]).drop(columns='i')
     with atomic_path(out) as t: df.to_csv(t, index=False)
     part.unlink(missing_ok=True)
     return df
 
 # %% ../nbs/23_invert.ipynb #6b95269b
 def invert_cmd(embs:str, # (n, 384) L2-normalised MiniLM targets (.npy)
-               out:str='prompts.csv', # the CSV to write: columns prompt, cos
+               out:str='prompts.csv', # the CSV to write: columns prompt, cos, readable_prompt, readable_cos
                strategies:str='abw', # the best measured (see the benchmark); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
-               budget:float=None, # CPU seconds per target, amortised over a batch (default: no time limit)
-               max_evals:int=2000, # whole-candidate embeddings per target (about 5 CPU s each in bfloat16)
+               max_evals:int=2000, # whole-candidate embeddings per target, the deterministic cost limit (about 5 CPU s each in bfloat16)
+               budget:float=None, # also stop at this many CPU seconds per target: the result then depends on the machine's load (default: no time limit)
                bank:str=None, # prompt table or bank .npy for strategy a (default: the shipped sample prompts)
                vocab:str=None, # folder of CI-style .txt lists (default: the installed clip-interrogator wheel)
                n_flavors:int=None, # first n lines of each list (default: all)
@@ -464,10 +611,14 @@ def invert_cmd(embs:str, # (n, 384) L2-normalised MiniLM targets (.npy)
                bs:int=16, # targets searched together
                dtype:str='auto', # MiniLM's precision while searching: auto (bfloat16 where the CPU has it), bfloat16 or float32
                seed:int=0,
+               drop:float=0.02, # readable_prompt: the most readable candidate whose cosine is at most this below the best's
+               fluency:store_true=False, # judge readability by SmolLM2's perplexity (loads SmolLM2, ~30 s on 2 cores), not by length
+               lam:float=0.0, # with --fluency, prompt maximises cos - lam * log-perplexity (0: the best cosine)
                quiet:store_true=False): # no progress bar
     "Readable prompts whose MiniLM embeddings match target embeddings."
     T = read_targets(embs)
-    cfg = InvertConfig(strategies=strategies, k=k, space=space, dtype=dtype, max_evals=max_evals, budget=budget, bs=bs, seed=seed)
+    cfg = InvertConfig(strategies=strategies, k=k, space=space, dtype=dtype, max_evals=max_evals, budget=budget, bs=bs, seed=seed,
+                       drop=drop, fluency=fluency, lam=lam)
     inv = make_inverter(cfg, bank, vocab, n_flavors, progress=not quiet)
     df = invert_file(inv, T, out, progress=not quiet)
     print(f'inverted {len(df)} targets (mean cosine {df.cos.mean():.4f}); wrote {out}')
@@ -511,6 +662,7 @@ def run_strategy(inv:Inverter, T:np.ndarray, E:np.ndarray|None=None)->dict:
     if E is not None: out['mean_cos_true'] = float((encode(inv.emb, r.prompt.tolist()) * E).sum(1).mean())
     out['prompts'] = r.prompt.tolist()
     out['cos'] = [round(float(x), 4) for x in r.cos]
+    out['readable_mean_cos'], out['readable_prompts'] = float(r.readable_cos.mean()), r.readable_prompt.tolist()
     return out
 
 # %% ../nbs/23_invert.ipynb #0cc3826d
@@ -526,44 +678,68 @@ def _pools(emb, bank_prompts:list, n_flavors=None)->dict:
 
 def _inverter(emb, voc:Vocab, pools:dict, s:str, cfg:InvertConfig, bank, lm)->Inverter:
     ph = [p for l in 'bw' if l in s for p in pools[l]] + (pools['a'] if 'a' in s and set(s) & set('bw') else [])
-    return Inverter(emb, cfg, sub_vocab(voc, ph) if ph else None, bank if 'a' in s else None, lm if 'c' in s else None)
+    return Inverter(emb, cfg, sub_vocab(voc, ph) if ph else None, bank if 'a' in s else None, lm if 'c' in s else None, lm if cfg.fluency else None)
+
+def text_stats(texts:list, nll)->dict:
+    "Median perplexity, mean log-perplexity (`nll` per text), median CLIP tokens, and the texts that say a word more than twice."
+    return dict(median_ppl=float(np.exp(np.median(nll))), mean_log_ppl=float(np.mean(nll)), median_clip_tokens=float(np.median([clip_len(t) for t in texts])),
+                max_clip_tokens=max(clip_len(t) for t in texts), n_word_over_2=sum(max(word_counts(t).values(), default=0) > 2 for t in texts))
+
+def pareto(inv:Inverter, T:np.ndarray, lams=(0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1), drop:float=0.05, n:int=32)->list:
+    "Mean cosine against median perplexity as the final pick weighs fluency by each of `lams`: among each target's `n` best candidates within `drop` and the best four's phrase orders."
+    inv.cfg.drop, inv.cfg.n_read = drop, n
+    beams = [b for s in range(0, len(T), inv.cfg.bs) for b in inv.search(T[s:s+inv.cfg.bs], inv.cfg.seed + s)]
+    cands = inv._final_cands(beams, T)
+    C = [(encode(inv.emb, cs, bs=64) * t).sum(1) for cs, t in zip(cands, T)]
+    L = [lm_nll(*inv.flu, cs) for cs in cands]
+    picks = lambda lam: [int(np.argmax(c - lam*l)) for c, l in zip(C, L)]
+    return [dict(lam=lam, mean_cos=float(np.mean([c[i] for c, i in zip(C, picks(lam))])), **text_stats([cs[i] for cs, i in zip(cands, picks(lam))], [l[i] for l, i in zip(L, picks(lam))])) for lam in lams]
 
 # %% ../nbs/23_invert.ipynb #940a0bda
 # name: (strategies, budget, config changes); 'b-ci' is the CI-style chain (one comma phrase a step, plain token weights, drops every step): the anchor's stand-in
 BENCH_RUNS = {'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space=0, tok_pow=1.0)), 'b': ('b', 5, {}), 'c': ('c', 2, {}),
-              'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {})}
+              'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {}),
+              'abw-2000': ('abw', None, dict(max_evals=2000)), # the command's default: a count, so runs on a loaded machine compare
+              'abw-2000-fluent': ('abw', None, dict(max_evals=2000, fluency=True, lam=0.02, drop=0.05)), # the final pick weighs SmolLM2's log-perplexity
+              'abw-2000-commas': ('abw', None, dict(max_evals=2000, space=0)), 'ab-2000-commas': ('ab', None, dict(max_evals=2000, space=0))} # phrases joined by commas only
 
-def _bench_setup(n, seed, n_flavors, prompts=None):
+def _bench_setup(n, seed, n_flavors, prompts=None, shipped:bool=True):
     emb = load_embedder(device='cpu')
     torch.manual_seed(seed)
     prompts = prompts or read_prompts(data_dir()/'krea_open_prompts_1k.csv').prompt.tolist()
     tgt, bank_prompts, E = heldout_split(prompts, n, emb, seed)
     pools = _pools(emb, bank_prompts, n_flavors)
-    voc = build_vocab([p for v in pools.values() for p in v], emb, vocab_cache_dir(), progress=True)
+    voc = build_vocab([p for v in pools.values() for p in v], emb, vocab_cache_dir(), progress=True, shipped=load_shipped_vocab() if shipped else None)
     return emb, tgt, bank_prompts, E, pools, voc, bank_from_prompts(bank_prompts)
 
 def benchmark(out=None, # the JSON to write (default data/results/invert_eval.json)
               n:int=32, seed:int=0, runs=tuple(BENCH_RUNS), noise=(0.6, 0.7, 0.8), noise_budget:float=2, noise_runs=('a', 'abw'),
               bs:int=8, k:int|None=None, n_flavors:int|None=None, threads:int=1, prompts=None,
-              part:tuple|None=None # (start, stop): only these targets (runs split over processes)
+              part:tuple|None=None, # (start, stop): only these targets (runs split over processes)
+              shipped:bool=True, # the pool's rows from the shipped PQ table (False: every phrase embedded exactly)
+              lams=(0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1) # the fluency weights of the Pareto curve (on 'abw-2000'; () skips it)
              )->dict:
     "Each strategy alone and combined (anytime curves up to their budget) on held-out real prompts; noisy targets too."
     torch.set_num_threads(threads)
-    emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts)
+    emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts, shipped)
     if part: tgt, E = tgt[slice(*part)], E[slice(*part)]
     rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k or InvertConfig.k, bf16=search_bf16('auto', emb), n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
                baselines={'nearest of shipped bank': float(load_prompt_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
-               targets=tgt, runs=[], noisy=[])
-    lm = _lm('SmolLM2-135M') if any('c' in BENCH_RUNS[r][0] for r in runs) else None
+               targets=tgt, runs=[], noisy=[], shipped=shipped)
+    lm = _lm('SmolLM2-135M')
+    rec['true'] = text_stats(tgt, lm_nll(*lm, tgt))
     base = dict(max_evals=10**6, bs=bs, seed=seed, **({'k': k} if k else {}))
     for name in tqdm(runs, desc='benchmark'):
         s, b, kw = BENCH_RUNS[name]
-        cfg = InvertConfig(strategies=s, budget=b, **base, **kw)
-        rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), E)))
+        cfg = InvertConfig(strategies=s, budget=b, **{**base, **kw})
+        r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), E)
+        rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **r, **text_stats(r['prompts'], lm_nll(*lm, r['prompts'])),
+                                **{f'readable_{k}': v for k, v in text_stats(r['readable_prompts'], lm_nll(*lm, r['readable_prompts'])).items()}))
+    if lams: rec['pareto'] = pareto(_inverter(emb, voc, pools, 'abw', InvertConfig(strategies='abw', **{**base, 'max_evals': 2000, 'fluency': True}), real, lm), E, lams)
     for c in noise:
         for name in noise_runs:
             s, b, kw = BENCH_RUNS[name]
-            cfg = InvertConfig(strategies=s, budget=noise_budget, **base, **kw)
+            cfg = InvertConfig(strategies=s, budget=noise_budget, **{**base, **kw})
             r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), noisy_targets(E, c, seed), E)
             rec['noisy'].append(dict(cos_target_true=c, name=name, budget=noise_budget if s != 'a' else None, **r))
     rec['load_avg_end'] = os.getloadavg()[0]
@@ -574,10 +750,26 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
 def bench_table(rec:dict)->pd.DataFrame:
     "The benchmark record as a table: method, mean cosine at each CPU-second budget per prompt, CPU and wall seconds per prompt."
     rows = [dict(method=k, mean_cos=v) for k, v in rec['baselines'].items()]
+    if 'true' in rec: rows.append(dict(method='the true prompts', mean_cos=1.0, **{k: rec['true'][k] for k in _TEXT_COLS}))
     for r in rec['runs']:
-        rows.append(dict(method=r.get('name', r['strategies']), budget_cpu_s=r['budget'], mean_cos=r['mean_cos'], cpu_s_per_prompt=r['cpu_s_per_prompt'], wall_s_per_prompt=r['s_per_prompt'],
-                         **{f'cos@{b}s': v for b, v in r.get('curve', {}).items()}))
+        rows.append(dict(method=r.get('name', r['strategies']), budget_cpu_s=r['budget'], mean_cos=r['mean_cos'], min_cos=min(r['cos']), cpu_s_per_prompt=r['cpu_s_per_prompt'], wall_s_per_prompt=r['s_per_prompt'],
+                         **{k: r[k] for k in _TEXT_COLS if k in r}, **{f'cos@{b}s': v for b, v in r.get('curve', {}).items()}))
+        if 'readable_median_ppl' in r and r['readable_prompts'] != r['prompts']:
+            rows.append(dict(method=f"{rows[-1]['method']} readable", mean_cos=r['readable_mean_cos'], **{k: r[f'readable_{k}'] for k in _TEXT_COLS}))
     return pd.DataFrame(rows).round(3)
+
+_TEXT_COLS = ('median_ppl', 'median_clip_tokens', 'max_clip_tokens', 'n_word_over_2')
+
+def pareto_plot(rec:dict, ax=None):
+    "Mean cosine against median SmolLM2 perplexity of the final pick at each fluency weight, with the true prompts' point."
+    ax = ax or plt.subplots(figsize=(5, 3.5))[1]
+    P = pd.DataFrame(rec['pareto'])
+    ax.plot(P.median_ppl, P.mean_cos, 'o-', label='abw-2000, pick by cos - lam * log ppl')
+    for _, r in P.iterrows(): ax.annotate(f"{r.lam:g}", (r.median_ppl, r.mean_cos), fontsize=7)
+    for r in rec['runs']: ax.plot([r['median_ppl']], [r['mean_cos']], 's', label=r['name'])
+    ax.plot([rec['true']['median_ppl']], [1.0], 'r*', ms=10, label='the true prompts')
+    ax.set_xscale('log'); ax.set_xlabel('median perplexity (SmolLM2-135M)'); ax.set_ylabel('mean cosine'); ax.legend(fontsize=7)
+    return ax
 
 def noisy_table(rec:dict)->pd.DataFrame:
     "cos(MiniLM(prompt), e) of the prompts inverted from noisy targets, against cos(target, e)."

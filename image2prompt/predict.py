@@ -9,6 +9,7 @@ import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 import faiss
+from fastcore.script import store_true
 import matplotlib.pyplot as plt
 from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, asset, cosine_rows, \
                                InputError, MissingInput, need_path, check_positive
@@ -142,8 +143,8 @@ def _per_image(ids, items, embs, rp, lab, inv=None)->pd.DataFrame:
     return df
 
 def inverted_prompts(inv:pd.DataFrame, rp:pd.DataFrame|None, ids:list)->pd.DataFrame:
-    "`prompts.csv` with inversion: `id, prompt, cos` (the inverted prompt), and the bank's nearest `bank_prompt, bank_score` beside it."
-    df = pd.DataFrame(dict(id=ids, prompt=inv.prompt.values, cos=inv.cos.values))
+    "`prompts.csv` with inversion: `id, prompt, cos` (the best inverted prompt), `readable_prompt, readable_cos`, and the bank's nearest `bank_prompt, bank_score`."
+    df = pd.concat([pd.DataFrame(dict(id=ids)), inv[['prompt', 'cos', 'readable_prompt', 'readable_cos']].reset_index(drop=True)], axis=1)
     if rp is not None:
         top = rp[rp['rank'] == 1].set_index('id')
         df['bank_prompt'], df['bank_score'] = top.prompt.loc[ids].values, top.score.loc[ids].values
@@ -196,11 +197,11 @@ def regressor_bank(reg_dir, bank=None)->PromptBank|None:
     p = Path(reg_dir)/'bank.npy'
     return load_bank(p) if p.exists() else None
 
-def _inverter_for(invert:str, budget:float, n_flavors, bank):
-    "The `Inverter` that `predict_cmd` asks for (None for `invert` '' or 'none'); its bank for strategy a is the prediction bank."
+def _inverter_for(invert:str, n_flavors, bank, progress:bool=True, **kw):
+    "The `Inverter` that `predict_cmd` asks for (None for `invert` '' or 'none'), `kw` its config; its bank for strategy a is the prediction bank."
     if invert in ('', 'none', None): return None
     from image2prompt.invert import InvertConfig, make_inverter
-    return make_inverter(InvertConfig(strategies=invert, budget=budget), bank=bank, n_flavors=n_flavors, progress=True)
+    return make_inverter(InvertConfig(strategies=invert, **kw), bank=bank, n_flavors=n_flavors, progress=progress)
 
 def predict_cmd(images:str, # an image folder (or one image file)
                 out_dir:str='predictions', # where submission.csv, predictions.parquet, prompts.csv go
@@ -208,7 +209,10 @@ def predict_cmd(images:str, # an image folder (or one image file)
                 bank:str=None, # prompt-bank .npy (its .parquet beside it); default: the regressor folder's bank.npy
                 k:int=3, # readable prompts per image (when not inverting)
                 invert:str='abw', # prompts.csv holds a prompt inverted with these strategies (see `invert`); 'none': the bank's k nearest only
-                invert_budget:float=2, # CPU seconds per image for the inversion
+                invert_evals:int=300, # whole-candidate embeddings per image for the inversion: a count, so the prompts are deterministic (as good as 2 CPU s bought before)
+                invert_budget:float=None, # also stop at this many CPU seconds per image: the prompts then depend on the machine's load (default: none)
+                readable_drop:float=0.02, # readable_prompt: the most readable candidate at most this cosine below the best's
+                fluency:store_true=False, # judge readability by SmolLM2's perplexity (loads SmolLM2, ~30 s on 2 cores), not by length
                 invert_flavors:int=None, # first n lines of each CLIP Interrogator list (default: all; a first run embeds them once)
                 bs:int=32, device:str=None):
     "Predict prompt embeddings, a Kaggle submission.csv and readable prompts for images."
@@ -217,7 +221,7 @@ def predict_cmd(images:str, # an image folder (or one image file)
     reg_dir = need_path(regressor, 'regressor folder', 'dir') if regressor else default_regressor()
     reg = load_regressor(reg_dir, device=device)
     b = regressor_bank(reg_dir, bank)
-    r = predict(reg, images, out_dir, b, k, bs, device, inverter=_inverter_for(invert, invert_budget, invert_flavors, b))
+    r = predict(reg, images, out_dir, b, k, bs, device, inverter=_inverter_for(invert, invert_flavors, b, max_evals=invert_evals, budget=invert_budget, drop=readable_drop, fluency=fluency))
     for e in r['skipped']: print(f"skipped {e['path']}: {e['error']}")
     mc = f"; mean cosine to the true prompts {r['mean_cos']:.4f}" if r['mean_cos'] is not None else ''
     print(f"predicted {r['n']} images ({len(r['skipped'])} skipped){mc}; wrote {Path(out_dir)/'submission.csv'}")

@@ -30,7 +30,7 @@ def _run(args, d):
 def test_invert_in_process(setup, tmp_path, capsys):
     r = main(_args(setup, 't.npy', tmp_path/'p.csv'))
     df = pd.read_csv(tmp_path/'p.csv')
-    assert list(df.columns) == ['prompt', 'cos'] and len(df) == 2 and r['n'] == 2
+    assert list(df.columns) == ['prompt', 'cos', 'readable_prompt', 'readable_cos'] and len(df) == 2 and r['n'] == 2
     assert df.prompt.str.strip().str.len().gt(0).all() and df.cos.between(0.3, 1.0001).all()
     assert capsys.readouterr().out.strip().splitlines()[-1].endswith(str(tmp_path/'p.csv'))
     with pytest.raises(InputError, match=r'got shape \(2, 100\)'): main(_args(setup, 'bad.npy', tmp_path/'q.csv'))
@@ -39,7 +39,7 @@ def test_invert_console_script(setup, tmp_path):
     d = setup
     ok = _run(_args(d, 't.npy', tmp_path/'p.csv'), d)
     assert ok.returncode == 0, ok.stderr[-2000:]
-    assert list(pd.read_csv(tmp_path/'p.csv').columns) == ['prompt', 'cos']
+    assert list(pd.read_csv(tmp_path/'p.csv').columns)[:2] == ['prompt', 'cos']
     assert ok.stdout.strip().splitlines()[-1].startswith('inverted 2 targets')
     bad = _run(_args(d, 'bad.npy', tmp_path/'q.csv'), d)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and 'got shape (2, 100)' in bad.stderr
@@ -83,3 +83,45 @@ def test_recorded_benchmark_prompts_readable():
     rec = json.loads((ROOT/'data'/'results'/'invert_eval.json').read_text())
     ps = [p for r in rec['runs'] + rec['noisy'] for p in r['prompts']]
     assert len(ps) >= 32 and not [(p, readability(p)) for p in ps if readability(p)]
+
+def test_resume_key_holds_vocab_options(setup, tmp_path, monkeypatch):
+    "Issue 28 #3: a run killed after its first target with --n_flavors 300 is not resumed by a run with --n_flavors 5 (their rows would mix)."
+    from image2prompt.invert import Inverter
+    monkeypatch.setenv('I2P_VOCAB_CACHE', str(setup/'vocab'))
+    call, calls = Inverter.__call__, []
+    def killed(self, T, seed=None):
+        if calls: raise KeyboardInterrupt
+        calls.append(1); return call(self, T, seed)
+    args = lambda n: _args(setup, 't.npy', tmp_path/'p.csv')[:-5] + ['--n_flavors', str(n), '--max_evals', '30', '--bs', '1', '--quiet']
+    monkeypatch.setattr(Inverter, '__call__', killed)
+    with pytest.raises(KeyboardInterrupt): main(args(300))
+    monkeypatch.setattr(Inverter, '__call__', call)
+    assert (tmp_path/'p.csv.partial.jsonl').exists() and not (tmp_path/'p.csv').exists()
+    with pytest.raises(InputError, match='delete it'): main(args(5))
+    assert main(args(300))['n'] == 2  # the same options resume
+
+def test_first_run_says_what_it_embeds(setup, tmp_path):
+    "Issue 28 #15: the first run says in words what it embeds and that it is cached; the second run embeds nothing and says nothing of it."
+    d = setup
+    (tmp_path/'bank.txt').write_text('a llama in a tuxedo, studio photo\na lighthouse at dusk, gouache\n')
+    args = ['invert', str(d/'t.npy'), '--out', str(tmp_path/'p.csv'), '--strategies', 'ab', '--bank', str(tmp_path/'bank.txt'), '--n_flavors', '100', '--max_evals', '30']
+    env_cache = tmp_path/'fresh'
+    run = lambda: subprocess.run([sys.executable, str(ROOT/'tests'/'i2p_cli.py')] + args, capture_output=True, text=True, timeout=600,
+                                 env=dict(os.environ, PYTHONPATH=str(ROOT), I2P_VOCAB_CACHE=str(env_cache), HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1'))
+    a = run()
+    assert a.returncode == 0, a.stderr[-2000:]
+    assert 'phrases that the shipped vocabulary lacks with MiniLM (once; cached in' in a.stderr and str(env_cache) in a.stderr
+    b = run()
+    assert b.returncode == 0 and 'once; cached' not in b.stderr
+
+def test_shipped_vocab_digest_refused(setup, tmp_path, monkeypatch):
+    "A phrase list whose digest differs from the one the shipped embeddings were built for is refused with one line, never mixed."
+    import shutil
+    import image2prompt.invert as inv
+    bad = tmp_path/'vocab'; shutil.copytree(inv.shipped_vocab_dir(), bad)
+    lines = (bad/'phrases.txt').read_text(encoding='utf-8').split('\n')
+    (bad/'phrases.txt').write_text('\n'.join(lines[1:] + lines[:1]), encoding='utf-8')  # the same phrases, in another order
+    monkeypatch.setattr(inv, 'shipped_vocab_dir', lambda: bad)
+    monkeypatch.setattr(inv, '_SHIPPED', {})
+    with pytest.raises(InputError, match='differs from'): main(['invert', str(setup/'t.npy'), '--out', str(tmp_path/'p.csv'), '--strategies', 'b', '--quiet'])
+    assert not (tmp_path/'p.csv').exists()

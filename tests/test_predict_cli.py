@@ -36,9 +36,10 @@ def test_predict_inverts_by_default(setup, tmp_path, monkeypatch):
     from image2prompt.invert import readability
     d = setup; monkeypatch.setenv('I2P_VOCAB_CACHE', str(tmp_path/'vocab'))
     main(['predict', str(d/'imgs'), '--out_dir', str(tmp_path/'o'), '--regressor', str(d/'reg'), '--device', 'cpu',
-          '--invert_flavors', '20', '--invert', 'ab', '--invert_budget', '0.3'])
+          '--invert_flavors', '20', '--invert', 'ab', '--invert_evals', '60'])
     pr = pd.read_csv(tmp_path/'o'/'prompts.csv'); sub = pd.read_csv(tmp_path/'o'/'submission.csv')
-    assert list(pr.columns) == ['id', 'prompt', 'cos', 'bank_prompt', 'bank_score'] and len(pr) == 10
+    assert list(pr.columns) == ['id', 'prompt', 'cos', 'readable_prompt', 'readable_cos', 'bank_prompt', 'bank_score'] and len(pr) == 10
+    assert (pr.readable_cos >= pr.cos - 0.03).all() and all(readability(p) == [] for p in pr.readable_prompt)
     assert set(pr.bank_prompt) <= {'a red circle', 'two blue squares, night', 'a watercolor painting of a green tree'}
     P = sub.val.values.reshape(10, 384); np.testing.assert_allclose((embed_prompts(pr.prompt.tolist(), progress=False) * P).sum(1), pr.cos, atol=1e-4)
     assert (pr.cos >= pr.bank_score - 1e-4).all() and all(readability(p) == [] for p in pr.prompt)
@@ -46,6 +47,18 @@ def test_predict_inverts_by_default(setup, tmp_path, monkeypatch):
     assert sub.equals(pd.read_csv(tmp_path/'plain'/'submission.csv'))  # the inversion leaves the submission alone
     pq, pq0 = pd.read_parquet(tmp_path/'o'/'predictions.parquet'), pd.read_parquet(tmp_path/'plain'/'predictions.parquet')
     assert pq[pq0.columns].drop(columns='embedding').equals(pq0.drop(columns='embedding')) and pq.inverted_prompt.tolist() == pr.prompt.tolist()
+
+def test_predict_default_is_deterministic_under_load(setup, tmp_path, monkeypatch):
+    "Issue 28 #4: the default inversion stops at a count of evaluations, so a machine whose CPU clock runs 100x faster (a loaded one) writes the same prompts.csv."
+    import image2prompt.invert as inv
+    d = setup; monkeypatch.setenv('I2P_VOCAB_CACHE', str(tmp_path/'vocab'))
+    args = lambda o: ['predict', str(d/'imgs'), '--out_dir', str(tmp_path/o), '--regressor', str(d/'reg'), '--device', 'cpu', '--invert', 'ab', '--invert_flavors', '20']
+    main(args('a'))
+    clock = iter(range(0, 10**9, 100))
+    monkeypatch.setattr(inv.time, 'process_time', lambda: float(next(clock)))
+    main(args('b'))
+    a, b = pd.read_csv(tmp_path/'a'/'prompts.csv'), pd.read_csv(tmp_path/'b'/'prompts.csv')
+    pd.testing.assert_frame_equal(a, b)
 
 def test_bank_rows_mismatch_refused(setup, tmp_path):
     d = setup; bad = tmp_path/'bank'; shutil.copytree(d/'reg', bad)
