@@ -124,7 +124,8 @@ RANGES = {  # option name (a shell pattern; 'COMMAND:NAME' first) -> its range; 
     'steps': positive, '*_steps': positive, 'iters': positive, 'rounds': positive, '*_epochs': positive, '*_epoch_size': positive,
     'lr': positive, '*_lr': positive, '*budget': positive, '*max_evals': positive, '*flavors': positive, 'limit': positive,
     'threads': positive, '*_crop': positive, 'resolution': positive, 'rank': positive, 'lora_r': positive, 'lora_alpha': positive,
-    'grad_accum': positive, 'max_grad_norm': positive, 'ckpt_limit': positive,
+    'grad_accum': positive, 'max_grad_norm': positive, 'ckpt_limit': positive, '*_evals': positive,
+    'drop': non_negative, '*_drop': non_negative,  # how far below the best cosine a more readable prompt may fall
 }
 
 def option_range(command:str, name:str)->Range|None:

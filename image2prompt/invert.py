@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 from open_clip.tokenizer import SimpleTokenizer
-from .core import InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json, asset, assets_dir
+from .core import PYPI_WEIGHTS, InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json, asset, assets_dir
 from .embeddings import load_embedder, encode, embed_prompts, read_prompts, prompt_key, EmbCache, cache_folder, _uncached
 from .predict import bank_from_prompts, load_bank, PromptBank
 from .promptgen import load_lm
@@ -511,7 +511,7 @@ def _lm(name:str):
 # %% ../nbs/23_invert.ipynb #cd739355
 def default_pool_check(sv:ShippedVocab, ci:list|None, words:list|None):
     "Refuse default lists whose digest differs from those the shipped embeddings were built from: never mix."
-    for name, got, fix in (('ci', ci, f'`{CI_PIP}`'), ('words', words, 'the MiniLM of sentence-transformers/all-MiniLM-L6-v2')):
+    for name, got, fix in (('ci', ci, f'`{CI_PIP}`'), ('words', words, f'the MiniLM of `{PYPI_WEIGHTS["all-MiniLM-L6-v2"][1]}`')):
         if got is not None and (d := text_digest(got)) != (want := sv.meta['sources'][name]):
             raise InputError(f"{'CLIP Interrogator lists' if name == 'ci' else 'MiniLM word list'}: digest {d[:12]} differs from {want[:12]}, the one the shipped phrase embeddings were built from; install {fix}, or pass --vocab FOLDER to embed your own lists (once, cached)")
 
