@@ -506,7 +506,7 @@ def load_prompt_bank(path=None, cache_dir=None):
 
 def _lm(name:str):
     try: return load_lm(name, device='cpu')
-    except WeightsUnavailable as e: raise InputError(f'strategy c needs SmolLM2: {e}') from None
+    except (WeightsUnavailable, InputError) as e: raise InputError(f'strategy c needs SmolLM2: {e}') from None  # also an unknown name
 
 # %% ../nbs/23_invert.ipynb #cd739355
 def default_pool_check(sv:ShippedVocab, ci:list|None, words:list|None):
