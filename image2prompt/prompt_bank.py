@@ -6,7 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np, faiss
-from .core import InputError, MissingInput, asset
+from .core import MissingInput, asset
 from .embeddings import embed_prompts, load_embeddings, read_prompts
 
 # %% auto #0
@@ -46,6 +46,5 @@ def load_bank(path=None, # a bank `.npy` (its `.parquet` beside it) or a prompt 
     if p.suffix == '.npy':
         embs, table = load_embeddings(p)
         return PromptBank(table.prompt.tolist(), embs, str(p))
-    prompts = read_prompts(p).prompt.tolist()
-    if not prompts: raise InputError(f'{p}: the prompt bank is empty')
+    prompts = read_prompts(p).prompt.tolist()  # refuses a table without prompts
     return bank_from_prompts(prompts, cache_dir=cache_dir)
