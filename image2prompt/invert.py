@@ -16,7 +16,7 @@ from fastcore.script import store_true
 from open_clip.tokenizer import SimpleTokenizer
 from .core import PYPI_WEIGHTS, InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json, asset, assets_dir
 from .embeddings import load_embedder, encode, embed_prompts, read_prompts, prompt_key, EmbCache, cache_folder, _uncached
-from .predict import bank_from_prompts, load_bank, PromptBank
+from .prompt_bank import bank_from_prompts, load_bank
 from .promptgen import load_lm
 
 # %% auto #0
@@ -25,9 +25,9 @@ __all__ = ['CI_LISTS', 'MAX_REPEAT', 'BENCH_RUNS', 'read_terms', 'ci_terms', 'sp
            'pq_decode', 'shipped_vocab_dir', 'save_shipped_vocab', 'load_shipped_vocab', 'build_shipped_vocab',
            'additive_scores', 'clip_len', 'join', 'word_counts', 'fits_words', 'readability', 'lm_continue', 'lm_nll',
            'near_best', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'search_bf16', 'Inverter',
-           'reorders', 'load_prompt_bank', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets',
-           'invert_embs', 'invert_file', 'invert_cmd', 'noisy_targets', 'heldout_split', 'curve', 'run_strategy',
-           'sub_vocab', 'text_stats', 'pareto', 'benchmark', 'bench_table', 'pareto_plot', 'noisy_table']
+           'reorders', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets', 'invert_embs',
+           'invert_file', 'invert_cmd', 'noisy_targets', 'heldout_split', 'curve', 'run_strategy', 'sub_vocab',
+           'text_stats', 'pareto', 'benchmark', 'bench_table', 'pareto_plot', 'noisy_table']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 from .promptgen import CI_PIP, ci_data_dir  # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -494,16 +494,6 @@ def __call__(self:Inverter, T:np.ndarray, seed:int|None=None)->pd.DataFrame:
     return pd.DataFrame(dict(prompt=pick, cos=(E * T).sum(1), readable_prompt=read, readable_cos=(R * T).sum(1)))
 
 # %% ../nbs/23_invert.ipynb #8318feb1
-def load_prompt_bank(path=None, cache_dir=None):
-    "A `predict.PromptBank` from a prompt table or a bank `.npy` (default: the shipped sample prompts)."
-    if path is None: return PromptBank(read_prompts(asset('sample_prompts.csv')).prompt.tolist(), np.load(asset('sample_prompts_minilm.npy')), 'shipped sample prompts')
-    p = Path(path)
-    if not p.exists(): raise InputError(f'{p}: prompt bank not found')
-    if p.suffix == '.npy': return load_bank(p)
-    prompts = read_prompts(p).prompt.tolist()
-    if not prompts: raise InputError(f'{p}: the prompt bank is empty')
-    return bank_from_prompts(prompts, cache_dir=cache_dir)
-
 def _lm(name:str):
     try: return load_lm(name, device='cpu')
     except (WeightsUnavailable, InputError) as e: raise InputError(f'strategy c needs SmolLM2: {e}') from None  # also an unknown name
@@ -529,7 +519,7 @@ def make_inverter(cfg:InvertConfig|None=None,
     if not s or set(s) - set('abcw'): raise InputError(f"strategies must be letters of 'abcw', got {s!r}")
     emb = emb or load_embedder(device='cpu')
     cache_dir = cache_dir or vocab_cache_dir()
-    bk = (bank if hasattr(bank, 'search') else load_prompt_bank(bank, cache_dir)) if 'a' in s else None
+    bk = (bank if hasattr(bank, 'search') else load_bank(bank, cache_dir)) if 'a' in s else None
     ci, words = ci_terms(vocab) if 'b' in s else None, word_terms(emb.tokenizer) if 'w' in s else None
     sv = load_shipped_vocab() if shipped and vocab is None and (ci or words) else None
     if sv is not None: default_pool_check(sv, ci, words)
@@ -724,7 +714,7 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
     emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts, shipped)
     if part: tgt, E = tgt[slice(*part)], E[slice(*part)]
     rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k or InvertConfig.k, bf16=search_bf16('auto', emb), n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
-               baselines={'nearest of shipped bank': float(load_prompt_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
+               baselines={'nearest of shipped bank': float(load_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
                targets=tgt, runs=[], noisy=[], shipped=shipped)
     lm = _lm('SmolLM2-135M')
     rec['true'] = text_stats(tgt, lm_nll(*lm, tgt))

@@ -8,20 +8,19 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
-import faiss
 from fastcore.script import store_true
 import matplotlib.pyplot as plt
 from .core import default_device, default_dtype, atomic_path, save_json, save_parquet, asset, cosine_rows, \
                                InputError, MissingInput, need_path, check_positive
 from .imgutils import IMG_EXTS
-from .embeddings import embed_prompts, load_embeddings
+from .embeddings import embed_prompts
+from .prompt_bank import PromptBank, load_bank
 from .datasets import ImageLoadError, load_image, read_imagefolder
 from .regressor import Regressor, load_regressor
 
 # %% auto #0
-__all__ = ['PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission', 'PromptBank',
-           'bank_from_prompts', 'load_bank', 'readable_prompts', 'plot_cos_hist', 'inverted_prompts', 'predict',
-           'default_regressor', 'regressor_bank', 'predict_cmd']
+__all__ = ['PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission', 'readable_prompts',
+           'plot_cos_hist', 'inverted_prompts', 'predict', 'default_regressor', 'regressor_bank', 'predict_cmd']
 
 # %% ../nbs/22_predict.ipynb #7182a358
 def image_items(src)->list:
@@ -79,30 +78,6 @@ def write_submission(path, ids:list, embs:np.ndarray)->Path:
     "Write `submission.csv` atomically."
     with atomic_path(path) as t: submission_df(ids, embs).to_csv(t, index=False)
     return Path(path)
-
-# %% ../nbs/22_predict.ipynb #e02ee4c4
-class PromptBank:
-    "Prompts and their L2-normalised embeddings in a faiss inner-product index."
-    def __init__(self, prompts:list, embs:np.ndarray, source:str='bank'):
-        embs = np.ascontiguousarray(embs, dtype=np.float32)
-        if len(prompts) != len(embs): raise ValueError(f'{source}: {len(embs)} embedding rows but {len(prompts)} prompts')
-        self.prompts, self.embs = list(prompts), embs
-        self.index = faiss.IndexFlatIP(embs.shape[1])
-        self.index.add(embs)
-    def __len__(self): return len(self.prompts)
-    def search(self, q:np.ndarray, k:int=3)->tuple:
-        "`(scores, indices)` of the `k` nearest prompts to each row of `q`."
-        return self.index.search(np.ascontiguousarray(q, dtype=np.float32), min(k, len(self)))
-
-def bank_from_prompts(prompts:list, cache_dir=None)->PromptBank:
-    "Embed `prompts` (unique, in order) with MiniLM into a `PromptBank`."
-    prompts = list(dict.fromkeys(prompts))
-    return PromptBank(prompts, embed_prompts(prompts, cache_dir=cache_dir, progress=False))
-
-def load_bank(path)->PromptBank:
-    "A `PromptBank` from an `.npy` written by `embeddings.save_embeddings` (its prompt table beside it)."
-    embs, table = load_embeddings(path)
-    return PromptBank(table.prompt.tolist(), embs, str(path))
 
 # %% ../nbs/22_predict.ipynb #fd718755
 def readable_prompts(bank:PromptBank, embs:np.ndarray, ids:list, k:int=3)->pd.DataFrame:

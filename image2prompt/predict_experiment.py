@@ -15,7 +15,8 @@ from .toyworld import plan_dataset, render_attrs
 from .diffusion import gen_images
 from .regressor import Regressor, load_regressor
 from .train import frozen_features, load_pairs, train_regressor
-from .predict import PromptBank, bank_from_prompts, load_items, plot_cos_hist, predict, default_regressor, regressor_bank
+from .prompt_bank import PromptBank, bank_from_prompts
+from .predict import load_items, plot_cos_hist, predict, default_regressor, regressor_bank
 
 # %% auto #0
 __all__ = ['heldout_rows', 'write_renders', 'make_toy_sets', 'head_folder', 'mean_baseline', 'retrieval_cos', 'predict_pair',

@@ -16,13 +16,13 @@ from .imgutils import save_png
 
 # %% auto #0
 __all__ = ['HEAD_OBJECTS', 'TAIL_OBJECTS', 'TAIL_NEIGHBOURS', 'NEW_SUBJECTS', 'COLORS', 'STYLES', 'BACKGROUNDS', 'NUMBERS',
-           'MAX_COUNT', 'MAX_FINGERS', 'PLURALS', 'ATTRS', 'SHAPES', 'STYLE_PHRASES', 'BG_PHRASES', 'WORDS',
-           'STYLE_WORDS', 'BG_WORDS', 'FILLER', 'SS', 'all_objects', 'attr_values', 'shape_circle', 'shape_square',
-           'shape_triangle', 'shape_star', 'shape_heart', 'shape_moon', 'shape_house', 'shape_tree', 'shape_hand',
-           'shape_star_anise', 'shape_moon_jellyfish', 'shape_tree_frog', 'shape_house_sparrow', 'shape_spiral',
-           'shape_bolt', 'register_object', 'sample_attrs', 'to_prompt', 'sample_prompt', 'sample_prompts',
-           'parse_prompt', 'shape_mask', 'render_attrs', 'render', 'name_neighbours', 'plan_dataset', 'build_dataset',
-           'build_dataset_cmd', 'render_concept']
+           'MAX_COUNT', 'MAX_FINGERS', 'PLURALS', 'SHAPES', 'ATTRS', 'STYLE_PHRASES', 'BG_PHRASES', 'WORDS',
+           'STYLE_WORDS', 'BG_WORDS', 'FILLER', 'SS', 'shape_circle', 'shape_square', 'shape_triangle', 'shape_star',
+           'shape_heart', 'shape_moon', 'shape_house', 'shape_tree', 'shape_hand', 'shape_star_anise',
+           'shape_moon_jellyfish', 'shape_tree_frog', 'shape_house_sparrow', 'shape_spiral', 'shape_bolt',
+           'all_objects', 'attr_values', 'register_object', 'sample_attrs', 'to_prompt', 'sample_prompt',
+           'sample_prompts', 'parse_prompt', 'shape_mask', 'render_attrs', 'render', 'name_neighbours', 'plan_dataset',
+           'build_dataset', 'build_dataset_cmd', 'render_concept']
 
 # %% ../nbs/10_toyworld.ipynb #ad3dda4c
 HEAD_OBJECTS = ['circle', 'square', 'triangle', 'star', 'heart', 'moon', 'house', 'tree', 'hand']
@@ -37,18 +37,6 @@ MAX_COUNT, MAX_FINGERS = 3, 6
 PLURALS = {'circle':'circles', 'square':'squares', 'triangle':'triangles', 'star':'stars', 'heart':'hearts', 'moon':'moons',
            'house':'houses', 'tree':'trees', 'hand':'hands', 'star anise':'star anise', 'moon jellyfish':'moon jellyfish',
            'tree frog':'tree frogs', 'house sparrow':'house sparrows', 'spiral':'spirals', 'bolt':'bolts'}
-
-# %% ../nbs/10_toyworld.ipynb #46790cc1
-def all_objects()->list:
-    "Every drawable object: head, tail and new subjects (plus any registered later)."
-    return list(SHAPES)
-
-def attr_values()->dict:
-    "The possible values of each attribute, in a fixed order."
-    return {'object':all_objects(), 'color':list(COLORS), 'count':list(range(1, MAX_COUNT+1)),
-            'fingers':list(range(0, MAX_FINGERS+1)), 'style':list(STYLES), 'background':list(BACKGROUNDS)}
-
-ATTRS = ['object', 'color', 'count', 'fingers', 'style', 'background']
 
 # %% ../nbs/10_toyworld.ipynb #76a99d23
 def _circle_pts(cx=0., cy=0., r=1., n=40, rx=None, ry=None):
@@ -148,6 +136,18 @@ SHAPES = {'circle':shape_circle, 'square':shape_square, 'triangle':shape_triangl
           'moon':shape_moon, 'house':shape_house, 'tree':shape_tree, 'hand':shape_hand, 'star anise':shape_star_anise,
           'moon jellyfish':shape_moon_jellyfish, 'tree frog':shape_tree_frog, 'house sparrow':shape_house_sparrow,
           'spiral':shape_spiral, 'bolt':shape_bolt}
+
+# %% ../nbs/10_toyworld.ipynb #46790cc1
+def all_objects()->list:
+    "Every drawable object: head, tail and new subjects (plus any registered later)."
+    return list(SHAPES)
+
+def attr_values()->dict:
+    "The possible values of each attribute, in a fixed order."
+    return {'object':all_objects(), 'color':list(COLORS), 'count':list(range(1, MAX_COUNT+1)),
+            'fingers':list(range(0, MAX_FINGERS+1)), 'style':list(STYLES), 'background':list(BACKGROUNDS)}
+
+ATTRS = ['object', 'color', 'count', 'fingers', 'style', 'background']
 
 # %% ../nbs/10_toyworld.ipynb #138f3300
 def register_object(name:str, # the object's name as it appears in prompts

@@ -1,7 +1,7 @@
 """Dedup at scale (issue 5): 2M planted-duplicate clustered vectors through the approximate (IVF) path, and the exact
 path on a subset in the same run. Not run in CI.
 
-    OMP_NUM_THREADS=1 taskset -c 1 python tests/bench_dedup.py --dir /work/bench/dedup   # 2M rows, exact check on the first 200k, 1 core
+    OMP_NUM_THREADS=1 taskset -c 1 python tests/bench_dedup.py --dir WORK_DIR/dedup   # 2M rows, exact check on the first 200k, 1 core
     python tests/bench_dedup.py --n 200000 --exact_n 50000      # a quick run
 
 Vectors are written chunk by chunk to a memory-mapped .npy (--dir) and every stage reads them chunk by chunk, so 10M rows
@@ -9,7 +9,7 @@ need disk, not memory (use --codec sq8 there: the IVF index then holds 1 byte pe
 process so its peak RSS (ru_maxrss, which counts the memory-mapped pages it touched) is its own. The machine is shared:
 times are noisy; ratios measured in the same run are the numbers to compare.
 """
-import argparse, json, os, resource, subprocess, sys, time
+import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 
@@ -79,7 +79,7 @@ def compare_subset(a):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--n', type=int, default=2_000_000); p.add_argument('--exact_n', type=int, default=200_000)
-    p.add_argument('--dir', default='/tmp/i2p_bench_dedup'); p.add_argument('--threshold', type=float, default=0.95)
+    p.add_argument('--dir', default=os.path.join(tempfile.gettempdir(), 'i2p_bench_dedup')); p.add_argument('--threshold', type=float, default=0.95)
     p.add_argument('--nprobe', type=int, default=8); p.add_argument('--codec', default='fp16'); p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=1); p.add_argument('--phase', default=None); p.add_argument('--method', default='ivf')
     p.add_argument('--reuse', type=int, default=0, help='1: keep embs.npy/group.npy (and the exact subset result) from an earlier run with the same --n, --exact_n and --seed')

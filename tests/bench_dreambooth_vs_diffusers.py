@@ -14,7 +14,7 @@ that child (whole run: load, train, checkpoints, final save), and VmHWM at the l
 Then one more child loads both final LoRA files into a fresh stand-in pipeline with `load_lora_weights`, checks that
 every tensor of the file is in the UNet (and nothing else), and reports the relative change of a fixed-seed image.
 
-    python tests/bench_dreambooth_vs_diffusers.py --script /work/ref/train_dreambooth_lora.py   # the recorded run
+    python tests/bench_dreambooth_vs_diffusers.py --script REF_DIR/train_dreambooth_lora.py   # the recorded run
 """
 import os, sys, json, time, argparse, platform, subprocess, statistics, shutil, tempfile
 from pathlib import Path
@@ -157,7 +157,7 @@ def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--script', required=True, help='path of train_dreambooth_lora.py (diffusers v0.40.0)')
     p.add_argument('--pretrained', default=SD15, help="hub id or folder; 'tiny': a tiny CLIP pipeline (framework overhead only, ~1 GB)")
-    p.add_argument('--lock', default='/tmp/i2p_bigmem.lock', help="held for the whole run (the machine's big-memory lock); '' for none")
+    p.add_argument('--lock', default=os.path.join(tempfile.gettempdir(), 'i2p_bigmem.lock'), help="held for the whole run (the machine's big-memory lock); '' for none")
     p.add_argument('--resolution', type=int, default=64); p.add_argument('--rank', type=int, default=4)
     p.add_argument('--bs', type=int, default=1); p.add_argument('--lr', type=float, default=1e-4)
     p.add_argument('--steps', type=int, default=25); p.add_argument('--ckpt_every', type=int, default=10)

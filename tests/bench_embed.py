@@ -10,7 +10,7 @@ leak), after one warm-up batch, with `--threads` threads (torch, ONNX Runtime an
 wall-clock rates depend on what else runs on the core, so the table also gives sentences per CPU-second of the process
 (its own user+system time), and ratios to `plain` on both.
 """
-import argparse, json, os, resource, subprocess, sys, time
+import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 
@@ -64,7 +64,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--n', type=int, default=2000); p.add_argument('--seed', type=int, default=0); p.add_argument('--threads', type=int, default=1)
     p.add_argument('--methods', default='plain,bs128,unsorted,threads2,int8,int8_bs128,maxlen128,onnx,onnx-int8,openvino')
-    p.add_argument('--dir', default='/tmp/i2p_bench_embed'); p.add_argument('--method', default=None)
+    p.add_argument('--dir', default=os.path.join(tempfile.gettempdir(), 'i2p_bench_embed')); p.add_argument('--method', default=None)
     a = p.parse_args(); Path(a.dir).mkdir(parents=True, exist_ok=True)
     if a.method: print(json.dumps(child(a))); return
     rows = []

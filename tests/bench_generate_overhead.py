@@ -100,7 +100,7 @@ def run_case(name:str, c:dict, repeats:int, work:Path)->dict:
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--only', choices=list(CASES)); p.add_argument('--repeats', type=int, default=5)
-    p.add_argument('--threads', type=int, default=1); p.add_argument('--lock', default='/tmp/i2p_bigmem.lock')
+    p.add_argument('--threads', type=int, default=1); p.add_argument('--lock', default=os.path.join(tempfile.gettempdir(), 'i2p_bigmem.lock'))
     p.add_argument('--out', default=str(REPO/'data'/'results'/'peer_generate_overhead.json'))
     a = p.parse_args(); torch.set_num_threads(a.threads)
     work = Path(tempfile.mkdtemp(prefix='i2p_genbench_'))

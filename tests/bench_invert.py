@@ -5,13 +5,13 @@ nbs/23_invert.ipynb read it). Not run in CI.
     python tests/bench_invert.py --n 32 --seed 0            # every run in one process
     # the recorded run (2026-12-03, ~9 min on a quiet 2-core machine): the targets split over two processes (one torch
     # thread each), every run in each, then merged
-    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 0 16 --out /tmp/s25/p0.json &
-    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 16 32 --out /tmp/s25/p16.json
-    python tests/bench_invert.py --merge /tmp/s25/p0.json /tmp/s25/p16.json
+    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 0 16 --out WORK_DIR/p0.json &
+    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 16 32 --out WORK_DIR/p16.json
+    python tests/bench_invert.py --merge WORK_DIR/p0.json WORK_DIR/p16.json
 
     # issue 29 (2026-12-07, a 2-core VM shared by 4 agents, load 3-9): the command's default (2000 evaluations, a count,
     # so that a loaded machine compares) on the shipped PQ rows against exact rows, and the fluency runs and Pareto curve
-    python tests/bench_invert.py --n 32 --runs abw-2000 --noise --lams --exact_vocab --out /tmp/h29/exact.json
+    python tests/bench_invert.py --n 32 --runs abw-2000 --noise --lams --exact_vocab --out WORK_DIR/exact.json
     python tests/bench_invert.py --n 32 --runs b-ci abw-2000 abw-2000-fluent --noise --out data/results/invert_eval.json
 
 The pool's rows come from the shipped PQ table (image2prompt/assets/vocab) unless --exact_vocab; phrases it lacks (the

@@ -2,12 +2,12 @@
 
 Renderer arm (the first stop's run, data/loop_ablation.json):
 
-    nice -n 5 python tests/bench_loop_ablation.py --root /tmp/loop_ablation --features pixels --rounds 3 --n_new 150 --n_base 1500
+    nice -n 5 python tests/bench_loop_ablation.py --root WORK_DIR/loop_ablation --features pixels --rounds 3 --n_new 150 --n_base 1500
 
 Diffusion-pipeline arm (data/results/loop_ablation_pipeline.json): every image, base training set and validation included, is drawn
 by the shipped toy pipeline, and the regressor is the pretrained EfficientNet-Lite0 (128 px) with the loop's ridge head:
 
-    taskset -c 1 python tests/bench_loop_ablation.py --root /tmp/loop_pipe --generator toy --features timm:efficientnet_lite0 \\
+    taskset -c 1 python tests/bench_loop_ablation.py --root WORK_DIR/loop_pipe --generator toy --features timm:efficientnet_lite0 \\
         --rounds 3 --n_new 200 --n_base 2000 --seeds 0 1 2 3 4 --threads 1 --out data/results/loop_ablation_pipeline.json
 
 Base training set: `toyworld.plan_dataset(n_base, ...)` with the long tail (renderer: seed 0, 6 per tail object; pipeline:
@@ -21,7 +21,7 @@ warm-started from the previous round) instead of the ridge head. Shrunk to fit a
 machine: the base set is the first 800 images of the pipeline arm's 2000-image plan (shuffled, so a random 40%: tail
 objects 0-4 times), 300 validation images, 2 rounds of 150 new images, 96 px, 3 LP epochs (cached features) + 1 FT epoch:
 
-    OMP_NUM_THREADS=1 nice -n 10 python tests/bench_loop_ablation.py --root /tmp/loop_reg --generator toy --model regressor \\
+    OMP_NUM_THREADS=1 nice -n 10 python tests/bench_loop_ablation.py --root WORK_DIR/loop_reg --generator toy --model regressor \\
         --features timm:efficientnet_lite0 --size 96 --n_base 800 --base_plan 2000 --n_valid 300 --rounds 2 --n_new 150 \\
         --seeds 0 1 2 3 4 --threads 1 --out data/results/loop_ablation_regressor.json
 
@@ -30,7 +30,7 @@ validation cosine: with these cheap regressors no prompt is predicted below the 
 is a repeat with other candidate prompts and image seeds. Writes the summary to `--out` (and the plot beside the runs).
 Resumable: rerunning skips finished steps. `--merge` adds seeds to an existing `--out` (seeds 1 and 4 of the regressor arm were
 run this way, with the same settings, after the machine ran out of time for them in the first invocation)."""
-import argparse, json, time, sys, platform
+import argparse, json, os, platform, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch
 from image2prompt import toyworld as tw
@@ -83,7 +83,7 @@ def run_seed(a, root:Path, train:Path, valid:Path, gen, seed:int)->dict:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--root', default='/tmp/loop_ablation'); p.add_argument('--features', default='pixels')
+    p.add_argument('--root', default=os.path.join(tempfile.gettempdir(), 'loop_ablation')); p.add_argument('--features', default='pixels')
     p.add_argument('--rounds', type=int, default=3); p.add_argument('--n_new', type=int, default=150)
     p.add_argument('--n_base', type=int, default=1500); p.add_argument('--generator', default='render')
     p.add_argument('--train', default=None); p.add_argument('--seeds', type=int, nargs='+', default=[0])

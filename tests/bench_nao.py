@@ -1,17 +1,17 @@
 """NAO initialisation on the toy world, with the bootstrapping table's protocol (`seedselect_eval.eval_nao`). Run by hand, not in CI.
 
-    OMP_NUM_THREADS=1 nice -n 10 python tests/bench_nao.py --work /tmp/nao_run --out data/results/seedselect_nao.json
+    OMP_NUM_THREADS=1 nice -n 10 python tests/bench_nao.py --work WORK_DIR/nao_run --out data/results/seedselect_nao.json
 
 Per tail concept and hand: vanilla SeedSelect (random starts, public schedule, 30 iterations) sets the target loss; random noise,
 the pool of the earlier concepts' seeds and NAO (plain, and with the path points scored) each run to it with
 `Bootstrap(fine_lr=0.1, fine_iters=10)`. Per-concept folders go to --work (resumable); the summary goes to --out.
 """
-import argparse, os, platform, sys, time
+import argparse, os, platform, sys, tempfile, time
 import torch
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--work', default='/tmp/nao_run'); p.add_argument('--out', default='data/results/seedselect_nao.json')
+    p.add_argument('--work', default=os.path.join(tempfile.gettempdir(), 'nao_run')); p.add_argument('--out', default='data/results/seedselect_nao.json')
     p.add_argument('--embedder', default='toy_encoder', choices=['toy_encoder', 'efficientnet_lite0'])
     p.add_argument('--fingers', default='3,2', help="hand concepts to measure after the tail objects ('' for none)")
     a = p.parse_args(argv)

@@ -13,7 +13,7 @@ Measured 2026-12-02 on the 2-core dev machine (shared with other jobs), 2M rows 
   pd.read_parquet(prompt column):    3.11 s, 643k rows/s, peak RSS 1,419 MB (+837 MB, and it grows with the table)
 A first run under contention streamed at 310k rows/s. At 200k rows the stream's peak stays at the imports' level.
 """
-import argparse, json, resource, subprocess, sys, time
+import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 
 def build(path, n, rg):
@@ -45,7 +45,7 @@ def run(path, how, chunk):
 
 if __name__ == '__main__':
     a = argparse.ArgumentParser(); a.add_argument('--n', type=int, default=2_000_000); a.add_argument('--rg', type=int, default=100_000)
-    a.add_argument('--chunk', type=int, default=65_536); a.add_argument('--work', default='/tmp/bench_prompt_stream')
+    a.add_argument('--chunk', type=int, default=65_536); a.add_argument('--work', default=os.path.join(tempfile.gettempdir(), 'bench_prompt_stream'))
     a.add_argument('--run', default=None)
     o = a.parse_args()
     if o.run: run(Path(o.work)/f'metadata_{o.n}.parquet', o.run, o.chunk); sys.exit()

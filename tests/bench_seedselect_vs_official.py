@@ -14,10 +14,10 @@ PATCH.diff and COMMIT. Recorded run (2026-12-02): official commit 8a1f3d42, 3 re
 Two shims live in this script or beside the official copy, not in its code: a `pytorch_lightning` package holding only
 `seed_everything` (not installed here), and `CLIPModel.get_image_features` returning the tensor as in transformers 4.x.
 
-    HF_HOME=DIR HF_HUB_OFFLINE=1 python tests/bench_seedselect_vs_official.py --official /work/ref/seedselect_official \\
+    HF_HOME=DIR HF_HUB_OFFLINE=1 python tests/bench_seedselect_vs_official.py --official REF_DIR/seedselect_official \\
         --size 64 --iters 4 --reps 3 --out data/results/peer_seedselect.json
 (`python -m image2prompt.standin DIR sd21-base vit-h` makes DIR; the big models need ~10 GB RAM per side: run it under
-`flock /tmp/i2p_bigmem.lock` on a shared machine.)
+`flock $TMPDIR/i2p_bigmem.lock` on a shared machine.)
 """
 import argparse, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -140,7 +140,7 @@ def parent(a):
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--official', default='/work/ref/seedselect_official'); p.add_argument('--size', type=int, default=64)
+    p.add_argument('--official', required=True, help='a clone of the official SeedSelect code'); p.add_argument('--size', type=int, default=64)
     p.add_argument('--iters', type=int, default=4); p.add_argument('--reps', type=int, default=3); p.add_argument('--threads', type=int, default=1)
     p.add_argument('--out'); p.add_argument('--side'); p.add_argument('--refs'); p.add_argument('--result')
     a = p.parse_args()
