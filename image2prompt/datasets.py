@@ -11,7 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 import pyarrow.parquet as pq
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from .core import data_dir, asset, InputError, MissingInput, need_path
+from .core import InputError, MissingInput, need_path
 from .imgutils import to_rgb
 from .dedup import find_pairs
 

@@ -4,13 +4,13 @@
 
 # %% ../nbs/02_dedup.ipynb #a36a0a0b
 from __future__ import annotations
-import json, time
+import time
 from pathlib import Path
-import numpy as np, pandas as pd, faiss
+import numpy as np, faiss
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 import matplotlib.pyplot as plt
-from .core import InputError, check_choice, check_positive, save_npy, save_json, save_parquet, atomic_path, data_dir, asset, unit
+from .core import InputError, check_choice, check_positive, save_npy, save_json, save_parquet, atomic_path, asset, unit
 from .embeddings import embed_prompts, load_embeddings, read_prompts, save_embeddings
 
 # %% auto #0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_diffusion.ipynb #3f21c969
 from __future__ import annotations
-import os, json, shutil, tempfile, hashlib, warnings, contextlib
+import os, json, shutil, hashlib, warnings, contextlib
 from pathlib import Path
 import pandas as pd, torch
 from PIL import Image
@@ -16,7 +16,10 @@ from diffusers import (AutoencoderKL, UNet2DConditionModel, DDIMScheduler, DPMSo
 from transformers import AutoTokenizer, BertModel
 from diffusers.utils import logging as diffusers_logging
 from transformers.utils import logging as transformers_logging
-from .core import *
+from image2prompt.core import (
+    append_jsonl, asset, atomic_dir, check_choice, check_positive, default_device, explain_load, InputError, read_jsonl,
+    resolve_weights, run_config, save_json,
+)
 from .imgutils import image_grid, save_png
 from .embeddings import process_state, read_prompts
 
@@ -116,10 +119,9 @@ def save_pipeline(pipe, path, # the pipeline and the folder to write
     return path
 
 # %% ../nbs/12_diffusion.ipynb #6f92a658
-try:
-    from diffusers.utils.deprecation_utils import _resolve_dtype
-    _DTYPE_KW = 'dtype'  # diffusers >= 0.36 renamed `torch_dtype`
-except ImportError: _DTYPE_KW = 'torch_dtype'
+from diffusers.utils import deprecation_utils
+# diffusers >= 0.36 renamed `torch_dtype` to `dtype` (and added `_resolve_dtype`, which maps the old name)
+_DTYPE_KW = 'dtype' if hasattr(deprecation_utils, '_resolve_dtype') else 'torch_dtype'
 
 def _i2p_meta(src:str)->dict:
     p = Path(src)/'i2p.json'

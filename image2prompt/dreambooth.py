@@ -16,9 +16,8 @@ from diffusers import DDPMScheduler, DiffusionPipeline, StableDiffusionPipeline
 from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_kohya
 from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict
-from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path, save_json,
-                               save_text, save_safetensors, InputError, need_path,
-                               check_positive, folder_digest, run_config, explain_load)
+from .core import (default_device, default_dtype, seed_everything, atomic_path, save_json,
+                               save_text, save_safetensors, explain_load)
 from .imgutils import image_files, square, to_tensor, image_grid, save_png
 from .diffusion import load_pipeline, save_pipeline
 

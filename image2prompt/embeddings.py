@@ -13,7 +13,7 @@ import importlib
 from accelerate import PartialState
 from sentence_transformers import SentenceTransformer
 from torch.ao.quantization import quantize_dynamic
-from .core import InputError, MissingInput, need_path, check_choice, check_positive, default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, data_dir, asset, assets_dir
+from .core import InputError, MissingInput, need_path, check_choice, check_positive, default_device, explain_load, atomic_path, save_npy, save_json, save_parquet
 
 # %% auto #0
 __all__ = ['FAST_MODES', 'load_embedder', 'quantize_int8', 'onnx_cache_dir', 'export_onnx', 'onnx_file', 'OnnxEmbedder',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_judge.ipynb #ba93475a
 from __future__ import annotations
-import io, json, math
+import io, json
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from safetensors.torch import load_file
 from .core import default_device, seed_everything, save_json, save_safetensors, atomic_path, asset, assets_dir
 from .imgutils import to_tensor
-from .toyworld import ATTRS, HEAD_OBJECTS, TAIL_OBJECTS, NEW_SUBJECTS, attr_values, all_objects, sample_attrs, render_attrs
+from .toyworld import attr_values, all_objects, sample_attrs, render_attrs
 
 # %% auto #0
 __all__ = ['JUDGE_MEAN', 'JUDGE_STD', 'sample_judge_attrs', 'render_pool', 'to_targets', 'blur', 'augment', 'Judge', 'make_judge',
@@ -20,7 +20,7 @@ __all__ = ['JUDGE_MEAN', 'JUDGE_STD', 'sample_judge_attrs', 'render_pool', 'to_t
            'judge_accuracy', 'fit_judge']
 
 # %% ../nbs/11_judge.ipynb #75573812
-from .learner import fit, step_data, LRSchedule, Checkpoint, adamw, list_checkpoints, load_checkpoint
+from .learner import fit, step_data, LRSchedule, Checkpoint, adamw
 
 # %% ../nbs/11_judge.ipynb #a0299b18
 def sample_judge_attrs(rng:np.random.Generator, # where the randomness comes from

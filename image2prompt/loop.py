@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_loop.ipynb #453ca920
 from __future__ import annotations
-import json, hashlib, time, traceback
+import json, hashlib, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from sklearn.linear_model import Ridge
@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
 from .core import (default_device, default_dtype, seed_everything, save_json, save_npy, save_parquet, save_text,
                                atomic_path, append_jsonl, read_jsonl, InputError, need_path,
-                               check_choice, check_positive)
+                               check_choice, check_positive, cosine_rows)
 from .imgutils import save_png
 from .embeddings import embed_prompts, load_embedder
 from .datasets import load_image, read_imagefolder
@@ -21,7 +21,7 @@ from .diffusion import gen_images, load_pipeline
 from .regressor import load_backbone, load_regressor
 from .train import train_regressor
 from .predict import predict_embs
-from .weakness import (cosine_rows, sample_table, weak_groups, fit_sim_predictor, eval_sim_predictor,
+from .weakness import (sample_table, weak_groups, fit_sim_predictor, eval_sim_predictor,
                                    save_sim_predictor, load_sim_predictor, weak_targets)
 from .promptgen import (attr_weights, candidate_prompts, filter_candidates, VocabGen, corpus_from, subjects_of)
 

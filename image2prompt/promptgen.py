@@ -4,14 +4,13 @@
 
 # %% ../nbs/31_promptgen.ipynb #a835e6a0
 from __future__ import annotations
-import re, json, shutil, tempfile, functools, importlib.util
+import re, functools, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
-from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, WeightsUnavailable, InputError, atomic_dir
+from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, InputError, atomic_dir
 from . import toyworld as tw
 from .datasets import PromptStream
 from .embeddings import embed_prompts

@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_regressor.ipynb #07059ec8
 from __future__ import annotations
-import re, json, math, contextlib, inspect
+import re, json, inspect
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image

@@ -10,7 +10,7 @@ __all__ = ['CONFIGS', 'STANDINS', 'STANDIN_VERSION', 'GPU_SIZES', 'GPU_MODELS', 
            'set_size', 'standin_cmd']
 
 # %% ../nbs/05_standin.ipynb #f835ba1a
-import os, re, json, gzip, hashlib, shutil, tempfile, contextlib
+import os, re, json, gzip, hashlib, shutil, tempfile
 from pathlib import Path
 import torch
 from safetensors.torch import save_file

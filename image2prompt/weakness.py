@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_weakness.ipynb #1d0ea894
 from __future__ import annotations
-import re, io, json
+import re, io
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
@@ -12,7 +12,7 @@ import faiss
 import matplotlib.pyplot as plt
 from safetensors import safe_open
 from safetensors.torch import load_file
-from .core import default_device, default_dtype, seed_everything, save_json, save_safetensors, unit, cosine_rows
+from .core import default_device, default_dtype, seed_everything, save_safetensors, unit
 from .toyworld import parse_prompt
 
 # %% auto #0
