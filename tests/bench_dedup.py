@@ -9,7 +9,7 @@ need disk, not memory (use --codec sq8 there: the IVF index then holds 1 byte pe
 process so its peak RSS (ru_maxrss, which counts the memory-mapped pages it touched) is its own. The machine is shared:
 times are noisy; ratios measured in the same run are the numbers to compare.
 """
-import argparse, json, os, resource, subprocess, sys, time
+import argparse, json, resource, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 

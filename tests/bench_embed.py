@@ -10,7 +10,7 @@ leak), after one warm-up batch, with `--threads` threads (torch, ONNX Runtime an
 wall-clock rates depend on what else runs on the core, so the table also gives sentences per CPU-second of the process
 (its own user+system time), and ratios to `plain` on both.
 """
-import argparse, json, os, resource, subprocess, sys, time
+import argparse, json, resource, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 

@@ -1,5 +1,4 @@
 import re
-from pathlib import Path
 from readme import readme_text, ROOT
 
 def test_readme_in_sync():
