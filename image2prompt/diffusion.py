@@ -63,7 +63,8 @@ def build_vae(chs:tuple=(8,16,32,64), # channels per level; 4 levels downsample 
     n = len(chs)
     blocks = dict(down_block_types=('DownEncoderBlock2D',)*n, up_block_types=('UpDecoderBlock2D',)*n)
     return AutoencoderKL(in_channels=3, out_channels=3, **blocks, block_out_channels=tuple(chs),
-                         layers_per_block=layers, latent_channels=latent_channels, norm_num_groups=groups, sample_size=size)
+                         layers_per_block=layers, latent_channels=latent_channels, norm_num_groups=groups,
+                         sample_size=size)
 
 def build_unet(chs:tuple=(32,64), # channels per level (all levels have cross-attention)
                size:int=8, latent_channels:int=4, cross_dim:int=384, heads:int=4, layers:int=1, groups:int=16,
@@ -131,7 +132,7 @@ def _i2p_meta(src:str)->dict:
     p = Path(src)/'i2p.json'
     return json.loads(p.read_text()) if p.exists() else {}
 
-def load_pipeline(path=None, # pipeline folder, short name (`models.MODELS`) or hub id; default: the shipped toy pipeline
+def load_pipeline(path=None, # pipeline folder, short name (`models.MODELS`) or hub id; default: shipped toy pipeline
                   device=None, dtype=None, **kwargs)->DiffusionPipeline:
     "Load a diffusion pipeline with `from_pretrained`, putting back a text encoder saved by name only."
     name = str(path or asset('toy_pipeline'))
