@@ -111,7 +111,7 @@ def compare(reg:Regressor, untrained:Regressor, train_embs:np.ndarray, bank:Prom
 def toy_experiment(train_dir, valid_dir, test_dir, out_dir, # image folders; output folder
                    seed:int=0, device=None, **kw # `train_regressor` options
                   )->dict:
-    "Train on `train_dir` (validating on `valid_dir`), `compare` on `test_dir`; writes `experiment.json` and a histogram."
+    "Train on `train_dir` (validating on `valid_dir`), `compare` on `test_dir`; write `experiment.json`, a histogram."
     out = Path(out_dir)
     t0 = time.perf_counter()
     r = train_regressor(train_dir, out, valid_dir, seed=seed, device=device, **kw)
