@@ -133,7 +133,7 @@ def _read_jsonl_rows(path:Path)->list:
 
 def read_imagefolder(folder # a folder with images and `metadata.jsonl` (or `metadata.csv`)
                     )->pd.DataFrame:
-    "Image + prompt pairs of an imagefolder: `file_name`, `text`, `path`, extras; bad rows counted in `.attrs['skipped']`."
+    "Image + prompt pairs of an imagefolder: `file_name`, `text`, `path`, extras; `.attrs['skipped']` counts bad rows."
     folder = need_path(folder, 'image folder', 'dir')
     mj, mc = folder/'metadata.jsonl', folder/'metadata.csv'
     if mj.exists(): return _finish(pd.DataFrame(_read_jsonl_rows(mj)), folder, mj)

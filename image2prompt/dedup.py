@@ -123,7 +123,7 @@ def _centroids(embs, nlist:int, seed:int=0, per:int=10, niter:int=10):
     return km.centroids
 
 def ivf_index(embs, nlist:int|None=None, nprobe:int=8, seed:int=0, codec:str='fp16'):
-    "An empty IVF inner-product index (flat coarse quantizer, `codec` 'fp16' or 'sq8'), centroids of a sample of `embs`."
+    "An empty IVF inner-product index (flat coarse quantizer, `codec` 'fp16' or 'sq8'), centroids from `embs` sampled."
     n, d = embs.shape
     nlist = min(nlist or auto_nlist(n), n)
     rng = np.random.default_rng(seed)
