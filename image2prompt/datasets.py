@@ -11,7 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 import pyarrow.parquet as pq
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from .core import data_dir, asset, InputError, MissingInput, need_path
+from .core import InputError, MissingInput, need_path
 from .imgutils import to_rgb
 from .dedup import find_pairs
 
@@ -21,30 +21,37 @@ __all__ = ['SUBJECTS', 'DETAILS', 'MEDIUMS', 'ARTISTS', 'MODIFIERS', 'synth_prom
            'split_train_valid']
 
 # %% ../nbs/03_datasets.ipynb #1c42b630
-SUBJECTS = ['a portrait of a cyberpunk samurai', 'a cozy cabin in a snowy forest', 'an astronaut riding a horse', 'a giant robot in a ruined city',
-    'a beautiful elven princess', 'a dragon perched on a castle tower', 'a steampunk airship above the clouds', 'a cat wearing a wizard hat',
-    'a futuristic city at night', 'an ancient temple in the jungle', 'a lighthouse on a stormy coast', 'a fox in an autumn forest',
-    'a knight in shining armor', 'a witch brewing a potion', 'a underwater city with glowing coral', 'a mech warrior in the desert',
-    'a still life of fruit on a table', 'a portrait of an old fisherman', 'a haunted victorian mansion', 'a floating island with waterfalls',
-    'a close up of a tiger face', 'a medieval marketplace', 'a space station orbiting jupiter', 'a girl reading in a library',
-    'a viking warrior on a longship', 'a neon lit ramen shop', 'a mountain landscape at sunrise', 'a goddess made of flowers',
-    'a post apocalyptic wasteland', 'a cute corgi astronaut', 'a samurai duel in the rain', 'a skull made of crystal',
-    'a tree of life', 'a portrait of a cyborg woman', 'a wolf howling at the moon', 'a ship in a bottle', 'a desert oasis at dusk',
-    'a clockwork owl', 'a japanese garden with cherry blossoms', 'a dark fantasy necromancer', 'a retro diner on route 66',
-    'a portrait of elon musk as a pirate', 'a bowl of ramen', 'a hobbit house in the shire', 'a alien jungle planet',
-    'a mermaid on a rock', 'a cathedral made of ice', 'a detective in a noir alley', 'a superhero flying over new york', 'a frog playing a banjo']
-DETAILS = ['wearing a red cloak', 'surrounded by fireflies', 'with glowing eyes', 'in the style of a movie poster', 'holding a lantern',
-    'under a full moon', 'in heavy rain', 'with dramatic clouds', 'covered in moss', 'made of gold', 'in a misty valley', 'at golden hour']
-MEDIUMS = ['digital painting', 'oil painting', 'concept art', 'matte painting', 'watercolor', 'pencil sketch', 'photograph', '3d render',
-    'illustration', 'anime key visual', 'ukiyo-e woodblock print', 'pixel art', 'charcoal drawing', 'studio photo']
-ARTISTS = ['greg rutkowski', 'artgerm', 'alphonse mucha', 'wlop', 'james gurney', 'thomas kinkade', 'makoto shinkai', 'studio ghibli',
-    'simon stalenhag', 'beeple', 'ross tran', 'craig mullins', 'ilya kuvshinov', 'moebius', 'hr giger', 'zdzislaw beksinski',
-    'rembrandt', 'van gogh', 'caspar david friedrich', 'john singer sargent', 'peter mohrbacher', 'tom bagshaw', 'loish', 'syd mead',
-    'ivan aivazovsky', 'frank frazetta', 'yoshitaka amano', 'krenz cushart', 'jakub rozalski', 'stanley artgerm lau']
-MODIFIERS = ['highly detailed', 'intricate', 'trending on artstation', 'octane render', 'unreal engine', '8k', '4k', 'sharp focus',
-    'smooth', 'elegant', 'cinematic lighting', 'volumetric lighting', 'dramatic lighting', 'hyperrealistic', 'artstation hq',
-    'masterpiece', 'award winning', 'photorealistic', 'vivid colors', 'symmetrical', 'centered', 'bokeh', 'depth of field',
-    'ultra realistic', 'fantasy', 'sci-fi', 'dark', 'moody', 'pastel colors', 'golden ratio', 'hdr', 'cgsociety', 'unsplash']
+SUBJECTS = ['a portrait of a cyberpunk samurai', 'a cozy cabin in a snowy forest', 'an astronaut riding a horse',
+    'a giant robot in a ruined city', 'a beautiful elven princess', 'a dragon perched on a castle tower',
+    'a steampunk airship above the clouds', 'a cat wearing a wizard hat', 'a futuristic city at night',
+    'an ancient temple in the jungle', 'a lighthouse on a stormy coast', 'a fox in an autumn forest',
+    'a knight in shining armor', 'a witch brewing a potion', 'a underwater city with glowing coral',
+    'a mech warrior in the desert', 'a still life of fruit on a table', 'a portrait of an old fisherman',
+    'a haunted victorian mansion', 'a floating island with waterfalls', 'a close up of a tiger face',
+    'a medieval marketplace', 'a space station orbiting jupiter', 'a girl reading in a library',
+    'a viking warrior on a longship', 'a neon lit ramen shop', 'a mountain landscape at sunrise',
+    'a goddess made of flowers', 'a post apocalyptic wasteland', 'a cute corgi astronaut', 'a samurai duel in the rain',
+    'a skull made of crystal', 'a tree of life', 'a portrait of a cyborg woman', 'a wolf howling at the moon',
+    'a ship in a bottle', 'a desert oasis at dusk', 'a clockwork owl', 'a japanese garden with cherry blossoms',
+    'a dark fantasy necromancer', 'a retro diner on route 66', 'a portrait of elon musk as a pirate', 'a bowl of ramen',
+    'a hobbit house in the shire', 'a alien jungle planet', 'a mermaid on a rock', 'a cathedral made of ice',
+    'a detective in a noir alley', 'a superhero flying over new york', 'a frog playing a banjo']
+DETAILS = ['wearing a red cloak', 'surrounded by fireflies', 'with glowing eyes', 'in the style of a movie poster',
+    'holding a lantern', 'under a full moon', 'in heavy rain', 'with dramatic clouds', 'covered in moss',
+    'made of gold', 'in a misty valley', 'at golden hour']
+MEDIUMS = ['digital painting', 'oil painting', 'concept art', 'matte painting', 'watercolor', 'pencil sketch',
+    'photograph', '3d render', 'illustration', 'anime key visual', 'ukiyo-e woodblock print', 'pixel art',
+    'charcoal drawing', 'studio photo']
+ARTISTS = ['greg rutkowski', 'artgerm', 'alphonse mucha', 'wlop', 'james gurney', 'thomas kinkade', 'makoto shinkai',
+    'studio ghibli', 'simon stalenhag', 'beeple', 'ross tran', 'craig mullins', 'ilya kuvshinov', 'moebius', 'hr giger',
+    'zdzislaw beksinski', 'rembrandt', 'van gogh', 'caspar david friedrich', 'john singer sargent', 'peter mohrbacher',
+    'tom bagshaw', 'loish', 'syd mead', 'ivan aivazovsky', 'frank frazetta', 'yoshitaka amano', 'krenz cushart',
+    'jakub rozalski', 'stanley artgerm lau']
+MODIFIERS = ['highly detailed', 'intricate', 'trending on artstation', 'octane render', 'unreal engine', '8k', '4k',
+    'sharp focus', 'smooth', 'elegant', 'cinematic lighting', 'volumetric lighting', 'dramatic lighting',
+    'hyperrealistic', 'artstation hq', 'masterpiece', 'award winning', 'photorealistic', 'vivid colors', 'symmetrical',
+    'centered', 'bokeh', 'depth of field', 'ultra realistic', 'fantasy', 'sci-fi', 'dark', 'moody', 'pastel colors',
+    'golden ratio', 'hdr', 'cgsociety', 'unsplash']
 
 def _base_prompt(rng)->str:
     "One DiffusionDB-like prompt: subject, optional detail, medium, artists, modifiers."
@@ -89,7 +96,8 @@ def _finish(df:pd.DataFrame, root:Path, src, file_col='file_name', text_col='tex
     df = df.rename(columns={file_col: 'file_name', text_col: 'text'})
     skipped = {}
     for c in ('file_name', 'text'):
-        if c not in df.columns: raise InputError(f'{src}: no column {c!r} (columns: {list(df.columns)}); name the image and prompt columns')
+        if c not in df.columns:
+            raise InputError(f'{src}: no column {c!r} (columns: {list(df.columns)}); name the image and prompt columns')
     def _drop(mask, why):
         nonlocal df
         if mask.any():
@@ -125,12 +133,13 @@ def _read_jsonl_rows(path:Path)->list:
 
 def read_imagefolder(folder # a folder with images and `metadata.jsonl` (or `metadata.csv`)
                     )->pd.DataFrame:
-    "Image + prompt pairs of an imagefolder: `file_name`, `text`, `path`, extra columns; bad rows counted in `.attrs['skipped']`."
+    "Image + prompt pairs of an imagefolder: `file_name`, `text`, `path`, extras; `.attrs['skipped']` counts bad rows."
     folder = need_path(folder, 'image folder', 'dir')
     mj, mc = folder/'metadata.jsonl', folder/'metadata.csv'
     if mj.exists(): return _finish(pd.DataFrame(_read_jsonl_rows(mj)), folder, mj)
     if mc.exists(): return read_csv_pairs(mc)
-    raise MissingInput(f'{folder}: no metadata.jsonl or metadata.csv; an image folder needs one (file_name, text per row)')
+    raise MissingInput(f'{folder}: no metadata.jsonl or metadata.csv; '
+                       'an image folder needs one (file_name, text per row)')
 
 # %% ../nbs/03_datasets.ipynb #1bce095b
 def read_csv_pairs(path, # a CSV of image + prompt pairs
@@ -140,7 +149,8 @@ def read_csv_pairs(path, # a CSV of image + prompt pairs
     "Image + prompt pairs from a CSV: `file_name`, `text`, `path`, extra columns."
     path = need_path(path, 'CSV of image + prompt pairs')
     try: df = pd.read_csv(path, encoding_errors='replace')
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e: raise InputError(f'{path}: cannot read CSV ({e})') from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise InputError(f'{path}: cannot read CSV ({e})') from None
     return _finish(df, Path(root) if root else path.parent, path, file_col, text_col)
 
 # %% ../nbs/03_datasets.ipynb #73d5b289
@@ -186,7 +196,8 @@ def _parquet_chunks(path, col, chunk):
     for b in pq.ParquetFile(path).iter_batches(batch_size=chunk, columns=[col]): yield b.column(0).to_pylist()
 
 def _pandas_chunks(path, col, chunk):
-    kw = dict(lines=True, chunksize=chunk) if path.suffix == '.jsonl' else dict(usecols=[col], dtype=object, chunksize=chunk)
+    jsonl = path.suffix == '.jsonl'
+    kw = dict(lines=True, chunksize=chunk) if jsonl else dict(usecols=[col], dtype=object, chunksize=chunk)
     with (pd.read_json if path.suffix == '.jsonl' else pd.read_csv)(path, encoding_errors='replace', **kw) as r:
         for df in r: yield df[col].tolist() if col in df else [None] * len(df)
 
@@ -202,15 +213,18 @@ def _columns(path:Path)->list:
     return ['prompt', 'text']  # jsonl: checked per chunk; txt: one prompt a line
 
 class PromptStream:
-    "The prompts of a .parquet, .csv, .jsonl or .txt table, in lists of at most `chunk`; skipped rows counted in `.counts`."
+    "The prompts of a .parquet, .csv, .jsonl or .txt table, in lists of at most `chunk`; `.counts` counts skipped rows."
     def __init__(self, path, column:str|None=None, chunk:int=65_536):
         self.path, self.chunk = Path(path), chunk
         if not self.path.exists(): raise FileNotFoundError(f'{self.path}: prompt table not found')
-        self.read = dict(parquet=_parquet_chunks, csv=_pandas_chunks, jsonl=_pandas_chunks, txt=_txt_chunks).get(self.path.suffix[1:].lower())
-        if self.read is None: raise ValueError(f'{self.path}: unknown prompt table type (use .parquet, .csv, .jsonl or .txt)')
+        readers = dict(parquet=_parquet_chunks, csv=_pandas_chunks, jsonl=_pandas_chunks, txt=_txt_chunks)
+        self.read = readers.get(self.path.suffix[1:].lower())
+        if self.read is None:
+            raise ValueError(f'{self.path}: unknown prompt table type (use .parquet, .csv, .jsonl or .txt)')
         cols = _columns(self.path)
         self.column = column or next((c for c in ('prompt', 'text') if c in cols), None)
-        if self.column not in cols: raise ValueError(f'{self.path}: no column {column or "prompt/text"}; columns are {cols}')
+        if self.column not in cols:
+            raise ValueError(f'{self.path}: no column {column or "prompt/text"}; columns are {cols}')
         self.counts = {}
     def __iter__(self):
         self.counts = dict(rows=0, kept=0, null=0, not_str=0, empty=0, bad_utf8=0)

@@ -4,13 +4,14 @@
 
 # %% ../nbs/02_dedup.ipynb #a36a0a0b
 from __future__ import annotations
-import json, time
+import time
 from pathlib import Path
-import numpy as np, pandas as pd, faiss
+import numpy as np, faiss
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 import matplotlib.pyplot as plt
-from .core import InputError, check_choice, check_positive, save_npy, save_json, save_parquet, atomic_path, data_dir, asset, unit
+from .core import (InputError, check_choice, check_positive, save_npy, save_json, save_parquet, atomic_path,
+                               asset, unit)
 from .embeddings import embed_prompts, load_embeddings, read_prompts, save_embeddings
 
 # %% auto #0
@@ -33,7 +34,7 @@ def _background(rng, centres, spread, n):
 
 # %% ../nbs/02_dedup.ipynb #367ce920
 def _plant(rng, x, dup_frac, threshold, gid0):
-    "Overwrite some rows of chunk `x` with copies of others at cosines above (or just under) `threshold`; return group ids."
+    "Overwrite some rows of chunk `x` with copies of others at cosines above (or just under) `threshold`; group ids."
     n = len(x)
     group = np.full(n, -1, np.int64)
     perm = rng.permutation(n)
@@ -45,7 +46,9 @@ def _plant(rng, x, dup_frac, threshold, gid0):
         i += sz
         if len(idx) < 2: break
         hi = rng.random(len(idx)-1) < 0.8  # 80% true duplicates, 20% near misses
-        cos = np.where(hi, rng.uniform(threshold + 0.003, 0.999, len(hi)), rng.uniform(threshold - 0.05, threshold - 0.006, len(hi)))
+        above = rng.uniform(threshold + 0.003, 0.999, len(hi))  # drawn in this order: the planted data stay the same
+        under = rng.uniform(threshold - 0.05, threshold - 0.006, len(hi))
+        cos = np.where(hi, above, under)
         x[idx[1:]] = _at_cos(rng, np.repeat(x[idx[:1]], len(hi), 0), cos.astype(np.float32))
         group[idx] = gid0 + idx[0]
     return group
@@ -60,7 +63,8 @@ def planted_embs(n:int, # rows
     "Clustered unit vectors with planted near-duplicate groups: `(embs, group)`; `group` is -1 outside planted groups."
     rng = np.random.default_rng(seed)
     nc = max(1, n // 100)
-    centres, spread = unit(rng.standard_normal((nc, d), dtype=np.float32)), rng.uniform(0.45, 1.2, nc).astype(np.float32)
+    centres = unit(rng.standard_normal((nc, d), dtype=np.float32))
+    spread = rng.uniform(0.45, 1.2, nc).astype(np.float32)
     embs = np.lib.format.open_memmap(out, 'w+', np.float32, (n, d)) if out else np.empty((n, d), np.float32)
     group = np.empty(n, np.int64)
     for s in tqdm(range(0, n, bs), desc='planted', disable=not progress):
@@ -111,13 +115,15 @@ def auto_nlist(n:int)->int:
 def _centroids(embs, nlist:int, seed:int=0, per:int=10, niter:int=10):
     "`nlist` spherical k-means centroids of a sample of `per * nlist` rows of `embs`."
     n, d = embs.shape
-    x = np.ascontiguousarray(embs[np.sort(np.random.default_rng(seed).choice(n, min(n, per*nlist), replace=False))], np.float32)
-    km = faiss.Kmeans(d, nlist, niter=niter, spherical=True, seed=seed+1, min_points_per_centroid=1, max_points_per_centroid=10**9)
+    sample = np.sort(np.random.default_rng(seed).choice(n, min(n, per*nlist), replace=False))
+    x = np.ascontiguousarray(embs[sample], np.float32)
+    km = faiss.Kmeans(d, nlist, niter=niter, spherical=True, seed=seed+1, min_points_per_centroid=1,
+                      max_points_per_centroid=10**9)
     km.train(x)
     return km.centroids
 
 def ivf_index(embs, nlist:int|None=None, nprobe:int=8, seed:int=0, codec:str='fp16'):
-    "An empty IVF inner-product index (flat coarse quantizer, `codec` 'fp16' or 'sq8' storage), k-means centroids of a sample of `embs`."
+    "An empty IVF inner-product index (flat coarse quantizer, `codec` 'fp16' or 'sq8'), centroids from `embs` sampled."
     n, d = embs.shape
     nlist = min(nlist or auto_nlist(n), n)
     rng = np.random.default_rng(seed)
@@ -141,7 +147,8 @@ def _add_and_probe(index, x, radius):
     index.add_core(len(x), faiss.swig_ptr(x), None, faiss.swig_ptr(first))
     return index.range_search_preassigned(x, radius, Iq, Dq)
 
-def index_pairs(embs, index, threshold:float=0.95, bs:int=50_000, margin:float=0.01, progress:bool=False, desc='dedup ivf'):
+def index_pairs(embs, index, threshold:float=0.95, bs:int=50_000, margin:float=0.01, progress:bool=False,
+                desc='dedup ivf'):
     "Near pairs found by an approximate `index` (added to chunk by chunk), re-scored exactly."
     parts = []
     for s in tqdm(range(0, len(embs), bs), desc=desc, disable=not progress):
@@ -209,7 +216,8 @@ def dedup(embs, # (n, d) L2-normalised rows (array or memory map)
 # %% ../nbs/02_dedup.ipynb #fe06166e
 def max_sim(embs_a, embs_b, method:str='exact', bs:int=8192, nprobe:int=8)->np.ndarray:
     "For each row of `embs_b`, its highest cosine to any row of `embs_a` (approximate for 'ivf', re-scored exactly)."
-    if method not in ('exact', 'ivf'): raise ValueError(f"max_sim: method must be 'exact' or 'ivf', got {method!r}")  # never swap silently
+    if method not in ('exact', 'ivf'):  # never swap silently
+        raise ValueError(f"max_sim: method must be 'exact' or 'ivf', got {method!r}")
     if not len(embs_a): return np.full(len(embs_b), -1, np.float32)  # nothing to be near
     if method == 'exact': index = faiss.IndexFlatIP(embs_a.shape[1])
     else: index = ivf_index(embs_a, nprobe=nprobe)
@@ -251,7 +259,8 @@ def dedup_groups(parent, prompts=None, n:int=5)->list:
     out = []
     for r in roots[np.argsort(-counts, kind='stable')][:n]:
         ds = dropped[parent[dropped] == r]
-        out.append(dict(kept=prompts[r], dropped=[prompts[d] for d in ds]) if prompts is not None else dict(kept=int(r), dropped=ds.tolist()))
+        if prompts is not None: out.append(dict(kept=prompts[r], dropped=[prompts[d] for d in ds]))
+        else: out.append(dict(kept=int(r), dropped=ds.tolist()))
     return out
 
 # %% ../nbs/02_dedup.ipynb #5f835c44
@@ -273,14 +282,18 @@ def dedup_report(parent, prompts=None, sims=None, threshold:float=0.95, n_groups
     "Counts, the largest groups and nearest-neighbour statistics of a dedup run."
     parent = np.asarray(parent)
     kept = int((parent == np.arange(len(parent))).sum())
-    rep = dict(n=len(parent), kept=kept, dropped=len(parent)-kept, kept_frac=round(kept/max(len(parent), 1), 4), threshold=threshold)
-    if sims is not None: rep['nn_sim_quantiles'] = {q: round(float(np.quantile(sims, q)), 4) for q in (0.1, 0.5, 0.9, 0.99)} if len(sims) else {}
+    kept_frac = round(kept/max(len(parent), 1), 4)
+    rep = dict(n=len(parent), kept=kept, dropped=len(parent)-kept, kept_frac=kept_frac, threshold=threshold)
+    if sims is not None:
+        quantiles = (0.1, 0.5, 0.9, 0.99)
+        rep['nn_sim_quantiles'] = {q: round(float(np.quantile(sims, q)), 4) for q in quantiles} if len(sims) else {}
     rep['groups'] = dedup_groups(parent, prompts, n_groups)
     return rep
 
 def print_report(rep:dict):
     "Print a dedup report for people."
-    print(f"{rep['n']} prompts: kept {rep['kept']} ({rep['kept_frac']:.1%}), dropped {rep['dropped']} at cosine > {rep['threshold']}")
+    kept_text = f"kept {rep['kept']} ({rep['kept_frac']:.1%})"
+    print(f"{rep['n']} prompts: {kept_text}, dropped {rep['dropped']} at cosine > {rep['threshold']}")
     if 'nn_sim_quantiles' in rep: print('nearest-neighbour cosine quantiles:', rep['nn_sim_quantiles'])
     for g in rep['groups']:
         print(f"\nKEPT    {g['kept']}")

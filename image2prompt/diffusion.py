@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_diffusion.ipynb #3f21c969
 from __future__ import annotations
-import os, json, shutil, tempfile, hashlib, warnings, contextlib
+import os, json, shutil, hashlib, warnings, contextlib
 from pathlib import Path
 import pandas as pd, torch
 from PIL import Image
@@ -16,7 +16,10 @@ from diffusers import (AutoencoderKL, UNet2DConditionModel, DDIMScheduler, DPMSo
 from transformers import AutoTokenizer, BertModel
 from diffusers.utils import logging as diffusers_logging
 from transformers.utils import logging as transformers_logging
-from .core import *
+from image2prompt.core import (
+    append_jsonl, asset, atomic_dir, check_choice, check_positive, default_device, explain_load, InputError, read_jsonl,
+    resolve_weights, run_config, save_json,
+)
 from .imgutils import image_grid, save_png
 from .embeddings import process_state, read_prompts
 
@@ -58,18 +61,21 @@ def build_vae(chs:tuple=(8,16,32,64), # channels per level; 4 levels downsample 
     "An `AutoencoderKL` with SD's layout and small channels."
     torch.manual_seed(seed)
     n = len(chs)
-    return AutoencoderKL(in_channels=3, out_channels=3, down_block_types=('DownEncoderBlock2D',)*n, up_block_types=('UpDecoderBlock2D',)*n,
-                         block_out_channels=tuple(chs), layers_per_block=layers, latent_channels=latent_channels,
-                         norm_num_groups=groups, sample_size=size)
+    blocks = dict(down_block_types=('DownEncoderBlock2D',)*n, up_block_types=('UpDecoderBlock2D',)*n)
+    return AutoencoderKL(in_channels=3, out_channels=3, **blocks, block_out_channels=tuple(chs),
+                         layers_per_block=layers, latent_channels=latent_channels, norm_num_groups=groups,
+                         sample_size=size)
 
 def build_unet(chs:tuple=(32,64), # channels per level (all levels have cross-attention)
-               size:int=8, latent_channels:int=4, cross_dim:int=384, heads:int=4, layers:int=1, groups:int=16, seed:int=0)->UNet2DConditionModel:
+               size:int=8, latent_channels:int=4, cross_dim:int=384, heads:int=4, layers:int=1, groups:int=16,
+               seed:int=0)->UNet2DConditionModel:
     "A `UNet2DConditionModel` with cross-attention on every level."
     torch.manual_seed(seed)
     n = len(chs)
-    return UNet2DConditionModel(sample_size=size, in_channels=latent_channels, out_channels=latent_channels, block_out_channels=tuple(chs),
-                                down_block_types=('CrossAttnDownBlock2D',)*n, up_block_types=('CrossAttnUpBlock2D',)*n,
-                                layers_per_block=layers, cross_attention_dim=cross_dim, attention_head_dim=heads, norm_num_groups=groups)
+    blocks = dict(down_block_types=('CrossAttnDownBlock2D',)*n, up_block_types=('CrossAttnUpBlock2D',)*n)
+    return UNet2DConditionModel(sample_size=size, in_channels=latent_channels, out_channels=latent_channels,
+                                block_out_channels=tuple(chs), **blocks, layers_per_block=layers,
+                                cross_attention_dim=cross_dim, attention_head_dim=heads, norm_num_groups=groups)
 
 # %% ../nbs/12_diffusion.ipynb #4c902708
 SCHEDULERS = {'dpm': DPMSolverMultistepScheduler, 'ddim': DDIMScheduler}
@@ -91,8 +97,10 @@ def build_pipeline(text_encoder:str=MINILM, # the frozen text encoder (name for 
     tok, te = load_text_encoder(text_encoder, max_len)
     f = 2 ** (len(vae_chs) - 1)
     vae = build_vae(vae_chs, size=size, groups=vae_groups, seed=seed)
-    unet = build_unet(unet_chs, size=size // f, cross_dim=te.config.hidden_size, heads=heads, groups=unet_groups, seed=seed)
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, scheduler=build_scheduler(scheduler, prediction_type),
+    unet = build_unet(unet_chs, size=size // f, cross_dim=te.config.hidden_size, heads=heads, groups=unet_groups,
+                      seed=seed)
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet,
+                                   scheduler=build_scheduler(scheduler, prediction_type),
                                    safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(default_device(device), dtype or torch.float32)
@@ -116,16 +124,15 @@ def save_pipeline(pipe, path, # the pipeline and the folder to write
     return path
 
 # %% ../nbs/12_diffusion.ipynb #6f92a658
-try:
-    from diffusers.utils.deprecation_utils import _resolve_dtype
-    _DTYPE_KW = 'dtype'  # diffusers >= 0.36 renamed `torch_dtype`
-except ImportError: _DTYPE_KW = 'torch_dtype'
+from diffusers.utils import deprecation_utils
+# diffusers >= 0.36 renamed `torch_dtype` to `dtype` (and added `_resolve_dtype`, which maps the old name)
+_DTYPE_KW = 'dtype' if hasattr(deprecation_utils, '_resolve_dtype') else 'torch_dtype'
 
 def _i2p_meta(src:str)->dict:
     p = Path(src)/'i2p.json'
     return json.loads(p.read_text()) if p.exists() else {}
 
-def load_pipeline(path=None, # a pipeline folder, a short name (`models.MODELS`) or a hub id; default the shipped toy pipeline
+def load_pipeline(path=None, # pipeline folder, short name (`models.MODELS`) or hub id; default: shipped toy pipeline
                   device=None, dtype=None, **kwargs)->DiffusionPipeline:
     "Load a diffusion pipeline with `from_pretrained`, putting back a text encoder saved by name only."
     name = str(path or asset('toy_pipeline'))
@@ -133,7 +140,8 @@ def load_pipeline(path=None, # a pipeline folder, a short name (`models.MODELS`)
     meta = _i2p_meta(src)
     if meta.get('text_encoder') and 'text_encoder' not in kwargs:
         kwargs['text_encoder'] = load_text_encoder(meta['text_encoder'], meta.get('max_len', 24), dtype=dtype)[1]
-    with _quiet(): pipe = explain_load(DiffusionPipeline.from_pretrained, src, **{_DTYPE_KW: dtype or torch.float32}, **kwargs)
+    dtype_kw = {_DTYPE_KW: dtype or torch.float32}
+    with _quiet(): pipe = explain_load(DiffusionPipeline.from_pretrained, src, **dtype_kw, **kwargs)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(default_device(device))
 
@@ -145,11 +153,13 @@ def export_pipeline(out:str, # the folder to write: a complete diffusers pipelin
     "Write `src` as a complete diffusers pipeline folder that stock `DiffusionPipeline.from_pretrained` loads."
     s = Path(src) if src else asset('toy_pipeline')
     if not s.is_dir(): raise InputError(f"export-pipeline: --src {s}: no such folder")
-    if not (s/'model_index.json').is_file(): raise InputError(f"export-pipeline: --src {s}: not a diffusers pipeline folder (no model_index.json)")
+    if not (s/'model_index.json').is_file():
+        raise InputError(f"export-pipeline: --src {s}: not a diffusers pipeline folder (no model_index.json)")
     pipe = load_pipeline(s, device='cpu')
     keep = {k: v for k, v in _i2p_meta(str(s)).items() if k not in ('text_encoder', 'max_len')}
     save_pipeline(pipe, out, meta=dict(keep, exported_from=str(src or 'the shipped toy pipeline')))
-    print(f"wrote a complete diffusers pipeline (text encoder {type(pipe.text_encoder).__name__} included, fp32, {_folder_mb(out):.0f} MiB) to {out}")
+    te = type(pipe.text_encoder).__name__
+    print(f"wrote a complete diffusers pipeline (text encoder {te} included, fp32, {_folder_mb(out):.0f} MiB) to {out}")
     return Path(out)
 
 # %% ../nbs/12_diffusion.ipynb #19833cec
@@ -172,12 +182,16 @@ def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
     out.mkdir(parents=True, exist_ok=True)
     done = _done(out)
     todo = [i for i in range(len(prompts)) if _fname(i, seeds[i]) not in done]
-    sets, extra = dict(guidance_scale=guidance_scale, steps=steps, negative_prompt=negative_prompt), extra or [{}]*len(prompts)
+    sets = dict(guidance_scale=guidance_scale, steps=steps, negative_prompt=negative_prompt)
+    extra = extra or [{}]*len(prompts)
     for b in tqdm([todo[i:i+bs] for i in range(0, len(todo), bs)], desc='generate', disable=not progress):
-        imgs = pipe([str(prompts[i]) for i in b], generator=[torch.Generator().manual_seed(seeds[i]) for i in b], num_inference_steps=steps,
-                    guidance_scale=guidance_scale, negative_prompt=[negative_prompt] * len(b) if negative_prompt else None, **kwargs).images
+        generators = [torch.Generator().manual_seed(seeds[i]) for i in b]
+        negative = [negative_prompt] * len(b) if negative_prompt else None
+        imgs = pipe([str(prompts[i]) for i in b], generator=generators, num_inference_steps=steps,
+                    guidance_scale=guidance_scale, negative_prompt=negative, **kwargs).images
         for i, im in zip(b, imgs): save_png(im, out/_fname(i, seeds[i]))
-        append_jsonl(out/'metadata.jsonl', [dict(file_name=_fname(i, seeds[i]), text=str(prompts[i]), seed=seeds[i], **sets, **extra[i]) for i in b])
+        rows = [dict(file_name=_fname(i, seeds[i]), text=str(prompts[i]), seed=seeds[i], **sets, **extra[i]) for i in b]
+        append_jsonl(out/'metadata.jsonl', rows)
     df = pd.DataFrame(read_jsonl(out/'metadata.jsonl', log=True))
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
 
@@ -185,7 +199,8 @@ def gen_images(pipe, prompts:list, # the pipeline and one prompt per image
 def sample_grid(pipe, prompts:list, seeds:list|None=None, steps:int=20, guidance_scale:float=5.0)->Image.Image:
     "One row of images per prompt seed set: a quick look at what `pipe` draws."
     seeds = seeds or [0, 1, 2, 3]
-    rows = [pipe([p] * len(seeds), generator=[torch.Generator().manual_seed(s) for s in seeds], num_inference_steps=steps,
+    generators = lambda: [torch.Generator().manual_seed(s) for s in seeds]  # fresh per prompt: the same seeds for each
+    rows = [pipe([p] * len(seeds), generator=generators(), num_inference_steps=steps,
                  guidance_scale=guidance_scale).images for p in prompts]
     return image_grid(rows)
 
@@ -193,8 +208,9 @@ def sample_grid(pipe, prompts:list, seeds:list|None=None, steps:int=20, guidance
 def _read_prompts(src:str|None, # a .txt/.jsonl/.csv/.parquet file of prompts
                   prompt:str|None=None # or one literal prompt
                  )->tuple:
-    "`(prompts, skipped counts)` from a prompt file (see `embeddings.read_prompts`) or one literal `prompt`; never both."
-    if (src is None) == (prompt is None): raise InputError('give a prompt file, or one literal prompt with --prompt "..."')
+    "`(prompts, skipped counts)` from a prompt file (see `embeddings.read_prompts`) or one literal `prompt`, not both."
+    if (src is None) == (prompt is None):
+        raise InputError('give a prompt file, or one literal prompt with --prompt "..."')
     if prompt is not None:
         if not prompt.strip(): raise InputError('--prompt is empty; give the text to draw')
         return [prompt], {}
@@ -205,7 +221,7 @@ def _read_prompts(src:str|None, # a .txt/.jsonl/.csv/.parquet file of prompts
 
 # %% ../nbs/12_diffusion.ipynb #e9dea26a
 def merge_generated(out_dir)->pd.DataFrame:
-    "Move the images of `out_dir/shard*` folders into `out_dir` under their one-process names, merging the metadata; resumable."
+    "Move the images of `out_dir/shard*` into `out_dir` under their one-process names, merging the metadata; resumable."
     out = Path(out_dir)
     done = _done(out)
     for d in sorted(out.glob('shard*-of-*')):

@@ -16,9 +16,8 @@ from diffusers import DDPMScheduler, DiffusionPipeline, StableDiffusionPipeline
 from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_kohya
 from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict
-from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path, save_json,
-                               save_text, save_safetensors, InputError, need_path,
-                               check_positive, folder_digest, run_config, explain_load)
+from .core import (default_device, default_dtype, seed_everything, atomic_path, save_json,
+                               save_text, save_safetensors, explain_load)
 from .imgutils import image_files, square, to_tensor, image_grid, save_png
 from .diffusion import load_pipeline, save_pipeline
 
@@ -108,7 +107,8 @@ def gen_class_images(pipe, # a diffusers text-to-image pipeline
         ids = todo[b:b+bs]
         dev = pipe.device
         gens = [torch.Generator(dev.type if dev.type != 'mps' else 'cpu').manual_seed(seed+i) for i in ids]
-        imgs = pipe([prompt]*len(ids), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size, width=size).images
+        imgs = pipe([prompt]*len(ids), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size,
+                    width=size).images
         for i, img in zip(ids, imgs):
             save_png(img, out_dir/f'class_{i:05d}.png')
     rows = [dict(file_name=f'class_{i:05d}.png', text=prompt, seed=seed+i) for i in range(n)]
@@ -187,7 +187,8 @@ def _no_safety(src)->dict:
             from huggingface_hub import hf_hub_download
             f = Path(hf_hub_download(str(src), 'model_index.json'))
         except Exception: return {}
-    return dict(safety_checker=None, requires_safety_checker=False) if (json.loads(f.read_text()).get('safety_checker') or [None])[0] else {}
+    has_checker = (json.loads(f.read_text()).get('safety_checker') or [None])[0]
+    return dict(safety_checker=None, requires_safety_checker=False) if has_checker else {}
 
 def load_models(pretrained, # a pipeline folder, a short name (`models.MODELS`) or hub id, or a loaded pipeline
                 device=None, dtype=None):
@@ -195,7 +196,9 @@ def load_models(pretrained, # a pipeline folder, a short name (`models.MODELS`) 
     if not isinstance(pretrained, (str, os.PathLike)): pipe = pretrained
     elif (Path(pretrained)/'i2p.json').exists():  # a toy pipeline that names its text encoder instead of shipping it
         pipe = load_pipeline(pretrained)
-    else: pipe = explain_load(lambda src: DiffusionPipeline.from_pretrained(src, **_no_safety(src)), str(pretrained), kind='pipeline')
+    else:
+        load = lambda src: DiffusionPipeline.from_pretrained(src, **_no_safety(src))
+        pipe = explain_load(load, str(pretrained), kind='pipeline')
     pipe.to(default_device(device), dtype or torch.float32)
     return SimpleNamespace(tokenizer=pipe.tokenizer, text_encoder=pipe.text_encoder, vae=pipe.vae, unet=pipe.unet,
                            scheduler=pipe.scheduler, noise_scheduler=DDPMScheduler.from_config(pipe.scheduler.config),
@@ -231,7 +234,8 @@ def add_lora(model, # a diffusers or transformers model
              targets:list|None=None, # module names; `None`: `lora_targets(model)`
              adapter_name:str='default')->dict:
     "Add a peft LoRA adapter (gaussian init) to `model`, trainable params in fp32; returns its `LoraConfig` as a dict."
-    cfg = LoraConfig(r=rank, lora_alpha=alpha or rank, init_lora_weights='gaussian', target_modules=targets or lora_targets(model))
+    targets = targets or lora_targets(model)
+    cfg = LoraConfig(r=rank, lora_alpha=alpha or rank, init_lora_weights='gaussian', target_modules=targets)
     model.add_adapter(cfg, adapter_name=adapter_name)
     for p in model.parameters():
         if p.requires_grad: p.data = p.data.float()
@@ -240,7 +244,8 @@ def add_lora(model, # a diffusers or transformers model
 # %% ../nbs/50_dreambooth.ipynb #5ff6f04e
 def tokenize(tokenizer, prompt:str)->tuple:
     "Token ids and attention mask of `prompt`, padded to the tokenizer's max length (as the pipeline does)."
-    t = tokenizer(prompt, padding='max_length', truncation=True, max_length=tokenizer.model_max_length, return_tensors='pt')
+    t = tokenizer(prompt, padding='max_length', truncation=True, max_length=tokenizer.model_max_length,
+                  return_tensors='pt')
     return t.input_ids[0], t.attention_mask[0]
 
 class DreamBoothDataset(torch.utils.data.Dataset):
@@ -276,7 +281,7 @@ def batch_for(ds:DreamBoothDataset, step:int, bs:int, seed:int=0, with_prior:boo
 # %% ../nbs/50_dreambooth.ipynb #44f03a1d
 def make_optimizer(params, # trainable parameters
                    lr:float, # learning rate
-                   adam_8bit:bool=False, # bitsandbytes' AdamW8bit on CUDA (`pip install image2prompt[gpu]`); else Adafactor
+                   adam_8bit:bool=False, # bitsandbytes' AdamW8bit on CUDA (`image2prompt[gpu]`); else Adafactor
                    device=None)->torch.optim.Optimizer:
     "AdamW; with `adam_8bit` a memory-light optimizer: bitsandbytes' 8-bit AdamW on CUDA, else Adafactor."
     params = [p for p in params if p.requires_grad]
@@ -286,17 +291,20 @@ def make_optimizer(params, # trainable parameters
         try:
             import bitsandbytes as bnb
             return bnb.optim.AdamW8bit(params, lr=lr, weight_decay=1e-2)
-        except ImportError: warnings.warn('adam_8bit: bitsandbytes is not installed (pip install image2prompt[gpu]); using Adafactor')
+        except ImportError:
+            warnings.warn('adam_8bit: bitsandbytes is not installed (pip install image2prompt[gpu]); using Adafactor')
     else: warnings.warn('adam_8bit needs CUDA; using Adafactor')
     return torch.optim.Adafactor(params, lr=lr, weight_decay=1e-2)
 
 # %% ../nbs/50_dreambooth.ipynb #1f1b64ba
 def encode_ids(text_encoder, ids, mask=None)->torch.Tensor:
-    "Per-token embeddings from the text encoder, as the pipeline computes them (mask only if the config asks); repeated prompts are encoded once."
+    """Per-token embeddings from the text encoder, as the pipeline computes them (mask only if the config asks);
+    repeated prompts are encoded once."""
     use_mask = getattr(text_encoder.config, 'use_attention_mask', False)
     u, inv = torch.unique(ids, dim=0, return_inverse=True)  # a DreamBooth batch holds two distinct prompts
     if len(u) == len(ids): return text_encoder(ids, attention_mask=mask if use_mask else None)[0]
-    first = torch.zeros(len(u), dtype=torch.long, device=ids.device).scatter_(0, inv, torch.arange(len(ids), device=ids.device))
+    rows = torch.arange(len(ids), device=ids.device)
+    first = torch.zeros(len(u), dtype=torch.long, device=ids.device).scatter_(0, inv, rows)
     return text_encoder(u, attention_mask=mask[first] if use_mask and mask is not None else None)[0][inv]
 
 def diffusion_target(noise_scheduler, latents, noise, t)->torch.Tensor:
@@ -323,7 +331,8 @@ def compute_loss(m, # from `load_models`
                  generator:torch.Generator, # noise and timesteps come from here
                  with_prior:bool=True, prior_loss_weight:float=1.0)->tuple:
     "The DreamBooth loss of one batch: (total, instance part, prior part)."
-    u, v = next(m.unet.parameters()), next(m.vae.parameters())  # diffusers' `.device`/`.dtype` walk every module: ~40 ms a call on SD's UNet with LoRA
+    # diffusers' `.device`/`.dtype` walk every module: ~40 ms a call on SD's UNet with LoRA
+    u, v = next(m.unet.parameters()), next(m.vae.parameters())
     dev, udt, vdt = u.device, u.dtype, v.dtype
     with torch.no_grad():
         latents = m.vae.encode(batch['x'].to(dev, vdt)).latent_dist.sample(generator) * m.vae.config.scaling_factor
@@ -352,7 +361,7 @@ def train_step(acc, # the `Accelerator`
 
 # %% ../nbs/50_dreambooth.ipynb #b9974eb7
 def save_ckpt(acc, mods:list, opt, out_dir, step:int, limit:int=2)->Path|None:
-    "Save the trained tensors of `mods`, the optimizer and the RNG as `out_dir/checkpoint-{step}`; keep the newest `limit`."
+    "Save the trained tensors of `mods`, optimizer and RNG as `out_dir/checkpoint-{step}`; keep the newest `limit`."
     if acc.is_main_process: return save_step_checkpoint(out_dir, step, run_state(acc, mods, opt, step=step), limit)
 
 def resume(acc, mods:list, opt, out_dir)->int:
@@ -365,7 +374,8 @@ def resume(acc, mods:list, opt, out_dir)->int:
 # %% ../nbs/50_dreambooth.ipynb #b5636567
 def pipeline_from(m, scheduler=None):
     "A pipeline (the class it was loaded as) over the current models, for inference."
-    kw = dict(vae=m.vae, text_encoder=m.text_encoder, tokenizer=m.tokenizer, unet=m.unet, scheduler=scheduler or m.scheduler)
+    kw = dict(vae=m.vae, text_encoder=m.text_encoder, tokenizer=m.tokenizer, unet=m.unet,
+              scheduler=scheduler or m.scheduler)
     if 'safety_checker' in m.pipe_cls.__init__.__code__.co_varnames:
         kw.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe = m.pipe_cls(**kw)
@@ -377,12 +387,15 @@ def gen(pipe, prompts:list, seeds:list, steps:int=25, guidance:float=7.5, size:i
     "One image per (prompt, seed), deterministic."
     dev = pipe.device.type if pipe.device.type != 'mps' else 'cpu'
     gens = [torch.Generator(dev).manual_seed(s) for s in seeds]
-    return pipe(list(prompts), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size, width=size).images
+    return pipe(list(prompts), num_inference_steps=steps, guidance_scale=guidance, generator=gens, height=size,
+                width=size).images
 
-def log_validation(m, prompts:list, path, n:int=2, steps:int=25, guidance:float=7.5, seed:int=0, size:int|None=None)->Image.Image:
+def log_validation(m, prompts:list, path, n:int=2, steps:int=25, guidance:float=7.5, seed:int=0,
+                   size:int|None=None)->Image.Image:
     "Generate `n` images per validation prompt (fixed seeds) and save them as a grid at `path`."
     pipe = pipeline_from(m)
-    imgs = gen(pipe, [p for p in prompts for _ in range(n)], [seed+i for _ in prompts for i in range(n)], steps, guidance, size)
+    each = [p for p in prompts for _ in range(n)]
+    imgs = gen(pipe, each, [seed+i for _ in prompts for i in range(n)], steps, guidance, size)
     grid = image_grid(imgs, cols=n)
     with atomic_path(path) as t: grid.save(t, format='PNG')
     return grid
@@ -395,7 +408,8 @@ def unet_lora_sd(unet)->dict:
 def te_lora_sd(text_encoder)->dict:
     "The text encoder's LoRA weights in diffusers' generic `lora_linear_layer` layout (any architecture)."
     sd = get_peft_model_state_dict(text_encoder)
-    return {k.replace('.lora_A.', '.lora_linear_layer.down.').replace('.lora_B.', '.lora_linear_layer.up.'): v for k, v in sd.items()}
+    rename = lambda k: k.replace('.lora_A.', '.lora_linear_layer.down.').replace('.lora_B.', '.lora_linear_layer.up.')
+    return {rename(k): v for k, v in sd.items()}
 
 # %% ../nbs/50_dreambooth.ipynb #36f8cd97
 def to_kohya(unet=None, text_encoder=None)->dict:
@@ -409,12 +423,13 @@ def to_kohya(unet=None, text_encoder=None)->dict:
     ks = convert_state_dict_to_kohya(sd)
     out = {k.replace('lora_te1_', 'lora_te_'): v for k, v in ks.items()}
     for k in out:
-        if k.endswith('.alpha'): out[k] = torch.tensor(float(alphas['unet' if k.startswith('lora_unet_') else 'text_encoder']))
+        if k.endswith('.alpha'):
+            out[k] = torch.tensor(float(alphas['unet' if k.startswith('lora_unet_') else 'text_encoder']))
     return out
 
 # %% ../nbs/50_dreambooth.ipynb #5d9e51b2
 def save_lora(out_dir, unet=None, text_encoder=None, pipe_cls=None, kohya:bool=True)->dict:
-    "Write `pytorch_lora_weights.safetensors` (diffusers) and `pytorch_lora_weights_kohya.safetensors` (A1111) to `out_dir`."
+    "Write `pytorch_lora_weights.safetensors` (diffusers) and `pytorch_lora_weights_kohya.safetensors` (A1111)."
     pipe_cls = pipe_cls or StableDiffusionPipeline
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -424,12 +439,15 @@ def save_lora(out_dir, unet=None, text_encoder=None, pipe_cls=None, kohya:bool=T
     d = Path(tempfile.mkdtemp(prefix='.lora.', dir=out_dir))  # diffusers writes in place; we rename the finished file
     try:
         pipe_cls.save_lora_weights(d, unet_lora_layers=u, text_encoder_lora_layers=t,
-                                   unet_lora_adapter_metadata=meta(unet), text_encoder_lora_adapter_metadata=meta(text_encoder))
+                                   unet_lora_adapter_metadata=meta(unet),
+                                   text_encoder_lora_adapter_metadata=meta(text_encoder))
         os.replace(d/'pytorch_lora_weights.safetensors', out_dir/'pytorch_lora_weights.safetensors')
     finally: shutil.rmtree(d, ignore_errors=True)
     res = dict(diffusers=out_dir/'pytorch_lora_weights.safetensors')
-    if kohya: res['kohya'] = save_safetensors(out_dir/'pytorch_lora_weights_kohya.safetensors', to_kohya(unet, text_encoder),
-                                              metadata={'ss_network_module': 'networks.lora', 'ss_network_dim': str(meta(unet or text_encoder)['r'])})
+    if kohya:
+        kohya_meta = {'ss_network_module': 'networks.lora', 'ss_network_dim': str(meta(unet or text_encoder)['r'])}
+        res['kohya'] = save_safetensors(out_dir/'pytorch_lora_weights_kohya.safetensors', to_kohya(unet, text_encoder),
+                                        metadata=kohya_meta)
     return res
 
 # %% ../nbs/50_dreambooth.ipynb #e3028de5
@@ -437,7 +455,8 @@ def _norm_key(k:str)->str:
     "Old diffusers/kohya-converted names (`attn1.processor.to_q_lora.down`) -> module path + `.lora.down`."
     k = k.replace('.processor.', '.')
     te = k.startswith('text_encoder')
-    k = re.sub(r'\.to_(q|k|v)_lora\.', (lambda mm: f'.{mm[1]}_proj.lora.') if te else (lambda mm: f'.to_{mm[1]}.lora.'), k)
+    qkv = (lambda mm: f'.{mm[1]}_proj.lora.') if te else (lambda mm: f'.to_{mm[1]}.lora.')
+    k = re.sub(r'\.to_(q|k|v)_lora\.', qkv, k)
     return k.replace('.to_out_lora.', '.out_proj.lora.' if te else '.to_out.0.lora.')
 
 def lora_modules(sd:dict)->dict:
@@ -470,14 +489,18 @@ def check_lora(pipe, sd:dict)->dict:
             bad.append(name)
             continue
         if down.shape[1] != lin.in_features or up.shape[0] != lin.out_features:
-            mism.append(f'{name}: file (out={up.shape[0]}, in={down.shape[1]}) vs model (out={lin.out_features}, in={lin.in_features})')
+            in_model = f'out={lin.out_features}, in={lin.in_features}'
+            mism.append(f'{name}: file (out={up.shape[0]}, in={down.shape[1]}) vs model ({in_model})')
         n[comp] = n.get(comp, 0) + 1
     if bad or mism:
         miss = _uncovered(pipe, mods)
-        raise ValueError(f'this LoRA does not fit the pipeline ({type(pipe.unet).__name__}, text encoder {type(pipe.text_encoder).__name__}): '
-                         + (f'{len(bad)} LoRA keys name modules the pipeline does not have (unexpected keys), e.g. {bad[:4]}; ' if bad else '')
-                         + (f'{len(mism)} modules have other shapes, e.g. {mism[:3]}; ' if mism else '')
-                         + (f'{len(miss)} attention projections of the pipeline have no weights in the file (missing keys), e.g. {miss[:4]}' if miss else '')
+        parts = f'{type(pipe.unet).__name__}, text encoder {type(pipe.text_encoder).__name__}'
+        unexpected = f'{len(bad)} LoRA keys name modules the pipeline does not have (unexpected keys), e.g. {bad[:4]}; '
+        shapes = f'{len(mism)} modules have other shapes, e.g. {mism[:3]}; '
+        missing = (f'{len(miss)} attention projections of the pipeline have no weights in the file (missing keys), '
+                   f'e.g. {miss[:4]}')
+        raise ValueError(f'this LoRA does not fit the pipeline ({parts}): ' + (unexpected if bad else '')
+                         + (shapes if mism else '') + (missing if miss else '')
                          + '. It was probably trained for another architecture.')
     return n
 
@@ -517,7 +540,8 @@ def _load_kohya_generic_te(pipe, sd, alphas, adapter_name):
     a = next((v for k, v in (alphas or {}).items() if k.startswith('text_encoder.')), r)
     cfg = LoraConfig(r=r, lora_alpha=a, target_modules=sorted({k.split('.', 1)[1] for k in mods})).to_dict()
     meta = {f'text_encoder.{k}': v for k, v in cfg.items()}  # diffusers strips the component prefix
-    pipe.load_lora_into_text_encoder(te, None, pipe.text_encoder, adapter_name=adapter_name, metadata=meta, _pipeline=pipe)
+    pipe.load_lora_into_text_encoder(te, None, pipe.text_encoder, adapter_name=adapter_name, metadata=meta,
+                                     _pipeline=pipe)
 
 # %% ../nbs/50_dreambooth.ipynb #dcab0ccc
 def prepare_data(cfg:DreamBoothConfig, m, size:int, device=None)->tuple:
@@ -529,7 +553,8 @@ def prepare_data(cfg:DreamBoothConfig, m, size:int, device=None)->tuple:
     if cfg.with_prior:
         cdir = Path(cfg.class_dir or Path(cfg.out_dir)/'class_images')
         if (len(list_images(cdir)) if cdir.exists() else 0) < cfg.n_class_images:
-            gen_class_images(pipeline_from(m), cp, cfg.n_class_images, cdir, seed=cfg.seed+10_000, steps=cfg.gen_steps, guidance=cfg.guidance, size=size)
+            gen_class_images(pipeline_from(m), cp, cfg.n_class_images, cdir, seed=cfg.seed+10_000, steps=cfg.gen_steps,
+                             guidance=cfg.guidance, size=size)
         cls, crep = read_class_images(cdir, cfg.n_class_images, size)
         rep['class'] = crep
     return DreamBoothDataset(inst, ip, m.tokenizer, cls, cp), rep

@@ -64,7 +64,8 @@ def image_scores(judge, imgs, want:dict, # attribute -> the value a faithful ima
                  refs=None, # instance images: adds the subject similarity `sim`
                  subject:str|None=None # adds `as_subject`, the share read as this object, when `want` is another object
                 )->dict:
-    "`ok`: share of `imgs` read with all of `want`; per-attribute shares (when several); `p`: mean probability of the wanted object."
+    """`ok`: share of `imgs` read with all of `want`; per-attribute shares (when several); `p`: mean probability of the
+    wanted object."""
     df = judge_images(judge, imgs)
     hit = {a: df[a].astype(str).values == str(v) for a, v in want.items()}
     r = dict(ok=float(np.logical_and.reduce(list(hit.values())).mean()))
@@ -75,11 +76,13 @@ def image_scores(judge, imgs, want:dict, # attribute -> the value a faithful ima
     return r
 
 def judge_prompts(pipe, judge, prompts:dict, # from `toy_eval_prompts`
-                  n:int=32, steps:int=20, guidance:float=5.0, bs:int=16, refs=None, subject:str|None=None, seed:int=0)->tuple:
-    "({name: share read faithful, `name_<score>`: the other `image_scores`}, {name: images}); image `i` uses seed `seed+i`."
+                  n:int=32, steps:int=20, guidance:float=5.0, bs:int=16, refs=None, subject:str|None=None,
+                  seed:int=0)->tuple:
+    "({name: share read faithful, `name_<score>`: other `image_scores`}, {name: images}); image `i` uses seed `seed+i`."
     res, imgs = {}, {}
     for name, (prompt, want) in prompts.items():
-        ims = [im for b in range(0, n, bs) for im in gen(pipe, [prompt]*min(bs, n-b), list(range(seed+b, seed+min(b+bs, n))), steps, guidance)]
+        batch = lambda b: gen(pipe, [prompt]*min(bs, n-b), list(range(seed+b, seed+min(b+bs, n))), steps, guidance)
+        ims = [im for b in range(0, n, bs) for im in batch(b)]
         sc = image_scores(judge, ims, want, refs, subject)
         res[name] = sc.pop('ok')
         res.update({f'{name}_{k}': v for k, v in sc.items()})
@@ -133,11 +136,14 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy 
     prompts = toy_eval_prompts(st['subject'], st['identifier'], st['class_name'], st['background'])
     done = {r['run']: r for r in read_jsonl(out/'rows.jsonl', log=True)}
     grids = {}
-    score = lambda pipe: judge_prompts(pipe, judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'])
+    judged = lambda pipe, **kw: judge_prompts(pipe, judge, prompts, n_eval, gen_steps, guidance, refs=refs,
+                                              subject=st['subject'], **kw)
+    score = judged
     if 'before' not in done:
         base = pipeline_from(load_models(pipe_path, device))
         sc, grids['before'] = score(base)
-        done['before'] = dict(run='before', trained_params=0, file_mb=0., train_s=0., **sc, ceiling=_ceiling(judge, base.vae, refs, st['subject']))
+        ceiling = _ceiling(judge, base.vae, refs, st['subject'])
+        done['before'] = dict(run='before', trained_params=0, file_mb=0., train_s=0., **sc, ceiling=ceiling)
         append_jsonl(out/'rows.jsonl', done['before'])
         _save_grid(out/'grids'/'before.png', grids['before'])
     for name, over in (toy_runs() if runs is None else runs).items():
@@ -145,7 +151,7 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy 
         cfg = DreamBoothConfig(str(pipe_path), str(inst), str(out/name), st['identifier'], st['class_name'], 'a {identifier} {class_name}',
                                'a {class_name}', n_class_images=n_class_images, class_dir=str(out/'class_images'), ckpt_every=100,
                                val_every=curve_every, gen_steps=gen_steps, guidance=guidance, seed=seed, **over)
-        cb = lambda step, m: _curve_point(step, judge_prompts(pipeline_from(m), judge, prompts, n_eval, gen_steps, guidance, refs=refs, subject=st['subject'], seed=1000)[0])
+        cb = lambda step, m: _curve_point(step, judged(pipeline_from(m), seed=1000)[0])  # held-out seeds
         res = train_dreambooth(cfg, device, callback=cb)
         sc, grids[name] = score(_load_trained(pipe_path, res, device))
         done[name] = dict(run=name, trained_params=res['trained_params'], file_mb=_file_mb(res), train_s=round(res['time_s'], 1),
@@ -153,7 +159,8 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy 
                           curve=[r for r in res['log'] if 'val_s' in r])
         append_jsonl(out/'rows.jsonl', done[name])
         _save_grid(out/'grids'/f'{name}.png', grids[name])
-    return dict(setup=st, prompts={k: v[0] for k, v in prompts.items()}, n_eval=n_eval, rows=list(done.values()), grids=grids)
+    texts = {k: v[0] for k, v in prompts.items()}
+    return dict(setup=st, prompts=texts, n_eval=n_eval, rows=list(done.values()), grids=grids)
 
 def _curve_point(step, sc:dict)->dict:
     tqdm.write(f'step {step}: ' + ' '.join(f'{k}={v:.3f}' for k, v in sc.items()))
@@ -162,12 +169,14 @@ def _curve_point(step, sc:dict)->dict:
 def _ceiling(judge, vae, refs, subject)->dict:
     "Subject scores of the instance images themselves and of their VAE round trip (the most any run can reach)."
     want = dict(object=subject)
-    return dict(instances=image_scores(judge, refs, want, refs), vae=image_scores(judge, vae_roundtrip(vae, refs), want, refs))
+    roundtrip = vae_roundtrip(vae, refs)
+    return dict(instances=image_scores(judge, refs, want, refs), vae=image_scores(judge, roundtrip, want, refs))
 
 # %% ../nbs/50a_dreambooth_toy_eval.ipynb #01cdab27
 TOY_COLS = {'subject': 'subject %', 'subject_p': 'P(subject)', 'subject_sim': 'subject sim', 'prompt': 'subject+bg %',
             'prompt_background': 'bg %', 'cls': 'class kept %', 'cls_as_subject': 'class->subject %',
-            'trained_params': 'trained params', 'file_mb': 'file MB', 'train_s': 'train s', 'steps': 'steps', 'lr': 'lr'}
+            'trained_params': 'trained params', 'file_mb': 'file MB', 'train_s': 'train s', 'steps': 'steps',
+            'lr': 'lr'}
 
 def toy_table(res:dict):
     "The evaluation rows as a DataFrame (shares in %, probabilities and similarities to 3 decimals)."
@@ -180,12 +189,14 @@ def toy_table(res:dict):
 
 # %% ../nbs/50a_dreambooth_toy_eval.ipynb #a1c0e004
 def plot_curves(res:dict, keys=('subject', 'cls'), axs=None):
-    "Judged shares at the validation steps of each run of a `toy_eval` result (held-out seeds), next to the `before` value."
+    "Judged shares at the validation steps of each run of a `toy_eval` result (held-out seeds), next to `before`."
     axs = axs if axs is not None else plt.subplots(1, len(keys), figsize=(4*len(keys), 3))[1]
     base = next(r for r in res['rows'] if r['run'] == 'before')
     for ax, k in zip(axs, keys):
         for r in res['rows']:
-            if r.get('curve'): ax.plot([0]+[c['step'] for c in r['curve']], [100*base[k]]+[100*c[k] for c in r['curve']], 'o-', label=r['run'])
+            if not r.get('curve'): continue
+            steps, shares = [0]+[c['step'] for c in r['curve']], [100*base[k]]+[100*c[k] for c in r['curve']]
+            ax.plot(steps, shares, 'o-', label=r['run'])
         ax.set_title(TOY_COLS.get(k, k))
         ax.set_xlabel('step')
         ax.set_ylim(-5, 105)

@@ -13,7 +13,8 @@ import importlib
 from accelerate import PartialState
 from sentence_transformers import SentenceTransformer
 from torch.ao.quantization import quantize_dynamic
-from .core import InputError, MissingInput, need_path, check_choice, check_positive, default_device, default_dtype, explain_load, atomic_path, save_npy, save_json, save_parquet, data_dir, asset, assets_dir
+from .core import (InputError, MissingInput, need_path, check_choice, check_positive, default_device,
+                               explain_load, atomic_path, save_npy, save_json, save_parquet)
 
 # %% auto #0
 __all__ = ['FAST_MODES', 'load_embedder', 'quantize_int8', 'onnx_cache_dir', 'export_onnx', 'onnx_file', 'OnnxEmbedder',
@@ -27,16 +28,20 @@ FAST_MODES = (None, 'exact', 'int8', 'onnx', 'onnx-int8', 'openvino')
 def load_embedder(model:str='all-MiniLM-L6-v2', # a sentence-transformers name, hub id or local folder
                   device=None, # default: `core.default_device()` (the ONNX/OpenVINO modes run on CPU)
                   dtype=None, # default fp32
-                  fast:str|None=None, # None/'exact': plain fp32; 'int8': torch dynamic int8; 'onnx', 'onnx-int8', 'openvino': see below
-                  threads:int|None=None, # CPU threads of the ONNX Runtime/OpenVINO modes (default `torch.get_num_threads()`)
+                  # None/'exact': plain fp32; 'int8': torch dynamic int8; 'onnx', 'onnx-int8', 'openvino': see below
+                  fast:str|None=None,
+                  # CPU threads of the ONNX Runtime/OpenVINO modes (default `torch.get_num_threads()`)
+                  threads:int|None=None,
                   onnx_dir=None # where exported ONNX files are kept (default `onnx_cache_dir()`)
                  ):
-    "A `SentenceTransformer` for `model` (an `OnnxEmbedder` in the ONNX/OpenVINO modes), weights resolved by `core.resolve_weights`."
+    "A `SentenceTransformer` for `model` (an `OnnxEmbedder` in ONNX/OpenVINO modes), weights by `core.resolve_weights`."
     if fast not in FAST_MODES: raise ValueError(f"fast must be one of {FAST_MODES}, got {fast!r}")
     dev = default_device(device) if fast in (None, 'exact', 'int8') else torch.device('cpu')
     m = explain_load(SentenceTransformer, model, device=str(dev))
     if fast == 'int8': return quantize_int8(m)
-    if fast in ('onnx', 'onnx-int8', 'openvino'): return OnnxEmbedder(m, onnx_file(m, model, fast, onnx_dir), 'openvino' if fast == 'openvino' else 'ort', threads)
+    if fast in ('onnx', 'onnx-int8', 'openvino'):
+        runtime = 'openvino' if fast == 'openvino' else 'ort'
+        return OnnxEmbedder(m, onnx_file(m, model, fast, onnx_dir), runtime, threads)
     if dtype is not None and dtype != torch.float32: m = m.to(dtype)
     return m.eval()
 
@@ -74,15 +79,16 @@ def export_onnx(st, # a loaded `SentenceTransformer` (a Transformer module first
     axes = {k: {0: 'batch', 1: 'seq'} for k in names + ['last_hidden_state']}
     with atomic_path(path) as t, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        torch.onnx.export(_Hidden(tr, names), tuple(tok[k] for k in names), str(t), input_names=names, output_names=['last_hidden_state'],
-                          dynamic_axes=axes, opset_version=opset, dynamo=False)
+        torch.onnx.export(_Hidden(tr, names), tuple(tok[k] for k in names), str(t), input_names=names,
+                          output_names=['last_hidden_state'], dynamic_axes=axes, opset_version=opset, dynamo=False)
     return Path(path)
 
 # %% ../nbs/01_embeddings.ipynb #eca3bf04
 def _optimise(src, dst, cfg):
     "ONNX Runtime's transformer fusions (attention, LayerNorm, GELU) of `src` into `dst`."
     from onnxruntime.transformers import optimizer
-    o = optimizer.optimize_model(str(src), model_type='bert', num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size, opt_level=1, use_gpu=False)
+    shape = dict(num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size)
+    o = optimizer.optimize_model(str(src), model_type='bert', **shape, opt_level=1, use_gpu=False)
     with atomic_path(dst) as t: o.save_model_to_file(str(t))
 
 def _quantise(src, dst):
@@ -91,7 +97,8 @@ def _quantise(src, dst):
     from onnxruntime.quantization import quantize_dynamic, QuantType
     with atomic_path(dst) as t, warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        quantize_dynamic(str(src), str(t), weight_type=QuantType.QInt8, per_channel=True, extra_options={'DefaultTensorType': onnx.TensorProto.FLOAT})
+        options = {'DefaultTensorType': onnx.TensorProto.FLOAT}
+        quantize_dynamic(str(src), str(t), weight_type=QuantType.QInt8, per_channel=True, extra_options=options)
 
 def onnx_file(st, # the loaded `SentenceTransformer`
               model:str, # its name (names the cache folder)
@@ -111,9 +118,12 @@ def onnx_file(st, # the loaded `SentenceTransformer`
 class OnnxEmbedder:
     "`SentenceTransformer.encode` (mean pooling) over an ONNX Runtime or OpenVINO model of its transformer, on CPU."
     def __init__(self, st, path, runtime:str='ort', threads:int|None=None):
-        pool = st[1].get_config_dict().get('pooling_mode') if len(st) > 1 and hasattr(st[1], 'get_config_dict') else None
-        if pool != 'mean': raise ValueError(f'OnnxEmbedder implements mean pooling only; this model pools with {pool!r}')
-        self.tokenizer, self.max_seq_length, self.dim = st.tokenizer, st.max_seq_length, st.get_sentence_embedding_dimension()
+        has_pooling = len(st) > 1 and hasattr(st[1], 'get_config_dict')
+        pool = st[1].get_config_dict().get('pooling_mode') if has_pooling else None
+        if pool != 'mean':
+            raise ValueError(f'OnnxEmbedder implements mean pooling only; this model pools with {pool!r}')
+        self.tokenizer, self.max_seq_length = st.tokenizer, st.max_seq_length
+        self.dim = st.get_sentence_embedding_dimension()
         threads = threads or torch.get_num_threads()
         self.run = (_ov_runner if runtime == 'openvino' else _ort_runner)(path, threads)
 
@@ -133,7 +143,8 @@ def _ort_runner(path, threads:int):
 def _ov_runner(path, threads:int):
     "The same over an OpenVINO CPU model (fp32 inference)."
     ov = _need('openvino', 'openvino')
-    c = ov.Core().compile_model(str(path), 'CPU', {'INFERENCE_NUM_THREADS': threads, 'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': 'f32'})
+    settings = {'INFERENCE_NUM_THREADS': threads, 'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': 'f32'}
+    c = ov.Core().compile_model(str(path), 'CPU', settings)
     names = [i.get_any_name() for i in c.inputs]
     return lambda tok: c({k: tok[k].astype(np.int64) for k in names})[0]
 
@@ -144,7 +155,8 @@ def _onnx_encode(self:OnnxEmbedder, texts, batch_size:int=32, normalize_embeddin
     out = np.zeros((len(texts), self.dim), np.float32)
     for s in range(0, len(texts), batch_size):
         idx = order[s:s+batch_size]
-        tok = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_seq_length, return_tensors='np')
+        tok = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_seq_length,
+                             return_tensors='np')
         m = tok['attention_mask'][..., None].astype(np.float32)
         out[idx] = (self.run(tok) * m).sum(1) / np.maximum(m.sum(1), 1e-9)
     return out / np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12) if normalize_embeddings else out
@@ -157,11 +169,12 @@ def _missing(p)->bool: return p is None or p is pd.NA or (isinstance(p, float) a
 def to_text(p, # a prompt: str, bytes, or a missing value
             row=None # the row number to name in messages
            )->str:
-    "`p` as `str`: bytes decoded as UTF-8 (bad bytes replaced, with a warning); None/NaN raise a `ValueError` naming `row`."
+    "`p` as `str`: bytes decoded as UTF-8 (bad bytes replaced, with a warning); None/NaN raise ValueError naming `row`."
     if isinstance(p, (bytes, bytearray)):
         try: return bytes(p).decode('utf-8')
         except UnicodeDecodeError as e:
-            warnings.warn(f'row {row}: prompt is not valid UTF-8 ({e.reason} at byte {e.start}); bad bytes replaced by U+FFFD')
+            why = f'{e.reason} at byte {e.start}'
+            warnings.warn(f'row {row}: prompt is not valid UTF-8 ({why}); bad bytes replaced by U+FFFD')
             return bytes(p).decode('utf-8', 'replace')
     if _missing(p): raise ValueError(f'row {row}: prompt is missing (None/NaN)')
     if not isinstance(p, str): raise TypeError(f'row {row}: prompt must be str or bytes, got {type(p).__name__}')
@@ -188,7 +201,8 @@ class EmbCache:
         except Exception as e:
             warnings.warn(f'{f}: unreadable cache chunk ({type(e).__name__}: {e}); ignored')
             return
-        # read the keys as raw 16-byte rows: numpy's `S16` drops trailing zero bytes, so a key ending in 0x00 would never be found
+        # read the keys as raw 16-byte rows: numpy's `S16` drops trailing zero bytes, so a key ending in 0x00
+        # would never be found
         raw = np.ascontiguousarray(keys).view(np.uint8).reshape(len(keys), -1)
         for i, k in enumerate(raw): self.index[k.tobytes()] = (f, i)
 
@@ -234,7 +248,8 @@ def cache_folder(cache_dir, model:str, fast=None)->Path|None:
 def encode(embedder, texts:list, bs:int=64)->np.ndarray:
     "L2-normalised float32 embeddings of `texts` with a loaded `embedder`."
     with torch.no_grad():
-        e = embedder.encode(list(texts), batch_size=bs, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+        e = embedder.encode(list(texts), batch_size=bs, convert_to_numpy=True, normalize_embeddings=True,
+                            show_progress_bar=False)
     return np.asarray(e, dtype=np.float32)
 
 # %% ../nbs/01_embeddings.ipynb #d750e762
@@ -281,7 +296,8 @@ def _read_raw(path:Path)->pd.DataFrame:
     sfx = path.suffix.lower()
     if sfx == '.parquet': return pd.read_parquet(path)
     if sfx == '.csv': return pd.read_csv(path, encoding_errors='replace')
-    if sfx in ('.jsonl', '.json'): return pd.read_json(path, lines=sfx == '.jsonl', encoding_errors='replace', dtype=False)
+    if sfx in ('.jsonl', '.json'):
+        return pd.read_json(path, lines=sfx == '.jsonl', encoding_errors='replace', dtype=False)
     if sfx == '.txt': return pd.DataFrame({'prompt': path.read_bytes().splitlines()})
     raise InputError(f'{path}: unknown prompt table type {sfx!r}; use .csv, .parquet, .jsonl or .txt')
 
@@ -289,7 +305,8 @@ def _pick_column(df:pd.DataFrame, path, column=None)->str:
     "The prompt column of `df`: `column`, else `prompt`, else `text`."
     for c in ([column] if column else ['prompt', 'text']):
         if c in df.columns: return c
-    raise InputError(f'{path}: no column {column or "prompt/text"}; columns are {list(df.columns)}; name the column with --column')
+    raise InputError(f'{path}: no column {column or "prompt/text"}; columns are {list(df.columns)}; '
+                     'name the column with --column')
 
 # %% ../nbs/01_embeddings.ipynb #ea94721c
 def _row_text(p, i:int, path)->str:
@@ -302,7 +319,8 @@ def _row_text(p, i:int, path)->str:
 def read_prompts(path, # a .csv, .parquet, .jsonl or .txt prompt table
                  column:str|None=None # the prompt column (default `prompt`, else `text`)
                 )->pd.DataFrame:
-    "A prompt table with columns `row` (original row) and `prompt`; missing and empty prompts skipped, counted in `.attrs['skipped']`."
+    """A prompt table with columns `row` (original row) and `prompt`; missing and empty prompts skipped, counted in
+    `.attrs['skipped']`."""
     path = need_path(path, 'prompt table')
     df = _read_any(path)
     col = _pick_column(df, path, column)
@@ -318,8 +336,9 @@ def read_prompts(path, # a .csv, .parquet, .jsonl or .txt prompt table
         skipped['bad_utf8'] += '\ufffd' in t
         texts.append(t)
         rows.append(i)
-    if any(skipped.values()): warnings.warn(f'{path}: skipped {skipped["missing"]} rows without a prompt and {skipped["empty"]} empty ones; '
-                                            f'{skipped["bad_utf8"]} with non-UTF-8 bytes replaced')
+    if any(skipped.values()):
+        warnings.warn(f'{path}: skipped {skipped["missing"]} rows without a prompt and {skipped["empty"]} empty ones; '
+                      f'{skipped["bad_utf8"]} with non-UTF-8 bytes replaced')
     if not texts: raise InputError(f'{path}: no prompts in column {col!r} ({len(df)} rows); fill it in')
     out = pd.DataFrame({'row': rows, 'prompt': texts})
     out.attrs['skipped'] = skipped
@@ -339,7 +358,8 @@ def save_embeddings(path, # the `.npy` to write; the table and metadata go besid
     if len(embs) != len(table): raise ValueError(f'{path}: {len(embs)} embeddings for {len(table)} prompts')
     save_parquet(path.with_suffix('.parquet'), table)
     save_npy(path, np.asarray(embs, np.float32))
-    save_json(path.with_suffix('.json'), dict(model=str(model), fast=fast, n=len(table), dim=int(embs.shape[1]), digest=table_digest(table.prompt)))
+    meta = dict(model=str(model), fast=fast, n=len(table), dim=int(embs.shape[1]), digest=table_digest(table.prompt))
+    save_json(path.with_suffix('.json'), meta)
     return path
 
 # %% ../nbs/01_embeddings.ipynb #e38308fb
@@ -364,7 +384,8 @@ def load_embeddings(path, # an `.npy` written by `save_embeddings`
     if len(embs) != len(table): raise InputError(f'{path}: {len(embs)} rows but its prompt table has {len(table)}')
     meta = path.with_suffix('.json')
     if meta.exists() and json.loads(meta.read_text())['digest'] != table_digest(table.prompt):
-        raise InputError(f'{path}: the prompt table {path.with_suffix(".parquet").name} is not the one these embeddings were made from')
+        table_name = path.with_suffix(".parquet").name
+        raise InputError(f'{path}: the prompt table {table_name} is not the one these embeddings were made from')
     return embs, table
 
 # %% ../nbs/01_embeddings.ipynb #a06ccd0c
@@ -391,9 +412,11 @@ def merge_shards(out, n_proc:int, n:int)->np.ndarray:
     "The shards of `out` concatenated in process order; checks they cover rows 0..n-1 exactly, then removes them."
     ps = [shard_path(out, k, n_proc) for k in range(n_proc)]
     metas = [json.loads(p.with_suffix('.json').read_text()) for p in ps]
-    if [m['start'] for m in metas] != list(np.cumsum([0] + [m['n'] for m in metas[:-1]])) or sum(m['n'] for m in metas) != n:
+    in_order = [m['start'] for m in metas] == list(np.cumsum([0] + [m['n'] for m in metas[:-1]]))
+    if not in_order or sum(m['n'] for m in metas) != n:
         raise ValueError(f'{out}: its shards do not cover the {n} prompts in order ({metas}); delete them and rerun')
-    embs = np.concatenate([np.load(p) for p in ps if json.loads(p.with_suffix('.json').read_text())['n']] or [np.zeros((0, 384), np.float32)])
+    parts = [np.load(p) for p, m in zip(ps, metas) if m['n']]  # shards with rows
+    embs = np.concatenate(parts or [np.zeros((0, 384), np.float32)])
     for p in ps:
         p.unlink()
         p.with_suffix('.json').unlink()

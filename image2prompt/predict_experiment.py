@@ -43,10 +43,12 @@ def write_renders(rows:list, out_dir, size:int=64)->Path:
 # %% ../nbs/22a_predict_toy_experiment.ipynb #31ac2696
 def _write_set(rows, out, pipe, size, steps, guidance):
     if pipe is None: return write_renders(rows, out, size)
-    gen_images(pipe, [r['text'] for r in rows], [r['seed'] for r in rows], out, guidance_scale=guidance, steps=steps, progress=True)
+    prompts, seeds = [r['text'] for r in rows], [r['seed'] for r in rows]
+    gen_images(pipe, prompts, seeds, out, guidance_scale=guidance, steps=steps, progress=True)
     return Path(out)
 
-def make_toy_sets(work, n_train:int, n_valid:int, n_test:int, seed:int=0, pipe=None, # folders under `work`; `pipe`: None = renders
+def make_toy_sets(work, n_train:int, n_valid:int, n_test:int, seed:int=0,
+                  pipe=None, # folders under `work`; `pipe`: None = renders
                   size:int=64, steps:int=20, guidance:float=5.0, tail_count:int=4)->dict:
     "Write `train`, `valid` and `test` image folders (valid/test prompts unseen in training) under `work`."
     work = Path(work)
@@ -54,7 +56,8 @@ def make_toy_sets(work, n_train:int, n_valid:int, n_test:int, seed:int=0, pipe=N
     seen = {r['text'] for r in tr}
     va = heldout_rows(n_valid, seed + 1, seen)
     te = heldout_rows(n_test, seed + 2, seen | {r['text'] for r in va})
-    return {k: _write_set(rows, work/k, pipe, size, steps, guidance) for k, rows in (('train', tr), ('valid', va), ('test', te))}
+    splits = dict(train=tr, valid=va, test=te)
+    return {k: _write_set(rows, work/k, pipe, size, steps, guidance) for k, rows in splits.items()}
 
 # %% ../nbs/22a_predict_toy_experiment.ipynb #50919cfd
 def head_folder(src, dst, n:int)->Path:
@@ -64,7 +67,8 @@ def head_folder(src, dst, n:int)->Path:
     dst.mkdir(parents=True, exist_ok=True)
     for f in df.file_name:
         if not (dst/f).exists(): (dst/f).symlink_to((Path(src)/f).resolve())
-    save_text(dst/'metadata.jsonl', ''.join(json.dumps(dict(file_name=f, text=t)) + '\n' for f, t in zip(df.file_name, df.text)))
+    rows = (json.dumps(dict(file_name=f, text=t)) + '\n' for f, t in zip(df.file_name, df.text))
+    save_text(dst/'metadata.jsonl', ''.join(rows))
     return dst
 
 # %% ../nbs/22a_predict_toy_experiment.ipynb #c9348a18
@@ -80,23 +84,27 @@ def retrieval_cos(bank:PromptBank, pred:np.ndarray, target:np.ndarray)->np.ndarr
 
 # %% ../nbs/22a_predict_toy_experiment.ipynb #06470a3f
 def _score_rows(name, c, novel)->dict:
-    return dict(method=name, mean_cos=float(np.mean(c)), mean_cos_novel=float(np.mean(c[novel])) if novel.any() else None)
+    novel_cos = float(np.mean(c[novel])) if novel.any() else None
+    return dict(method=name, mean_cos=float(np.mean(c)), mean_cos_novel=novel_cos)
 
 @torch.no_grad()
 def predict_pair(reg:Regressor, untrained:Regressor, imgs:list, bs:int=32, device=None)->tuple:
     "Normalised predictions of two regressors sharing one backbone, encoding each image once."
-    if untrained.backbone is not reg.backbone: raise ValueError('predict_pair: the two regressors must share their backbone')
+    if untrained.backbone is not reg.backbone:
+        raise ValueError('predict_pair: the two regressors must share their backbone')
     Fx = frozen_features(reg, imgs, None, bs, device, progress=False).to(default_device(device))
     return tuple(F.normalize(r.eval().head(Fx), dim=-1).cpu().numpy() for r in (reg, untrained))
 
-def compare(reg:Regressor, untrained:Regressor, train_embs:np.ndarray, bank:PromptBank, test_dir, bs:int=32, device=None)->tuple:
-    "`(table, per-image cosines)`: the trained regressor vs the mean-embedding and untrained-retrieval baselines on `test_dir`."
+def compare(reg:Regressor, untrained:Regressor, train_embs:np.ndarray, bank:PromptBank, test_dir, bs:int=32,
+            device=None)->tuple:
+    "`(table, per-image cosines)`: the trained regressor vs the mean-embedding and untrained-retrieval baselines."
     df, T = load_pairs(test_dir)
     ids, imgs, _ = load_items([(p, p) for p in df.path])
     P, P0 = predict_pair(reg, untrained, imgs, bs, device)
     novel = max_sim(np.asarray(train_embs, np.float32), T) <= 0.95
     cos = {'trained regressor': cosine_rows(P, T), 'trained regressor + retrieval': retrieval_cos(bank, P, T),
-           '(a) mean training embedding': mean_baseline(train_embs, T), '(b) retrieval, untrained head': retrieval_cos(bank, P0, T)}
+           '(a) mean training embedding': mean_baseline(train_embs, T),
+           '(b) retrieval, untrained head': retrieval_cos(bank, P0, T)}
     table = [_score_rows(k, v, novel) for k, v in cos.items()]
     return dict(n=len(T), n_novel=int(novel.sum()), rows=table), cos
 
@@ -104,7 +112,7 @@ def compare(reg:Regressor, untrained:Regressor, train_embs:np.ndarray, bank:Prom
 def toy_experiment(train_dir, valid_dir, test_dir, out_dir, # image folders; output folder
                    seed:int=0, device=None, **kw # `train_regressor` options
                   )->dict:
-    "Train on `train_dir` (validating on `valid_dir`), then `compare` on `test_dir`; writes `experiment.json` and a histogram."
+    "Train on `train_dir` (validating on `valid_dir`), `compare` on `test_dir`; write `experiment.json`, a histogram."
     out = Path(out_dir)
     t0 = time.perf_counter()
     r = train_regressor(train_dir, out, valid_dir, seed=seed, device=device, **kw)
@@ -113,7 +121,8 @@ def toy_experiment(train_dir, valid_dir, test_dir, out_dir, # image folders; out
     torch.manual_seed(seed + 1)
     untrained = Regressor(r['reg'].backbone, r['reg'].cfg['head'])
     res, cos = compare(r['reg'], untrained, tY, bank, test_dir, device=device)
-    res.update(train={k: v for k, v in r.items() if k not in ('reg', 'hist')}, options=kw, secs=time.perf_counter() - t0,
+    trained = {k: v for k, v in r.items() if k not in ('reg', 'hist')}
+    res.update(train=trained, options=kw, secs=time.perf_counter() - t0,
                dirs=dict(train=str(train_dir), valid=str(valid_dir), test=str(test_dir)))
     save_json(out/'experiment.json', res)
     plot_cos_hist(cos, out/'experiment_hist.png')
@@ -123,7 +132,8 @@ def toy_experiment(train_dir, valid_dir, test_dir, out_dir, # image folders; out
 def show_experiment(path=None)->pd.DataFrame:
     "The recorded experiment table (`data/results/regressor/experiment.json` by default)."
     p = Path(path) if path else data_dir()/'results'/'regressor'/'experiment.json'
-    if not p.exists(): raise FileNotFoundError(f'{p}: no recorded experiment (run the slow cell of 22a_predict_toy_experiment)')
+    if not p.exists():
+        raise FileNotFoundError(f'{p}: no recorded experiment (run the slow cell of 22a_predict_toy_experiment)')
     ex = json.loads(p.read_text())
     df = pd.DataFrame(ex['rows'])
     df.attrs.update(n=ex['n'], n_novel=ex['n_novel'])

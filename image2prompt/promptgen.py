@@ -4,14 +4,14 @@
 
 # %% ../nbs/31_promptgen.ipynb #a835e6a0
 from __future__ import annotations
-import re, json, shutil, tempfile, functools, importlib.util
+import re, functools, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
-from .core import default_device, default_dtype, seed_everything, resolve_weights, explain_load, WeightsUnavailable, InputError, atomic_dir
+from .core import (default_device, default_dtype, seed_everything, resolve_weights, explain_load,
+                               InputError, atomic_dir)
 from . import toyworld as tw
 from .datasets import PromptStream
 from .embeddings import embed_prompts
@@ -28,16 +28,22 @@ from .learner import fit, step_data, adamw
 
 # %% ../nbs/31_promptgen.ipynb #70342606
 SD_VOCAB = dict(
-    subject=['a portrait of an old fisherman', 'a cyberpunk samurai', 'a cozy cottage in a misty forest', 'a giant whale flying over a city',
-             'a steampunk airship', 'a cat wearing a space suit', 'an ancient temple overgrown with vines', 'a futuristic city at night',
-             'a dragon curled around a lighthouse', 'a bowl of ramen', 'a knight in ornate armor', 'a fox in a snowy field',
-             'an astronaut riding a horse', 'a mountain lake at dawn', 'a robot gardener', 'a witch brewing a potion'],
+    subject=['a portrait of an old fisherman', 'a cyberpunk samurai', 'a cozy cottage in a misty forest',
+             'a giant whale flying over a city', 'a steampunk airship', 'a cat wearing a space suit',
+             'an ancient temple overgrown with vines', 'a futuristic city at night',
+             'a dragon curled around a lighthouse', 'a bowl of ramen', 'a knight in ornate armor',
+             'a fox in a snowy field', 'an astronaut riding a horse',
+             'a mountain lake at dawn', 'a robot gardener', 'a witch brewing a potion'],
     medium=['digital painting', 'oil painting', 'watercolor', 'concept art', 'photograph', '3d render', 'pencil sketch',
             'matte painting', 'ink illustration', 'pixel art'],
-    style=['fantasy', 'surrealism', 'art nouveau', 'cinematic', 'studio ghibli style', 'cyberpunk', 'baroque', 'minimalist', 'vaporwave'],
-    artist=['greg rutkowski', 'alphonse mucha', 'artgerm', 'makoto shinkai', 'james gurney', 'moebius', 'simon stalenhag', 'wlop'],
-    lighting=['volumetric lighting', 'golden hour', 'dramatic lighting', 'soft light', 'rim light', 'god rays', 'neon lights'],
-    quality=['highly detailed', 'trending on artstation', '8k', 'sharp focus', 'intricate', 'unreal engine', 'octane render', 'masterpiece'])
+    style=['fantasy', 'surrealism', 'art nouveau', 'cinematic', 'studio ghibli style', 'cyberpunk', 'baroque',
+           'minimalist', 'vaporwave'],
+    artist=['greg rutkowski', 'alphonse mucha', 'artgerm', 'makoto shinkai', 'james gurney', 'moebius',
+            'simon stalenhag', 'wlop'],
+    lighting=['volumetric lighting', 'golden hour', 'dramatic lighting', 'soft light', 'rim light', 'god rays',
+              'neon lights'],
+    quality=['highly detailed', 'trending on artstation', '8k', 'sharp focus', 'intricate', 'unreal engine',
+             'octane render', 'masterpiece'])
 
 # %% ../nbs/31_promptgen.ipynb #2e6b7b5c
 def sd_prompt(rng:np.random.Generator, # where the randomness comes from
@@ -48,7 +54,8 @@ def sd_prompt(rng:np.random.Generator, # where the randomness comes from
     v, p = vocab or SD_VOCAB, dict(medium=0.7, style=0.5, artist=0.6, lighting=0.5) | (p or {})
     pick = lambda k: v[k][int(rng.integers(len(v[k])))]
     parts = [pick('subject')]
-    parts += [pick(k) if k != 'artist' else f"by {pick(k)}" for k in ('medium', 'style', 'artist', 'lighting') if rng.random() < p[k]]
+    phrase = lambda k: pick(k) if k != 'artist' else f"by {pick(k)}"
+    parts += [phrase(k) for k in ('medium', 'style', 'artist', 'lighting') if rng.random() < p[k]]
     q = rng.choice(len(v['quality']), int(rng.integers(1, 4)), replace=False)
     return ', '.join(parts + [v['quality'][i] for i in q])
 
@@ -75,8 +82,11 @@ def vocab_list(name:str, # mediums, artists, movements or flavors
               )->tuple:
     "The unique non-empty lines of one term list, loaded once."
     f = Path(folder or ci_data_dir())/f'{name}.txt'
-    if not f.exists(): raise InputError(f'{f}: term list not found (install the lists with `{CI_PIP}`, or pass a folder of .txt lists)')
-    return tuple(dict.fromkeys(l.strip() for l in f.read_text(encoding='utf-8', errors='replace').splitlines() if l.strip()))
+    if not f.exists():
+        raise InputError(f'{f}: term list not found '
+                         f'(install the lists with `{CI_PIP}`, or pass a folder of .txt lists)')
+    lines = f.read_text(encoding='utf-8', errors='replace').splitlines()
+    return tuple(dict.fromkeys(l.strip() for l in lines if l.strip()))
 
 # %% ../nbs/31_promptgen.ipynb #d3f0aede
 def subjects_of(prompts, max_words:int=12)->list:
@@ -94,7 +104,7 @@ def _target_weights(items, targets:dict|None)->np.ndarray:
 
 # %% ../nbs/31_promptgen.ipynb #594e09fb
 class VocabGen:
-    "Prompts from real vocabularies: a subject, then medium, artist, movement and flavor phrases, biased toward `targets`."
+    "Prompts from real vocabularies: a subject, then medium, artist, movement and flavor phrases, biased to `targets`."
     def __init__(self, subjects:list, # subjects (e.g. `subjects_of(real_prompts)`)
                  targets:dict|None=None, # `{term: weight}` (`weakness.weak_targets`)
                  folder=None, # a folder of CI-style lists (default: the installed wheel's)
@@ -110,7 +120,9 @@ class VocabGen:
         "One prompt."
         parts = self._pick(rng, 'subjects')
         if rng.random() < self.p['medium']: parts += self._pick(rng, 'mediums')
-        if rng.random() < self.p['artist']: parts.append('by ' + ' and '.join(self._pick(rng, 'artists', int(rng.integers(1, 3)))))
+        if rng.random() < self.p['artist']:
+            artists = self._pick(rng, 'artists', int(rng.integers(1, 3)))
+            parts.append('by ' + ' and '.join(artists))
         if rng.random() < self.p['movement']: parts += self._pick(rng, 'movements')
         return ', '.join(parts + self._pick(rng, 'flavors', int(rng.integers(1, 5))))
     def __call__(self, n:int, seed:int=0)->list:
@@ -153,7 +165,8 @@ def _gguf_file(src:str)->str|None:
     return next((f.name for f in sorted(p.glob('*.gguf'))), None) if p.is_dir() else None
 
 def _drop_gguf_marker(m):
-    "GGUF weights are de-quantized into ordinary tensors on load; forget the quantizer so `save_pretrained` writes a plain checkpoint."
+    """GGUF weights are de-quantized into ordinary tensors on load; forget the quantizer so `save_pretrained` writes
+    a plain checkpoint."""
     m.hf_quantizer = None
     m.is_quantized = False
     if hasattr(m.config, 'quantization_config'): del m.config.quantization_config
@@ -177,7 +190,8 @@ def train_tokenizer(prompts:list, vocab_size:int=512)->'PreTrainedTokenizerFast'
     t = Tokenizer(models.BPE())
     t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     t.decoder = decoders.ByteLevel()
-    tr = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=['<|endoftext|>'], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    tr = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=['<|endoftext|>'], initial_alphabet=alphabet)
     t.train_from_iterator(list(prompts), tr)
     e = '<|endoftext|>'
     return PreTrainedTokenizerFast(tokenizer_object=t, bos_token=e, eos_token=e, pad_token=e)
@@ -199,7 +213,7 @@ def lm_batch(tok, prompts:list, max_len:int=64, device=None)->dict:
 
 # %% ../nbs/31_promptgen.ipynb #1941947f
 def lm_loss(tok, prompts:list, bs:int=16, max_len:int=64, seed:int=0):
-    "A `loss_fn(model, step)` for `fit`: the LM loss on a random batch of `prompts` drawn with a generator seeded by `(seed, step)`."
+    "A `loss_fn(model, step)` for `fit`: the LM loss on a batch of `prompts` drawn by a generator seeded (seed, step)."
     def f(model, step):
         idx = np.random.default_rng([seed, step]).choice(len(prompts), min(bs, len(prompts)), replace=False)
         return model(**lm_batch(tok, [prompts[i] for i in idx], max_len, model.device)).loss
@@ -210,8 +224,9 @@ def finetune_lm(model, tok, prompts:list, # the corpus
                 device=None, progress:bool=True)->list:
     "Fine-tune `model` on `prompts` for `steps` AdamW steps with `learner.fit`; returns the losses."
     if not len(prompts): raise ValueError('finetune_lm: the prompt corpus is empty')
-    L = fit(model, lm_loss(tok, prompts, bs, max_len, seed), step_data(steps), opt=adamw(lr, 1e-2), seed=seed, device=device,
-            progress=progress, desc='finetune lm')
+    loss = lm_loss(tok, prompts, bs, max_len, seed)
+    L = fit(model, loss, step_data(steps), opt=adamw(lr, 1e-2), seed=seed, device=device, progress=progress,
+            desc='finetune lm')
     model.eval()
     return L.hist[0]['step_losses']
 
@@ -227,7 +242,8 @@ def save_lm(model, tok, path)->Path:
 def corpus_from(src, # a prompt table path, a `datasets.PromptStream`, or an iterable of prompt lists
                 n:int=20_000, # sample size
                 seed:int=0,
-                near_dup:float|None=None # drop near-duplicates above this MiniLM cosine (e.g. 0.95); None: exact repeats only
+                # drop near-duplicates above this MiniLM cosine (e.g. 0.95); None: exact repeats only
+                near_dup:float|None=None
                )->list:
     "A seeded reservoir sample of up to `n` distinct prompts from a streamed source."
     chunks = PromptStream(src) if isinstance(src, (str, Path)) else src
@@ -308,12 +324,16 @@ def candidate_prompts(n:int, source='toy', seed:int=0,
                       temperature:float=1.0, top_p:float=0.95,
                       prefix:str='' # LM sources: start every sample with this (e.g. a weak subject)
                      )->tuple:
-    "`n` candidates from `source` ('toy', 'sd', an `(lm, tok)` pair or a callable `source(n, seed)` like `VocabGen`), cleaned: (texts, report)."
+    """`n` candidates from `source` ('toy', 'sd', an `(lm, tok)` pair or a callable `source(n, seed)` like `VocabGen`),
+    cleaned: (texts, report)."""
     if source == 'toy': texts = toy_prompts(n, seed, weights)
     elif source == 'sd': texts = sd_prompts(n, seed)
-    elif isinstance(source, tuple): texts = sample_lm(*source, n=n, temperature=temperature, top_p=top_p, seed=seed, prefix=prefix)
+    elif isinstance(source, tuple):
+        texts = sample_lm(*source, n=n, temperature=temperature, top_p=top_p, seed=seed, prefix=prefix)
     elif callable(source): texts = source(n, seed)
-    else: raise ValueError(f"candidate_prompts: unknown source {source!r}; use 'toy', 'sd', an (lm, tok) pair or a generator such as `VocabGen`")
+    else:
+        raise ValueError(f"candidate_prompts: unknown source {source!r}; "
+                         "use 'toy', 'sd', an (lm, tok) pair or a generator such as `VocabGen`")
     texts, rep = clean_candidates(texts)
     if toy and source != 'sd' and not callable(source): texts, rep['unparseable'] = _toy_ok(texts)
     return texts, rep
@@ -326,7 +346,8 @@ def screen_candidates(texts:list, # candidate prompts (from any generator)
                       embed=None # texts -> L2-normalised embeddings (default: MiniLM, `embed_prompts`)
                      )->tuple:
     "The candidates that pass the recipe's filters: `(texts, predicted similarities, report)`."
-    embs = (embed or (lambda t: embed_prompts(t, progress=False)))(list(texts)) if len(texts) else np.zeros((0, bank_embs.shape[1]), np.float32)
+    embed = embed or (lambda t: embed_prompts(t, progress=False))
+    embs = embed(list(texts)) if len(texts) else np.zeros((0, bank_embs.shape[1]), np.float32)
     pred = sim_pred.predict(embs) if len(embs) else np.zeros(0)
     keep, rep = filter_candidates(embs, pred, bank_embs, max_pred, min_sim, dup_threshold)
     return [texts[i] for i in keep], pred[keep], rep

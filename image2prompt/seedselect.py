@@ -60,10 +60,11 @@ def latent_shape(pipe)->tuple:
 
 # %% ../nbs/40_seedselect.ipynb #ed6c51ab
 class UNetCounter:
-    "Context manager counting UNet evaluations: calls and latent rows (`calls`, `evals`); gradient-checkpoint recomputes are not counted."
+    "Context manager counting UNet calls and evaluated latent rows (`calls`, `evals`), checkpoint recomputes left out."
     def __init__(self, unet): self.unet, self.calls, self.evals, self._h = unet, 0, 0, None
     def _hook(self, mod, args, kwargs):
-        if torch._C._current_graph_task_id() != -1: return  # inside backward: a checkpoint recompute, not a new evaluation
+        in_backward = torch._C._current_graph_task_id() != -1
+        if in_backward: return  # a gradient-checkpoint recompute, not a new evaluation
         x = args[0] if args else kwargs['sample']
         self.calls += 1
         self.evals += x.shape[0]
@@ -81,7 +82,7 @@ def _ref_list(refs)->list:
     return list(refs)
 
 def _to_pil(x)->tuple:
-    "`(RGB image, original mode, original size)`: files through `datasets.load_image`, images through its converter (one loader for the package)."
+    "`(RGB image, original mode, original size)`; files through `datasets.load_image`, images through its converter."
     if isinstance(x, (str, Path)):
         try: im = load_image(x)
         except ImageLoadError as e: raise InputError(f'references: {e}') from None
@@ -125,7 +126,8 @@ class ImageEmbedder(torch.nn.Module):
         self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1))
     def forward(self, x):
         x = (x.float() + 1) / 2
-        if x.shape[-1] != self.size: x = F.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False)
+        if x.shape[-1] != self.size:
+            x = F.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False)
         dt = next(self.model.parameters()).dtype
         return F.normalize(self.model(((x - self.mean) / self.std).to(dt)).float(), dim=-1)
 
@@ -139,10 +141,12 @@ def effnet_embedder(size:int=224, # input side (64x64 images are upsampled)
 def openclip_embedder(name:str='ViT-H-14', # an open_clip architecture
                       pretrained:str='laion2b_s32b_b79k', # its pretrained tag (or a local checkpoint path)
                       device=None, dtype=None):
-    "An open_clip image tower (projected embedding) as an `ImageEmbedder` (GPU; weights through the model table: `vit-h`, `vit-l`)."
+    "An open_clip image tower (projected embedding) as an `ImageEmbedder` (GPU; the model table's `vit-h`, `vit-l`)."
     m = load_open_clip(name, pretrained, device)
-    return ImageEmbedder(m.visual, m.visual.image_size[0] if isinstance(m.visual.image_size, tuple) else m.visual.image_size,
-                         CLIP_MEAN, CLIP_STD, name=f'open_clip:{name}').to(default_device(device), dtype or torch.float32)
+    size = m.visual.image_size
+    side = size[0] if isinstance(size, tuple) else size
+    emb = ImageEmbedder(m.visual, side, CLIP_MEAN, CLIP_STD, name=f'open_clip:{name}')
+    return emb.to(default_device(device), dtype or torch.float32)
 
 # %% ../nbs/40_seedselect.ipynb #dfe07a0b
 def judge_embedder(judge, name:str='judge'):
@@ -174,7 +178,8 @@ def _ddim_like(cls, pipe, steps:int):
 
 def ddim_scheduler(pipe, steps:int # number of DDIM steps
                   ):
-    "A DDIM scheduler from `pipe`'s scheduler config, set to `steps` steps (no x0 clipping unless the config asks: latents are not in [-1,1])."
+    """A DDIM scheduler from `pipe`'s scheduler config, set to `steps` steps (no x0 clipping unless the config asks:
+    latents are not in [-1,1])."""
     return _ddim_like(DDIMScheduler, pipe, steps)
 
 # %% ../nbs/40_seedselect.ipynb #e98c7656
@@ -192,7 +197,7 @@ def ddim_sample(pipe, zT, embeds, # initial noise (B,C,h,w), prompt embeddings
                 steps:int=20, guidance_scale:float=7.5,
                 keep_last:int=1, # also return the predicted x0 of the last `keep_last` steps
                 grad_ckpt:bool=True, # checkpoint each UNet call (memory bounded in `steps`)
-                chunk:int|None=None # seeds per checkpointed UNet call (memory bounded in the number of seeds); `None`: all
+                chunk:int|None=None # seeds per checkpointed UNet call (memory bounded in the seeds); `None`: all
                ):
     "Run DDIM (eta=0) from `zT`; differentiable in `zT`. Returns `(z0, [x0 predictions of the last steps])`."
     s = ddim_scheduler(pipe, steps)
@@ -202,7 +207,9 @@ def ddim_sample(pipe, zT, embeds, # initial noise (B,C,h,w), prompt embeddings
     f = lambda z, t: guided_eps(pipe.unet, z.to(dt), t, embeds.to(dt), guidance_scale).to(z.dtype)
     for i, t in enumerate(s.timesteps):
         if not (grad_ckpt and torch.is_grad_enabled()): eps = f(z, t)
-        else: eps = torch.cat([checkpoint(f, zc, t, use_reentrant=False) for zc in z.split(chunk or len(z))])
+        else:
+            chunks = z.split(chunk or len(z))
+            eps = torch.cat([checkpoint(f, zc, t, use_reentrant=False) for zc in chunks])
         out = s.step(eps, t, z)
         z = out.prev_sample
         if i >= len(s.timesteps) - keep_last: x0s.append(out.pred_original_sample)
@@ -218,10 +225,12 @@ def encode_latents(pipe, x # images (B,3,H,W) in [-1,1]
                   )->torch.Tensor:
     "VAE latent means of images, scaled like the diffusion latents."
     p = next(pipe.vae.parameters())
-    with torch.no_grad(): return pipe.vae.encode(x.to(p.device, p.dtype)).latent_dist.mean.float() * pipe.vae.config.scaling_factor
+    with torch.no_grad(): mean = pipe.vae.encode(x.to(p.device, p.dtype)).latent_dist.mean.float()
+    return mean * pipe.vae.config.scaling_factor
 
 # %% ../nbs/40_seedselect.ipynb #f53c4d3d
-SEED_MEM = dict(unet=0.9, decode=2.8, embed=0.3)  # GB of activations per sample at 512 px in half precision (stand-in CPU RSS, halved)
+# GB of activations per sample at 512 px in half precision (stand-in CPU RSS, halved)
+SEED_MEM = dict(unet=0.9, decode=2.8, embed=0.3)
 
 @dataclass
 class SeedConfig:
@@ -239,7 +248,8 @@ class SeedConfig:
     patience:int=0
     min_delta:float=1e-4 # early stopping: `patience` iterations without `min_delta` gain (0: off)
     grad_ckpt:bool=True # checkpoint the UNet calls and the decode + embed of the semantic loss
-    chunk:int|None=None # seeds per checkpointed UNet / VAE call; `None`: 1 from 256 px up (512 px SD 2.1 fits 16 GB), below all at once
+    # seeds per checkpointed UNet / VAE call; `None`: 1 from 256 px up (512 px SD 2.1 fits 16 GB), below all at once
+    chunk:int|None=None
     ref_roundtrip:bool=False # semantic centroid from the references' VAE round trip (see `make_targets`)
     def convex(self, lam:float=0.5): return replace(self, w_sem=lam, w_app=1-lam)
     def lr_at(self, i:int)->float: return self.lr * (self.decay if i >= self.decay_after else 1.)
@@ -249,8 +259,9 @@ class SeedConfig:
     def memory_gb(self, n_seeds:int=4, size:int=512, weights_gb:float=4.6)->float:
         "Estimated half-precision GPU memory of one iteration (SD 2.x + ViT-H-14 weights: 4.6 GB); see `SEED_MEM`."
         c, a, sem1 = self.chunk_for(size, n_seeds), (size / 512) ** 2, SEED_MEM['decode'] + SEED_MEM['embed']
-        if not self.grad_ckpt: return weights_gb + a * n_seeds * (self.steps * 2 * SEED_MEM['unet'] + len(self.sem_weights) * sem1)
-        if c is None: return weights_gb + a * n_seeds * (2 * SEED_MEM['unet'] + len(self.sem_weights) * sem1)
+        sem_all = len(self.sem_weights) * sem1  # decode + embed of every semantic loss
+        if not self.grad_ckpt: return weights_gb + a * n_seeds * (self.steps * 2 * SEED_MEM['unet'] + sem_all)
+        if c is None: return weights_gb + a * n_seeds * (2 * SEED_MEM['unet'] + sem_all)
         return weights_gb + a * c * max(2 * SEED_MEM['unet'], sem1)
 
 # %% ../nbs/40_seedselect.ipynb #85f09a74
@@ -264,7 +275,7 @@ class Targets:
     n_refs:int
     ref_lats:torch.Tensor|None=None # each reference's latent (NAO inverts them)
 
-def make_targets(pipe, prompt:str, refs, embedder, # prompt, references (anything `load_refs` takes), an `ImageEmbedder`
+def make_targets(pipe, prompt:str, refs, embedder, # prompt, references (what `load_refs` takes), an `ImageEmbedder`
                  guidance_scale:float=7.5, n_refs:int|None=None, allow_fewer:bool=False, device=None,
                  roundtrip:bool=False # embed the references after a VAE round trip, as generated images are seen
                 )->Targets:
@@ -272,9 +283,13 @@ def make_targets(pipe, prompt:str, refs, embedder, # prompt, references (anythin
     device = default_device(device)
     check_pipeline(pipe)
     x = refs if torch.is_tensor(refs) else load_refs(refs, image_size(pipe), n_refs, allow_fewer)
-    with torch.no_grad(): cen = F.normalize(embedder(decode(pipe, encode_latents(pipe, x.to(device))) if roundtrip else x.to(device)).mean(0), dim=-1)
-    lats = encode_latents(pipe, x.to(device))
-    return Targets(prompt, encode_prompt(pipe, prompt, guidance_scale, device), cen, lats.mean(0, keepdim=True), len(x), lats)
+    x = x.to(device)
+    with torch.no_grad():
+        seen = decode(pipe, encode_latents(pipe, x)) if roundtrip else x
+        cen = F.normalize(embedder(seen).mean(0), dim=-1)
+    lats = encode_latents(pipe, x)
+    embeds = encode_prompt(pipe, prompt, guidance_scale, device)
+    return Targets(prompt, embeds, cen, lats.mean(0, keepdim=True), len(x), lats)
 
 # %% ../nbs/40_seedselect.ipynb #7c948748
 def semantic_loss(pipe, embedder, x0, centroid,
@@ -288,8 +303,10 @@ def semantic_loss(pipe, embedder, x0, centroid,
 def seed_loss(pipe, zT, tg:Targets, embedder, cfg:SeedConfig):
     "Per-seed SeedSelect loss of `zT` (B,C,h,w): `(total, semantic, appearance, z0)`."
     k, c = len(cfg.sem_weights), cfg.chunk_for(image_size(pipe), len(zT))
-    z0, x0s = ddim_sample(pipe, zT, tg.embeds, cfg.steps, cfg.guidance_scale, keep_last=k, grad_ckpt=cfg.grad_ckpt, chunk=c)
-    sem = sum(w * semantic_loss(pipe, embedder, x, tg.centroid, c if cfg.grad_ckpt else None) for w, x in zip(cfg.sem_weights, x0s[-k:]))
+    sample = dict(keep_last=k, grad_ckpt=cfg.grad_ckpt, chunk=c)
+    z0, x0s = ddim_sample(pipe, zT, tg.embeds, cfg.steps, cfg.guidance_scale, **sample)
+    sem_chunk = c if cfg.grad_ckpt else None
+    sem = sum(w * semantic_loss(pipe, embedder, x, tg.centroid, sem_chunk) for w, x in zip(cfg.sem_weights, x0s[-k:]))
     app = ((z0 - tg.lat_mean) ** 2).flatten(1).mean(1)
     return cfg.w_sem * sem + cfg.w_app * app, sem, app, z0
 
@@ -310,7 +327,8 @@ def _stop_reason(i, hist, cfg, target_loss):
 def optimize_seeds(pipe, zT, tg:Targets, embedder, cfg:SeedConfig=SeedConfig(),
                    target_loss:float|None=None, # stop once the mean best loss is <= this
                    frames:bool=False, # keep the decoded image of every iteration (for the inspection notebook)
-                   progress:bool=True, counter:UNetCounter|None=None # a running counter: its count is logged per iteration
+                   progress:bool=True,
+                   counter:UNetCounter|None=None # a running counter: its count is logged per iteration
                   ):
     "Optimise initial noises `zT` (B,C,h,w) for the concept `tg`; returns a dict with the best seeds and the history."
     z = zT.detach().clone().requires_grad_(True)
@@ -322,8 +340,8 @@ def optimize_seeds(pipe, zT, tg:Targets, embedder, cfg:SeedConfig=SeedConfig(),
         for g in opt.param_groups: g['lr'] = cfg.lr_at(i)
         tot, sem, app, z0 = seed_loss(pipe, z, tg, embedder, cfg)
         best, zb = _track_best(best, zb, tot.detach().cpu(), z.detach().cpu())
-        hist.append(dict(it=i, loss=tot.tolist(), sem=sem.tolist(), app=app.tolist(), best_mean=best.mean().item(), lr=cfg.lr_at(i),
-                         evals=counter.evals if counter else None))
+        losses = dict(loss=tot.tolist(), sem=sem.tolist(), app=app.tolist(), best_mean=best.mean().item())
+        hist.append(dict(it=i, **losses, lr=cfg.lr_at(i), evals=counter.evals if counter else None))
         if frames: imgs.append(to_uint8(decode(pipe, z0.detach())))
         if not torch.isfinite(tot).all():
             reason = f'nan at iteration {i}'
@@ -366,20 +384,22 @@ class Bootstrap:
     coarse_iters:int=0
     coarse_lr:float=0.1 # optimise through a `coarse_steps` sampler first (0: off)
     warm_keep:float=0.9 # with `init`: weight of the previous seeds in the warm start
-    pool:bool=True # with `init` holding more seeds than wanted: score them all with the full sampler, start from the best
+    pool:bool=True # `init` holds more seeds than wanted: score all with the full sampler, start from the best
     fine_lr:float|None=None # constant learning rate of the full-sampler phase (`None`: the config's schedule)
     fine_iters:int|None=None # cap on the full-sampler iterations (`None`: the config's)
     nao:NAO|None=None # start from the references: DDIM inversions, their norm-aware centroid and paths (see `NAO`)
 
     def cheap(self, cfg:SeedConfig)->SeedConfig:
-        return replace(cfg, steps=self.coarse_steps or 4, sem_weights=(1.,), iters=self.coarse_iters, lr=self.coarse_lr, decay_after=10**9, patience=0)
+        coarse = dict(steps=self.coarse_steps or 4, iters=self.coarse_iters, lr=self.coarse_lr)
+        return replace(cfg, **coarse, sem_weights=(1.,), decay_after=10**9, patience=0)
     def fine(self, cfg:SeedConfig)->SeedConfig:
         c = cfg if self.fine_lr is None else replace(cfg, lr=self.fine_lr, decay_after=10**9)
         return c if self.fine_iters is None else replace(c, iters=self.fine_iters)
 
 # %% ../nbs/40_seedselect.ipynb #6ee3b853
 def init_seeds(pipe, tg, embedder, n:int, cfg:SeedConfig, boot:Bootstrap, init=None, seed:int=0, device=None):
-    "Starting z_T: NAO seeds (`boot.nao`), else the best of a pool `init` or a warm start from it, else the best of `boot.n_cand` candidates, else random."
+    """Starting z_T: NAO seeds (`boot.nao`), else the best of a pool `init` or a warm start from it,
+    else the best of `boot.n_cand` candidates, else random."""
     dev = default_device(device)
     if boot.nao is not None: return nao_seeds(pipe, tg, embedder, n, cfg, boot.nao, seed, device)
     if init is not None:
@@ -407,17 +427,19 @@ def seedselect(pipe, tg:Targets, embedder, n_seeds:int=4, cfg:SeedConfig=SeedCon
 # %% ../nbs/40_seedselect.ipynb #nao00cd02
 def ddim_inverse_scheduler(pipe, steps:int # number of inversion steps
                           ):
-    "A `DDIMInverseScheduler` from `pipe`'s scheduler config (no x0 clipping unless the config asks, as in `ddim_scheduler`)."
+    "A `DDIMInverseScheduler` from `pipe`'s scheduler config (x0 clipped only if the config asks: `ddim_scheduler`)."
     from diffusers import DDIMInverseScheduler
     return _ddim_like(DDIMInverseScheduler, pipe, steps)
 
-def ddim_invert(pipe, z0, embeds, # latents (B,C,h,w) scaled like `encode_latents`, prompt embeddings from `encode_prompt`
+def ddim_invert(pipe, z0, embeds, # latents (B,C,h,w) as `encode_latents` scales them, `encode_prompt`'s embeddings
                 steps:int=20, guidance_scale:float=1.)->torch.Tensor:
     "The z_T that deterministic DDIM with `steps` steps maps (approximately) back to `z0`."
     s, z = ddim_inverse_scheduler(pipe, steps), z0.float()
     dt = next(pipe.unet.parameters()).dtype
     with torch.no_grad():
-        for t in s.timesteps: z = s.step(guided_eps(pipe.unet, z.to(dt), t, embeds.to(dt), guidance_scale).float(), t, z).prev_sample
+        for t in s.timesteps:
+            eps = guided_eps(pipe.unet, z.to(dt), t, embeds.to(dt), guidance_scale).float()
+            z = s.step(eps, t, z).prev_sample
     return z / s.init_noise_sigma
 
 # %% ../nbs/40_seedselect.ipynb #nao00cd06
@@ -430,7 +452,8 @@ def chi_logpdf(r, # norms (tensor)
 def nao_path_cost(a, p, b, # path starts (k,d), inner points (k,n,d), path ends (k,d)
                   eps:float # longest allowed step
                  )->tuple:
-    "`(cost, penalty)`: step lengths weighted by the prior's negative log-density at their midpoints, and the excess of steps over `eps`."
+    """`(cost, penalty)`: step lengths weighted by the prior's negative log-density at their midpoints,
+    and the excess of steps over `eps`."""
     pts = torch.cat([a[:, None], p, b[:, None]], 1)
     step = (pts[:, 1:] - pts[:, :-1]).norm(dim=-1)
     mid = ((pts[:, 1:] + pts[:, :-1]) / 2).norm(dim=-1)
@@ -441,7 +464,7 @@ def nao_path_cost(a, p, b, # path starts (k,d), inner points (k,n,d), path ends 
 def nao_centroid(x, # points to average (k,d): flattened DDIM inversions
                  n_points:int=10, # points per path, the ends included
                  lam:float=100., # weight of the step-length penalty
-                 lr:float=0.01, iters:int=3000, tol:float=1e-6, # Adam, stopped when the relative change of the loss is below `tol`
+                 lr:float=0.01, iters:int=3000, tol:float=1e-6, # Adam; stops at a relative loss change < `tol`
                  seed:int=0)->tuple:
     "`(centroid (d,), paths (k,n_points,d) from each point to the centroid)` under the chi prior on seed norms."
     k, d = x.shape
@@ -449,8 +472,10 @@ def nao_centroid(x, # points to average (k,d): flattened DDIM inversions
     c0 = F.normalize(x.mean(0), dim=0) * x.norm(dim=1).mean()
     t = torch.linspace(0, 1, n_points)[1:-1].view(1, -1, 1)
     jit = torch.rand(k, n_points - 2, d, generator=torch.Generator().manual_seed(seed)) / 100
-    p, c = (x[:, None] + t * (c0 - x)[:, None] + jit).requires_grad_(True), c0.clone().requires_grad_(True)
-    eps, opt, last = 2 * torch.cdist(x, x).max().item() / n_points, torch.optim.Adam([p, c], lr=lr), None
+    p = (x[:, None] + t * (c0 - x)[:, None] + jit).requires_grad_(True)
+    c = c0.clone().requires_grad_(True)
+    eps = 2 * torch.cdist(x, x).max().item() / n_points
+    opt, last = torch.optim.Adam([p, c], lr=lr), None
     for _ in range(iters):
         cost, pen = nao_path_cost(x, p, c.expand(k, d), eps)
         loss = cost + lam * pen - chi_logpdf(c.norm(), d)
@@ -472,7 +497,9 @@ class NAO:
     iters:int=3000 # see `nao_centroid`
     t:float=0.5 # where the seeds after the centroid sit on the paths (0: centroid, 1: inversion)
     centroid:bool=True # the first seed is the centroid
-    score_t:tuple=() # score the centroid and the points at these fractions of every path with the full sampler, keep the best (empty: off)
+    # score the centroid and the points at these fractions of every path with the full sampler, keep the best
+    # (empty: off)
+    score_t:tuple=()
 
 def nao_inversions(pipe, tg:Targets, cfg:SeedConfig, nao:NAO)->torch.Tensor:
     "DDIM inversions of the references of `tg` (k,C,h,w)."
@@ -491,9 +518,11 @@ def nao_seeds(pipe, tg:Targets, embedder, n:int, cfg:SeedConfig, nao:NAO=NAO(), 
     zi = nao_inversions(pipe, tg, cfg, nao)
     shape = zi.shape[1:]
     cen, paths = nao_centroid(zi.flatten(1).cpu(), nao.n_points, nao.lam, iters=nao.iters, seed=seed)
-    if not nao.score_t: return _path_points(cen, paths, n, nao.t, nao.centroid).view(n, *shape).to(default_device(device))
+    device = default_device(device)
+    if not nao.score_t: return _path_points(cen, paths, n, nao.t, nao.centroid).view(n, *shape).to(device)
     k = len(paths)
-    cand = torch.cat([cen[None]] + [_path_points(cen, paths, k, t, False) for t in nao.score_t]).view(-1, *shape).to(default_device(device))
+    points = [_path_points(cen, paths, k, t, False) for t in nao.score_t]
+    cand = torch.cat([cen[None]] + points).view(-1, *shape).to(device)
     return cand[score_seeds(pipe, cand, tg, embedder, cfg).argsort()[:n]]
 
 # %% ../nbs/40_seedselect.ipynb #fd942402
@@ -503,7 +532,9 @@ def gen_from_seeds(pipe, prompt:str, zT, steps:int=20, guidance_scale:float=7.5,
     e = encode_prompt(pipe, prompt, guidance_scale, device)
     out = []
     with torch.no_grad():
-        for z in zT.split(bs): out.append(to_uint8(decode(pipe, ddim_sample(pipe, z.to(device), e, steps, guidance_scale)[0])))
+        for z in zT.split(bs):
+            z0 = ddim_sample(pipe, z.to(device), e, steps, guidance_scale)[0]
+            out.append(to_uint8(decode(pipe, z0)))
     return np.concatenate(out)
 
 # %% ../nbs/40_seedselect.ipynb #1ddd5051
@@ -520,7 +551,8 @@ def save_concept(out_dir, name:str, r:dict, imgs:np.ndarray|None=None # result o
                 )->Path:
     "Write one concept's seeds, images, loss history and summary under `out_dir/slug(name)`; `result.json` last."
     d = Path(out_dir)/slug(name)
-    save_safetensors(d/'seeds.safetensors', dict(zT=r['zT'].float().cpu(), z_init=r['z_init'].float().cpu()), dict(prompt=r['prompt']))
+    seeds = dict(zT=r['zT'].float().cpu(), z_init=r['z_init'].float().cpu())
+    save_safetensors(d/'seeds.safetensors', seeds, dict(prompt=r['prompt']))
     for i, a in enumerate(imgs if imgs is not None else []): save_png(a, d/f'seed_{i:02d}.png')
     if r.get('frames'):
         with atomic_path(d/'frames.npz') as t:
@@ -552,16 +584,21 @@ def nearest_done(vec, done:dict # name -> (prompt vector, seeds)
 # %% ../nbs/40_seedselect.ipynb #bf568ad0
 def run_concepts(pipe, concepts:list, # dicts with `name`, `prompt`, `refs`
                  embedder, out_dir, n_seeds:int=4, cfg:SeedConfig=SeedConfig(), boot:Bootstrap=Bootstrap(),
-                 warm:bool=False, seed:int=0, frames:bool=False, n_refs:int|None=None, allow_fewer:bool=False, device=None)->list:
+                 warm:bool=False, seed:int=0, frames:bool=False, n_refs:int|None=None, allow_fewer:bool=False,
+                 device=None)->list:
     "SeedSelect for each concept into `out_dir/<slug>`; finished concepts are skipped (resumable)."
     done, rows = {}, []
     for c in tqdm(concepts, desc='concepts'):
-        tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, n_refs, allow_fewer, device, cfg.ref_roundtrip)
+        tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, n_refs, allow_fewer, device,
+                          cfg.ref_roundtrip)
         if concept_done(out_dir, c['name']): r = load_concept(out_dir, c['name'])
         else:
-            init = None if not (warm and done) else torch.cat([v[1] for v in done.values()]) if boot.pool else nearest_done(_prompt_vec(tg), done)
+            if not (warm and done): init = None
+            elif boot.pool: init = torch.cat([v[1] for v in done.values()])  # every earlier seed, scored
+            else: init = nearest_done(_prompt_vec(tg), done)
             r = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed, frames=frames, device=device)
-            save_concept(out_dir, c['name'], r, gen_from_seeds(pipe, c['prompt'], r['zT'], cfg.steps, cfg.guidance_scale, device=device))
+            imgs = gen_from_seeds(pipe, c['prompt'], r['zT'], cfg.steps, cfg.guidance_scale, device=device)
+            save_concept(out_dir, c['name'], r, imgs)
             r = load_concept(out_dir, c['name'])
         done[c['name']] = (_prompt_vec(tg), r['zT'])
         rows.append({k: r[k] for k in ('name', 'prompt', 'unet_evals', 'seconds', 'stop', 'iters')})
@@ -573,14 +610,15 @@ def load_any_pipeline(path=None, device=None, dtype=None):
     return load_pipeline(path, device=device, dtype=dtype)
 
 def make_embedder(name:str='efficientnet_lite0', device=None, dtype=None):
-    "An `ImageEmbedder` by name: 'efficientnet_lite0', 'toy_encoder' (the toy world's), or 'open_clip:ViT-H-14' / 'open_clip:ViT-L-14'."
+    "An `ImageEmbedder` by name: 'efficientnet_lite0', 'toy_encoder' (the toy world's), 'open_clip:ViT-H-14' or -L-14."
     if name == 'efficientnet_lite0': return effnet_embedder(device=device, dtype=dtype)
     if name == 'toy_encoder': return toy_encoder_embedder(device=device)
     if name.startswith('open_clip:'):
         arch = name.split(':', 1)[1]
         tag = {'ViT-H-14': 'laion2b_s32b_b79k', 'ViT-L-14': 'openai'}.get(arch, 'openai')
         return openclip_embedder(arch, tag, device, dtype)
-    raise ValueError(f"unknown embedder '{name}': use efficientnet_lite0, toy_encoder, open_clip:ViT-H-14 or open_clip:ViT-L-14")
+    names = 'efficientnet_lite0, toy_encoder, open_clip:ViT-H-14 or open_clip:ViT-L-14'
+    raise ValueError(f"unknown embedder '{name}': use {names}")
 
 # %% ../nbs/40_seedselect.ipynb #e3101a36
 def _concepts_from(prompt, refs, name, concepts)->list:
@@ -589,7 +627,8 @@ def _concepts_from(prompt, refs, name, concepts)->list:
         base = Path(concepts).parent
         for i, r in enumerate(rows):
             if not {'prompt', 'refs'} <= set(r): raise InputError(f'{concepts}: line {i+1} needs "prompt" and "refs"')
-        return [dict(name=r.get('name', r['prompt']), prompt=r['prompt'], refs=_refs_path(base/r['refs'])) for r in rows]
+        return [dict(name=r.get('name', r['prompt']), prompt=r['prompt'], refs=_refs_path(base/r['refs']))
+                for r in rows]
     if not (prompt and refs): raise InputError('give --prompt and --refs, or --concepts FILE.jsonl')
     return [dict(name=name or prompt, prompt=prompt, refs=_refs_path(refs))]
 

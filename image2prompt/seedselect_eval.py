@@ -17,12 +17,12 @@ from .core import save_json, atomic_path, data_dir
 from .imgutils import to_tensor
 from .toyworld import BACKGROUNDS, STYLES, TAIL_OBJECTS, render_concept
 from .judge import judge_images, load_judge
-from .seedselect import (SeedConfig, Bootstrap, Targets, NAO, freeze, check_pipeline, load_any_pipeline, effnet_embedder,
-                                     toy_encoder_embedder, make_targets, seedselect, gen_from_seeds, rand_seeds, latent_shape,
-                                     save_concept, load_concept, slug)
+from .seedselect import (SeedConfig, Bootstrap, Targets, NAO, freeze, check_pipeline, load_any_pipeline,
+                                     effnet_embedder, toy_encoder_embedder, make_targets, seedselect, gen_from_seeds,
+                                     rand_seeds, latent_shape, save_concept, load_concept, slug)
 
 # %% auto #0
-__all__ = ['FEWSHOT_SETTINGS', 'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio',
+__all__ = ['FEWSHOT_SETTINGS', 'TOY_CFG', 'toy_concept', 'judged_hits', 'eval_concept', 'evals_to_reach', 'bootstrap_ratio',
            'eval_bootstrap', 'embed_images', 'fit_logreg', 'fewshot_accuracy', 'fresh_renders', 'fewshot_eval',
            'eval_toyworld', 'eval_nao', 'list_concepts', 'concept_panel', 'loss_curves', 'plot_losses', 'image_strip',
            'png_bytes', 'hands_records', 'filter_hands', 'hands_strip']
@@ -49,25 +49,33 @@ def _save_npz(path, **arrs):
         with open(t, 'wb') as f: np.savez_compressed(f, **arrs)
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #4cb73465
+def _targets(pipe, c:dict, embedder, cfg:SeedConfig, device=None)->Targets:
+    "`make_targets` for a `toy_concept` under `cfg`."
+    g, rt = cfg.guidance_scale, cfg.ref_roundtrip
+    return make_targets(pipe, c['prompt'], c['refs'], embedder, g, device=device, roundtrip=rt)
+
 def eval_concept(pipe, judge, embedder, c:dict, out_dir, # pipeline, judge, embedder, a `toy_concept`, results folder
                  cfg:SeedConfig=SeedConfig(), boot:Bootstrap=Bootstrap(), n_seeds:int=4, n_vanilla:int=16,
                  keys=('object',), seed:int=0, init=None, device=None)->dict:
-    "Judged accuracy of images from random seeds vs SeedSelect seeds for one concept; saved under `out_dir/<name>` (resumable)."
+    "Judged accuracy of images from random vs SeedSelect seeds for one concept, saved in `out_dir/<name>` (resumable)."
     d = Path(out_dir)/c['name']
     if (d/'eval.json').exists(): return json.loads((d/'eval.json').read_text())
-    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device, roundtrip=cfg.ref_roundtrip)
-    van = gen_from_seeds(pipe, c['prompt'], rand_seeds(n_vanilla, latent_shape(pipe), 10_000 + seed), cfg.steps, cfg.guidance_scale, device=device)
+    tg = _targets(pipe, c, embedder, cfg, device)
+    z_vanilla = rand_seeds(n_vanilla, latent_shape(pipe), 10_000 + seed)
+    van = gen_from_seeds(pipe, c['prompt'], z_vanilla, cfg.steps, cfg.guidance_scale, device=device)
     r = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed, frames=True, device=device)
     ss = gen_from_seeds(pipe, c['prompt'], r['zT'], cfg.steps, cfg.guidance_scale, device=device)
     (hv, pv), (hs, ps) = judged_hits(judge, van, c['attrs'], keys), judged_hits(judge, ss, c['attrs'], keys)
     r['frames'] = [f[:2] for f in r['frames']]  # two seeds' trajectories are enough to inspect
     save_concept(out_dir, c['name'], r, ss)
-    _save_npz(d/'images.npz', refs=np.stack([np.asarray(i.convert('RGB')) for i in c['refs']]), vanilla=van, seedselect=ss,
-              vanilla_read=pv[keys[-1]].astype(str).to_numpy().astype('U32'), seedselect_read=ps[keys[-1]].astype(str).to_numpy().astype('U32'))
     refs = np.stack([np.asarray(i.convert('RGB')) for i in c['refs']])
-    row = dict(name=c['name'], prompt=c['prompt'], target=str(c['attrs'][keys[-1]]), acc_refs=float(judged_hits(judge, refs, c['attrs'], keys)[0].mean()),
+    reads = lambda p: p[keys[-1]].astype(str).to_numpy().astype('U32')  # the judged target attribute, per image
+    _save_npz(d/'images.npz', refs=refs, vanilla=van, seedselect=ss, vanilla_read=reads(pv), seedselect_read=reads(ps))
+    acc_refs = float(judged_hits(judge, refs, c['attrs'], keys)[0].mean())
+    row = dict(name=c['name'], prompt=c['prompt'], target=str(c['attrs'][keys[-1]]), acc_refs=acc_refs,
                acc_vanilla=float(hv.mean()), acc_seedselect=float(hs.mean()),
-               unet_evals=r['unet_evals'], seconds=round(r['seconds'], 1), iters=r['iters'], n_seeds=n_seeds, n_vanilla=n_vanilla)
+               unet_evals=r['unet_evals'], seconds=round(r['seconds'], 1), iters=r['iters'], n_seeds=n_seeds,
+               n_vanilla=n_vanilla)
     save_json(d/'eval.json', row)
     return row
 
@@ -84,25 +92,29 @@ def bootstrap_ratio(pipe, tg:Targets, embedder, cfg:SeedConfig, boot:Bootstrap, 
     ev = evals_to_reach(van['history'], L)
     b = seedselect(pipe, tg, embedder, n_seeds, cfg, boot, init, seed + 1, target_loss=L, progress=progress)
     ok = b['stop'] == 'target'
-    return dict(vanilla_loss=L, vanilla_evals=ev, vanilla_seconds=round(van['seconds'], 1), boot_loss=b['best'].mean().item(),
-                boot_evals=b['unet_evals'], boot_seconds=round(b['seconds'], 1), reached=ok, ratio=ev / b['unet_evals'] if ok else None,
-                boot_zT=b['zT'], boot_iters=b['iters'])
+    vanilla = dict(vanilla_loss=L, vanilla_evals=ev, vanilla_seconds=round(van['seconds'], 1))
+    boot = dict(boot_loss=b['best'].mean().item(), boot_evals=b['unet_evals'], boot_seconds=round(b['seconds'], 1))
+    ratio = ev / b['unet_evals'] if ok else None
+    return vanilla | boot | dict(reached=ok, ratio=ratio, boot_zT=b['zT'], boot_iters=b['iters'])
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #ffe71b90
-def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:Bootstrap, n_seeds:int=4, keys=('object',),
-                   seed:int=0, init=None, device=None, tag:str|None=None # saved as `boot_<tag>.json` (default: boot, boot_warm or boot_nao)
+def eval_bootstrap(pipe, judge, embedder, c:dict, out_dir, cfg:SeedConfig, boot:Bootstrap, n_seeds:int=4,
+                   keys=('object',), seed:int=0, init=None, device=None,
+                   tag:str|None=None # saved as `boot_<tag>.json` (default: boot, boot_warm or boot_nao)
                   )->dict:
-    "`bootstrap_ratio` against the vanilla run saved by `eval_concept`, plus the judged accuracy of the bootstrapped seeds."
+    "`bootstrap_ratio` against the vanilla run `eval_concept` saved, and the judged accuracy of the bootstrapped seeds."
     tag = tag or ('nao' if boot.nao is not None else 'warm' if init is not None else None)
     d = Path(out_dir)/c['name']
     f = d/(f'boot_{tag}.json' if tag else 'boot.json')
     if f.exists(): return json.loads(f.read_text())
     v = load_concept(out_dir, c['name'])
     v['best'] = torch.tensor(v['best'])
-    tg = make_targets(pipe, c['prompt'], c['refs'], embedder, cfg.guidance_scale, device=device, roundtrip=cfg.ref_roundtrip)
-    br = bootstrap_ratio(pipe, tg, embedder, cfg, boot, n_seeds, seed, init, vanilla=v) | dict(name=c['name'], warm=init is not None, nao=boot.nao is not None)
+    tg = _targets(pipe, c, embedder, cfg, device)
+    br = bootstrap_ratio(pipe, tg, embedder, cfg, boot, n_seeds, seed, init, vanilla=v)
+    br |= dict(name=c['name'], warm=init is not None, nao=boot.nao is not None)
     if br['boot_zT'] is not None:
-        br['acc_boot'] = float(judged_hits(judge, gen_from_seeds(pipe, c['prompt'], br['boot_zT'], cfg.steps, cfg.guidance_scale, device=device), c['attrs'], keys)[0].mean())
+        imgs = gen_from_seeds(pipe, c['prompt'], br['boot_zT'], cfg.steps, cfg.guidance_scale, device=device)
+        br['acc_boot'] = float(judged_hits(judge, imgs, c['attrs'], keys)[0].mean())
     br.pop('boot_zT')
     save_json(f, br)
     return br
@@ -116,7 +128,7 @@ def embed_images(embedder, imgs, # uint8 (n,H,W,3) array or PIL images
     with torch.no_grad(): return torch.cat([embedder(b.to(dev)).cpu() for b in x.split(bs)]).numpy()
 
 def fit_logreg(X, y, wd:float=1e-3, iters:int=200):
-    "sklearn's multinomial `LogisticRegression` (L-BFGS) minimising mean cross-entropy + `wd * |W|^2`; returns its `predict`."
+    "sklearn's multinomial `LogisticRegression` (L-BFGS), mean cross-entropy + `wd * |W|^2`; returns its `predict`."
     return LogisticRegression(C=1 / (2 * wd * len(X)), max_iter=iters).fit(X, np.asarray(y)).predict
 
 def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
@@ -126,10 +138,12 @@ def fewshot_accuracy(embedder, train_imgs, train_y, test_imgs, test_y)->float:
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #75162218
 def fresh_renders(obj:str, color:str, n:int, seed:int=123, hard:bool=False)->list:
-    "`n` fresh renders of `obj` in `color`: flat on day like the references, or (`hard`) cycling through every style and background."
+    "`n` fresh renders of `obj` in `color`: flat on day like the references, or (`hard`) in every style and background."
     if not hard: return render_concept(obj, n, seed, color=color)[0]
     sb = [(s, b) for b in BACKGROUNDS for s in STYLES]
-    return [render_concept(obj, 1, seed + j, color=color, style=sb[j % len(sb)][0], background=sb[j % len(sb)][1])[0][0] for j in range(n)]
+    looks = [sb[j % len(sb)] for j in range(n)]
+    render = lambda j, style, bg: render_concept(obj, 1, seed + j, color=color, style=style, background=bg)[0][0]
+    return [render(j, s, b) for j, (s, b) in enumerate(looks)]
 
 def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123,
                  n_refs:int|None=None, # real references per class (`None`: all saved)
@@ -148,7 +162,9 @@ def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123,
         ty += [y]*n_test
     cat = lambda k: (np.concatenate(tr[k][0]), tr[k][1])
     res = {}
-    for name, parts in (('refs_only', ['refs']), ('refs+vanilla', ['refs', 'vanilla']), ('refs+seedselect', ['refs', 'seedselect'])):
+    training_sets = {'refs_only': ['refs'], 'refs+vanilla': ['refs', 'vanilla'],
+                     'refs+seedselect': ['refs', 'seedselect']}
+    for name, parts in training_sets.items():
         X = np.concatenate([cat(k)[0] for k in parts])
         Y = sum((cat(k)[1] for k in parts), [])
         res[name] = fewshot_accuracy(embedder, X, Y, te, ty)
@@ -158,13 +174,16 @@ def fewshot_eval(embedder, out_dir, concepts:list, n_test:int=20, seed:int=123,
 def _tails(): return list(TAIL_OBJECTS)
 
 FEWSHOT_SETTINGS = ((5, False), (1, False), (1, True)) # (references per class, hard test renders)
+TOY_CFG = SeedConfig(steps=10, iters=30, sem_weights=(1.,))  # the toy evaluations' SeedSelect settings
 
-def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedConfig(steps=10, iters=30, sem_weights=(1.,)),
+def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedConfig=TOY_CFG,
                   boot:Bootstrap=Bootstrap(fine_lr=0.1, fine_iters=12), objects=None, fingers=(2, 3),
-                  n_seeds:int=4, n_vanilla:int=16, n_boot:int|None=None, # measure bootstrapping on the first `n_boot` concepts (`None`: all)
+                  n_seeds:int=4, n_vanilla:int=16,
+                  n_boot:int|None=None, # measure bootstrapping on the first `n_boot` concepts (`None`: all)
                   warm:bool=True, # also measure a start from the pool of the earlier concepts' seeds
                   seed:int=0, device=None)->dict:
-    "SeedSelect vs random seeds on the toy world's tail concepts and hands, few-shot, cost and bootstrapping; writes `summary.json`."
+    """SeedSelect vs random seeds on the toy world's tail concepts and hands: few-shot, cost and bootstrapping;
+    writes `summary.json`."""
     out = Path(out_dir or data_dir()/'results'/'seedselect_results')
     pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
     if judge is None: judge = load_judge(device=device)
@@ -172,23 +191,28 @@ def eval_toyworld(out_dir=None, pipe=None, judge=None, embedder=None, cfg:SeedCo
     tails = [toy_concept(o, seed=seed) for o in (objects or _tails())]
     hands = [toy_concept('hand', seed=seed, fingers=f) for f in fingers]
     rows, boots, pool = {}, [], []
-    for i, (c, keys) in enumerate(tqdm([(c, ('object',)) for c in tails] + [(c, ('object', 'fingers')) for c in hands], desc='concepts')):
-        rows[c['name']] = eval_concept(pipe, judge, embedder, c, out, cfg, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device)
+    concepts = [(c, ('object',)) for c in tails] + [(c, ('object', 'fingers')) for c in hands]
+    for i, (c, keys) in enumerate(tqdm(concepts, desc='concepts')):
+        args = (pipe, judge, embedder, c, out, cfg)  # what every evaluation of concept `c` shares
+        rows[c['name']] = eval_concept(*args, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device)
+        boot_from = lambda init=None: eval_bootstrap(*args, boot, n_seeds, keys, seed, init, device)
         if n_boot is None or i < n_boot:
-            boots.append(eval_bootstrap(pipe, judge, embedder, c, out, cfg, boot, n_seeds, keys, seed, device=device))
-            if warm and pool: boots.append(eval_bootstrap(pipe, judge, embedder, c, out, cfg, boot, n_seeds, keys, seed, torch.cat(pool), device))
+            boots.append(boot_from())
+            if warm and pool: boots.append(boot_from(torch.cat(pool)))
         pool.append(load_concept(out, c['name'])['zT'])
     fs = [fewshot_eval(embedder, out, tails, seed=seed + 123, n_refs=n, hard=h) for n, h in FEWSHOT_SETTINGS]
-    s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), embedder=embedder.name, tail=[rows[c['name']] for c in tails],
-             hands=[rows[c['name']] for c in hands], bootstrap=boots, fewshot=fs)
+    s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), embedder=embedder.name,
+             tail=[rows[c['name']] for c in tails], hands=[rows[c['name']] for c in hands], bootstrap=boots, fewshot=fs)
     save_json(out/'summary.json', s)
     return s
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #naoeval02
-def eval_nao(out_dir, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedConfig(steps=10, iters=30, sem_weights=(1.,)),
-             boot:Bootstrap=Bootstrap(fine_lr=0.1, fine_iters=10), naos:dict|None=None, # name -> `NAO` options to measure
+def eval_nao(out_dir, pipe=None, judge=None, embedder=None, cfg:SeedConfig=TOY_CFG,
+             boot:Bootstrap=Bootstrap(fine_lr=0.1, fine_iters=10),
+             naos:dict|None=None, # name -> `NAO` options to measure
              objects=None, fingers=(3, 2), n_seeds:int=4, n_vanilla:int=16, seed:int=0, device=None)->dict:
-    "Vanilla SeedSelect, then starts from random noise, from the pool and from NAO to its final loss, per toy concept; writes `summary.json`."
+    """Vanilla SeedSelect, then starts from random noise, from the pool and from NAO to its final loss, per toy concept;
+    writes `summary.json`."""
     out, naos = Path(out_dir), naos or {'nao': NAO()}
     pipe = freeze(check_pipeline(pipe or load_any_pipeline(device=device)))
     if judge is None:
@@ -199,13 +223,16 @@ def eval_nao(out_dir, pipe=None, judge=None, embedder=None, cfg:SeedConfig=SeedC
     cs += [(toy_concept('hand', seed=seed, fingers=f), ('object', 'fingers')) for f in fingers]
     rows, pool = [], []
     for c, keys in tqdm(cs, desc='concepts'):
-        ev = lambda b, init=None, tag=None: eval_bootstrap(pipe, judge, embedder, c, out, cfg, b, n_seeds, keys, seed, init, device, tag)
-        r = dict(vanilla=eval_concept(pipe, judge, embedder, c, out, cfg, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device), random=ev(boot))
+        args = (pipe, judge, embedder, c, out, cfg)  # what every evaluation of concept `c` shares
+        ev = lambda b, init=None, tag=None: eval_bootstrap(*args, b, n_seeds, keys, seed, init, device, tag)
+        vanilla = eval_concept(*args, Bootstrap(), n_seeds, n_vanilla, keys, seed, device=device)
+        r = dict(vanilla=vanilla, random=ev(boot))
         if pool: r['pool'] = ev(boot, torch.cat(pool))
         r |= {k: ev(replace(boot, nao=v), tag=k) for k, v in naos.items()}
         rows.append(r)
         pool.append(load_concept(out, c['name'])['zT'])
-    s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), naos={k: asdict(v) for k, v in naos.items()}, embedder=embedder.name, concepts=rows)
+    s = dict(config=asdict(cfg), bootstrap_config=asdict(boot), naos={k: asdict(v) for k, v in naos.items()},
+             embedder=embedder.name, concepts=rows)
     save_json(out/'summary.json', s)
     return s
 
@@ -219,8 +246,8 @@ def concept_panel(out_dir, name:str)->dict:
     d = Path(out_dir)/name
     a = np.load(d/'images.npz')
     f = np.load(d/'frames.npz')['frames'] if (d/'frames.npz').exists() else None
-    return dict(row=json.loads((d/'eval.json').read_text()), refs=a['refs'], vanilla=a['vanilla'], seedselect=a['seedselect'],
-                vanilla_read=a['vanilla_read'], seedselect_read=a['seedselect_read'], frames=f,
+    images = {k: a[k] for k in ('refs', 'vanilla', 'seedselect', 'vanilla_read', 'seedselect_read')}
+    return dict(row=json.loads((d/'eval.json').read_text()), **images, frames=f,
                 history=json.loads((d/'history.json').read_text()))
 
 def loss_curves(history:list)->dict:
@@ -255,7 +282,9 @@ def image_strip(imgs, # uint8 (n,H,W,3)
     for i, a in enumerate(imgs):
         x = pad + i*(W + pad)
         out.paste(Image.fromarray(a).resize((W, H), Image.NEAREST), (x, pad))
-        if ok is not None: dr.rectangle([x-1, pad-1, x+W, pad+H], outline=(0, 160, 0) if ok[i] else (220, 0, 0), width=2)
+        if ok is not None:
+            colour = (0, 160, 0) if ok[i] else (220, 0, 0)
+            dr.rectangle([x-1, pad-1, x+W, pad+H], outline=colour, width=2)
         if labels: dr.text((x + 2, H + pad + 1), str(labels[i])[:W//6], fill='black')
     return out
 
@@ -266,16 +295,17 @@ def png_bytes(img:Image.Image)->bytes:
     return b.getvalue()
 
 # %% ../nbs/40a_seedselect_toy_eval.ipynb #180670f6
-def hands_records(out_dir, names:list|None=None # hand concepts (default: every evaluated concept whose target is a finger count)
+def hands_records(out_dir, names:list|None=None # hand concepts (default: evaluated concepts with a finger-count target)
                  )->'pd.DataFrame':
-    "One row per generated hand image: concept, `kind` (vanilla/seedselect), index, target and judged finger count, `correct`."
+    "A row per generated hand image: concept, `kind` (vanilla/seedselect), index, target and judged fingers, `correct`."
     rows = []
     for n in names or list_concepts(out_dir):
         if names is None and '_hand' not in n: continue
         p = concept_panel(out_dir, n)
         t = p['row']['target']
         for kind in ('vanilla', 'seedselect'):
-            rows += [dict(concept=n, kind=kind, idx=i, target=t, read=r, correct=r == t) for i, r in enumerate(p[f'{kind}_read'])]
+            reads = enumerate(p[f'{kind}_read'])
+            rows += [dict(concept=n, kind=kind, idx=i, target=t, read=r, correct=r == t) for i, r in reads]
     return pd.DataFrame(rows, columns=['concept', 'kind', 'idx', 'target', 'read', 'correct'])
 
 def filter_hands(df, kind:str|None=None, only_wrong:bool=False):

@@ -10,7 +10,7 @@ __all__ = ['CONFIGS', 'STANDINS', 'STANDIN_VERSION', 'GPU_SIZES', 'GPU_MODELS', 
            'set_size', 'standin_cmd']
 
 # %% ../nbs/05_standin.ipynb #f835ba1a
-import os, re, json, gzip, hashlib, shutil, tempfile, contextlib
+import os, re, json, gzip, hashlib, shutil, tempfile
 from pathlib import Path
 import torch
 from safetensors.torch import save_file
@@ -25,13 +25,15 @@ from .core import default_device, hub_offline, InputError
 from .models import MODELS, model_entry
 
 # %% ../nbs/05_standin.ipynb #b77e23a8
-CONFIGS = Path(__file__).parent/'standin_configs' if '__file__' in globals() else Path('../image2prompt/standin_configs')
+_in_package = '__file__' in globals()  # else this notebook, in nbs/
+CONFIGS = Path(__file__).parent/'standin_configs' if _in_package else Path('../image2prompt/standin_configs')
 STANDINS = tuple(sorted(p.name for p in CONFIGS.iterdir() if p.is_dir()))  # the short names that have a stand-in
 
 def standin_name(name:str)->str:
     "The short name of stand-in `name` (a short name or any of its hub ids)."
     m = model_entry(name)
-    if m is None or m.name not in STANDINS: raise InputError(f"no stand-in '{name}': one of {', '.join(STANDINS)} (or their hub ids)")
+    if m is None or m.name not in STANDINS:
+        raise InputError(f"no stand-in '{name}': one of {', '.join(STANDINS)} (or their hub ids)")
     return m.name
 
 def repo_id(name:str)->str:
@@ -47,11 +49,13 @@ def _read(p): return json.loads(Path(p).read_text())
 
 def build_model(d:Path # a component folder with `config.json` or `open_clip.json`
                )->torch.nn.Module:
-    "The model a shipped config describes, randomly initialised (use a `torch.device('meta')` context to count parameters for free)."
+    "The model a shipped config describes, randomly initialised (in a `torch.device('meta')` context: counts for free)."
     d = Path(d)
     if (d/'open_clip.json').exists():
         c = _read(d/'open_clip.json')
-        return open_clip.create_model(c['model'], pretrained=None, force_quick_gelu=c.get('quick_gelu', False), device=torch.get_default_device())
+        quick_gelu = c.get('quick_gelu', False)
+        return open_clip.create_model(c['model'], pretrained=None, force_quick_gelu=quick_gelu,
+                                      device=torch.get_default_device())
     cfg = _read(d/'config.json')
     if '_class_name' in cfg:
         return getattr(diffusers, cfg['_class_name']).from_config(cfg)
@@ -99,7 +103,8 @@ STANDIN_VERSION = 1  # bump when the builder changes what it writes
 def standin_hash(name:str, seed:int=0, dtype=torch.float32)->str:
     "A 40-hex digest of the configs, seed, dtype and builder version of stand-in `name` (also its snapshot name)."
     h = hashlib.sha1(f'{standin_name(name)} {seed} {dtype} {STANDIN_VERSION}'.encode())
-    for p in sorted(config_dir(name).rglob('*.json')): h.update(p.relative_to(config_dir(name)).as_posix().encode() + p.read_bytes())
+    d = config_dir(name)
+    for p in sorted(d.rglob('*.json')): h.update(p.relative_to(d).as_posix().encode() + p.read_bytes())
     return h.hexdigest()
 
 def cache_root()->Path:
@@ -119,12 +124,17 @@ def hub_keys(sd:dict, vae:bool=False)->dict:
     return {ren(k): v for k, v in sd.items()}
 
 # %% ../nbs/05_standin.ipynb #stdhfclip02
-_HF_BLOCK = {'ln_1': 'layer_norm1', 'ln_2': 'layer_norm2', 'mlp.c_fc': 'mlp.fc1', 'mlp.c_proj': 'mlp.fc2', 'attn.out_proj': 'self_attn.out_proj'}
-_HF_TOP = {'visual.class_embedding': 'vision_model.embeddings.class_embedding', 'visual.positional_embedding': 'vision_model.embeddings.position_embedding.weight',
-           'visual.conv1.weight': 'vision_model.embeddings.patch_embedding.weight', 'visual.ln_pre': 'vision_model.pre_layrnorm',
-           'visual.ln_post': 'vision_model.post_layernorm', 'token_embedding.weight': 'text_model.embeddings.token_embedding.weight',
-           'positional_embedding': 'text_model.embeddings.position_embedding.weight', 'ln_final': 'text_model.final_layer_norm',
-           'logit_scale': 'logit_scale', 'visual.proj': 'visual_projection.weight', 'text_projection': 'text_projection.weight'}
+_HF_BLOCK = {'ln_1': 'layer_norm1', 'ln_2': 'layer_norm2', 'mlp.c_fc': 'mlp.fc1', 'mlp.c_proj': 'mlp.fc2',
+             'attn.out_proj': 'self_attn.out_proj'}
+_HF_TOP = {  # open_clip name -> transformers CLIPModel name, outside the transformer blocks
+    'visual.class_embedding': 'vision_model.embeddings.class_embedding',
+    'visual.positional_embedding': 'vision_model.embeddings.position_embedding.weight',
+    'visual.conv1.weight': 'vision_model.embeddings.patch_embedding.weight',
+    'visual.ln_pre': 'vision_model.pre_layrnorm', 'visual.ln_post': 'vision_model.post_layernorm',
+    'token_embedding.weight': 'text_model.embeddings.token_embedding.weight',
+    'positional_embedding': 'text_model.embeddings.position_embedding.weight',
+    'ln_final': 'text_model.final_layer_norm', 'logit_scale': 'logit_scale',
+    'visual.proj': 'visual_projection.weight', 'text_projection': 'text_projection.weight'}
 
 def _hf_clip_name(k:str)->str:
     "The transformers `CLIPModel` name of open_clip parameter `k` (fused attention inputs keep their `in_proj_` leaf)."
@@ -161,11 +171,14 @@ def write_component(src:Path, dst:Path, seed:int=0, dtype=torch.float32):
     if not ({'config.json', 'open_clip.json'} & {f.name for f in src.glob('*.json')}): return
     torch.manual_seed(seed)
     m = build_model(src)
-    sd = hub_keys({k: v.detach().to(dtype).contiguous() for k, v in m.state_dict().items()}, vae=type(m).__name__ == 'AutoencoderKL')
+    weights = {k: v.detach().to(dtype).contiguous() for k, v in m.state_dict().items()}
+    sd = hub_keys(weights, vae=type(m).__name__ == 'AutoencoderKL')
     save_file(sd, dst/_weights_name(src), metadata={'format': 'pt'})
     if (src/'open_clip.json').exists():
-        (dst/'open_clip_config.json').write_text(json.dumps({'model_cfg': open_clip.get_model_config(_read(src/'open_clip.json')['model'])}))
-        if (src/'config.json').exists(): save_file(openclip_to_hf_clip(sd), dst/'model.safetensors', metadata={'format': 'pt'})  # same weights, transformers layout
+        model_cfg = open_clip.get_model_config(_read(src/'open_clip.json')['model'])
+        (dst/'open_clip_config.json').write_text(json.dumps({'model_cfg': model_cfg}))
+        if (src/'config.json').exists():  # the same weights in transformers' layout
+            save_file(openclip_to_hf_clip(sd), dst/'model.safetensors', metadata={'format': 'pt'})
 
 # %% ../nbs/05_standin.ipynb #7b640aef
 def _tokenizer_dirs(d:Path)->list:
@@ -193,7 +206,7 @@ def build_standin(name:str, seed:int=0, dtype=torch.float32)->Path:
 def _hub_link(hub:Path, rid:str)->Path: return hub/('models--' + rid.replace('/', '--'))
 
 def _standin_id(hub:Path, name:str, ids:dict)->str:
-    "The id to write stand-in `name` under: `ids[name]`, else an id of its row already linked in `hub`, else the row's first."
+    "The id to write stand-in `name` under: `ids[name]`, else an id of its row linked in `hub` already, else the first."
     m = MODELS[standin_name(name)]
     if m.name in ids: return ids[m.name]
     return next((i for i in m.all_ids if _hub_link(hub, i).is_symlink()), m.ids[0])
@@ -203,7 +216,8 @@ def write_standins(names:list, # short names or hub ids, see `STANDINS`
                    seed:int=0, dtype=torch.float32, # dtype of the stored weights (the hub's main branches hold fp32)
                    ids:dict|None=None # short name -> the id to write it under (default: see `_standin_id`)
                   )->Path:
-    "Make the table's ids of `names` resolve offline to seeded random-weight stand-ins under `hf_home`: one id per model, other ids of its row unlinked."
+    """Make the table's ids of `names` resolve offline to seeded random-weight stand-ins under `hf_home`:
+    one id per model, other ids of its row unlinked."""
     hub = Path(hf_home)/'hub'
     hub.mkdir(parents=True, exist_ok=True)
     for n in names:
@@ -211,7 +225,8 @@ def write_standins(names:list, # short names or hub ids, see `STANDINS`
         for other in MODELS[standin_name(n)].all_ids:  # only our own links: never a real download of another id
             if other != rid and _hub_link(hub, other).is_symlink(): _hub_link(hub, other).unlink()
         link = _hub_link(hub, rid)
-        if link.is_symlink() and link.resolve() == src.resolve(): continue  # already there (another notebook may be reading it)
+        there = link.is_symlink() and link.resolve() == src.resolve()
+        if there: continue  # (another notebook may be reading it)
         if link.is_symlink() or link.is_file(): link.unlink()
         elif link.exists(): shutil.rmtree(link)
         link.symlink_to(src, target_is_directory=True)
@@ -225,13 +240,17 @@ def hf_cache_dir(hf_home)->str:
 # %% ../nbs/05_standin.ipynb #39538069
 GPU_SIZES = {  # notebook -> (full size on a GPU, stand-in size on a CPU)
     'image2prompt': (dict(lp_epochs=3, ft_epochs=3, bs=64), dict(lp_epochs=1, ft_epochs=1, bs=4)),
-    'seedselect': (dict(size=None, n_seeds=4, cfg={}, fine_iters=10), dict(size=64, n_seeds=2, cfg=dict(steps=3, iters=2, chunk=1), fine_iters=1)),
+    'seedselect': (dict(size=None, n_seeds=4, cfg={}, fine_iters=10),
+                   dict(size=64, n_seeds=2, cfg=dict(steps=3, iters=2, chunk=1), fine_iters=1)),
     'dreambooth': (dict(resolution=512, lora={}, full={}, grid_steps=30, n_grid=3),
                    dict(resolution=64, lora=dict(steps=3, n_class_images=2, ckpt_every=2, val_every=2, gen_steps=2),
-                        full=dict(steps=2, n_class_images=2, ckpt_every=2, val_every=2, gen_steps=2), grid_steps=2, n_grid=1)),
-    'gold_loop': (dict(size=None, steps=20, gen_bs=8, bs=64, lp_epochs=2, ft_epochs=2, lm='gpt2', lm_steps=2000, lm_bs=32, scale=None),
-                  dict(size=64, steps=2, gen_bs=4, bs=4, lp_epochs=1, ft_epochs=1, lm='SmolLM2-135M', lm_steps=2, lm_bs=2,
-                       scale=dict(n_pool=48, n_prompts=12, n_valid=6, n_new=3, rounds=1, ema=0.0, weak_quantile=0.5)))}
+                        full=dict(steps=2, n_class_images=2, ckpt_every=2, val_every=2, gen_steps=2), grid_steps=2,
+                        n_grid=1)),
+    'gold_loop': (dict(size=None, steps=20, gen_bs=8, bs=64, lp_epochs=2, ft_epochs=2, lm='gpt2', lm_steps=2000,
+                       lm_bs=32, scale=None),
+                  dict(size=64, steps=2, gen_bs=4, bs=4, lp_epochs=1, ft_epochs=1, lm='SmolLM2-135M', lm_steps=2,
+                       lm_bs=2, scale=dict(n_pool=48, n_prompts=12, n_valid=6, n_new=3, rounds=1, ema=0.0,
+                                           weak_quantile=0.5)))}
 GPU_MODELS = {'image2prompt': ['clip-l'], 'seedselect': ['sd21-base', 'vit-h'], 'dreambooth': ['sd21-base', 'sd15'],
               'gold_loop': ['sd21-base', 'clip-l']}
 
@@ -262,18 +281,21 @@ def synth_pairs(folder, n:int, noun:str='square', start:int=0, size:int=64, pref
 
 # %% ../nbs/05_standin.ipynb #b18d0a11
 def synth_diffusiondb(path, n:int=200, seed:int=0)->Path:
-    "A DiffusionDB-shaped `metadata.parquet` of `n` synthetic prompts (`datasets.synth_prompts`: planted near-duplicates), plus a null and an empty one."
+    """A DiffusionDB-shaped `metadata.parquet` of `n` synthetic prompts (`datasets.synth_prompts`: planted
+    near-duplicates), plus a null and an empty one."""
     import pyarrow as pa, pyarrow.parquet as pq
     from image2prompt.datasets import synth_prompts
     ps = synth_prompts(n, seed=seed).prompt.tolist() + [None, '']
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table(dict(image_name=[f'{i:08d}.webp' for i in range(len(ps))], prompt=ps, part_id=[1 + i // 1000 for i in range(len(ps))],
-                                 seed=list(range(len(ps))))), path)
+    rows = range(len(ps))
+    table = dict(image_name=[f'{i:08d}.webp' for i in rows], prompt=ps, part_id=[1 + i // 1000 for i in rows],
+                 seed=list(rows))
+    pq.write_table(pa.table(table), path)
     return path
 
 def synth_prompt_tables(root, n:int=200)->dict:
-    "`diffusiondb`: a `synth_diffusiondb` parquet; `valid_source`: a CSV of prompts from another source, 4 of them DiffusionDB's."
+    "`diffusiondb`: a `synth_diffusiondb` parquet; `valid_source`: a CSV of other prompts, 4 of them DiffusionDB's."
     root = Path(root)
     ddb = synth_diffusiondb(root/'diffusiondb'/'metadata.parquet', n, seed=5)
     import pandas as pd
@@ -291,9 +313,11 @@ def standin_data(notebook:str, root)->dict:
         k = root/'kaggle'
         synth_pairs(k/'images', 3, 'circle', 100, prefix='img')  # Kaggle ids are not numbers
         rows = [json.loads(l) for l in (k/'images'/'metadata.jsonl').read_text().splitlines()]
-        (k/'prompts.csv').write_text('imgId,prompt\n' + ''.join(f"{Path(r['file_name']).stem},{r['text']}\n" for r in rows))
+        lines = [f"{Path(r['file_name']).stem},{r['text']}\n" for r in rows]
+        (k/'prompts.csv').write_text('imgId,prompt\n' + ''.join(lines))
         (k/'images'/'metadata.jsonl').unlink()
-        return dict(train=synth_pairs(root/'train', 8), valid=synth_pairs(root/'valid', 4, 'triangle', 50), kaggle=k, out=root/'out')
+        valid = synth_pairs(root/'valid', 4, 'triangle', 50)
+        return dict(train=synth_pairs(root/'train', 8), valid=valid, kaggle=k, out=root/'out')
     if notebook == 'dreambooth': return dict(instances=synth_pairs(root/'inst', 5, 'dog'), out=root/'out')
     if notebook == 'gold_loop': return dict(synth_prompt_tables(root), out=root/'out')
     return dict(refs=None, out=root/'out')
@@ -301,14 +325,16 @@ def standin_data(notebook:str, root)->dict:
 # %% ../nbs/05_standin.ipynb #c2af3052
 def gpu_settings(notebook:str # 'image2prompt', 'seedselect', 'dreambooth' or 'gold_loop'
                 )->dict:
-    "Sizes, device, data and output folders for a GPU notebook: full size, or tiny on CPU stand-ins under `I2P_STANDIN=1`."
+    "Sizes, device, data and output folders of a GPU notebook: full size, or tiny on CPU stand-ins (`I2P_STANDIN=1`)."
     full, small = GPU_SIZES[notebook]
     if not standin_mode(): return dict(full, standin=False, device=default_device(), data={})
     home = os.environ.get('HF_HOME')
     if not home or not hub_offline():
-        raise InputError('I2P_STANDIN=1: set HF_HOME (a folder for the stand-ins) and HF_HUB_OFFLINE=1 before starting Python')
+        raise InputError('I2P_STANDIN=1: set HF_HOME (a folder for the stand-ins) and HF_HUB_OFFLINE=1 '
+                         'before starting Python')
     write_standins(GPU_MODELS[notebook], home)
-    return dict(small, standin=True, device=torch.device('cpu'), data=standin_data(notebook, tempfile.mkdtemp(prefix=f'i2p_{notebook}_')))
+    data = standin_data(notebook, tempfile.mkdtemp(prefix=f'i2p_{notebook}_'))
+    return dict(small, standin=True, device=torch.device('cpu'), data=data)
 
 # %% ../nbs/05_standin.ipynb #eac6e580
 def set_size(pipe, size:int|None):

@@ -35,13 +35,17 @@ def tiny_sd_pipeline(out_dir, # where the pipeline folder is written
     tok = AutoTokenizer.from_pretrained(resolve_weights('all-MiniLM-L6-v2'), model_max_length=16)
     te = BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                               intermediate_size=37, max_position_embeddings=64))
-    unet = UNet2DConditionModel(sample_size=size//8, block_out_channels=(32, 64), layers_per_block=1, cross_attention_dim=32,
-        down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'), up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'), attention_head_dim=8)
-    vae = AutoencoderKL(block_out_channels=(8, 16, 16, 16), down_block_types=['DownEncoderBlock2D']*4, up_block_types=['UpDecoderBlock2D']*4,
+    unet_blocks = dict(down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'),
+                       up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'))
+    unet = UNet2DConditionModel(sample_size=size//8, block_out_channels=(32, 64), layers_per_block=1,
+                                cross_attention_dim=32, **unet_blocks, attention_head_dim=8)
+    vae_blocks = dict(down_block_types=['DownEncoderBlock2D']*4, up_block_types=['UpDecoderBlock2D']*4)
+    vae = AutoencoderKL(block_out_channels=(8, 16, 16, 16), **vae_blocks,
                         latent_channels=4, norm_num_groups=8, layers_per_block=1, sample_size=size)
-    sch = DDIMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, clip_sample=False, set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, scheduler=sch, safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
+    sch = DDIMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, clip_sample=False,
+                        set_alpha_to_one=False, steps_offset=1)
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, scheduler=sch,
+                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     with atomic_dir(out_dir) as t: pipe.save_pretrained(t)  # a kill leaves no half-written pipeline
     return Path(out_dir)
 

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm.auto import tqdm
 import pandas as pd
-from .core import (save_json, save_text, read_jsonl, InputError, check_positive, default_device,
+from .core import (save_json, save_text, InputError, check_positive, default_device,
                                resolve_weights)
 from .imgutils import save_png
 
@@ -34,9 +34,10 @@ STYLES = ['flat', 'outline', 'watercolor']
 BACKGROUNDS = {'day':(205,228,248), 'night':(20,24,56), 'sunset':(248,160,90)}
 NUMBERS = {'one':1, 'two':2, 'three':3, 'four':4, 'five':5, 'six':6}
 MAX_COUNT, MAX_FINGERS = 3, 6
-PLURALS = {'circle':'circles', 'square':'squares', 'triangle':'triangles', 'star':'stars', 'heart':'hearts', 'moon':'moons',
-           'house':'houses', 'tree':'trees', 'hand':'hands', 'star anise':'star anise', 'moon jellyfish':'moon jellyfish',
-           'tree frog':'tree frogs', 'house sparrow':'house sparrows', 'spiral':'spirals', 'bolt':'bolts'}
+PLURALS = {'circle':'circles', 'square':'squares', 'triangle':'triangles', 'star':'stars', 'heart':'hearts',
+           'moon':'moons', 'house':'houses', 'tree':'trees', 'hand':'hands', 'star anise':'star anise',
+           'moon jellyfish':'moon jellyfish', 'tree frog':'tree frogs', 'house sparrow':'house sparrows',
+           'spiral':'spirals', 'bolt':'bolts'}
 
 # %% ../nbs/10_toyworld.ipynb #76a99d23
 def _circle_pts(cx=0., cy=0., r=1., n=40, rx=None, ry=None):
@@ -63,8 +64,9 @@ def shape_triangle(rng): return [('poly', np.array([[0,-1],[.95,.75],[-.95,.75]]
 def shape_star(rng): return [('poly', _star_pts())]
 def shape_heart(rng): return [('poly', _heart_pts())]
 def shape_moon(rng): return [('poly', _circle_pts()), ('cut', _circle_pts(.45, -.25, .85))]
-def shape_house(rng): return [('poly', _rect(-.7, -.1, .7, .9)), ('poly', np.array([[-.95,-.05],[0,-.95],[.95,-.05]], float)),
-                              ('cut', _rect(-.18, .4, .18, .9))]
+def shape_house(rng):
+    roof = np.array([[-.95,-.05],[0,-.95],[.95,-.05]], float)
+    return [('poly', _rect(-.7, -.1, .7, .9)), ('poly', roof), ('cut', _rect(-.18, .4, .18, .9))]
 def shape_tree(rng): return [('poly', _rect(-.16, .2, .16, 1.)), ('poly', _circle_pts(0, -.3, .7))]
 
 # %% ../nbs/10_toyworld.ipynb #28aa68e6
@@ -109,7 +111,8 @@ def shape_moon_jellyfish(rng):
 
 def shape_tree_frog(rng):
     "A wide body with two bulging eyes and four splayed legs."
-    prims = [('poly', _circle_pts(0, .15, rx=.62, ry=.45)), ('poly', _circle_pts(-.35, -.3, .2)), ('poly', _circle_pts(.35, -.3, .2))]
+    body, eyes = _circle_pts(0, .15, rx=.62, ry=.45), [_circle_pts(x, -.3, .2) for x in (-.35, .35)]
+    prims = [('poly', body)] + [('poly', e) for e in eyes]
     for sx in (-1, 1):
         prims.append(('line', np.array([[.4*sx,.05],[.85*sx,-.25],[.95*sx,-.55]]), .13))
         prims.append(('line', np.array([[.4*sx,.4],[.85*sx,.6],[.95*sx,.95]]), .13))
@@ -118,7 +121,8 @@ def shape_tree_frog(rng):
 def shape_house_sparrow(rng):
     "A bird in profile: body, head, beak, tail and legs."
     return [('poly', _circle_pts(-.05, .15, rx=.6, ry=.38)), ('poly', _circle_pts(.45, -.35, .28)),
-            ('poly', np.array([[.68,-.45],[1.,-.32],[.68,-.22]])), ('poly', np.array([[-.55,0],[-1.,-.35],[-.95,.05],[-.6,.3]])),
+            ('poly', np.array([[.68,-.45],[1.,-.32],[.68,-.22]])),  # beak
+            ('poly', np.array([[-.55,0],[-1.,-.35],[-.95,.05],[-.6,.3]])),  # tail
             ('line', np.array([[-.1,.5],[-.15,.95]]), .08), ('line', np.array([[.15,.5],[.15,.95]]), .08)]
 
 # %% ../nbs/10_toyworld.ipynb #d2215ff5
@@ -132,8 +136,9 @@ def shape_bolt(rng):
     "A lightning bolt."
     return [('poly', np.array([[.2,-1],[-.55,.1],[-.05,.1],[-.3,1],[.6,-.2],[.08,-.2],[.45,-1]], float))]
 
-SHAPES = {'circle':shape_circle, 'square':shape_square, 'triangle':shape_triangle, 'star':shape_star, 'heart':shape_heart,
-          'moon':shape_moon, 'house':shape_house, 'tree':shape_tree, 'hand':shape_hand, 'star anise':shape_star_anise,
+SHAPES = {'circle':shape_circle, 'square':shape_square, 'triangle':shape_triangle, 'star':shape_star,
+          'heart':shape_heart, 'moon':shape_moon, 'house':shape_house, 'tree':shape_tree, 'hand':shape_hand,
+          'star anise':shape_star_anise,
           'moon jellyfish':shape_moon_jellyfish, 'tree frog':shape_tree_frog, 'house sparrow':shape_house_sparrow,
           'spiral':shape_spiral, 'bolt':shape_bolt}
 
@@ -160,13 +165,17 @@ def register_object(name:str, # the object's name as it appears in prompts
     _lexicon.cache_clear()
 
 # %% ../nbs/10_toyworld.ipynb #1134a1ef
-STYLE_PHRASES = {'flat':['', 'a flat drawing of', 'a flat icon of'], 'outline':['an outline drawing of', 'a line drawing of'],
+STYLE_PHRASES = {'flat':['', 'a flat drawing of', 'a flat icon of'],
+                 'outline':['an outline drawing of', 'a line drawing of'],
                  'watercolor':['a watercolor painting of', 'a watercolor of']}
-BG_PHRASES = {'day':['', ', day', ' during the day', ' in daylight'], 'night':[', night', ' at night'], 'sunset':[', sunset', ' at sunset']}
+BG_PHRASES = {'day':['', ', day', ' during the day', ' in daylight'], 'night':[', night', ' at night'],
+              'sunset':[', sunset', ' at sunset']}
 WORDS = {v:k for k,v in NUMBERS.items()}
-STYLE_WORDS = {'flat':'flat', 'outline':'outline', 'line':'outline', 'watercolor':'watercolor', 'watercolour':'watercolor'}
+STYLE_WORDS = {'flat':'flat', 'outline':'outline', 'line':'outline', 'watercolor':'watercolor',
+               'watercolour':'watercolor'}
 BG_WORDS = {'day':'day', 'daylight':'day', 'daytime':'day', 'night':'night', 'nighttime':'night', 'sunset':'sunset'}
-FILLER = {'a', 'an', 'and', 'the', 'of', 'with', 'at', 'during', 'in', 'drawing', 'painting', 'icon', 'illustration', 'picture', 'image'}
+FILLER = {'a', 'an', 'and', 'the', 'of', 'with', 'at', 'during', 'in',
+          'drawing', 'painting', 'icon', 'illustration', 'picture', 'image'}
 
 # %% ../nbs/10_toyworld.ipynb #dc9d5b39
 def sample_attrs(rng:np.random.Generator, # where the randomness comes from
@@ -210,7 +219,8 @@ def sample_prompts(n:int, seed:int=0, objects:list|None=None, p_five:float=0.85)
 def _lexicon()->dict:
     lex = {w:('filler', None) for w in FILLER} | {'finger':('finger', None), 'fingers':('finger', None)}
     lex |= {k:('style', v) for k,v in STYLE_WORDS.items()} | {k:('background', v) for k,v in BG_WORDS.items()}
-    lex |= {c:('color', c) for c in COLORS} | {k:('number', v) for k,v in NUMBERS.items()} | {str(v):('number', v) for v in NUMBERS.values()}
+    lex |= {c:('color', c) for c in COLORS}
+    lex |= {k:('number', v) for k,v in NUMBERS.items()} | {str(v):('number', v) for v in NUMBERS.values()}
     for o in SHAPES: lex[o] = lex[PLURALS[o]] = ('object', o)
     return lex
 
@@ -241,14 +251,17 @@ def parse_prompt(prompt:str)->dict:
     found = {}
     for kind, v in _scan(prompt):
         kind = 'count' if kind == 'number' else kind
-        if kind in found and found[kind] != v: raise ValueError(f"prompt {prompt!r} names two {kind}s ({found[kind]!r} and {v!r}): one per prompt")
+        if kind in found and found[kind] != v:
+            raise ValueError(f"prompt {prompt!r} names two {kind}s ({found[kind]!r} and {v!r}): one per prompt")
         found[kind] = v
     if 'object' not in found: raise ValueError(f"prompt {prompt!r} names no object; known objects: {', '.join(SHAPES)}")
     hand = found['object'] == 'hand'
     if 'fingers' in found and not hand: raise ValueError(f"prompt {prompt!r}: only hands have fingers")
-    a = dict(object=found['object'], color=found.get('color'), count=found.get('count', 1), fingers=found.get('fingers', 5) if hand else 0,
+    fingers = found.get('fingers', 5) if hand else 0
+    a = dict(object=found['object'], color=found.get('color'), count=found.get('count', 1), fingers=fingers,
              style=found.get('style', 'flat'), background=found.get('background', 'day'))
-    if not 1 <= a['count'] <= MAX_COUNT or (hand and a['count'] != 1): raise ValueError(f"prompt {prompt!r}: count {a['count']} not drawable")
+    drawable = 1 <= a['count'] <= MAX_COUNT and not (hand and a['count'] != 1)
+    if not drawable: raise ValueError(f"prompt {prompt!r}: count {a['count']} not drawable")
     return a
 
 # %% ../nbs/10_toyworld.ipynb #d0c06dea
@@ -305,7 +318,8 @@ def _alpha(mask:Image.Image, style:str, size:int, rng)->np.ndarray:
     a = np.asarray(Image.fromarray(m).resize((size, size), Image.BOX), np.float32)/255
     if style != 'watercolor': return a
     a = np.asarray(Image.fromarray((a*255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(size/80)), np.float32)/255
-    blot = np.asarray(Image.fromarray((rng.random((6, 6))*255).astype(np.uint8)).resize((size, size), Image.BICUBIC), np.float32)/255
+    noise = Image.fromarray((rng.random((6, 6))*255).astype(np.uint8))
+    blot = np.asarray(noise.resize((size, size), Image.BICUBIC), np.float32)/255
     return a*(.5 + .4*blot)
 
 # %% ../nbs/10_toyworld.ipynb #216547aa
@@ -360,7 +374,9 @@ def plan_dataset(n:int, # number of images
                  tail_objects:list|None=None)->list: # default `TAIL_OBJECTS`
     "The rows (file_name, text, seed and attributes) of a toy-world training set."
     heads, tails = head_objects or HEAD_OBJECTS, TAIL_OBJECTS if tail_objects is None else tail_objects
-    if n < tail_count*len(tails): raise InputError(f"--n {n} is smaller than --tail_count {tail_count} x {len(tails)} tail objects: raise --n or lower --tail_count")
+    if n < tail_count*len(tails):
+        raise InputError(f"--n {n} is smaller than --tail_count {tail_count} x {len(tails)} tail objects: "
+                         "raise --n or lower --tail_count")
     rng = np.random.default_rng(seed)
     objs = [t for t in tails for _ in range(tail_count)] + list(rng.choice(heads, n - tail_count*len(tails)))
     rng.shuffle(objs)
@@ -375,7 +391,8 @@ def _check_recipe(out:Path, cfg:dict):
     p = out/'toyworld.json'
     if p.exists() and (old := json.loads(p.read_text())) != cfg:
         diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
-        raise InputError(f"{out} was built with another recipe {diff} (old, new); use a new folder or the same settings")
+        raise InputError(f"{out} was built with another recipe {diff} (old, new); "
+                         "use a new folder or the same settings")
     save_json(p, cfg)
 
 # %% ../nbs/10_toyworld.ipynb #5ef8ab69
@@ -390,7 +407,8 @@ def build_dataset(out_dir, # the image folder to write
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = plan_dataset(n, seed, tail_count, p_five)  # refuses a bad recipe before it is recorded
-    _check_recipe(out, dict(n=n, seed=seed, tail_count=tail_count, p_five=p_five, size=size, objects=HEAD_OBJECTS+TAIL_OBJECTS))
+    recipe = dict(n=n, seed=seed, tail_count=tail_count, p_five=p_five, size=size, objects=HEAD_OBJECTS+TAIL_OBJECTS)
+    _check_recipe(out, recipe)
     done = 0
     for r in tqdm(rows, desc='toyworld', disable=not progress):
         if (out/r['file_name']).exists(): continue

@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_weakness.ipynb #1d0ea894
 from __future__ import annotations
-import re, io, json
+import re, io
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
@@ -12,7 +12,7 @@ import faiss
 import matplotlib.pyplot as plt
 from safetensors import safe_open
 from safetensors.torch import load_file
-from .core import default_device, default_dtype, seed_everything, save_json, save_safetensors, unit, cosine_rows
+from .core import default_device, default_dtype, seed_everything, save_safetensors, unit
 from .toyworld import parse_prompt
 
 # %% auto #0
@@ -27,7 +27,7 @@ from .learner import fit, step_data, adamw
 # %% ../nbs/30_weakness.ipynb #5cee24d1
 def sample_table(prompts:list, # the true prompts
                  cos:np.ndarray, # per-sample cosine
-                 attrs:pd.DataFrame|list|None=None # optional attribute columns (a DataFrame or a list of dicts), row-aligned
+                 attrs:pd.DataFrame|list|None=None # optional attribute columns (DataFrame or dicts), row-aligned
                 )->pd.DataFrame:
     "A DataFrame of `text`, `cos` and the attribute columns."
     if len(prompts) != len(cos): raise ValueError(f'sample_table: {len(prompts)} prompts but {len(cos)} scores')
@@ -48,10 +48,12 @@ def group_scores(df:pd.DataFrame, # a `sample_table`
     g = df.dropna(subset=[by]).groupby(by, observed=True)[cos_col].agg(['size', 'mean', 'std']).reset_index()
     g.columns = ['value', 'n', 'mean_cos', 'std_cos']
     g = g[g.n >= min_count].assign(kind=by, gap=lambda d: d.mean_cos - df[cos_col].mean())
-    return g[['kind','value','n','mean_cos','std_cos','gap']].sort_values('mean_cos', kind='stable').reset_index(drop=True)
+    g = g[['kind','value','n','mean_cos','std_cos','gap']]
+    return g.sort_values('mean_cos', kind='stable').reset_index(drop=True)
 
 # %% ../nbs/30_weakness.ipynb #079defa1
-STOPWORDS = set('a an the of and in on with by at to for from is are it its as or very two three four five one six seven eight nine ten'.split())
+STOPWORDS = set(('a an the of and in on with by at to for from is are it its as or very '
+                  'two three four five one six seven eight nine ten').split())
 
 def keywords(prompt:str)->list:
     "The distinct lower-case content words of `prompt`, in order."
@@ -85,7 +87,7 @@ def cluster_scores(df:pd.DataFrame, embs:np.ndarray, k:int=8, seed:int=0, min_co
 
 # %% ../nbs/30_weakness.ipynb #d22daf5d
 def weak_groups(df:pd.DataFrame, # a `sample_table`
-                attrs:list|None=None, # attribute columns to group on (default: every column but text/cos/file_name/path/seed)
+                attrs:list|None=None, # attribute columns to group on (default: all but text/cos/file_name/path/seed)
                 embs:np.ndarray|None=None, # prompt embeddings for clustering (skipped when None)
                 k:int=8, min_count:int=3, use_keywords:bool=True, seed:int=0
                )->pd.DataFrame:
@@ -119,7 +121,8 @@ class SimPredictor(nn.Module):
     def __init__(self, d:int=384, hidden:int=0):
         super().__init__()
         self.d, self.hidden = d, hidden
-        self.net = nn.Linear(d, 1) if hidden == 0 else nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        mlp = lambda: nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        self.net = nn.Linear(d, 1) if hidden == 0 else mlp()
     def forward(self, x): return self.net(x).squeeze(-1)
 
     @torch.no_grad()
@@ -140,7 +143,8 @@ def _fit_ridge(m:SimPredictor, x:torch.Tensor, y:torch.Tensor, lam:float):
 
 def _fit_mlp(m:SimPredictor, x:torch.Tensor, y:torch.Tensor, lam:float, epochs:int, lr:float):
     "`epochs` full-batch AdamW steps on the MSE with `learner.fit` (a batch is a step number); the losses."
-    L = fit(m, lambda m, step: nn.functional.mse_loss(m(x), y), step_data(epochs), opt=adamw(lr, lam), device=x.device, progress=False)
+    loss = lambda m, step: nn.functional.mse_loss(m(x), y)
+    L = fit(m, loss, step_data(epochs), opt=adamw(lr, lam), device=x.device, progress=False)
     return L.hist[0]['step_losses']
 
 # %% ../nbs/30_weakness.ipynb #75ac0d59

@@ -60,7 +60,7 @@ def project_args(a, d:Path)->list:
 
 def child(side:str, a, d:Path):
     "Run one side in this process with a step hook; write the step records to `d/steps.json`."
-    import torch, runpy
+    import runpy
     t0, steps = time.time(), []
     def hook(opt, args, kwargs): steps.append(dict(t=time.time() - t0, rss=rss_mb(), hwm=rss_mb('VmHWM')))
     from torch.optim.optimizer import register_optimizer_step_post_hook

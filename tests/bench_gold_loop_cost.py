@@ -10,7 +10,7 @@ Each image costs `steps x 2` UNet evaluations (classifier-free guidance), 2 text
 Time = FLOPs / (peak x utilisation), with the cards' published dense half-precision tensor peaks (T4: 65 TFLOPS fp16;
 A100: 312 TFLOPS bf16/fp16) and a stated utilisation assumption per card (`CARDS`, or `--util` for both). Every figure is derived, none measured.
 """
-import argparse, json, platform, sys, time
+import argparse, platform, sys, time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from image2prompt.core import save_json, data_dir

@@ -1,7 +1,6 @@
 """Pair recall of dedup's HNSW path against exact on 3,000 synthetic prompts plus 200 exact copies of one row (issue 15, item 6).
 Run: `python tests/bench_hnsw_recall.py` (embeds with MiniLM, cached in the system's temporary folder)."""
 import json, os, tempfile
-import numpy as np
 from image2prompt.datasets import synth_prompts
 from image2prompt.embeddings import embed_prompts
 from image2prompt.dedup import find_pairs, dedup

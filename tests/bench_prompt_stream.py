@@ -29,7 +29,7 @@ def build(path, n, rg):
     w.close()
 
 def run(path, how, chunk):
-    import pandas as pd, pyarrow.parquet
+    import pandas as pd
     from image2prompt.datasets import PromptStream
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter(); n = chars = 0

@@ -21,7 +21,7 @@ Two shims live in this script or beside the official copy, not in its code: a `p
 """
 import argparse, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
-import numpy as np, torch
+import torch
 
 PROMPT, OBJ, N_REFS, SEED = 'a red house sparrow', 'house sparrow', 5, 22
 from image2prompt.standin import repo_id

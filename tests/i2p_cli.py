@@ -2,4 +2,6 @@
 import sys
 from image2prompt.cli import main, run as run_cli  # `run_cli` returns the command's result, for in-process tests
 
+__all__ = ['main', 'run_cli']
+
 if __name__ == '__main__': sys.exit(main(sys.argv[1:]))

@@ -1,14 +1,13 @@
 "DreamBooth CLI end to end and the bad-input cases of issue 9, on a tiny config-built pipeline."
 import json, warnings, shutil
-from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from image2prompt.cli import run as main, get_command  # `run` returns the command's result; `main` is the console script (exit status)
+from image2prompt.cli import run as main  # `run` returns the command's result; `main` is the console script (exit status)
 from image2prompt.test_utils import tiny_sd_pipeline
 from image2prompt.dreambooth import (load_instance_images, read_class_images, check_identifier, load_lora,
-                                     save_lora, add_lora, load_models, pipeline_from, gen, train_dreambooth, DreamBoothConfig)
+                                     save_lora, add_lora, gen)
 
 
 @pytest.fixture(scope='module')

@@ -1,7 +1,7 @@
 "Kill a DreamBooth run (SIGKILL) after a checkpoint, resume it, and get the weights of an uninterrupted run."
 import os, sys, time, signal, subprocess
 from pathlib import Path
-import torch, pytest
+import torch
 from PIL import Image
 from safetensors.torch import load_file
 

@@ -1,15 +1,15 @@
 "CLI, bad-input and kill-and-resume tests for the embeddings, dedup and datasets stages (issue 3)."
-import io, json, os, signal, subprocess, sys, time, warnings
+import io, json, os, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from PIL import Image
 
 from image2prompt.cli import run as main  # `run` returns the command's result; `main` is the console script (exit status)
-from image2prompt.core import asset, data_dir
+from image2prompt.core import asset
 from image2prompt.embeddings import (embed_prompts, load_embedder, encode, EmbCache, cache_folder, read_prompts,
-                                     load_embeddings, save_embeddings, to_text)
-from image2prompt.dedup import dedup, cross_filter, planted_embs, numpy_pairs, greedy_keep
-from image2prompt.datasets import read_imagefolder, read_csv_pairs, read_diffusiondb, load_image, check_images, ImageLoadError
+                                     load_embeddings, save_embeddings)
+from image2prompt.dedup import dedup, planted_embs, numpy_pairs, greedy_keep
+from image2prompt.datasets import read_imagefolder, load_image, check_images, ImageLoadError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,7 +99,7 @@ def test_kill_and_resume_embed(tmp_path, emb):
     assert np.allclose(e, encode(emb, prompts), atol=1e-5)
 
 def test_torn_chunk_is_ignored(tmp_path, emb):
-    d = cache_folder(tmp_path, 'all-MiniLM-L6-v2'); e = embed_prompts(['a', 'b'], cache_dir=tmp_path, embedder=emb, chunk=1, progress=False)
+    e = embed_prompts(['a', 'b'], cache_dir=tmp_path, embedder=emb, chunk=1, progress=False)
     _chunks(tmp_path)[0].write_bytes(b'PK\x03\x04 torn')
     with pytest.warns(UserWarning, match='unreadable cache chunk'):
         e2 = embed_prompts(['a', 'b'], cache_dir=tmp_path, embedder=emb, chunk=1, progress=False)

@@ -1,5 +1,5 @@
 "Issue 18: `image2prompt generate` sharded over 2 processes by `accelerate launch` writes the folder 1 process writes."
-import json, os, shutil, subprocess, sys
+import os, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np, pytest
 from PIL import Image

@@ -1,7 +1,7 @@
 """The GPU dtype path on CPU (issue 16): with I2P_STANDIN_DTYPE=bf16, default_dtype(mixed=True) is bf16 and accelerate runs bf16
 autocast, so frozen modules are half and trained ones fp32 as on a GPU. Items 1 and 2: class images and validation are
 generated outside `accelerator.prepare` and crashed on mixed dtypes."""
-import pytest, torch
+import pytest
 from pathlib import Path
 from PIL import Image
 from image2prompt.test_utils import tiny_sd_pipeline

@@ -70,7 +70,7 @@ def test_readable_on_real_prompts(setup, tmp_path, monkeypatch):
     prompts = read_prompts(data_dir()/'krea_open_prompts_1k.csv').prompt.tolist()
     np.save(tmp_path/'real.npy', embed_prompts(prompts[:6], progress=False))
     (tmp_path/'bank.txt').write_text('\n'.join(prompts[6:200]) + '\n')
-    r = main(['invert', str(tmp_path/'real.npy'), '--out', str(tmp_path/'r.csv'), '--strategies', 'ab', '--bank', str(tmp_path/'bank.txt'),
+    main(['invert', str(tmp_path/'real.npy'), '--out', str(tmp_path/'r.csv'), '--strategies', 'ab', '--bank', str(tmp_path/'bank.txt'),
               '--n_flavors', '300', '--max_evals', '120', '--quiet'])
     df = pd.read_csv(tmp_path/'r.csv')
     assert len(df) == 6 and all(readability(p) == [] for p in df.prompt), [(p, readability(p)) for p in df.prompt]

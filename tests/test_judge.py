@@ -1,6 +1,5 @@
 "End-to-end and bad-input tests for the shipped toy-world judge."
-import numpy as np, pandas as pd, pytest
-from PIL import Image
+import pytest
 from image2prompt.core import read_jsonl
 from image2prompt.toyworld import build_dataset, render, ATTRS
 from image2prompt.judge import load_judge, judge_images, judge_accuracy

@@ -1,11 +1,11 @@
 "Loop: the CLI, a real kill (SIGKILL) and resume, and bad input (missing folders, failing generations, a garbage LM)."
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
-import numpy as np, pytest, torch
+import pytest, torch
 
 from image2prompt import toyworld as tw
 from image2prompt.core import read_jsonl
-from image2prompt.loop import run_loop, read_state, render_generator, LOOP_DEFAULTS
+from image2prompt.loop import run_loop, read_state, render_generator
 
 torch.set_num_threads(1)
 FAST = dict(rounds=1, n_new=16, weak_quantile=0.5, log=lambda s: None)

@@ -1,6 +1,5 @@
 "`image2prompt predict` and `demo` end to end: submission format, corrupt images skipped, inverted prompts beside the bank's nearest, mismatched bank and checkpoint refused."
 import json, shutil
-from pathlib import Path
 import numpy as np, pandas as pd, torch, pytest
 from i2p_cli import run_cli as main
 from image2prompt.core import asset, assets_dir

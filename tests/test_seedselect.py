@@ -1,6 +1,5 @@
 "SeedSelect: the CLI end to end on a tiny pipeline, bad input, and kill-and-resume."
-import json, warnings
-from pathlib import Path
+import json
 import numpy as np, pytest, torch
 from PIL import Image
 import image2prompt.seedselect as ss

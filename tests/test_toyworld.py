@@ -1,10 +1,9 @@
 "CLI, bad input and kill-and-resume tests for the toy-world dataset builder."
-import json, os, signal, subprocess, sys, time
-from pathlib import Path
+import signal, subprocess, sys, time
 import numpy as np, pytest
 from PIL import Image
 from image2prompt.cli import run as main  # `run` returns the command's result; `main` is the console script (exit status)
-from image2prompt.toyworld import build_dataset, render, render_attrs, parse_prompt, plan_dataset, TAIL_OBJECTS
+from image2prompt.toyworld import build_dataset, render, render_attrs, parse_prompt, TAIL_OBJECTS
 from image2prompt.core import read_jsonl
 
 def test_cli_builds_imagefolder(tmp_path):

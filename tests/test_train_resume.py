@@ -1,7 +1,7 @@
 "Kill a `train` command with SIGKILL mid-run, start it again: it resumes from its checkpoint and ends where an uninterrupted run ends."
 import os, sys, json, signal, subprocess, time
 from pathlib import Path
-import numpy as np, torch, pytest
+import torch, pytest
 from safetensors.torch import load_file
 from image2prompt.learner import list_checkpoints
 
