@@ -6,12 +6,14 @@
 from __future__ import annotations
 import json, time, hashlib, inspect, warnings
 from pathlib import Path
+from dataclasses import dataclass, asdict, fields
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 from diffusers import DDPMScheduler
 from safetensors.torch import save_file, load_file
 from .core import *
+from .config import Checked, setting, as_config, positive, non_negative, Range
 from .imgutils import square, to_tensor, to_pil, save_grid
 from .datasets import ImageLoadError, load_image, read_imagefolder
 from .diffusion import build_pipeline, save_pipeline, load_pipeline, sample_grid
@@ -19,7 +21,7 @@ from .diffusion import build_pipeline, save_pipeline, load_pipeline, sample_grid
 # %% auto #0
 __all__ = ['TOY_RECIPE', 'to_square', 'read_pairs', 'encode_text', 'latent_means', 'row_data', 'fit_rows', 'foreground_weights',
            'vae_loss_fn', 'train_vae', 'set_scaling', 'snr_weights', 'unet_loss_fn', 'train_unet', 'split_by_prompt',
-           'train_toy_pipeline', 'finetune']
+           'ToyDiffusionConfig', 'train_toy_pipeline', 'finetune', 'TrainDiffusionOptions', 'train_diffusion_cmd']
 
 # %% ../nbs/12a_diffusion_train.ipynb #7c91cde2
 from .learner import fit, Data, LRSchedule, EMA, Validate, Logger, Checkpoint, TimeBudget, OnEpoch
@@ -239,28 +241,54 @@ def _cached_latents(vae, imgs, f:Path, device=None, progress=True)->torch.Tensor
     with atomic_path(f) as t: save_file({'latents': lat.contiguous()}, str(t))
     return lat
 
+# %% ../nbs/12a_diffusion_train.ipynb #7508702f
+@dataclass
+class ToyDiffusionConfig(Checked):
+    "The settings of `train_toy_pipeline`; the defaults are the shipped toy pipeline's recipe."
+    vae_epochs:int = setting(40, non_negative) # VAE epochs
+    unet_epochs:int = setting(80, non_negative) # UNet epochs
+    vae_minutes:float|None = setting(14, positive) # stop the VAE after this many minutes (None: no limit)
+    unet_minutes:float|None = setting(26, positive) # stop the UNet after this many minutes (None: no limit)
+    vae_bs:int = setting(32, positive) # VAE batch size
+    unet_bs:int = setting(64, positive) # UNet batch size
+    vae_lr:float = setting(1.5e-3, positive) # VAE learning rate
+    unet_lr:float = setting(1e-3, positive) # UNet learning rate
+    limit:int|None = setting(None, positive) # only the first `limit` images of the folder
+    vae_crop:int|None = setting(32, positive) # the VAE also trains on random crops of this side (None: whole images only)
+    vae_epoch_size:int|None = setting(4096, positive) # images per VAE epoch (None: the whole set)
+    unet_epoch_size:int|None = setting(4096, positive) # latents per UNet epoch (None: the whole set)
+    ema_decay:float = setting(0.995, Range(0, 1, hi_open=True)) # the UNet's EMA decay
+    n_valid:int = setting(512, positive) # validation images at most
+    vae_kl:float = setting(1e-4, non_negative) # weight of the VAE's KL term
+    vae_cosine:bool = False # cosine learning-rate schedule for the VAE (else constant)
+    vae_fg:float = setting(4.0, non_negative) # extra weight of foreground pixels in the VAE loss (`foreground_weights`)
+    seed:int = setting(0, non_negative) # everything random flows from this
+
 # %% ../nbs/12a_diffusion_train.ipynb #0b9cf81d
 def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipeline goes, checkpoints/caches/samples
-                       vae_epochs:int=40, unet_epochs:int=80, vae_minutes:float|None=14, unet_minutes:float|None=26,
-                       vae_bs:int=32, unet_bs:int=64, vae_lr:float=1.5e-3, unet_lr:float=1e-3, limit:int|None=None,
-                       vae_crop:int|None=32, vae_epoch_size:int|None=4096, unet_epoch_size:int|None=4096, ema_decay:float=0.995, n_valid:int=512,
-                       vae_kl:float=1e-4, vae_cosine:bool=False, vae_fg:float=4.0,
+                       cfg:ToyDiffusionConfig|None=None, # the recipe (default `ToyDiffusionConfig()`); its fields may also be given by name
                        text_encoder:bool=True, # save the text encoder's weights too (False: by name only, for `load_pipeline`)
-                       seed:int=0, device=None, progress:bool=True, **build_kw)->dict:
+                       device=None, progress:bool=True,
+                       **kw)->dict: # `ToyDiffusionConfig` fields, and `build_pipeline`'s arguments (the architecture)
     "Train the autoencoder, then the UNet, from scratch on an image folder; save the complete pipeline to `out`."
+    names = {f.name for f in fields(ToyDiffusionConfig)}
+    c = as_config(ToyDiffusionConfig, (cfg,) if cfg else (), {k: v for k, v in kw.items() if k in names})
+    build_kw = {k: v for k, v in kw.items() if k not in names}
     work = Path(work_dir or f'{out}.work')
     work.mkdir(parents=True, exist_ok=True)
-    pipe = build_pipeline(seed=seed, device=device, **build_kw)
-    imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, limit, progress)
-    tr, va = split_by_prompt(df.text.tolist(), seed=seed)
-    va = va[:n_valid]
-    vh = train_vae(pipe.vae, imgs, tr, va, work/'vae', vae_epochs, vae_bs, vae_lr, vae_kl, crop=vae_crop, fg_weight=vae_fg, seed=seed, max_minutes=vae_minutes,
-                   epoch_size=vae_epoch_size, cosine=vae_cosine, device=device, progress=progress)
+    pipe = build_pipeline(seed=c.seed, device=device, **build_kw)
+    imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, c.limit, progress)
+    tr, va = split_by_prompt(df.text.tolist(), seed=c.seed)
+    va = va[:c.n_valid]
+    vh = train_vae(pipe.vae, imgs, tr, va, work/'vae', c.vae_epochs, c.vae_bs, c.vae_lr, c.vae_kl, crop=c.vae_crop, fg_weight=c.vae_fg,
+                   seed=c.seed, max_minutes=c.vae_minutes, epoch_size=c.vae_epoch_size, cosine=c.vae_cosine, device=device,
+                   progress=progress)
     t0 = time.time()
-    lat = _cached_latents(pipe.vae, imgs, work/f'latents_{_key(vh[-1] if vh else None, len(imgs))}.safetensors', device, progress)
+    lat_file = work/f'latents_{_key(vh[-1] if vh else None, len(imgs))}.safetensors'
+    lat = _cached_latents(pipe.vae, imgs, lat_file, device, progress)
     lat_min = (time.time() - t0) / 60
-    uh = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', unet_epochs, unet_bs, unet_lr, ema_decay=ema_decay, seed=seed,
-                    max_minutes=unet_minutes, epoch_size=unet_epoch_size, device=device, progress=progress)
+    uh = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', c.unet_epochs, c.unet_bs, c.unet_lr, ema_decay=c.ema_decay,
+                    seed=c.seed, max_minutes=c.unet_minutes, epoch_size=c.unet_epoch_size, device=device, progress=progress)
     log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), vae=vh, unet=uh, build=build_kw,
                vae_minutes=vh[-1]['minutes'] if vh else 0, latent_minutes=lat_min, unet_minutes=uh[-1]['minutes'] if uh else 0)
     save_json(work/'train_log.json', log)
@@ -268,10 +296,11 @@ def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipel
     return log
 
 # %% ../nbs/12a_diffusion_train.ipynb #48266775
-# The shipped toy pipeline's recipe: `train_toy_pipeline`'s own defaults (one source), named here for the command and the slow run
-TOY_RECIPE = {k: inspect.signature(train_toy_pipeline).parameters[k].default for k in
+# The shipped toy pipeline's recipe: `ToyDiffusionConfig`'s own defaults (one source), named here for the slow run
+TOY_RECIPE = {k: getattr(ToyDiffusionConfig(), k) for k in
               ('vae_epochs', 'vae_minutes', 'vae_lr', 'vae_kl', 'vae_cosine', 'vae_fg', 'unet_epochs', 'unet_minutes', 'unet_epoch_size')}
-assert TOY_RECIPE == dict(vae_epochs=40, vae_minutes=14, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, vae_fg=4.0, unet_epochs=80, unet_minutes=26, unet_epoch_size=4096)
+assert TOY_RECIPE == dict(vae_epochs=40, vae_minutes=14, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, vae_fg=4.0, unet_epochs=80,
+                          unet_minutes=26, unet_epoch_size=4096)
 
 # %% ../nbs/12a_diffusion_train.ipynb #b35f9779
 def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or hub id), image folder, output folder, work folder
@@ -290,3 +319,30 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
     log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), unet=hist)
     save_json(work/'train_log.json', log)
     return log
+
+# %% ../nbs/12a_diffusion_train.ipynb #2937eb8b
+@dataclass(kw_only=True)
+class TrainDiffusionOptions(ToyDiffusionConfig):
+    "The `image2prompt train-diffusion` command's options: the recipe's, and where from and to."
+    data:str # an image folder with metadata.jsonl
+    out:str # the pipeline folder to write
+    work_dir:str|None = None # checkpoints, caches, sample grids, logs (default OUT.work); rerun to resume
+    pretrained:str|None = None # fine-tune this pipeline's UNet (folder or hub id; the unet_* options) instead
+    threads:int|None = setting(None, positive) # torch CPU threads (1 is fastest on a shared machine)
+    device:str|None = None # cpu, cuda, mps (default: best available)
+    fresh:bool = False # start afresh when WORK_DIR holds a run with other data or settings
+
+def train_diffusion_cmd(*cfg:TrainDiffusionOptions, **kw):
+    "Train a toy latent diffusion pipeline from scratch (VAE, then UNet), or fine-tune an existing one, on an image folder."
+    c = as_config(TrainDiffusionOptions, cfg, kw)
+    recipe = ToyDiffusionConfig(**{f.name: getattr(c, f.name) for f in fields(ToyDiffusionConfig)})
+    work = Path(c.work_dir or f'{c.out}.work')
+    digest = folder_digest(need_path(c.data, 'image folder', 'dir'))
+    run_config(work, asdict(recipe) | dict(data=digest, out=c.out, work_dir=c.work_dir, pretrained=c.pretrained),
+               'diffusion training run', c.fresh, state=('vae', 'unet', 'latents_*.pt', 'train_log.json'))
+    if c.threads: torch.set_num_threads(c.threads)
+    if c.pretrained is None: r = train_toy_pipeline(c.data, c.out, work, recipe, device=c.device)
+    else: r = finetune(c.pretrained, c.data, c.out, work, epochs=c.unet_epochs, bs=c.unet_bs, lr=c.unet_lr,
+                       max_minutes=c.unet_minutes, limit=c.limit, seed=c.seed, device=c.device)
+    print(f'wrote the pipeline {c.out} (logs and checkpoints in {work})')
+    return r

@@ -5,13 +5,14 @@
 # %% ../nbs/21_train.ipynb #5862c357
 from __future__ import annotations
 import json, time, hashlib
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 from torch.utils.data import Dataset, DataLoader, TensorDataset
 from tqdm.auto import tqdm
 from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
-                               save_json, save_npy, data_dir, InputError, need_path,
-                               check_choice, check_positive, folder_digest, run_config)
+                               save_json, save_npy, data_dir, InputError, need_path, folder_digest, run_config)
+from .config import Checked, setting, as_config, positive, non_negative, Range
 from .regressor import (Regressor, load_backbone, set_trainable, first_trainable, cosine_loss, param_groups,
                                     save_regressor, same_spec)
 from .learner import fit, ds_data, LRSchedule, EMA, Validate, Checkpoint, plot_history
@@ -20,7 +21,8 @@ from .learner import fit, ds_data, LRSchedule, EMA, Validate, Checkpoint, plot_h
 # %% auto #0
 __all__ = ['load_pairs', 'make_valid', 'train_valid', 'ImagePairs', 'split_point', 'frozen_features', 'cached_features',
            'layerwise_adamw', 'reg_loss', 'fit_regressor', 'plot_phases', 'bench_cache', 'planned_split', 'pool_from',
-           'run_phase', 'warm_start', 'train_regressor', 'train_cmd']
+           'phase_settings', 'run_phase', 'warm_start', 'RegressorConfig', 'train_regressor', 'TrainOptions',
+           'train_cmd']
 
 # %% ../nbs/21_train.ipynb #b9423adb
 def load_pairs(folder, # an image folder with metadata.jsonl
@@ -176,20 +178,27 @@ def pool_from(reg:Regressor, H:torch.Tensor, k:int, bs:int=256, device=None)->to
 def _phase_data(reg, data, k, cache_dir, cache:bool, bs, device, via=None):
     tdf, tY, vdf, vY = data
     feats = lambda d: cached_features(reg, d.path, k if via is None else via, cache_dir, bs, device)
-    if via is not None and k is None: feats = lambda d: pool_from(reg, cached_features(reg, d.path, via, cache_dir, bs, device), via, device=device)
+    if via is not None and k is None:
+        feats = lambda d: pool_from(reg, cached_features(reg, d.path, via, cache_dir, bs, device), via, device=device)
     if not cache or k == 0:
         mk = lambda d, y: ImagePairs(d.path, y, reg.backbone.preprocess)
         k = 0
     else: mk = lambda d, y: TensorDataset(feats(d), torch.as_tensor(y))
     return mk(tdf, tY), (mk(vdf, vY) if len(vdf) else None), k
 
-def run_phase(reg, data, out:Path, phase:str, epochs:int, bs:int, lr:float, lr_decay=1.0, ema=0., cache=True, seed=0,
-              device=None, mixed=False, via=None)->list:
+def phase_settings(cfg, phase:str)->dict:
+    "The settings of `phase` in the `RegressorConfig` `cfg`: 'lp' (cached pooled features, no decay or EMA) or 'ft'."
+    if phase == 'lp': return dict(epochs=cfg.lp_epochs, lr=cfg.lr, lr_decay=1.0, ema=0., cache=True)
+    return dict(epochs=cfg.ft_epochs, lr=cfg.ft_lr, lr_decay=cfg.lr_decay, ema=cfg.ema, cache=cfg.ft_cache)
+
+def run_phase(reg, data, out:Path, phase:str, cfg, # a `RegressorConfig`
+              via=None)->list:
     "Build the phase's datasets (cached where the bottom is frozen; LP from block-`via` activations) and `fit` with a checkpoint in `out`."
-    if epochs <= 0: return []
-    tds, vds, k = _phase_data(reg, data, split_point(reg), out/'features', cache, bs, device, via)
-    return fit_regressor(reg, tds, vds, k, epochs, bs, lr, lr_decay, ckpt_dir=out/f'ckpt_{phase}', ema=ema, seed=seed, phase=phase,
-                         device=device, mixed=mixed)
+    s = phase_settings(cfg, phase)
+    if s['epochs'] <= 0: return []
+    tds, vds, k = _phase_data(reg, data, split_point(reg), out/'features', s['cache'], cfg.bs, cfg.device, via)
+    return fit_regressor(reg, tds, vds, k, s['epochs'], cfg.bs, s['lr'], s['lr_decay'], ckpt_dir=out/f'ckpt_{phase}', ema=s['ema'],
+                         seed=cfg.seed, phase=phase, device=cfg.device, mixed=cfg.mixed)
 
 # %% ../nbs/21_train.ipynb #1cf1a5d1
 def warm_start(reg:Regressor, init # a folder written by `save_regressor`
@@ -207,46 +216,53 @@ def warm_start(reg:Regressor, init # a folder written by `save_regressor`
     reg.load_state_dict(sd, strict=False)
     return reg
 
+# %% ../nbs/21_train.ipynb #bf9fa8ee
+@dataclass
+class RegressorConfig(Checked):
+    "Every setting of `train_regressor`."
+    train_dir:str # image folder with metadata.jsonl (training pairs)
+    out_dir:str # where the regressor, checkpoints, history and plots go (resumes what is there)
+    valid_dir:str|None = None # image folder from another source (near-duplicates of train removed); default: a grouped split
+    backbone:str = 'timm:efficientnet_lite0' # timm:NAME, open_clip:NAME/PRETRAINED or hf:HUB_ID
+    size:int|None = setting(None, positive) # input side (timm backbones)
+    head:str = setting('linear', ('linear', 'mlp')) # the head on the pooled features
+    trainable:str = setting('head', ('head', 'last', 'lora')) # what the fine-tune phase trains
+    n_blocks:int = setting(2, positive) # blocks unfrozen (last) or adapted (lora)
+    lora_r:int = setting(8, positive) # LoRA rank
+    lp_epochs:int = setting(5, non_negative) # linear-probe epochs (cached features)
+    ft_epochs:int = setting(0, non_negative) # fine-tune epochs (trainable != head)
+    bs:int = setting(64, positive) # batch size
+    lr:float = setting(1e-3, positive) # linear-probe learning rate
+    ft_lr:float = setting(1e-4, positive) # fine-tune learning rate
+    lr_decay:float = setting(0.6, Range(0, 1, lo_open=True)) # layer-wise learning-rate decay in fine-tuning
+    ema:float = setting(0., Range(0, 1, hi_open=True)) # EMA decay in fine-tuning (0: off)
+    valid_frac:float = setting(0.1, Range(0, 1, True, True)) # share of the prompts held out when there is no VALID_DIR
+    threshold:float = setting(0.95, Range(0, 1, lo_open=True)) # cosine above which a validation prompt is a near-duplicate of a training one
+    seed:int = setting(0, non_negative) # random seed
+    ft_cache:bool = True # cache the frozen bottom's activations for FT too (LP always caches pooled features)
+    mixed:bool = False # mixed precision where the device has it
+    device:str|None = None # cpu, cuda, mps (default: best available)
+    init:str|None = None # a saved regressor folder to start from (`warm_start`), e.g. the previous round's
+
 # %% ../nbs/21_train.ipynb #9b6dc1d8
-def train_regressor(train_dir:str, # image folder with metadata.jsonl (training pairs)
-                    out_dir:str, # where the regressor, checkpoints, history and plots go (resumes what is there)
-                    valid_dir:str|None=None, # image folder from another source (near-duplicates of train removed); default: a grouped split
-                    backbone:str='timm:efficientnet_lite0', # timm:NAME, open_clip:NAME/PRETRAINED or hf:HUB_ID
-                    size:int|None=None, # input side (timm backbones)
-                    head:str='linear', # linear or mlp
-                    trainable:str='head', # head, last or lora
-                    n_blocks:int=2, # blocks unfrozen (last) or adapted (lora)
-                    lora_r:int=8, # LoRA rank
-                    lp_epochs:int=5, # linear-probe epochs (cached features)
-                    ft_epochs:int=0, # fine-tune epochs (trainable != head)
-                    bs:int=64, # batch size
-                    lr:float=1e-3, # linear-probe learning rate
-                    ft_lr:float=1e-4, # fine-tune learning rate
-                    lr_decay:float=0.6, # layer-wise learning-rate decay in fine-tuning
-                    ema:float=0., # EMA decay in fine-tuning (0: off)
-                    valid_frac:float=0.1, # share of the prompts held out when there is no VALID_DIR
-                    threshold:float=0.95, # cosine above which a validation prompt is a near-duplicate of a training one
-                    seed:int=0, # random seed
-                    ft_cache:bool=True, # cache the frozen bottom's activations for FT too (LP always caches pooled features)
-                    mixed:bool=False, # mixed precision where the device has it
-                    device:str|None=None, # cpu, cuda, mps (default: best available)
-                    init:str|None=None # a saved regressor folder to start from (`warm_start`), e.g. the previous round's
-                   )->dict:
-    "LP then FT on an image folder; saves the regressor, history, plot and metrics in `out_dir`."
-    out = Path(out_dir)
-    seed_everything(seed)
-    data = train_valid(train_dir, valid_dir, out/'emb_cache', valid_frac, threshold, seed)
-    reg = Regressor(load_backbone(backbone, size, device=device), head)
-    if init is not None: warm_start(reg, init)
-    n_blocks = min(n_blocks, len(reg.backbone.blocks))
-    via = planned_split(reg, trainable, n_blocks) if ft_cache else None
-    hist = run_phase(set_trainable(reg, 'head'), data, out, 'lp', lp_epochs, bs, lr, seed=seed, device=device, mixed=mixed, via=via)
-    if trainable != 'head':
-        set_trainable(reg, trainable, n_blocks, lora_r)
-        hist += run_phase(reg, data, out, 'ft', ft_epochs, bs, ft_lr, lr_decay, ema, ft_cache, seed, device, mixed)
-    res = dict(n_train=len(data[0]), n_valid=len(data[2]), dropped_near_train=data[2].attrs.get('dropped_near_train', 0),
+def train_regressor(*cfg:RegressorConfig, **fields)->dict:
+    "LP then FT on an image folder; saves the regressor, history, plot and metrics in `out_dir`. Takes a `RegressorConfig` or its fields."
+    c = as_config(RegressorConfig, cfg, fields)
+    out = Path(c.out_dir)
+    seed_everything(c.seed)
+    data = train_valid(c.train_dir, c.valid_dir, out/'emb_cache', c.valid_frac, c.threshold, c.seed)
+    reg = Regressor(load_backbone(c.backbone, c.size, device=c.device), c.head)
+    if c.init is not None: warm_start(reg, c.init)
+    n_blocks = min(c.n_blocks, len(reg.backbone.blocks))
+    via = planned_split(reg, c.trainable, n_blocks) if c.ft_cache else None
+    hist = run_phase(set_trainable(reg, 'head'), data, out, 'lp', c, via=via)
+    if c.trainable != 'head':
+        set_trainable(reg, c.trainable, n_blocks, c.lora_r)
+        hist += run_phase(reg, data, out, 'ft', c)
+    tdf, vdf = data[0], data[2]
+    res = dict(n_train=len(tdf), n_valid=len(vdf), dropped_near_train=vdf.attrs.get('dropped_near_train', 0),
                valid_cos=1 - hist[-1]['valid_loss'] if hist else None, epochs=len(hist),
-               skipped=data[0].attrs.get('skipped', {}), valid_skipped=data[2].attrs.get('skipped', {}) if valid_dir else {})
+               skipped=tdf.attrs.get('skipped', {}), valid_skipped=vdf.attrs.get('skipped', {}) if c.valid_dir else {})
     save_regressor(reg, out/'regressor', dict(train=res))
     save_json(out/'history.json', hist)
     plot_phases(hist, out/'history.png')
@@ -254,25 +270,25 @@ def train_regressor(train_dir:str, # image folder with metadata.jsonl (training 
     return dict(res, reg=reg, hist=hist)
 
 # %% ../nbs/21_train.ipynb #d2d3062e
+@dataclass
+class TrainOptions(RegressorConfig):
+    "The `image2prompt train` command's options: `RegressorConfig`'s, and `--fresh`."
+    fresh:bool = False # start afresh when OUT_DIR holds a run with other data or settings
+
 def _nonzero(d:dict)->dict|str: return {k: v for k, v in d.items() if v} or 'none'
 
-def train_cmd(cfg:dict, # `train_regressor`'s arguments: the `train` command's options are generated from its signature (`cli.GENERATED`)
-              fresh:bool=False): # start afresh when OUT_DIR holds a run with other data or settings
+def train_cmd(*cfg:TrainOptions, **fields):
     "Train the image-to-prompt regressor on an image folder."
-    check_choice('head', cfg['head'], ('linear', 'mlp'))
-    check_choice('trainable', cfg['trainable'], ('head', 'last', 'lora'))
-    check_positive(**{k: cfg[k] for k in ('size', 'n_blocks', 'lora_r', 'bs', 'lr', 'ft_lr', 'lr_decay')})
-    for k in ('lp_epochs', 'ft_epochs'):
-        if cfg[k] < 0: raise InputError(f'--{k} {cfg[k]} must be >= 0')
-    if not 0 <= cfg['ema'] < 1: raise InputError(f"--ema {cfg['ema']} must be in [0, 1)")
-    rec = {k: v for k, v in cfg.items() if k != 'device'}
+    c = as_config(TrainOptions, cfg, fields)
+    rec = {k: v for k, v in asdict(c).items() if k not in ('device', 'fresh')}
     for k in ('train_dir', 'valid_dir'):
         if rec[k]:
             rec[k] = str(need_path(rec[k], 'image folder', 'dir').resolve())
             rec[k + '_contents'] = folder_digest(rec[k])
-    run_config(cfg['out_dir'], rec, 'training run', fresh, state=('ckpt_*', 'regressor', 'history.json', 'history.png', 'metrics.json'))
-    r = train_regressor(**cfg)
+    run_config(c.out_dir, rec, 'training run', c.fresh, state=('ckpt_*', 'regressor', 'history.json', 'history.png', 'metrics.json'))
+    settings = {k: v for k, v in asdict(c).items() if k != 'fresh'}
+    r = train_regressor(RegressorConfig(**settings))
     print(f"trained on {r['n_train']} pairs; validation mean cosine {r['valid_cos']:.4f} on {r['n_valid']} pairs "
           f"({r['dropped_near_train']} near-duplicates of train dropped; skipped {_nonzero(r['skipped'])}); "
-          f"saved {Path(cfg['out_dir'])/'regressor'}")
+          f"saved {Path(c.out_dir)/'regressor'}")
     return {k: v for k, v in r.items() if k not in ('reg', 'hist')}
