@@ -10,7 +10,8 @@ from pathlib import Path
 from fastcore.docments import docments
 from . import __version__
 from .config import Range
-from .core import check_model_spec, InputError, MissingInput, WeightsUnavailable, check_out_path, check_out_dir, claim_dirs
+from .core import (check_model_spec, InputError, MissingInput, WeightsUnavailable, check_out_path, check_out_dir,
+                               claim_dirs)
 
 # %% auto #0
 __all__ = ['COMMANDS', 'PATHS', 'get_command', 'field_help', 'cli_options', 'add_options', 'command_config', 'command_parser',
@@ -43,7 +44,8 @@ COMMANDS = {
 # %% ../nbs/70_cli.ipynb #0aedb116
 def get_command(name:str):
     "The function behind sub-command `name`."
-    if name not in COMMANDS: raise InputError(f"unknown command '{name}'. Commands: {', '.join(COMMANDS)}; see image2prompt --help")
+    if name not in COMMANDS:
+        raise InputError(f"unknown command '{name}'. Commands: {', '.join(COMMANDS)}; see image2prompt --help")
     mod, fn = COMMANDS[name][0].split(':')
     try: m = importlib.import_module(mod)
     except ModuleNotFoundError as e:
@@ -71,7 +73,7 @@ def _default(f):
     return inspect.Parameter.empty if f.default_factory is MISSING else f.default_factory()
 
 def cli_options(cls)->dict:
-    "name -> `(type, default, help, metadata)` for each field of the config dataclass `cls` (default `Parameter.empty`: none)."
+    "name -> `(type, default, help, metadata)` of each field of the config dataclass `cls` (default `Parameter.empty`: none)."
     hs, types = field_help(cls), typing.get_type_hints(cls)
     return {f.name: (_arg_type(types[f.name]), _default(f), hs.get(f.name, ''), f.metadata) for f in fields(cls)}
 
@@ -87,7 +89,8 @@ def add_options(p:argparse.ArgumentParser, opts:dict # a parser; `cli_options`
         names = (f'--{k}', *md.get('aliases', ()))
         if d is inspect.Parameter.empty: p.add_argument(k, type=t, help=h)
         elif md.get('positional'): p.add_argument(k, nargs='?', type=t, default=d, help=h)
-        elif t is bool and d: p.add_argument(md.get('flag') or f'--no_{k}', dest=k, action='store_false', help=f'turn off: {h}')
+        elif t is bool and d:
+            p.add_argument(md.get('flag') or f'--no_{k}', dest=k, action='store_false', help=f'turn off: {h}')
         elif t is bool: p.add_argument(*names, dest=k, action='store_true', help=h)
         elif t is list: p.add_argument(*names, dest=k, nargs='+', default=d, help=h)
         else:
@@ -101,7 +104,7 @@ def command_config(f)->type:
     "The config dataclass of command function `f`: the annotation of its first parameter."
     first = next(iter(inspect.signature(f).parameters))
     cls = _arg_type(typing.get_type_hints(f).get(first))
-    if not is_dataclass(cls): raise TypeError(f'{f.__name__}: its first parameter must be annotated with a config dataclass')
+    if not is_dataclass(cls): raise TypeError(f'{f.__name__}: annotate its first parameter with a config dataclass')
     return cls
 
 def command_parser(name:str)->tuple:

@@ -39,7 +39,8 @@ class Range:
             v = t(s)
             if not self.ok(v): raise argparse.ArgumentTypeError(f'{s} must be {self}')
             return v
-        conv.__name__, conv.range, conv.base = t.__name__, self, t  # argparse's 'invalid int value' names it; tests read the rest
+        # argparse's 'invalid int value' names the type; tests read the range and the base type
+        conv.__name__, conv.range, conv.base = t.__name__, self, t
         return conv
 
 positive, non_negative, unit = Range(0, lo_open=True), Range(0), Range(0, 1)
@@ -69,14 +70,14 @@ def setting(default=MISSING, # the default (none: a required field, a positional
 
 # %% ../nbs/00c_config.ipynb #38147d41
 def check_config(cfg)->None:
-    "`InputError` naming the first field of the dataclass instance `cfg` whose value is outside its declared constraint."
+    "`InputError` naming the first field of the dataclass `cfg` whose value is outside its declared constraint."
     for f in fields(cfg):
         c, v = f.metadata.get('check'), getattr(cfg, f.name)
         if c is None or v is None or isinstance(v, bool): continue
         if not c.ok(v): raise InputError(c.problem(f.name, v))
 
 class Checked:
-    "Base of a config dataclass: its fields are checked (`check_config`) when it is made, and again by `dataclasses.replace`."
+    "Base of a config dataclass: its fields are checked (`check_config`) when it is made, and by `dataclasses.replace`."
     def __post_init__(self): check_config(self)
 
 # %% ../nbs/00c_config.ipynb #ef3df420
