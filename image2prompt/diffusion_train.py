@@ -4,7 +4,7 @@
 
 # %% ../nbs/12a_diffusion_train.ipynb #aa8c45a8
 from __future__ import annotations
-import json, time, hashlib, inspect, warnings
+import json, time, hashlib, warnings
 from pathlib import Path
 from dataclasses import dataclass, asdict, fields
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
@@ -12,7 +12,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from diffusers import DDPMScheduler
 from safetensors.torch import save_file, load_file
-from .core import *
+from .core import default_device, need_path, atomic_path, atomic_dir, save_npy, save_json, save_parquet, folder_digest, run_config
 from .config import Checked, setting, as_config, positive, non_negative, Range
 from .imgutils import square, to_tensor, to_pil, save_grid
 from .datasets import ImageLoadError, load_image, read_imagefolder

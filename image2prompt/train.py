@@ -7,11 +7,11 @@ from __future__ import annotations
 import json, time, hashlib
 from dataclasses import dataclass, asdict
 from pathlib import Path
-import numpy as np, pandas as pd, torch, torch.nn as nn
+import numpy as np, pandas as pd, torch
 from torch.utils.data import Dataset, DataLoader, TensorDataset
 from tqdm.auto import tqdm
-from .core import (default_device, default_dtype, mixed_precision_name, seed_everything, atomic_path,
-                               save_json, save_npy, data_dir, InputError, need_path, folder_digest, run_config)
+from .core import (default_device, default_dtype, seed_everything, atomic_path,
+                               save_json, save_npy, InputError, need_path, folder_digest, run_config)
 from .config import Checked, setting, as_config, positive, non_negative, Range
 from .regressor import (Regressor, load_backbone, set_trainable, first_trainable, cosine_loss, param_groups,
                                     save_regressor, same_spec)
