@@ -10,8 +10,8 @@ from pathlib import Path
 from fastcore.docments import docments
 from . import __version__
 from .config import Range
-from .core import (check_model_spec, InputError, MissingInput, WeightsUnavailable, check_out_path, check_out_dir,
-                               claim_dirs)
+from .core import (check_model_spec, InputError, MissingInput, WeightsUnavailable,
+                               check_out_path, check_out_dir, claim_dirs)
 
 # %% auto #0
 __all__ = ['COMMANDS', 'PATHS', 'get_command', 'field_help', 'cli_options', 'add_options', 'command_config', 'command_parser',
@@ -73,7 +73,7 @@ def _default(f):
     return inspect.Parameter.empty if f.default_factory is MISSING else f.default_factory()
 
 def cli_options(cls)->dict:
-    "name -> `(type, default, help, metadata)` of each field of the config dataclass `cls` (default `Parameter.empty`: none)."
+    "name -> `(type, default, help, metadata)` of each field of the config dataclass `cls` (no default: `empty`)."
     hs, types = field_help(cls), typing.get_type_hints(cls)
     return {f.name: (_arg_type(types[f.name]), _default(f), hs.get(f.name, ''), f.metadata) for f in fields(cls)}
 
@@ -115,8 +115,10 @@ def command_parser(name:str)->tuple:
     return add_options(p, cli_options(cls)), f, cls
 
 # %% ../nbs/70_cli.ipynb #5a5514b4
-PATHS = {  # command -> {option: kind}: in_file, in_dir, in_any (must exist); pipeline (a folder with model_index.json, or a hub id);
-           # out_file (not a folder, not inside a file); out_dir (`claim_dirs`); io_dir (a folder read and added to: not a file)
+# command -> {option: kind}: in_file, in_dir, in_any (must exist); pipeline (a folder with model_index.json,
+# or a hub id); out_file (not a folder, not inside a file); out_dir (`claim_dirs`);
+# io_dir (a folder read and added to: not a file)
+PATHS = {
     'demo': dict(out='out_dir', images='in_dir'),
     'demo-dedup': dict(out='out_dir'),
     'embed': dict(prompts='in_file', out='out_file', cache_dir='out_dir'),
@@ -134,7 +136,8 @@ PATHS = {  # command -> {option: kind}: in_file, in_dir, in_any (must exist); pi
 }
 
 def _check_input(v:Path, opt:str, kind:str)->None:
-    if kind == 'pipeline': return check_model_spec(str(v), 'pipeline')  # a pipeline folder, a short name of the model table or a hub id
+    # a pipeline folder, a short name of the model table or a hub id
+    if kind == 'pipeline': return check_model_spec(str(v), 'pipeline')
     if not v.exists(): raise MissingInput(f'{v}: not found ({opt}); check the path')
     if kind == 'in_file' and v.is_dir(): raise MissingInput(f'{v}: is a folder, but {opt} takes a file')
     if kind == 'in_dir' and not v.is_dir(): raise MissingInput(f'{v}: is a file, but {opt} takes a folder')
@@ -142,7 +145,7 @@ def _check_input(v:Path, opt:str, kind:str)->None:
 def check_paths(command:str, args:dict, # a command and its parsed options
                 p:argparse.ArgumentParser # its parser
                )->list:
-    "Check `command`'s path options in `args` (`InputError` naming the first bad one); returns its output folders, for `claim_dirs`."
+    "Check `command`'s path options in `args` (`InputError` naming the first bad one); returns the output folders."
     flags, outs = {a.dest: a.option_strings[-1] for a in p._actions if a.option_strings}, []
     for k, kind in PATHS.get(command, {}).items():
         if args.get(k) is None: continue

@@ -315,7 +315,8 @@ def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or h
     lat = latent_means(pipe.vae, imgs, bs=8, device=device, progress=progress)
     hist = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', epochs, bs, lr, p_uncond, ema_decay, seed=seed,
                       max_minutes=max_minutes, mixed=mixed, device=device, progress=progress)
-    save_pipeline(pipe, out, meta=dict(finetuned_from=str(pretrained), trained_on=str(data)))  # complete, even from a lean pipeline
+    # complete, even from a lean pipeline
+    save_pipeline(pipe, out, meta=dict(finetuned_from=str(pretrained), trained_on=str(data)))
     log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), unet=hist)
     save_json(work/'train_log.json', log)
     return log

@@ -34,7 +34,8 @@ def _split(x, ts:dict, key:str):
         return {'__tensor__': key}
     if isinstance(x, dict):
         if all(isinstance(k, str) for k in x): return {k: _split(v, ts, f'{key}.{k}') for k, v in x.items()}
-        return {'__items__': [[k, _split(v, ts, f'{key}.{k}')] for k, v in x.items()]}  # int keys (optimizer state) stay ints
+        # int keys (optimizer state) stay ints
+        return {'__items__': [[k, _split(v, ts, f'{key}.{k}')] for k, v in x.items()]}
     if isinstance(x, (list, tuple)): return [_split(v, ts, f'{key}.{i}') for i, v in enumerate(x)]
     if isinstance(x, (np.generic,)): return x.item()
     return x
@@ -168,7 +169,8 @@ class Learner:
         self.cbs = name_callbacks(sorted(cbs, key=lambda c: c.order))
         self.max_grad_norm, self.progress, self.desc, self.grad_accum = max_grad_norm, progress, desc, grad_accum
         self.epoch, self.step, self.hist, self.stop, self.ema = 0, 0, [], False, None
-        self.loss, self.losses, self.micro, self.row = None, [], [], {}  # the current loss, this epoch's step losses and group, its row
+        # the current loss, this epoch's step losses and group, its row
+        self.loss, self.losses, self.micro, self.row = None, [], [], {}
     def __call__(self, event:str):
         for cb in self.cbs:
             if hasattr(cb, event): getattr(cb, event)(self)

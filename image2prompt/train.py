@@ -28,7 +28,8 @@ __all__ = ['load_pairs', 'make_valid', 'train_valid', 'ImagePairs', 'split_point
 def load_pairs(folder, # an image folder with metadata.jsonl
                cache_dir=None, # embedding cache (resumable)
                device=None)->tuple:
-    "`(df, targets)`: the folder's readable pairs (unreadable images skipped, counted in `df.attrs['skipped']`) and the (n, 384) MiniLM embeddings of their prompts."
+    "`(df, targets)`: the folder's readable pairs and the (n, 384) MiniLM embeddings of their prompts."
+    # unreadable images are skipped, and counted in `df.attrs['skipped']`
     from image2prompt.datasets import read_imagefolder, check_images
     from image2prompt.embeddings import embed_prompts
     df = check_images(read_imagefolder(folder))  # a bad image is skipped and counted, as in predict and train-diffusion
@@ -44,8 +45,9 @@ def make_valid(train_embs, valid_df:pd.DataFrame, valid_embs, threshold:float=0.
     vdf.attrs['dropped_near_train'] = len(valid_df) - len(keep)
     return vdf, np.asarray(valid_embs)[keep]
 
-def train_valid(train_dir, valid_dir=None, cache_dir=None, valid_frac:float=0.1, threshold:float=0.95, seed:int=0)->tuple:
-    "`(tdf, tY, vdf, vY)`: train pairs, and validation from `valid_dir` (near-duplicates of train dropped) or a grouped split."
+def train_valid(train_dir, valid_dir=None, cache_dir=None,
+                valid_frac:float=0.1, threshold:float=0.95, seed:int=0)->tuple:
+    "`(tdf, tY, vdf, vY)`: train pairs, and validation from `valid_dir` (near-duplicates of train dropped) or a split."
     tdf, tY = load_pairs(train_dir, cache_dir)
     if valid_dir is None:
         from image2prompt.datasets import split_train_valid
@@ -60,7 +62,8 @@ def train_valid(train_dir, valid_dir=None, cache_dir=None, valid_frac:float=0.1,
 class ImagePairs(Dataset):
     "Images (paths or PIL) and their targets, preprocessed by `preprocess`."
     def __init__(self, imgs:list, targets, preprocess):
-        self.imgs, self.targets, self.preprocess = list(imgs), torch.as_tensor(np.asarray(targets, np.float32)), preprocess
+        self.imgs, self.preprocess = list(imgs), preprocess
+        self.targets = torch.as_tensor(np.asarray(targets, np.float32))
     def __len__(self): return len(self.imgs)
     def __getitem__(self, i):
         from image2prompt.datasets import load_image
@@ -108,7 +111,7 @@ def cached_features(reg:Regressor, paths:list, k:int|None, cache_dir, # image fi
 
 # %% ../nbs/21_train.ipynb #681ef8ad
 def layerwise_adamw(lr:float=1e-3, lr_decay:float=1.0, wd:float=1e-4):
-    "An optimizer factory for `fit`: AdamW over the regressor's trainable params, the LR decayed block by block from the top."
+    "An optimizer factory for `fit`: AdamW over the regressor's trainable params, the LR decayed block by block."
     return lambda reg: torch.optim.AdamW(param_groups(reg, lr, lr_decay, wd))
 
 # %% ../nbs/21_train.ipynb #ae4d0766
@@ -130,14 +133,17 @@ def fit_regressor(reg:Regressor, train_ds, valid_ds, start:int|None, # datasets;
                   stop_after:int|None=None # stop this call after that many epochs (the run resumes from `ckpt_dir`)
                  )->list:
     "Train `reg` with `learner.fit`, validating every epoch; the history rows, each tagged with `phase`."
-    cbs = [LRSchedule('cosine', warmup=0.05), Validate(), *([EMA(ema)] if ema else []), *([Checkpoint(ckpt_dir)] if ckpt_dir else [])]
-    L = fit(reg, reg_loss(start), ds_data(train_ds, valid_ds, bs, seed, valid_bs=256), cbs, epochs, opt=layerwise_adamw(lr, lr_decay, wd),
+    cbs = [LRSchedule('cosine', warmup=0.05), Validate()]
+    if ema: cbs.append(EMA(ema))
+    if ckpt_dir: cbs.append(Checkpoint(ckpt_dir))
+    data = ds_data(train_ds, valid_ds, bs, seed, valid_bs=256)
+    L = fit(reg, reg_loss(start), data, cbs, epochs, opt=layerwise_adamw(lr, lr_decay, wd),
             seed=seed, mixed=mixed, device=device, stop_after=stop_after, desc=phase)
     return [dict(h, phase=phase) for h in L.hist]
 
 # %% ../nbs/21_train.ipynb #70162796
 def plot_phases(hist:list, path=None):
-    "`plot_history` of an LP-FT run (validation cosine is `1 - valid_loss`), a dotted line where each phase starts; saved to `path` if given."
+    "`plot_history` of an LP-FT run (validation cosine: `1 - valid_loss`), a dotted line at each phase's start."
     ax = plot_history(hist, 'cosine loss')
     for a, b in zip(hist, hist[1:]):
         if a['phase'] != b['phase']: ax.axvline(a['epoch'] + .5, color='grey', ls=':')
@@ -152,7 +158,8 @@ def bench_cache(reg:Regressor, paths:list, targets, bs:int=32, device=None)->dic
     Y = torch.as_tensor(np.asarray(targets, np.float32))
     t = time.perf_counter
     t0 = t()
-    fit_regressor(reg, ImagePairs(paths, Y, reg.backbone.preprocess), None, 0, epochs=1, bs=bs, device=device, phase='re-encode')
+    pairs = ImagePairs(paths, Y, reg.backbone.preprocess)
+    fit_regressor(reg, pairs, None, 0, epochs=1, bs=bs, device=device, phase='re-encode')
     t1 = t()
     F = frozen_features(reg, paths, None, bs, device, progress=False)
     t2 = t()
@@ -193,12 +200,12 @@ def phase_settings(cfg, phase:str)->dict:
 
 def run_phase(reg, data, out:Path, phase:str, cfg, # a `RegressorConfig`
               via=None)->list:
-    "Build the phase's datasets (cached where the bottom is frozen; LP from block-`via` activations) and `fit` with a checkpoint in `out`."
+    "Build the phase's datasets (cached where the bottom is frozen; LP from block-`via` activations) and `fit` them."
     s = phase_settings(cfg, phase)
     if s['epochs'] <= 0: return []
     tds, vds, k = _phase_data(reg, data, split_point(reg), out/'features', s['cache'], cfg.bs, cfg.device, via)
-    return fit_regressor(reg, tds, vds, k, s['epochs'], cfg.bs, s['lr'], s['lr_decay'], ckpt_dir=out/f'ckpt_{phase}', ema=s['ema'],
-                         seed=cfg.seed, phase=phase, device=cfg.device, mixed=cfg.mixed)
+    return fit_regressor(reg, tds, vds, k, s['epochs'], cfg.bs, s['lr'], s['lr_decay'], ckpt_dir=out/f'ckpt_{phase}',
+                         ema=s['ema'], seed=cfg.seed, phase=phase, device=cfg.device, mixed=cfg.mixed)
 
 # %% ../nbs/21_train.ipynb #1cf1a5d1
 def warm_start(reg:Regressor, init # a folder written by `save_regressor`
@@ -206,10 +213,12 @@ def warm_start(reg:Regressor, init # a folder written by `save_regressor`
     "Load into `reg` the saved weights of `init` that fit it (head and whatever blocks were trained): a warm start."
     from safetensors.torch import load_file
     init = Path(init)
-    if not (init/'model.safetensors').exists(): raise FileNotFoundError(f'{init}: no model.safetensors (not a saved regressor)')
+    if not (init/'model.safetensors').exists():
+        raise FileNotFoundError(f'{init}: no model.safetensors (not a saved regressor)')
     cfg = json.loads((init/'config.json').read_text())
     if not same_spec(cfg['backbone'], reg.backbone.spec):
-        raise ValueError(f"{init}: saved from backbone {cfg['backbone'].get('name')}, cannot warm-start {reg.backbone.spec.get('name')}")
+        saved, own = cfg['backbone'].get('name'), reg.backbone.spec.get('name')
+        raise ValueError(f"{init}: saved from backbone {saved}, cannot warm-start {own}")
     own = reg.state_dict()
     sd = {k: v for k, v in load_file(str(init/'model.safetensors')).items() if k in own and own[k].shape == v.shape}
     if not any(k.startswith('head.') for k in sd): raise ValueError(f'{init}: its head does not fit this regressor')
@@ -222,7 +231,7 @@ class RegressorConfig(Checked):
     "Every setting of `train_regressor`."
     train_dir:str # image folder with metadata.jsonl (training pairs)
     out_dir:str # where the regressor, checkpoints, history and plots go (resumes what is there)
-    valid_dir:str|None = None # image folder from another source (near-duplicates of train removed); default: a grouped split
+    valid_dir:str|None = None # image folder from another source (near-duplicates of train removed); default: a split
     backbone:str = 'timm:efficientnet_lite0' # timm:NAME, open_clip:NAME/PRETRAINED or hf:HUB_ID
     size:int|None = setting(None, positive) # input side (timm backbones)
     head:str = setting('linear', ('linear', 'mlp')) # the head on the pooled features
@@ -237,7 +246,7 @@ class RegressorConfig(Checked):
     lr_decay:float = setting(0.6, Range(0, 1, lo_open=True)) # layer-wise learning-rate decay in fine-tuning
     ema:float = setting(0., Range(0, 1, hi_open=True)) # EMA decay in fine-tuning (0: off)
     valid_frac:float = setting(0.1, Range(0, 1, True, True)) # share of the prompts held out when there is no VALID_DIR
-    threshold:float = setting(0.95, Range(0, 1, lo_open=True)) # cosine above which a validation prompt is a near-duplicate of a training one
+    threshold:float = setting(0.95, Range(0, 1, lo_open=True)) # validation prompts above this cosine to train: dropped
     seed:int = setting(0, non_negative) # random seed
     ft_cache:bool = True # cache the frozen bottom's activations for FT too (LP always caches pooled features)
     mixed:bool = False # mixed precision where the device has it
@@ -246,7 +255,7 @@ class RegressorConfig(Checked):
 
 # %% ../nbs/21_train.ipynb #9b6dc1d8
 def train_regressor(*cfg:RegressorConfig, **fields)->dict:
-    "LP then FT on an image folder; saves the regressor, history, plot and metrics in `out_dir`. Takes a `RegressorConfig` or its fields."
+    "LP then FT on an image folder; regressor, history, plot and metrics go to `out_dir`. Takes a `RegressorConfig`."
     c = as_config(RegressorConfig, cfg, fields)
     out = Path(c.out_dir)
     seed_everything(c.seed)
@@ -285,7 +294,8 @@ def train_cmd(*cfg:TrainOptions, **fields):
         if rec[k]:
             rec[k] = str(need_path(rec[k], 'image folder', 'dir').resolve())
             rec[k + '_contents'] = folder_digest(rec[k])
-    run_config(c.out_dir, rec, 'training run', c.fresh, state=('ckpt_*', 'regressor', 'history.json', 'history.png', 'metrics.json'))
+    state = ('ckpt_*', 'regressor', 'history.json', 'history.png', 'metrics.json')
+    run_config(c.out_dir, rec, 'training run', c.fresh, state=state)
     settings = {k: v for k, v in asdict(c).items() if k != 'fresh'}
     r = train_regressor(RegressorConfig(**settings))
     print(f"trained on {r['n_train']} pairs; validation mean cosine {r['valid_cos']:.4f} on {r['n_valid']} pairs "
