@@ -12,7 +12,8 @@ from PIL import Image
 from tqdm.auto import tqdm
 from diffusers import DDPMScheduler
 from safetensors.torch import save_file, load_file
-from .core import default_device, need_path, atomic_path, atomic_dir, save_npy, save_json, save_parquet, folder_digest, run_config
+from .core import (default_device, need_path, atomic_path, atomic_dir, save_npy, save_json, save_parquet,
+                               folder_digest, run_config)
 from .config import Checked, setting, as_config, positive, non_negative, Range
 from .imgutils import square, to_tensor, to_pil, save_grid
 from .datasets import ImageLoadError, load_image, read_imagefolder
@@ -54,7 +55,8 @@ def read_pairs(folder, # an image folder with metadata.jsonl
         imgs.append(np.asarray(img))
         keep.append(i)
     rep['read'] = len(keep)
-    return (np.stack(imgs) if imgs else np.zeros((0, size, size, 3), np.uint8)), df.iloc[keep].reset_index(drop=True), rep
+    arr = np.stack(imgs) if imgs else np.zeros((0, size, size, 3), np.uint8)
+    return arr, df.iloc[keep].reset_index(drop=True), rep
 
 # %% ../nbs/12a_diffusion_train.ipynb #0f91679a
 def _key(*xs)->str: return hashlib.sha1(json.dumps(xs, default=str).encode()).hexdigest()[:12]
@@ -62,9 +64,10 @@ def _key(*xs)->str: return hashlib.sha1(json.dumps(xs, default=str).encode()).he
 @torch.no_grad()
 def encode_text(pipe, prompts:list, # the pipeline (its tokenizer and text encoder) and the prompts
                 bs:int=256, cache_dir=None, device=None, progress:bool=True)->tuple:
-    "`(embs (u,L,D) float16, idx)`: hidden states of each distinct prompt, and each prompt's row; cached in `cache_dir`."
+    "`(embs (u,L,D) float16, idx)`: hidden states of each distinct prompt, each prompt's row; cached in `cache_dir`."
     uniq, idx = np.unique(np.asarray(prompts, dtype=object).astype(str), return_inverse=True)
-    f = Path(cache_dir)/f'text_{_key(list(uniq), pipe.tokenizer.model_max_length, type(pipe.text_encoder).__name__)}.safetensors' if cache_dir else None
+    key = _key(list(uniq), pipe.tokenizer.model_max_length, type(pipe.text_encoder).__name__)
+    f = Path(cache_dir)/f'text_{key}.safetensors' if cache_dir else None
     if f and f.exists(): return load_file(str(f))['embs'], idx
     dev = default_device(device)
     out = []
@@ -91,7 +94,7 @@ def latent_means(vae, imgs:np.ndarray, # a VAE and uint8 (n,H,W,3) images
 def _gen(seed:int, epoch:int)->torch.Generator: return torch.Generator().manual_seed(seed * 100_003 + epoch)
 
 def row_data(train_idx, valid_idx, bs:int, seed:int=0, epoch_size:int|None=None)->Data:
-    "`Data` of batches `(rows, g)`: an epoch is a random `epoch_size` of `train_idx` whose order and noise come from one generator `g`."
+    "`Data` of batches `(rows, g)`: an epoch is a random `epoch_size` of `train_idx`, order and noise from one `g`."
     def train(epoch):
         g, idx = _gen(seed, epoch), np.asarray(train_idx)
         perm = idx[torch.randperm(len(idx), generator=g).numpy()][:epoch_size]
@@ -102,22 +105,25 @@ def row_data(train_idx, valid_idx, bs:int, seed:int=0, epoch_size:int|None=None)
     return Data(train, valid if len(valid_idx) else None)
 
 # %% ../nbs/12a_diffusion_train.ipynb #595f0749
-def fit_rows(model, loss_fn, train_idx, valid_idx, # the model, `loss_fn(model, rows, g)`, the rows to train and validate on
-             out_dir, epochs:int, bs:int=64, lr:float=1e-3, warmup:int=100, ema_decay:float|None=None, cosine:bool=False,
+def fit_rows(model, loss_fn, train_idx, valid_idx, # the model, `loss_fn(model, rows, g)`, the rows of each split
+             out_dir, epochs:int, bs:int=64, lr:float=1e-3, warmup:int=100, ema_decay:float|None=None,
+             cosine:bool=False,
              seed:int=0, max_minutes:float|None=None, on_epoch=None, mixed:bool=False, epoch_size:int|None=None,
              device=None, progress:bool=True)->list:
-    "The diffusion stages' config on `learner.fit`, resuming from and checkpointing to `out_dir`; the history (also in `history.json`)."
-    cbs = [LRSchedule('cosine' if cosine else 'constant_with_warmup', warmup), Validate(), Logger(out_dir), Checkpoint(out_dir), TimeBudget(max_minutes)]
+    "The diffusion stages' config on `learner.fit`, resuming from and checkpointing to `out_dir`; the history."
+    schedule = LRSchedule('cosine' if cosine else 'constant_with_warmup', warmup)
+    cbs = [schedule, Validate(), Logger(out_dir), Checkpoint(out_dir), TimeBudget(max_minutes)]
     if ema_decay: cbs.append(EMA(ema_decay, warmup=True, power=3/4))
     if on_epoch is not None: cbs.append(OnEpoch(on_epoch))
-    L = fit(model, lambda m, b: loss_fn(m, *b), row_data(train_idx, valid_idx, bs, seed, epoch_size), cbs, epochs, lr=lr, max_grad_norm=1.0,
-            seed=seed, mixed=mixed, device=device, progress=progress, desc=Path(out_dir).name)
+    data = row_data(train_idx, valid_idx, bs, seed, epoch_size)
+    L = fit(model, lambda m, b: loss_fn(m, *b), data, cbs, epochs, lr=lr, max_grad_norm=1.0, seed=seed, mixed=mixed,
+            device=device, progress=progress, desc=Path(out_dir).name)
     return L.hist
 
 # %% ../nbs/12a_diffusion_train.ipynb #56163fb2
 def foreground_weights(x:torch.Tensor, # images (B,3,H,W) in [-1, 1]
                        w:float=4.0, # extra weight of foreground pixels
-                       tol:float=0.2)->torch.Tensor: # a pixel is foreground when a channel differs from the border's median by more
+                       tol:float=0.2)->torch.Tensor: # foreground: a channel differs from the border's median by more
     "Per-pixel loss weights (B,1,H,W): 1 on the background (the median colour of the image border), `1 + w` elsewhere."
     border = torch.cat([x[..., 0, :], x[..., -1, :], x[..., :, 0], x[..., :, -1]], -1)
     bg = border.median(-1).values[..., None, None]
@@ -125,10 +131,10 @@ def foreground_weights(x:torch.Tensor, # images (B,3,H,W) in [-1, 1]
 
 def vae_loss_fn(x:torch.Tensor, # all training images as float (n,3,H,W) in [-1, 1]
                 kl_w:float=1e-4, # weight of the KL term per latent element
-                crop:int|None=None, # train 3/4 of the batches on random `crop`-sized crops (cheaper); validation sees whole images
+                crop:int|None=None, # train 3/4 of the batches on random `crop`-sized crops; validation: whole images
                 fg_weight:float=0., # weight objects over background (`foreground_weights`); 0 is the plain mean
                 device=None):
-    "A `loss_fn(vae, idx, g)` for `fit`: reconstruction (L1 + MSE, optionally foreground-weighted) of a sampled latent plus `kl_w` * KL."
+    "A `loss_fn(vae, idx, g)` for `fit`: reconstruction (L1 + MSE, maybe foreground-weighted) of a sampled latent + KL."
     dev = default_device(device)
     def f(vae, idx, g):
         xb = x[torch.as_tensor(idx)]
@@ -146,7 +152,8 @@ def vae_loss_fn(x:torch.Tensor, # all training images as float (n,3,H,W) in [-1,
 
 # %% ../nbs/12a_diffusion_train.ipynb #3aeb0cc7
 def train_vae(vae, imgs:np.ndarray, train_idx, valid_idx, # the VAE, uint8 (n,H,W,3) images and the split
-              out_dir, epochs:int=10, bs:int=32, lr:float=1e-3, kl_w:float=1e-4, crop:int|None=None, fg_weight:float=0., seed:int=0, max_minutes:float|None=None,
+              out_dir, epochs:int=10, bs:int=32, lr:float=1e-3, kl_w:float=1e-4, crop:int|None=None, fg_weight:float=0.,
+              seed:int=0, max_minutes:float|None=None,
               epoch_size:int|None=None, cosine:bool=False, grid_n:int=8, device=None, progress:bool=True)->list:
     "Train the autoencoder with `fit_rows`; saves a reconstruction grid per epoch and sets `scaling_factor`."
     x = to_tensor(imgs)
@@ -154,8 +161,10 @@ def train_vae(vae, imgs:np.ndarray, train_idx, valid_idx, # the VAE, uint8 (n,H,
     def on_epoch(m, L):
         with torch.no_grad(): rec = m.decode(m.encode(x[vi].to(m.device)).latent_dist.mean).sample.cpu()
         save_grid([to_pil(x[vi]), to_pil(rec)], Path(out_dir)/'samples'/f'epoch_{L.epoch:03d}.png')
-    hist = fit_rows(vae, vae_loss_fn(x, kl_w, crop, fg_weight, device), train_idx, valid_idx, out_dir, epochs, bs, lr, warmup=50, seed=seed,
-                    max_minutes=max_minutes, on_epoch=on_epoch, epoch_size=epoch_size, cosine=cosine, device=device, progress=progress)
+    loss = vae_loss_fn(x, kl_w, crop, fg_weight, device)
+    hist = fit_rows(vae, loss, train_idx, valid_idx, out_dir, epochs, bs, lr, warmup=50, seed=seed,
+                    max_minutes=max_minutes, on_epoch=on_epoch, epoch_size=epoch_size, cosine=cosine, device=device,
+                    progress=progress)
     set_scaling(vae, latent_means(vae, imgs[np.asarray(train_idx)[:2048]], device=device, progress=False))
     return hist
 
@@ -173,7 +182,7 @@ def snr_weights(sched, t:torch.Tensor, gamma:float=5.0)->torch.Tensor:
     w = snr.clamp(max=gamma) / snr
     return w * snr / (snr + 1) if sched.config.prediction_type == 'v_prediction' else w
 
-def unet_loss_fn(latents:torch.Tensor, embs:torch.Tensor, idx:np.ndarray, # scaled latents (n,C,h,w), prompt embs (u,L,D), row of each image's prompt
+def unet_loss_fn(latents:torch.Tensor, embs:torch.Tensor, idx:np.ndarray, # scaled latents, prompt embs, prompt rows
                  uncond:torch.Tensor, sched, p_uncond:float=0.1, snr_gamma:float|None=5.0, device=None):
     "A `loss_fn(unet, rows, g)` for `fit`: the denoising loss with prompt dropout."
     dev, idx = default_device(device), torch.as_tensor(idx)
@@ -192,11 +201,12 @@ def unet_loss_fn(latents:torch.Tensor, embs:torch.Tensor, idx:np.ndarray, # scal
     return f
 
 # %% ../nbs/12a_diffusion_train.ipynb #0a343eae
-def train_unet(pipe, latents:torch.Tensor, prompts:list, train_idx, valid_idx, # the pipeline, unscaled latents, each image's prompt, the split
-               out_dir, epochs:int=10, bs:int=128, lr:float=5e-4, p_uncond:float=0.1, ema_decay:float|None=0.999, snr_gamma:float|None=5.0,
-               seed:int=0, max_minutes:float|None=None, grid_prompts:list|None=None, mixed:bool=False, epoch_size:int|None=None,
+def train_unet(pipe, latents:torch.Tensor, prompts:list, train_idx, valid_idx, # pipe, unscaled latents, prompts, split
+               out_dir, epochs:int=10, bs:int=128, lr:float=5e-4, p_uncond:float=0.1, ema_decay:float|None=0.999,
+               snr_gamma:float|None=5.0, seed:int=0, max_minutes:float|None=None, grid_prompts:list|None=None,
+               mixed:bool=False, epoch_size:int|None=None,
                device=None, progress:bool=True)->list:
-    "Train (or fine-tune) `pipe.unet` on cached latents and prompt embeddings with `fit_rows`; EMA weights end in `pipe.unet`."
+    "Train (or fine-tune) `pipe.unet` on cached latents and prompt embeddings with `fit_rows`; EMA weights end in it."
     out = Path(out_dir)
     embs, idx = encode_text(pipe, prompts, cache_dir=out, device=device, progress=progress)
     uncond = pipe.encode_prompt([''], default_device(device), 1, False)[0][0].cpu()
@@ -204,10 +214,12 @@ def train_unet(pipe, latents:torch.Tensor, prompts:list, train_idx, valid_idx, #
     z = latents.float() * pipe.vae.config.scaling_factor
     grid_prompts = grid_prompts or list(dict.fromkeys(np.asarray(prompts)[np.asarray(valid_idx)]))[:4]
     def on_epoch(m, L):
-        with atomic_path(out/'samples'/f'epoch_{L.epoch:03d}.png') as t: sample_grid(pipe, grid_prompts).save(t, format='PNG')
+        with atomic_path(out/'samples'/f'epoch_{L.epoch:03d}.png') as t:
+            sample_grid(pipe, grid_prompts).save(t, format='PNG')
     pipe.unet.requires_grad_(True)
-    hist = fit_rows(pipe.unet, unet_loss_fn(z, embs, idx, uncond, sched, p_uncond, snr_gamma, device), train_idx, valid_idx, out, epochs, bs, lr,
-                    warmup=100, ema_decay=ema_decay, seed=seed, max_minutes=max_minutes, on_epoch=on_epoch, mixed=mixed, epoch_size=epoch_size,
+    loss = unet_loss_fn(z, embs, idx, uncond, sched, p_uncond, snr_gamma, device)
+    hist = fit_rows(pipe.unet, loss, train_idx, valid_idx, out, epochs, bs, lr, warmup=100, ema_decay=ema_decay,
+                    seed=seed, max_minutes=max_minutes, on_epoch=on_epoch, mixed=mixed, epoch_size=epoch_size,
                     device=device, progress=progress)
     pipe.unet.requires_grad_(False).eval()
     return hist
@@ -225,7 +237,8 @@ _PAIR_FILES = ('imgs.npy', 'rows.parquet', 'report.json')
 def _cached_pairs(data, size:int, work:Path, limit=None, progress=True)->tuple:
     "`read_pairs`, cached in `work` as one folder (written as a whole) keyed on the data folder's contents."
     f = work/f'pairs_{_key(folder_digest(need_path(data, "image folder", "dir")), size, limit)}'
-    if all((f/n).exists() for n in _PAIR_FILES): return np.load(f/'imgs.npy'), pd.read_parquet(f/'rows.parquet'), json.loads((f/'report.json').read_text())
+    if all((f/n).exists() for n in _PAIR_FILES):
+        return np.load(f/'imgs.npy'), pd.read_parquet(f/'rows.parquet'), json.loads((f/'report.json').read_text())
     imgs, df, rep = read_pairs(data, size, limit, progress)
     with atomic_dir(f) as t:  # a kill leaves the old cache or none, never imgs.npy without rows.parquet
         save_npy(t/'imgs.npy', imgs)
@@ -254,7 +267,7 @@ class ToyDiffusionConfig(Checked):
     vae_lr:float = setting(1.5e-3, positive) # VAE learning rate
     unet_lr:float = setting(1e-3, positive) # UNet learning rate
     limit:int|None = setting(None, positive) # only the first `limit` images of the folder
-    vae_crop:int|None = setting(32, positive) # the VAE also trains on random crops of this side (None: whole images only)
+    vae_crop:int|None = setting(32, positive) # the VAE also trains on random crops this side (None: whole images)
     vae_epoch_size:int|None = setting(4096, positive) # images per VAE epoch (None: the whole set)
     unet_epoch_size:int|None = setting(4096, positive) # latents per UNet epoch (None: the whole set)
     ema_decay:float = setting(0.995, Range(0, 1, hi_open=True)) # the UNet's EMA decay
@@ -266,8 +279,8 @@ class ToyDiffusionConfig(Checked):
 
 # %% ../nbs/12a_diffusion_train.ipynb #0b9cf81d
 def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipeline goes, checkpoints/caches/samples
-                       cfg:ToyDiffusionConfig|None=None, # the recipe (default `ToyDiffusionConfig()`); its fields may also be given by name
-                       text_encoder:bool=True, # save the text encoder's weights too (False: by name only, for `load_pipeline`)
+                       cfg:ToyDiffusionConfig|None=None, # the recipe (default: `ToyDiffusionConfig()`'s)
+                       text_encoder:bool=True, # save the text encoder's weights too (False: by name only)
                        device=None, progress:bool=True,
                        **kw)->dict: # `ToyDiffusionConfig` fields, and `build_pipeline`'s arguments (the architecture)
     "Train the autoencoder, then the UNet, from scratch on an image folder; save the complete pipeline to `out`."
@@ -280,33 +293,37 @@ def train_toy_pipeline(data, out, work_dir=None, # image folder, where the pipel
     imgs, df, rep = _cached_pairs(data, pipe.unet.config.sample_size * pipe.vae_scale_factor, work, c.limit, progress)
     tr, va = split_by_prompt(df.text.tolist(), seed=c.seed)
     va = va[:c.n_valid]
-    vh = train_vae(pipe.vae, imgs, tr, va, work/'vae', c.vae_epochs, c.vae_bs, c.vae_lr, c.vae_kl, crop=c.vae_crop, fg_weight=c.vae_fg,
-                   seed=c.seed, max_minutes=c.vae_minutes, epoch_size=c.vae_epoch_size, cosine=c.vae_cosine, device=device,
-                   progress=progress)
+    vh = train_vae(pipe.vae, imgs, tr, va, work/'vae', c.vae_epochs, c.vae_bs, c.vae_lr, c.vae_kl, crop=c.vae_crop,
+                   fg_weight=c.vae_fg, seed=c.seed, max_minutes=c.vae_minutes, epoch_size=c.vae_epoch_size,
+                   cosine=c.vae_cosine, device=device, progress=progress)
     t0 = time.time()
     lat_file = work/f'latents_{_key(vh[-1] if vh else None, len(imgs))}.safetensors'
     lat = _cached_latents(pipe.vae, imgs, lat_file, device, progress)
     lat_min = (time.time() - t0) / 60
-    uh = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', c.unet_epochs, c.unet_bs, c.unet_lr, ema_decay=c.ema_decay,
-                    seed=c.seed, max_minutes=c.unet_minutes, epoch_size=c.unet_epoch_size, device=device, progress=progress)
-    log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), vae=vh, unet=uh, build=build_kw,
-               vae_minutes=vh[-1]['minutes'] if vh else 0, latent_minutes=lat_min, unet_minutes=uh[-1]['minutes'] if uh else 0)
+    uh = train_unet(pipe, lat, df.text.tolist(), tr, va, work/'unet', c.unet_epochs, c.unet_bs, c.unet_lr,
+                    ema_decay=c.ema_decay, seed=c.seed, max_minutes=c.unet_minutes, epoch_size=c.unet_epoch_size,
+                    device=device, progress=progress)
+    minutes = dict(vae_minutes=vh[-1]['minutes'] if vh else 0, latent_minutes=lat_min,
+                   unet_minutes=uh[-1]['minutes'] if uh else 0)
+    log = dict(data=str(data), report=rep, n_train=len(tr), n_valid=len(va), vae=vh, unet=uh, build=build_kw, **minutes)
     save_json(work/'train_log.json', log)
     save_pipeline(pipe, out, text_encoder=text_encoder, meta=dict(trained_on=str(data), n_train=len(tr)))
     return log
 
 # %% ../nbs/12a_diffusion_train.ipynb #48266775
 # The shipped toy pipeline's recipe: `ToyDiffusionConfig`'s own defaults (one source), named here for the slow run
-TOY_RECIPE = {k: getattr(ToyDiffusionConfig(), k) for k in
-              ('vae_epochs', 'vae_minutes', 'vae_lr', 'vae_kl', 'vae_cosine', 'vae_fg', 'unet_epochs', 'unet_minutes', 'unet_epoch_size')}
-assert TOY_RECIPE == dict(vae_epochs=40, vae_minutes=14, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, vae_fg=4.0, unet_epochs=80,
-                          unet_minutes=26, unet_epoch_size=4096)
+_RECIPE_KEYS = ('vae_epochs', 'vae_minutes', 'vae_lr', 'vae_kl', 'vae_cosine', 'vae_fg',
+                'unet_epochs', 'unet_minutes', 'unet_epoch_size')
+TOY_RECIPE = {k: getattr(ToyDiffusionConfig(), k) for k in _RECIPE_KEYS}
+assert TOY_RECIPE == dict(vae_epochs=40, vae_minutes=14, vae_lr=1.5e-3, vae_kl=1e-4, vae_cosine=False, vae_fg=4.0,
+                          unet_epochs=80, unet_minutes=26, unet_epoch_size=4096)
 
 # %% ../nbs/12a_diffusion_train.ipynb #b35f9779
-def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or hub id), image folder, output folder, work folder
-             epochs:int=5, bs:int=4, lr:float=1e-5, max_minutes:float|None=None, ema_decay:float|None=None, p_uncond:float=0.1,
+def finetune(pretrained:str, data, out, work_dir=None, # a pipeline (folder or hub id), image folder, output, work
+             epochs:int=5, bs:int=4, lr:float=1e-5, max_minutes:float|None=None, ema_decay:float|None=None,
+             p_uncond:float=0.1,
              limit:int|None=None, mixed:bool=True, seed:int=0, device=None, progress:bool=True)->dict:
-    "Fine-tune the UNet of an existing pipeline (the toy one, or SD 2.x) on an image folder with `train_unet`; save the complete pipeline to `out`."
+    "Fine-tune the UNet of a pipeline (the toy one, or SD 2.x) on an image folder (`train_unet`); save it to `out`."
     work = Path(work_dir or f'{out}.work')
     work.mkdir(parents=True, exist_ok=True)
     pipe = load_pipeline(pretrained, device=device)
@@ -334,7 +351,7 @@ class TrainDiffusionOptions(ToyDiffusionConfig):
     fresh:bool = False # start afresh when WORK_DIR holds a run with other data or settings
 
 def train_diffusion_cmd(*cfg:TrainDiffusionOptions, **kw):
-    "Train a toy latent diffusion pipeline from scratch (VAE, then UNet), or fine-tune an existing one, on an image folder."
+    "Train a toy latent diffusion pipeline from scratch (VAE, then UNet), or fine-tune one, on an image folder."
     c = as_config(TrainDiffusionOptions, cfg, kw)
     recipe = ToyDiffusionConfig(**{f.name: getattr(c, f.name) for f in fields(ToyDiffusionConfig)})
     work = Path(c.work_dir or f'{c.out}.work')
