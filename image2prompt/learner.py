@@ -16,7 +16,8 @@ from accelerate.state import AcceleratorState
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 from tqdm.auto import tqdm
-from .core import default_device, mixed_precision_name, seed_everything, atomic_dir, atomic_path, save_json, InputError
+from .core import (default_device, mixed_precision_name, seed_everything, atomic_dir, atomic_path,
+                               save_json, InputError)
 
 # %% auto #0
 __all__ = ['EVENTS', 'save_checkpoint', 'load_checkpoint', 'trained_state', 'load_trained_state', 'list_checkpoints',
@@ -73,14 +74,17 @@ def trained_state(model:torch.nn.Module)->dict:
         ps = dict(mod.named_parameters(recurse=False))
         if not any(p.requires_grad for p in ps.values()): continue
         pre = f'{name}.' if name else ''
-        out |= {pre+k: p for k, p in ps.items() if p.requires_grad} | {pre+k: b for k, b in mod.named_buffers(recurse=False) if b is not None}
+        out |= {pre+k: p for k, p in ps.items() if p.requires_grad}
+        out |= {pre+k: b for k, b in mod.named_buffers(recurse=False) if b is not None}
     return out
 
 def load_trained_state(model:torch.nn.Module, sd:dict, src='checkpoint'):
-    "Load `sd` (from `trained_state`) into `model`; an error naming `src` if it lacks a trained tensor or has unknown ones."
+    "Load `sd` (from `trained_state`) into `model`; an error naming `src` if it lacks a trained tensor or has others."
     own = model.state_dict()
-    if miss := set(trained_state(model)) - set(sd): raise InputError(f'{src}: lacks {len(miss)} trained tensors, e.g. {min(miss)} (a checkpoint of another model?)')
-    if extra := set(sd) - set(own): raise InputError(f'{src}: {len(extra)} tensors this model does not have, e.g. {min(extra)}')
+    if miss := set(trained_state(model)) - set(sd):
+        raise InputError(f'{src}: lacks {len(miss)} trained tensors, e.g. {min(miss)} (a checkpoint of another model?)')
+    if extra := set(sd) - set(own):
+        raise InputError(f'{src}: {len(extra)} tensors this model does not have, e.g. {min(extra)}')
     model.load_state_dict(sd, strict=False)
 
 # %% ../nbs/04_learner.ipynb #67b9ea0f
@@ -121,7 +125,7 @@ def ds_data(train_ds, valid_ds=None, bs:int=64, seed:int=0, valid_bs:int|None=No
     return Data(lambda e: seeded_loader(train_ds, bs, True, seed, e), valid)
 
 def step_data(steps:int, every:int|None=None)->Data:
-    "`Data` whose batches are step numbers (the loss draws its own batch from the step): epoch `e` is steps `e*every` up to `(e+1)*every`."
+    "`Data` whose batches are step numbers (the loss draws its batch from the step), `every` steps an epoch."
     every = every or steps
     return Data(lambda e: list(range(e * every, min(steps, (e + 1) * every))))
 
@@ -145,7 +149,8 @@ def mse_loss(model, batch)->torch.Tensor:
     return torch.nn.functional.mse_loss(model(x.to(model.weight.device)), y.to(model.weight.device))
 
 # %% ../nbs/04_learner.ipynb #4191c670
-EVENTS = ('before_fit', 'before_epoch', 'after_loss', 'after_backward', 'before_step', 'after_step', 'after_train', 'after_epoch', 'after_fit')
+EVENTS = ('before_fit', 'before_epoch', 'after_loss', 'after_backward', 'before_step', 'after_step', 'after_train',
+          'after_epoch', 'after_fit')
 
 class Callback:
     "Base class: override the events you need; callbacks run in `order`."
@@ -164,7 +169,8 @@ def name_callbacks(cbs:list)->list:
 
 class Learner:
     "The state of one `fit` run, passed to every callback."
-    def __init__(self, model, loss_fn, data:Data, cbs:list, acc, opt, epochs:int, max_grad_norm, progress:bool, desc:str, grad_accum:int=1):
+    def __init__(self, model, loss_fn, data:Data, cbs:list, acc, opt, epochs:int, max_grad_norm, progress:bool,
+                 desc:str, grad_accum:int=1):
         self.model, self.loss_fn, self.data, self.acc, self.opt, self.epochs = model, loss_fn, data, acc, opt, epochs
         self.cbs = name_callbacks(sorted(cbs, key=lambda c: c.order))
         self.max_grad_norm, self.progress, self.desc, self.grad_accum = max_grad_norm, progress, desc, grad_accum
@@ -226,9 +232,11 @@ def _do_epoch(L:Learner):
     bs = L.data.train(L.epoch)
     n = len(bs) if hasattr(bs, '__len__') else None
     if n is None: bs = list(bs)
-    for i, b in enumerate(tqdm(bs, desc=f'{L.desc} {L.epoch+1}/{L.epochs}', disable=not L.progress, leave=False)): _one_batch(L, b, i, n or len(bs))
+    batches = tqdm(bs, desc=f'{L.desc} {L.epoch+1}/{L.epochs}', disable=not L.progress, leave=False)
+    for i, b in enumerate(batches): _one_batch(L, b, i, n or len(bs))
     mins = (L.hist[-1]['minutes'] if L.hist else 0) + (time.time() - t0) / 60
-    L.row = dict(epoch=L.epoch + 1, step=L.step, train_loss=float(np.mean(L.losses)) if L.losses else float('nan'), minutes=mins, step_losses=L.losses)
+    train_loss = float(np.mean(L.losses)) if L.losses else float('nan')
+    L.row = dict(epoch=L.epoch + 1, step=L.step, train_loss=train_loss, minutes=mins, step_losses=L.losses)
     L('after_train')
     L.hist.append(L.row)
     L.epoch += 1
@@ -243,7 +251,7 @@ def _do_fit(L:Learner, stop_after:int|None=None):
 
 # %% ../nbs/04_learner.ipynb #22d0fb3b
 def make_accelerator(device=None, mixed:bool=False,
-                     grad_accum:int=1 # for loops that step under `acc.accumulate` (DreamBooth's); `fit` accumulates itself
+                     grad_accum:int=1 # for loops stepping under `acc.accumulate` (DreamBooth's); not `fit`'s
                     )->Accelerator:
     "An `Accelerator` on `device` (cuda > mps > cpu), in the half precision the device supports when `mixed`."
     dev = default_device(device)
@@ -298,7 +306,8 @@ class Record(Callback):
 # %% ../nbs/04_learner.ipynb #36636c52
 class EMA(Callback):
     "An exponential moving average of the trainable weights (diffusers' `EMAModel`), copied into the model at the end."
-    def __init__(self, decay:float=0.999, warmup:bool=False, power:float=2/3): self.decay, self.warmup, self.power = decay, warmup, power
+    def __init__(self, decay:float=0.999, warmup:bool=False, power:float=2/3):
+        self.decay, self.warmup, self.power = decay, warmup, power
     def before_fit(self, L):
         self.ps, self.dev = [p for p in L.unwrapped.parameters() if p.requires_grad], L.acc.device
         L.ema = EMAModel(self.ps, decay=self.decay, use_ema_warmup=self.warmup, power=self.power)
@@ -336,12 +345,14 @@ class Validate(Callback):
 
 # %% ../nbs/04_learner.ipynb #5bf9abbb
 class Logger(Callback):
-    "Print each epoch's losses and write the history to `out_dir/history.json` (after the checkpoint, so it never runs ahead of it)."
+    "Print each epoch's losses; write the history to `out_dir/history.json` (after the checkpoint: never ahead of it)."
     order = 95
     def __init__(self, out_dir=None): self.out_dir = out_dir
     def after_epoch(self, L):
         r = L.hist[-1]
-        if L.progress: print(f"{L.desc} epoch {r['epoch']}: train {r['train_loss']:.4f} valid {r.get('valid_loss', float('nan')):.4f} ({r['minutes']:.1f} min)", flush=True)
+        valid = r.get('valid_loss', float('nan'))
+        line = f"{L.desc} epoch {r['epoch']}: train {r['train_loss']:.4f} valid {valid:.4f} ({r['minutes']:.1f} min)"
+        if L.progress: print(line, flush=True)
         if self.out_dir is not None and L.acc.is_main_process: save_json(Path(self.out_dir)/'history.json', L.hist)
 
 class OnEpoch(Callback):
@@ -359,9 +370,10 @@ class TimeBudget(Callback):
 
 # %% ../nbs/04_learner.ipynb #7e09a5a8
 def run_state(acc, models:list, opt, **kw)->dict:
-    "What a checkpoint holds: the trained tensors of each model, the optimizer, the torch RNG, the grad scaler, and `kw`."
-    return dict(models=[trained_state(acc.unwrap_model(m)) for m in models], opt=opt.state_dict(), rng=torch.get_rng_state(),
-                scaler=acc.scaler.state_dict() if acc.scaler else None, **kw)
+    "What a checkpoint holds: the trained tensors of each model, the optimizer, torch's RNG, the grad scaler, `kw`."
+    trained = [trained_state(acc.unwrap_model(m)) for m in models]
+    scaler = acc.scaler.state_dict() if acc.scaler else None
+    return dict(models=trained, opt=opt.state_dict(), rng=torch.get_rng_state(), scaler=scaler, **kw)
 
 def restore_run_state(acc, models:list, opt, st:dict, src='checkpoint'):
     "Load what `run_state` saved into `models`, `opt`, the RNG and the grad scaler."
@@ -371,9 +383,10 @@ def restore_run_state(acc, models:list, opt, st:dict, src='checkpoint'):
     torch.set_rng_state(st['rng'])
 
 class Checkpoint(Callback):
-    "Resume from the newest `checkpoint-N` in `out_dir`; save one every `every` epochs and after the last (keep `limit`)."
+    "Resume from the newest `checkpoint-N` in `out_dir`; save one every `every` epochs and after the last."
     order = 90
-    def __init__(self, out_dir, every:int=1, limit:int|None=2): self.out_dir, self.every, self.limit = Path(out_dir), every, limit
+    def __init__(self, out_dir, every:int=1, limit:int|None=2):
+        self.out_dir, self.every, self.limit = Path(out_dir), every, limit
     def before_fit(self, L):
         if not (cks := list_checkpoints(self.out_dir)): return
         st = load_checkpoint(cks[-1])
@@ -384,7 +397,8 @@ class Checkpoint(Callback):
     def save(self, L):
         if not L.acc.is_main_process: return
         cbs = {c.key: c.state_dict() for c in L.cbs}
-        save_step_checkpoint(self.out_dir, L.step, run_state(L.acc, [L.model], L.opt, epoch=L.epoch, step=L.step, hist=L.hist, cbs=cbs), self.limit)
+        st = run_state(L.acc, [L.model], L.opt, epoch=L.epoch, step=L.step, hist=L.hist, cbs=cbs)
+        save_step_checkpoint(self.out_dir, L.step, st, self.limit)
     def after_epoch(self, L):
         if L.epoch % self.every == 0 or L.epoch == L.epochs: self.save(L)
 
@@ -401,7 +415,8 @@ def plot_history(hist:list, # history rows from `fit`
         ys += h['step_losses']
         e0 = h['epoch']
     ax.plot(xs, ys, lw=.8, label='train')
-    if any('valid_loss' in h for h in hist): ax.plot([h['epoch'] for h in hist], [h.get('valid_loss', np.nan) for h in hist], 'o-', label='valid')
+    if any('valid_loss' in h for h in hist):
+        ax.plot([h['epoch'] for h in hist], [h.get('valid_loss', np.nan) for h in hist], 'o-', label='valid')
     ax.set_xlabel('epoch')
     ax.set_ylabel('loss')
     ax.set_title(title)
