@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace, MISSING
 from .core import InputError
 
 # %% auto #0
-__all__ = ['positive', 'non_negative', 'unit', 'Range', 'OneOf', 'setting', 'check_config', 'Checked', 'as_config']
+__all__ = ['positive', 'non_negative', 'unit_interval', 'Range', 'OneOf', 'setting', 'check_config', 'Checked', 'as_config']
 
 # %% ../nbs/00c_config.ipynb #7a541b52
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Range:
         conv.__name__, conv.range, conv.base = t.__name__, self, t
         return conv
 
-positive, non_negative, unit = Range(0, lo_open=True), Range(0), Range(0, 1)
+positive, non_negative, unit_interval = Range(0, lo_open=True), Range(0), Range(0, 1)
 
 # %% ../nbs/00c_config.ipynb #1bd2d8ab
 @dataclass(frozen=True)

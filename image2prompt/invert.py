@@ -242,7 +242,7 @@ def near_best(seen:dict, best:str, drop:float, n:int)->list:
     return [best] + sorted((t for t, c in seen.items() if t != best and c >= top - drop), key=lambda t: -seen[t])[:n-1]
 
 # %% ../nbs/23_invert.ipynb #62afc864
-from .config import Checked, setting, Range, positive, non_negative, unit
+from .config import Checked, setting, Range, positive, non_negative, unit_interval
 @dataclass
 class InvertConfig(Checked):
     "Knobs of `Inverter`."
@@ -265,7 +265,7 @@ class InvertConfig(Checked):
     drop:float=setting(0.02, non_negative) # the readable prompt: the most fluent scored candidate whose cosine is at most this below the best's
     n_read:int=setting(16, positive) # the best candidates within `drop` whose fluency is scored (SmolLM2: one batch per target)
     fluency:bool=False # score those candidates with SmolLM2 (loads it, ~30 s on 2 cores): `readable_prompt` is the least perplexing; else the fewest CLIP tokens
-    lam:float=setting(0.0, unit) # with `fluency`, `prompt` maximises cos - lam * log-perplexity over those candidates (0: the best cosine)
+    lam:float=setting(0.0, unit_interval) # with `fluency`, `prompt` maximises cos - lam * log-perplexity over those candidates (0: the best cosine)
 
     @property
     def plain(self)->bool: return not (self.jump or self.swaps)

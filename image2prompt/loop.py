@@ -388,7 +388,7 @@ def run_loop(work, # the loop's folder (state, rounds, metrics); resumes what is
 
 # %% ../nbs/32_loop.ipynb #95e43c9d
 from dataclasses import dataclass
-from .config import Checked, setting, as_config, Range, positive, non_negative, unit
+from .config import Checked, setting, as_config, Range, positive, non_negative, unit_interval
 
 @dataclass
 class LoopOptions(Checked):
@@ -402,7 +402,7 @@ class LoopOptions(Checked):
     generator:str = 'render' # 'render' (toy renderer), 'toy' (the shipped toy pipeline) or a pipeline folder
     features:str = 'pixels' # 'pixels' or a backbone spec such as 'timm:efficientnet_lite0'
     max_pred:float = setting(0.4, Range(-1, 1)) # keep candidates predicted below this similarity
-    weak_quantile:float|None = setting(None, unit) # if set, the threshold is this quantile of validation cosine instead
+    weak_quantile:float|None = setting(None, unit_interval) # if set, the threshold is this quantile of validation cosine instead
     min_sim:float = setting(0.5, Range(-1, 1)) # keep candidates above this similarity to an existing prompt
     steps:int = setting(20, positive) # diffusion steps (pipeline generators)
     model:str = setting('ridge', ('ridge', 'regressor')) # 'ridge' (a head on cached features) or 'regressor' (`train_regressor`)

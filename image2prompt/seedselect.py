@@ -601,7 +601,7 @@ def _refs_path(p)->Path:
 
 # %% ../nbs/40_seedselect.ipynb #822a17fe
 from dataclasses import dataclass
-from .config import Checked, setting, as_config, positive, non_negative, unit
+from .config import Checked, setting, as_config, positive, non_negative, unit_interval
 
 EMBEDDERS = ('efficientnet_lite0', 'toy_encoder', 'open_clip:ViT-H-14', 'open_clip:ViT-L-14')
 
@@ -620,7 +620,7 @@ class SeedSelectOptions(Checked):
     iters:int = setting(30, positive) # optimisation iterations
     lr:float = setting(0.1, positive) # learning rate of the noise
     guidance_scale:float = setting(7.5, non_negative) # classifier-free guidance scale
-    lam:float|None = setting(None, unit) # use lam*semantic + (1-lam)*appearance instead of 10*semantic + appearance
+    lam:float|None = setting(None, unit_interval) # use lam*semantic + (1-lam)*appearance instead of 10*semantic + appearance
     n_refs:int|None = setting(None, positive) # references to use (error if fewer, unless --allow_fewer)
     allow_fewer:bool = False # use fewer references than --n_refs with a warning
     bootstrap:bool = False # start from the best of the earlier concepts' seeds, then a constant learning rate

@@ -401,7 +401,7 @@ def build_dataset(out_dir, # the image folder to write
 
 # %% ../nbs/10_toyworld.ipynb #24e9e045
 from dataclasses import dataclass
-from .config import Checked, setting, as_config, positive, non_negative, unit
+from .config import Checked, setting, as_config, positive, non_negative, unit_interval
 
 @dataclass
 class BuildToyWorldOptions(Checked):
@@ -410,7 +410,7 @@ class BuildToyWorldOptions(Checked):
     n:int = setting(30000, positive) # number of images
     seed:int = setting(0, non_negative) # the one seed for the whole set
     tail_count:int = setting(8, non_negative) # images per tail object
-    p_five:float = setting(0.85, unit) # share of five-fingered hands
+    p_five:float = setting(0.85, unit_interval) # share of five-fingered hands
     size:int = setting(64, positive) # image side
 
 def build_dataset_cmd(*cfg:BuildToyWorldOptions, **kw):
