@@ -325,9 +325,6 @@ def dedup_cmd(*cfg:DedupOptions, **kw):
     return rep
 
 # %% ../nbs/02_dedup.ipynb #8f4c3789
-from dataclasses import dataclass
-from .config import Checked, setting, as_config, Range, positive
-
 @dataclass
 class DemoDedupOptions(Checked):
     "The `image2prompt demo-dedup` command's options."

@@ -139,8 +139,6 @@ def load_pipeline(path=None, # a pipeline folder, a short name (`models.MODELS`)
     return pipe.to(default_device(device))
 
 # %% ../nbs/12_diffusion.ipynb #ed8f6c4e
-from dataclasses import dataclass
-from .config import as_config
 def _folder_mb(d:Path)->float: return sum(f.stat().st_size for f in Path(d).rglob('*') if f.is_file()) / 2**20
 
 def export_pipeline(out:str, # the folder to write: a complete diffusers pipeline, text encoder included
