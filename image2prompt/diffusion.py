@@ -139,6 +139,8 @@ def load_pipeline(path=None, # a pipeline folder, a short name (`models.MODELS`)
     return pipe.to(default_device(device))
 
 # %% ../nbs/12_diffusion.ipynb #ed8f6c4e
+from dataclasses import dataclass
+from .config import as_config
 def _folder_mb(d:Path)->float: return sum(f.stat().st_size for f in Path(d).rglob('*') if f.is_file()) / 2**20
 
 def export_pipeline(out:str, # the folder to write: a complete diffusers pipeline, text encoder included
@@ -245,8 +247,7 @@ def set_sampler(pipe, name:str|None=None # a `SAMPLERS` key; `None` keeps the pi
     pipe.scheduler = SAMPLERS[name].from_config(pipe.scheduler.config)
     return pipe
 
-from dataclasses import dataclass
-from .config import Checked, setting, as_config, positive, non_negative
+from .config import Checked, setting, positive, non_negative
 
 @dataclass
 class GenerateOptions(Checked):
