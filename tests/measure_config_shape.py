@@ -1,5 +1,6 @@
 """Issue 30, item 1: the command/config shape, measured from the package source. Run from the repo root:
-python tests/measure_config_shape.py [PACKAGE_DIR]   (default image2prompt; give an older checkout's package to compare)"""
+python tests/measure_config_shape.py [PACKAGE_DIR]
+(default image2prompt; give an older checkout's package to compare)"""
 import ast, re, sys
 from pathlib import Path
 
@@ -12,9 +13,11 @@ def params(fn:ast.FunctionDef)->int:
 def measure(pkg:Path)->dict:
     mods = {p.stem: p.read_text() for p in sorted(pkg.glob('*.py')) if p.stem != '_modidx'}
     trees = {m: ast.parse(s) for m, s in mods.items()}
-    fns = {f'{m}.{n.name}': n for m, t in trees.items() for n in ast.walk(t) if isinstance(n, ast.FunctionDef)}
+    fns = {f'{m}.{n.name}': n for m, t in trees.items() for n in ast.walk(t)
+           if isinstance(n, ast.FunctionDef)}
     top = sorted(((params(f), k) for k, f in fns.items()), reverse=True)[:3]
-    run_phase_calls = [len(c.args) for c in ast.walk(trees['train']) if isinstance(c, ast.Call) and getattr(c.func, 'id', '') == 'run_phase']
+    calls = [c for c in ast.walk(trees['train']) if isinstance(c, ast.Call)]
+    run_phase_calls = [len(c.args) for c in calls if getattr(c.func, 'id', '') == 'run_phase']
     src = '\n'.join(mods.values())
     return {'most parameters (function: count)': {k: n for n, k in top},
             'train_regressor / train_toy_pipeline / run_phase parameters':

@@ -97,7 +97,7 @@ def test_bad_path(ws, cmd, opt, kind, label, bad):
 
 @pytest.mark.parametrize('cmd', list(COMMANDS))
 def test_help_shows_every_option(cmd):
-    "`image2prompt CMD --help`: every option of the command's config, each with its help, and its range where it has one."
+    "`image2prompt CMD --help`: every option of the command's config, with its help, and its range where it has one."
     p, f, cls = command_parser(cmd)
     with contextlib.redirect_stdout(io.StringIO()) as out, pytest.raises(SystemExit) as e: p.parse_args(['--help'])
     assert e.value.code == 0
