@@ -21,7 +21,8 @@ def measure(pkg:Path)->dict:
     src = '\n'.join(mods.values())
     return {'most parameters (function: count)': {k: n for n, k in top},
             'train_regressor / train_toy_pipeline / run_phase parameters':
-                [params(fns[k]) for k in ('train.train_regressor', 'diffusion_train.train_toy_pipeline', 'train.run_phase')],
+                [params(fns[k]) for k in ('train.train_regressor', 'diffusion_train.train_toy_pipeline',
+                                          'train.run_phase')],
             'most positional arguments in a run_phase call': max(run_phase_calls),
             "hand-written '>= 0' checks": len(re.findall(r"< 0: raise|must be >= 0'", src)),
             'check_positive calls': len(re.findall(r'(?<!def )check_positive\(', src)),
