@@ -377,7 +377,7 @@ def save_ckpt(acc, mods:list, opt, out_dir, step:int, limit:int=2)->Path|None:
     if acc.is_main_process: return save_step_checkpoint(out_dir, step, run_state(acc, mods, opt, step=step), limit)
 
 def resume(acc, mods:list, opt, out_dir)->int:
-    "Load the newest checkpoint under `out_dir` into `mods` and `setting`; the step to continue from (0 when none)."
+    "Load the newest checkpoint under `out_dir` into `mods` and `opt`; the step to continue from (0 when none)."
     if not (cks := list_checkpoints(out_dir)): return 0
     st = load_checkpoint(cks[-1])
     restore_run_state(acc, mods, opt, st, cks[-1])
