@@ -4,41 +4,48 @@
 
 # %% ../nbs/70_cli.ipynb #ebf139be
 from __future__ import annotations
-import os, sys, argparse, importlib, inspect, typing, traceback, fnmatch
-from dataclasses import dataclass, field, asdict, is_dataclass
+import os, sys, argparse, importlib, inspect, typing
+from dataclasses import fields, is_dataclass, MISSING
 from pathlib import Path
 from fastcore.docments import docments
-from fastcore.script import anno_parser
 from . import __version__
-from .core import check_model_spec, InputError, MissingInput, WeightsUnavailable, folder_digest, need_path, run_config, check_out_path, check_out_dir, claim_dirs
+from .config import Range
+from .core import (check_model_spec, InputError, MissingInput, WeightsUnavailable,
+                               check_out_path, check_out_dir, claim_dirs)
 
 # %% auto #0
-__all__ = ['COMMANDS', 'positive', 'non_negative', 'unit', 'RANGES', 'GENERATED', 'PATHS', 'get_command', 'cli_options',
-           'add_options', 'Range', 'option_range', 'constrain', 'FromConfig', 'command_parser', 'check_paths', 'run',
-           'main', 'dreambooth_command', 'train_diffusion_command']
+__all__ = ['COMMANDS', 'PATHS', 'get_command', 'field_help', 'cli_options', 'add_options', 'command_config', 'command_parser',
+           'check_paths', 'run', 'main']
 
 # %% ../nbs/70_cli.ipynb #44e87739
 COMMANDS = {
-    'demo': ('image2prompt.predict_experiment:demo_cmd', 'image to prompt on the shipped sample images: submission.csv and readable prompts'),
-    'demo-dedup': ('image2prompt.dedup:demo_dedup_cmd', 'embed and deduplicate the shipped sample prompts, and print the report'),
+    'demo': ('image2prompt.predict_experiment:demo_cmd',
+        'image to prompt on the shipped sample images: submission.csv and readable prompts'),
+    'demo-dedup': ('image2prompt.dedup:demo_dedup_cmd',
+        'embed and deduplicate the shipped sample prompts, and print the report'),
     'embed': ('image2prompt.embeddings:embed_cmd', 'embed a prompt table into a .npy, with a resumable cache'),
     'dedup': ('image2prompt.dedup:dedup_cmd', 'drop near-duplicate prompts, or prompts near another set'),
-    'build-toyworld': ('image2prompt.toyworld:build_dataset_cmd', 'render a toy-world image folder with metadata.jsonl'),
-    'train-diffusion': ('image2prompt.cli:train_diffusion_command', 'train or fine-tune a latent diffusion pipeline'),
+    'build-toyworld': ('image2prompt.toyworld:build_dataset_cmd',
+        'render a toy-world image folder with metadata.jsonl'),
+    'train-diffusion': ('image2prompt.diffusion_train:train_diffusion_cmd',
+        'train or fine-tune a latent diffusion pipeline'),
     'generate': ('image2prompt.diffusion:generate_cmd', 'generate an image folder from prompts'),
-    'export-pipeline': ('image2prompt.diffusion:export_pipeline', 'write a pipeline (default: the shipped toy one) as a complete diffusers folder, text encoder included'),
+    'export-pipeline': ('image2prompt.diffusion:export_pipeline_cmd',
+        'write a pipeline (default: the shipped toy one) as a complete diffusers folder, text encoder included'),
     'train': ('image2prompt.train:train_cmd', 'train the image-to-prompt regressor'),
     'predict': ('image2prompt.predict:predict_cmd', 'predict embeddings, submission.csv and readable prompts'),
-    'invert': ('image2prompt.invert:invert_cmd', 'readable prompts whose MiniLM embeddings match target embeddings (.npy -> prompts.csv)'),
+    'invert': ('image2prompt.invert:invert_cmd',
+        'readable prompts whose MiniLM embeddings match target embeddings (.npy -> prompts.csv)'),
     'loop': ('image2prompt.loop:loop_cmd', 'run rounds of the weak-prompt data loop'),
     'seedselect': ('image2prompt.seedselect:seedselect_cmd', 'optimise initial noise for a rare concept'),
-    'dreambooth': ('image2prompt.cli:dreambooth_command', 'teach a pipeline a subject (full or LoRA)'),
+    'dreambooth': ('image2prompt.dreambooth:dreambooth_cmd', 'teach a pipeline a subject (full or LoRA)'),
 }
 
 # %% ../nbs/70_cli.ipynb #0aedb116
 def get_command(name:str):
     "The function behind sub-command `name`."
-    if name not in COMMANDS: raise InputError(f"unknown command '{name}'. Commands: {', '.join(COMMANDS)}; see image2prompt --help")
+    if name not in COMMANDS:
+        raise InputError(f"unknown command '{name}'. Commands: {', '.join(COMMANDS)}; see image2prompt --help")
     mod, fn = COMMANDS[name][0].split(':')
     try: m = importlib.import_module(mod)
     except ModuleNotFoundError as e:
@@ -54,135 +61,64 @@ def _arg_type(t):
     args = [a for a in typing.get_args(t) if a is not type(None)]
     return args[0] if args else t
 
-def cli_options(src, # a dataclass (its fields) or a function (its parameters)
-                recipe:dict|None=None, # values that replace `src`'s defaults: a recipe's one source of defaults
-                skip:tuple=() # names that are not options
-               )->dict:
-    "name -> `(type, default, help)` for each field or parameter of `src`: its annotation (`str` if none), default and docments comment."
-    d, types = docments(src, full=True, returns=False), typing.get_type_hints(src)
-    recipe = recipe or {}
-    if unknown := set(recipe) - set(d): raise ValueError(f'recipe names {sorted(unknown)}, which {src.__name__} has not')
-    kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    return {k: (_arg_type(types.get(k, str)), recipe.get(k, v.default), v.docment or '')
-            for k, v in d.items() if k not in skip and v.kind not in kinds}
+def field_help(cls)->dict:
+    "field -> its docments comment, read in whichever config class (`cls` or one it extends) declares the field."
+    h = {}
+    for c in reversed(cls.__mro__):
+        if is_dataclass(c): h |= {k: v for k, v in docments(c).items() if v}
+    return h
+
+def _default(f):
+    if f.default is not MISSING: return f.default
+    return inspect.Parameter.empty if f.default_factory is MISSING else f.default_factory()
+
+def cli_options(cls)->dict:
+    "name -> `(type, default, help, metadata)` of each field of the config dataclass `cls` (no default: `empty`)."
+    hs, types = field_help(cls), typing.get_type_hints(cls)
+    return {f.name: (_arg_type(types[f.name]), _default(f), hs.get(f.name, ''), f.metadata) for f in fields(cls)}
 
 # %% ../nbs/70_cli.ipynb #40cf53bd
-def add_options(p:argparse.ArgumentParser, opts:dict, # a parser; `cli_options`
-                flags:dict|None=None # name -> `(flag, help)` for a `True` bool whose flag keeps an older name (default `--no_NAME`)
-               )->argparse.ArgumentParser:
-    "Add `opts` to `p`: no default -> positional, bool -> a switch, list -> one or more values, else `--NAME VALUE`."
-    flags = flags or {}
-    for k, (t, d, h) in opts.items():
-        h = h.replace('%', '%%')
-        if d is inspect.Parameter.empty: p.add_argument(k, type=t, help=h)
-        elif t is bool:
-            flag, fh = flags.get(k, (f'--no_{k}', f'turn off: {h}')) if d else (f'--{k}', h)
-            p.add_argument(flag, dest=k, action='store_false' if d else 'store_true', help=fh)
-        elif t is list: p.add_argument(f'--{k}', nargs='+', default=d, help=h)
-        else: p.add_argument(f'--{k}', type=t, default=d, help=h + ('' if d is None else f' (default: {d})'))
-    return p
-
-# %% ../nbs/70_cli.ipynb #967c3498
-@dataclass(frozen=True)
-class Range:
-    "The values a numeric option takes: `lo`..`hi` (`None`: unbounded), each end included unless open."
-    lo:float|None=None
-    hi:float|None=None
-    lo_open:bool=False
-    hi_open:bool=False
-
-    def ok(self, v)->bool:
-        "Is `v` in the range? (`nan` never is.)"
-        lo = self.lo is None or (v > self.lo if self.lo_open else v >= self.lo)
-        return v == v and lo and (self.hi is None or (v < self.hi if self.hi_open else v <= self.hi))
-
-    def __str__(self)->str:
-        if self.hi is None: return 'any number' if self.lo is None else f"{'>' if self.lo_open else '>='} {self.lo}"
-        return f"in {'(' if self.lo_open else '['}{self.lo}, {self.hi}{')' if self.hi_open else ']'}"
-
-    def type(self, t:type):
-        "An argparse `type=`: `t(s)`, refused when out of the range."
-        def conv(s):
-            v = t(s)
-            if not self.ok(v): raise argparse.ArgumentTypeError(f'{s} must be {self}')
-            return v
-        conv.__name__, conv.range, conv.base = t.__name__, self, t  # argparse's 'invalid int value' names it; tests read the rest
-        return conv
-
-positive, non_negative, unit = Range(0, lo_open=True), Range(0), Range(0, 1)
-
-# %% ../nbs/70_cli.ipynb #b185bd2e
-RANGES = {  # option name (a shell pattern; 'COMMAND:NAME' first) -> its range; first match wins
-    'loop:lp_epochs': positive,  # the loop trains every round; `train` may skip the linear probe
-    'seed': non_negative, 'space': non_negative, 'patience': non_negative, 'tail_count': non_negative, 'n_blocks': non_negative,
-    'unfreeze_per_round': non_negative, 'lp_epochs': non_negative, 'ft_epochs': non_negative, '*_every': non_negative,
-    '*_minutes': non_negative, 'vae_kl': non_negative, 'vae_fg': non_negative, 'prior_loss_weight': non_negative, 'guidance*': non_negative,
-    'ema*': Range(0, 1, hi_open=True), 'lr_decay': Range(0, 1, lo_open=True), 'valid_frac': Range(0, 1, True, True),
-    'p_five': unit, 'lam': unit, 'weak_quantile': unit, 'threshold': Range(0, 1, lo_open=True), 'max_pred': Range(-1, 1), 'min_sim': Range(-1, 1),
-    # counts, sizes, steps, rates and budgets
-    'n': positive, 'n_*': positive, 'k': positive, 'bs': positive, '*_bs': positive, 'chunk': positive, 'nprobe': positive, 'size': positive,
-    'steps': positive, '*_steps': positive, 'iters': positive, 'rounds': positive, '*_epochs': positive, '*_epoch_size': positive,
-    'lr': positive, '*_lr': positive, '*budget': positive, '*max_evals': positive, '*flavors': positive, 'limit': positive,
-    'threads': positive, '*_crop': positive, 'resolution': positive, 'rank': positive, 'lora_r': positive, 'lora_alpha': positive,
-    'grad_accum': positive, 'max_grad_norm': positive, 'ckpt_limit': positive, '*_evals': positive,
-    'drop': non_negative, '*_drop': non_negative,  # how far below the best cosine a more readable prompt may fall
-}
-
-def option_range(command:str, name:str)->Range|None:
-    "The declared `Range` of option `name` of `command`, or `None`."
-    for pat, r in RANGES.items():
-        c, _, n = pat.rpartition(':')
-        if c in ('', command) and fnmatch.fnmatchcase(name, n): return r
-    return None
-
 def _parse_error(message:str): raise InputError(message)
 
-def constrain(p:argparse.ArgumentParser, command:str)->argparse.ArgumentParser:
-    "Give `command`'s numeric options their `RANGES` as `type=`; a parse error becomes a one-line `InputError`."
-    for a in p._actions:  # argparse has no public way to reach the actions
-        if a.type in (int, float) and (r := option_range(command, a.dest)):
-            a.type = r.type(a.type)
-            if a.help: a.help += f' [{r}]'
+def add_options(p:argparse.ArgumentParser, opts:dict # a parser; `cli_options`
+               )->argparse.ArgumentParser:
+    "Add `opts` to `p` (see above); a parse error becomes a one-line `InputError`."
+    for k, (t, d, h, md) in opts.items():
+        c = md.get('check')
+        h = (h + (f' [{c}]' if c else '')).replace('%', '%%')
+        names = (f'--{k}', *md.get('aliases', ()))
+        if d is inspect.Parameter.empty: p.add_argument(k, type=t, help=h)
+        elif md.get('positional'): p.add_argument(k, nargs='?', type=t, default=d, help=h)
+        elif t is bool and d:
+            p.add_argument(md.get('flag') or f'--no_{k}', dest=k, action='store_false', help=f'turn off: {h}')
+        elif t is bool: p.add_argument(*names, dest=k, action='store_true', help=h)
+        elif t is list: p.add_argument(*names, dest=k, nargs='+', default=d, help=h)
+        else:
+            conv = c.type(t) if isinstance(c, Range) else t
+            p.add_argument(*names, dest=k, type=conv, default=d, help=h + ('' if d is None else f' (default: {d})'))
     p.error = _parse_error
     return p
 
 # %% ../nbs/70_cli.ipynb #d325bc0e
-@dataclass
-class FromConfig:
-    "How a command's options are generated: the fields of `source`, then the command function's own parameters."
-    source:str # 'module:Name' of the dataclass or function whose fields hold the settings, their types, defaults and help
-    recipe:str|None=None # 'module:NAME' of a dict whose values replace `source`'s defaults
-    skip:tuple=() # fields of `source` that are not options
-    flags:dict=field(default_factory=dict) # field -> `(flag, help)` for a `True` bool whose switch keeps an older name
-
-GENERATED = {
-    'dreambooth': FromConfig('image2prompt.dreambooth:DreamBoothConfig', flags=dict(
-        with_prior=('--no_prior', 'disable prior preservation'), lora=('--full', 'fine-tune the full UNet instead of LoRA'))),
-    'train-diffusion': FromConfig('image2prompt.diffusion_train:train_toy_pipeline', 'image2prompt.diffusion_train:TOY_RECIPE',
-                                  skip=('data', 'out', 'work_dir', 'text_encoder', 'device', 'progress')),
-    'train': FromConfig('image2prompt.train:train_regressor'),
-}
-
-def _load(spec:str):
-    mod, name = spec.split(':')
-    return getattr(importlib.import_module(mod), name)
+def command_config(f)->type:
+    "The config dataclass of command function `f`: the annotation of its first parameter."
+    first = next(iter(inspect.signature(f).parameters))
+    cls = _arg_type(typing.get_type_hints(f).get(first))
+    if not is_dataclass(cls): raise TypeError(f'{f.__name__}: annotate its first parameter with a config dataclass')
+    return cls
 
 def command_parser(name:str)->tuple:
-    "`(parser, function, source, source's option names)` of command `name`; `source` is `None` where `anno_parser` reads the function."
-    f, prog = get_command(name), f'image2prompt {name}'
-    g = GENERATED.get(name)
-    if g is None: return constrain(anno_parser(f, prog=prog), name), f, None, ()
-    src = _load(g.source)
-    cfg = cli_options(src, _load(g.recipe) if g.recipe else None, g.skip)
-    own = cli_options(f, skip=tuple(inspect.signature(f).parameters)[:1])  # the first parameter receives the config
-    req = {k: v for k, v in own.items() if v[1] is inspect.Parameter.empty}
-    p = argparse.ArgumentParser(prog=prog, description=f.__doc__)
-    add_options(p, req | cfg | {k: v for k, v in own.items() if k not in req}, g.flags)
-    return constrain(p, name), f, src, tuple(cfg)
+    "`(parser, function, config class)` of command `name`."
+    f = get_command(name)
+    cls = command_config(f)
+    p = argparse.ArgumentParser(prog=f'image2prompt {name}', description=f.__doc__)
+    return add_options(p, cli_options(cls)), f, cls
 
 # %% ../nbs/70_cli.ipynb #5a5514b4
-PATHS = {  # command -> {option: kind}: in_file, in_dir, in_any (must exist); pipeline (a folder with model_index.json, or a hub id);
-           # out_file (not a folder, not inside a file); out_dir (`claim_dirs`); io_dir (a folder read and added to: not a file)
+# command -> {option: kind}: in_file, in_dir, in_any (must exist); pipeline (a folder with model_index.json,
+# or a hub id); out_file (not a folder, not inside a file); out_dir (`claim_dirs`);
+# io_dir (a folder read and added to: not a file)
+PATHS = {
     'demo': dict(out='out_dir', images='in_dir'),
     'demo-dedup': dict(out='out_dir'),
     'embed': dict(prompts='in_file', out='out_file', cache_dir='out_dir'),
@@ -200,7 +136,8 @@ PATHS = {  # command -> {option: kind}: in_file, in_dir, in_any (must exist); pi
 }
 
 def _check_input(v:Path, opt:str, kind:str)->None:
-    if kind == 'pipeline': return check_model_spec(str(v), 'pipeline')  # a pipeline folder, a short name of the model table or a hub id
+    # a pipeline folder, a short name of the model table or a hub id
+    if kind == 'pipeline': return check_model_spec(str(v), 'pipeline')
     if not v.exists(): raise MissingInput(f'{v}: not found ({opt}); check the path')
     if kind == 'in_file' and v.is_dir(): raise MissingInput(f'{v}: is a folder, but {opt} takes a file')
     if kind == 'in_dir' and not v.is_dir(): raise MissingInput(f'{v}: is a file, but {opt} takes a folder')
@@ -208,7 +145,7 @@ def _check_input(v:Path, opt:str, kind:str)->None:
 def check_paths(command:str, args:dict, # a command and its parsed options
                 p:argparse.ArgumentParser # its parser
                )->list:
-    "Check `command`'s path options in `args` (`InputError` naming the first bad one); returns its output folders, for `claim_dirs`."
+    "Check `command`'s path options in `args` (`InputError` naming the first bad one); returns the output folders."
     flags, outs = {a.dest: a.option_strings[-1] for a in p._actions if a.option_strings}, []
     for k, kind in PATHS.get(command, {}).items():
         if args.get(k) is None: continue
@@ -222,19 +159,17 @@ def check_paths(command:str, args:dict, # a command and its parsed options
 # %% ../nbs/70_cli.ipynb #33422945
 def _usage()->str:
     w = max(map(len, COMMANDS))
-    return ('usage: image2prompt COMMAND [options] [--debug]  (or --version)\n\ncommands:\n' + '\n'.join(f'  {k:<{w}}  {v[1]}' for k,v in COMMANDS.items())
-            + '\n\n--debug (or I2P_DEBUG=1) shows the full traceback of any error')
+    cmds = '\n'.join(f'  {k:<{w}}  {v[1]}' for k, v in COMMANDS.items())
+    return (f'usage: image2prompt COMMAND [options] [--debug]  (or --version)\n\ncommands:\n{cmds}'
+            '\n\n--debug (or I2P_DEBUG=1) shows the full traceback of any error')
 
 def run(argv:list # `COMMAND [options]`
        ):
     "Parse `argv` and run the command; returns its result and lets every exception through (for notebooks and tests)."
-    p, f, src, keys = command_parser(argv[0])
+    p, f, cls = command_parser(argv[0])
     args = vars(p.parse_args(argv[1:]))
-    for k in ('pdb', 'xtra'): args.pop(k, None)  # fastcore's debugging options, not the command's
-    with claim_dirs(check_paths(argv[0], args, p), argv[0]):
-        if src is None: return f(**args)
-        cfg = {k: args.pop(k) for k in keys}
-        return f(src(**cfg) if is_dataclass(src) else cfg, **args)
+    cfg = cls(**args)  # checks the fields' constraints before any path is touched
+    with claim_dirs(check_paths(argv[0], args, p), argv[0]): return f(cfg)
 
 # %% ../nbs/70_cli.ipynb #dbb6adbc
 def _debug(argv:list)->tuple:
@@ -259,38 +194,3 @@ def main(argv:list|None=None # default `sys.argv[1:]`
         print(f'image2prompt {argv[0]}: {msg}', file=sys.stderr)
         return 2
     return 0
-
-# %% ../nbs/70_cli.ipynb #b3bdea76
-def dreambooth_command(cfg, # a `DreamBoothConfig` (its fields are the options)
-                       device:str=None, # cpu, cuda, mps (default: best available)
-                       fresh:bool=False): # start afresh when OUT_DIR holds a run with other data or settings
-    "Teach a pipeline a subject with DreamBooth (LoRA or full), with prior preservation."
-    from image2prompt.dreambooth import train_dreambooth  # the stage loads when its command runs, so `image2prompt --help` stays fast
-    digest = folder_digest(need_path(cfg.instance_dir, 'instance image folder', 'dir'))
-    run_config(cfg.out_dir, asdict(cfg) | dict(instance_contents=digest), 'DreamBooth run', fresh,
-               state=('checkpoint-*', 'pipeline', 'pytorch_lora_weights.safetensors', 'validation'))
-    r = train_dreambooth(cfg, device)
-    print(f"trained {r['step']} steps; wrote {r.get('files')}")
-    return r
-
-def train_diffusion_command(cfg:dict, # `train_toy_pipeline`'s settings, defaults from `TOY_RECIPE`
-                            data:str, # an image folder with metadata.jsonl
-                            out:str, # the pipeline folder to write
-                            work_dir:str=None, # checkpoints, caches, sample grids, logs (default OUT.work); rerun to resume
-                            pretrained:str=None, # fine-tune this pipeline's UNet (folder or hub id; the unet_* options) instead
-                            threads:int=None, # torch CPU threads (1 is fastest on a shared machine)
-                            device:str=None, # cpu, cuda, mps (default: best available)
-                            fresh:bool=False): # start afresh when WORK_DIR holds a run with other data or settings
-    "Train a toy latent diffusion pipeline from scratch (VAE, then UNet), or fine-tune an existing one, on an image folder."
-    import torch  # these load when the command runs, as above
-    from image2prompt.diffusion_train import train_toy_pipeline, finetune
-    work = Path(work_dir or f'{out}.work')
-    digest = folder_digest(need_path(data, 'image folder', 'dir'))
-    run_config(work, cfg | dict(data=digest, out=out, work_dir=work_dir, pretrained=pretrained), 'diffusion training run', fresh,
-               state=('vae', 'unet', 'latents_*.pt', 'train_log.json'))
-    if threads: torch.set_num_threads(threads)
-    if pretrained is None: r = train_toy_pipeline(data, out, work, device=device, **cfg)
-    else: r = finetune(pretrained, data, out, work, epochs=cfg['unet_epochs'], bs=cfg['unet_bs'], lr=cfg['unet_lr'],
-                       max_minutes=cfg['unet_minutes'], limit=cfg['limit'], seed=cfg['seed'], device=device)
-    print(f'wrote the pipeline {out} (logs and checkpoints in {work})')
-    return r

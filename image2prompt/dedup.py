@@ -17,7 +17,7 @@ from .embeddings import embed_prompts, load_embeddings, read_prompts, save_embed
 # %% auto #0
 __all__ = ['planted_embs', 'flat_pairs', 'numpy_pairs', 'auto_nlist', 'ivf_index', 'index_pairs', 'hnsw_pairs', 'find_pairs',
            'greedy_keep', 'dedup', 'max_sim', 'cross_filter', 'nn_sims', 'dedup_groups', 'plot_nn_hist', 'dedup_report',
-           'print_report', 'dedup_cmd', 'demo_dedup_cmd']
+           'print_report', 'DedupOptions', 'dedup_cmd', 'DemoDedupOptions', 'demo_dedup_cmd']
 
 # %% ../nbs/02_dedup.ipynb #817093be
 def _at_cos(rng, x, cos):
@@ -300,53 +300,64 @@ def print_report(rep:dict):
         [print(f'DROPPED {d}') for d in g['dropped'][:4]]
 
 # %% ../nbs/02_dedup.ipynb #333fcac1
-def dedup_cmd(embs:str, # .npy written by `image2prompt embed` (its prompt table beside it)
-              out:str, # output folder: kept.parquet, kept.npy (row indices), report.json, nn_hist.png
-              threshold:float=0.95, # drop rows above this cosine to a kept row
-              method:str='exact', # exact or ivf (approximate, for millions of rows)
-              against:str=None, # another embeddings .npy (set A): drop rows near any of its rows instead
-              nprobe:int=8, # IVF lists scanned per query
-              quiet:store_true=False # no progress bars or printed report
-             ):
+from dataclasses import dataclass
+from .config import Checked, setting, as_config, Range, positive
+
+@dataclass
+class DedupOptions(Checked):
+    "The `image2prompt dedup` command's options."
+    embs:str # .npy written by `image2prompt embed` (its prompt table beside it)
+    out:str # output folder: kept.parquet, kept.npy (row indices), report.json, nn_hist.png
+    threshold:float = setting(0.95, Range(0, 1, lo_open=True)) # drop rows above this cosine to a kept row
+    method:str = setting('exact', ('exact', 'ivf')) # exact or ivf (approximate, for millions of rows)
+    against:str|None = None # another embeddings .npy (set A): drop rows near any of its rows instead
+    nprobe:int = setting(8, positive) # IVF lists scanned per query
+    quiet:bool = False # no progress bars or printed report
+
+def dedup_cmd(*cfg:DedupOptions, **kw):
     "Drop near-duplicate prompts (or prompts near another set) and write the kept table and a report."
-    check_choice('method', method, ('exact', 'ivf'))
-    check_positive(nprobe=nprobe)
-    if not 0 < threshold <= 1: raise InputError(f'--threshold {threshold} must be in (0, 1]')
-    e, table = load_embeddings(embs, mmap=True)
-    out = Path(out)
-    if against:
-        a, _ = load_embeddings(against, mmap=True)
-        kept = cross_filter(a, e, threshold, method, nprobe=nprobe)
+    c = as_config(DedupOptions, cfg, kw)
+    e, table = load_embeddings(c.embs, mmap=True)
+    out = Path(c.out)
+    if c.against:
+        a, _ = load_embeddings(c.against, mmap=True)
+        kept = cross_filter(a, e, c.threshold, c.method, nprobe=c.nprobe)
         parent = None
-        rep = dict(n=len(e), kept=len(kept), dropped=len(e)-len(kept), against=str(against), threshold=threshold)
+        rep = dict(n=len(e), kept=len(kept), dropped=len(e)-len(kept), against=str(c.against), threshold=c.threshold)
     else:
-        kept, parent = dedup(e, threshold, method, return_parent=True, progress=not quiet, nprobe=nprobe)
+        kept, parent = dedup(e, c.threshold, c.method, return_parent=True, progress=not c.quiet, nprobe=c.nprobe)
         sims = nn_sims(e)
-        rep = dedup_report(parent, table.prompt.tolist(), sims, threshold)
-        if len(sims): plot_nn_hist(sims, threshold, out/'nn_hist.png')
+        rep = dedup_report(parent, table.prompt.tolist(), sims, c.threshold)
+        if len(sims): plot_nn_hist(sims, c.threshold, out/'nn_hist.png')
     if parent is None or not len(sims): (out/'nn_hist.png').unlink(missing_ok=True)  # an earlier run's plot is not this report's
     save_npy(out/'kept.npy', kept)
     save_parquet(out/'kept.parquet', table.iloc[kept])
     save_json(out/'report.json', rep)
-    if not quiet and parent is not None: print_report(rep)
+    if not c.quiet and parent is not None: print_report(rep)
     print(f"kept {rep['kept']} of {rep['n']} prompts; wrote {out/'kept.parquet'}, kept.npy and report.json")
     return rep
 
 # %% ../nbs/02_dedup.ipynb #8f4c3789
-def demo_dedup_cmd(out:str='image2prompt_demo_dedup', # output folder (embedding cache, embeddings, report)
-             threshold:float=0.95, # dedup threshold
-             n:int=None, # only the first `n` sample prompts
-             fast:str=None, # embedding mode: None (exact fp32) or int8
-             quiet:store_true=False):
+@dataclass
+class DemoDedupOptions(Checked):
+    "The `image2prompt demo-dedup` command's options."
+    out:str = 'image2prompt_demo_dedup' # output folder (embedding cache, embeddings, report)
+    threshold:float = setting(0.95, Range(0, 1, lo_open=True)) # dedup threshold
+    n:int|None = setting(None, positive) # only the first `n` sample prompts
+    fast:str|None = setting(None, (None, 'int8')) # embedding mode: None (exact fp32) or int8
+    quiet:bool = False # no progress bars or printed report
+
+def demo_dedup_cmd(*cfg:DemoDedupOptions, **kw):
     "Demo: embed and deduplicate the shipped sample prompts, and print the report."
-    out = Path(out)
+    c = as_config(DemoDedupOptions, cfg, kw)
+    out = Path(c.out)
     table = read_prompts(asset('sample_prompts.csv'))
-    if n: table = table.iloc[:n].reset_index(drop=True)
+    if c.n: table = table.iloc[:c.n].reset_index(drop=True)
     t0 = time.time()
-    e = embed_prompts(table.prompt, cache_dir=out/'.emb_cache', progress=not quiet, fast=fast)
+    e = embed_prompts(table.prompt, cache_dir=out/'.emb_cache', progress=not c.quiet, fast=c.fast)
     t1 = time.time()
-    save_embeddings(out/'sample_prompts.npy', e, table, fast=fast)
-    rep = dedup_cmd(str(out/'sample_prompts.npy'), str(out/'dedup'), threshold, quiet=quiet)
+    save_embeddings(out/'sample_prompts.npy', e, table, fast=c.fast)
+    rep = dedup_cmd(DedupOptions(str(out/'sample_prompts.npy'), str(out/'dedup'), c.threshold, quiet=c.quiet))
     rep['embed_s'], rep['dedup_s'] = round(t1 - t0, 2), round(time.time() - t1, 2)
-    if not quiet: print(f"\nembedded in {rep['embed_s']} s, deduplicated in {rep['dedup_s']} s; outputs in {out}")
+    if not c.quiet: print(f"\nembedded in {rep['embed_s']} s, deduplicated in {rep['dedup_s']} s; outputs in {out}")
     return rep

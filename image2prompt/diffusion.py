@@ -25,8 +25,9 @@ from .embeddings import process_state, read_prompts
 
 # %% auto #0
 __all__ = ['MINILM', 'SCHEDULERS', 'SAMPLERS', 'load_text_encoder', 'build_vae', 'build_unet', 'build_scheduler',
-           'build_pipeline', 'save_pipeline', 'load_pipeline', 'export_pipeline', 'gen_images', 'sample_grid',
-           'merge_generated', 'set_sampler', 'generate_cmd']
+           'build_pipeline', 'save_pipeline', 'load_pipeline', 'export_pipeline', 'ExportPipelineOptions',
+           'export_pipeline_cmd', 'gen_images', 'sample_grid', 'merge_generated', 'set_sampler', 'GenerateOptions',
+           'generate_cmd']
 
 # %% ../nbs/12_diffusion.ipynb #53f76ac9
 MINILM = 'all-MiniLM-L6-v2'
@@ -146,6 +147,8 @@ def load_pipeline(path=None, # pipeline folder, short name (`models.MODELS`) or 
     return pipe.to(default_device(device))
 
 # %% ../nbs/12_diffusion.ipynb #ed8f6c4e
+from dataclasses import dataclass
+from .config import as_config
 def _folder_mb(d:Path)->float: return sum(f.stat().st_size for f in Path(d).rglob('*') if f.is_file()) / 2**20
 
 def export_pipeline(out:str, # the folder to write: a complete diffusers pipeline, text encoder included
@@ -161,6 +164,18 @@ def export_pipeline(out:str, # the folder to write: a complete diffusers pipelin
     te = type(pipe.text_encoder).__name__
     print(f"wrote a complete diffusers pipeline (text encoder {te} included, fp32, {_folder_mb(out):.0f} MiB) to {out}")
     return Path(out)
+
+@dataclass
+class ExportPipelineOptions:
+    "The `image2prompt export-pipeline` command's options."
+    out:str # the folder to write: a complete diffusers pipeline, text encoder included
+    src:str|None = None # a pipeline folder (default: the shipped toy pipeline)
+
+def export_pipeline_cmd(*cfg:ExportPipelineOptions, **kw):
+    "Write a pipeline (default: the shipped toy one) as a complete diffusers folder that stock `from_pretrained` loads."
+    c = as_config(ExportPipelineOptions, cfg, kw)
+    return export_pipeline(c.out, c.src)
+
 
 # %% ../nbs/12_diffusion.ipynb #19833cec
 def _fname(i:int, seed:int)->str: return f'{i:06d}_{seed}.png'
@@ -249,39 +264,49 @@ def set_sampler(pipe, name:str|None=None # a `SAMPLERS` key; `None` keeps the pi
     pipe.scheduler = SAMPLERS[name].from_config(pipe.scheduler.config)
     return pipe
 
-def generate_cmd(prompts:Param('a .txt/.jsonl/.csv/.parquet file of prompts (a `prompt` or `text` column)', str, opt=False, nargs='?')=None,
-                 prompt:str=None, # one literal prompt instead of a file
-                 out_dir:str='generated', # the image folder to write (resumes)
-                 pipeline:str=None, # a pipeline folder or hub id; default the shipped toy pipeline
-                 n_per_prompt:int=1, # images per prompt
-                 seed:int=0, # seeds are seed, seed+1, ... in image order
-                 guidance_scale:float=5.0, steps:int=20, bs:int=16, device:str=None,
-                 scheduler:str=None, # sampler: dpm++, ddim, pndm, euler, euler-a or unipc (default: the pipeline's own)
-                 fresh:store_true=False): # delete the images of an earlier run in OUT_DIR with other prompts or settings
+from .config import Checked, setting, positive, non_negative
+
+@dataclass
+class GenerateOptions(Checked):
+    "The `image2prompt generate` command's options."
+    prompts:str|None = setting(None, positional=True) # a .txt/.jsonl/.csv/.parquet file of prompts (a `prompt` or `text` column)
+    prompt:str|None = None # one literal prompt instead of a file
+    out_dir:str = 'generated' # the image folder to write (resumes)
+    pipeline:str|None = None # a pipeline folder or hub id; default the shipped toy pipeline
+    n_per_prompt:int = setting(1, positive) # images per prompt
+    seed:int = setting(0, non_negative) # seeds are seed, seed+1, ... in image order
+    guidance_scale:float = setting(5.0, non_negative) # classifier-free guidance scale
+    steps:int = setting(20, positive) # denoising steps
+    bs:int = setting(16, positive) # images per batch
+    device:str|None = None # cpu, cuda, mps (default: best available)
+    scheduler:str|None = setting(None, tuple(SAMPLERS)) # sampler (default: the pipeline's own)
+    fresh:bool = False # delete the images of an earlier run in OUT_DIR with other prompts or settings
+
+def generate_cmd(*cfg:GenerateOptions, **kw):
     "Generate an image folder (with metadata.jsonl) from prompts with a diffusion pipeline."
-    check_positive(n_per_prompt=n_per_prompt, steps=steps, bs=bs)
-    if guidance_scale < 0: raise InputError(f'--guidance_scale {guidance_scale} must be >= 0')
-    if scheduler is not None: check_choice('scheduler', scheduler, SAMPLERS)
-    src, skipped = _read_prompts(prompts, prompt)
-    ps = [p for p in src for _ in range(n_per_prompt)]
-    seeds = [seed + i for i in range(len(ps))]
-    sets = dict(guidance_scale=guidance_scale, steps=steps)
-    if scheduler: sets['scheduler'] = scheduler  # no key by default, so earlier runs still resume
+    c = as_config(GenerateOptions, cfg, kw)
+    src, skipped = _read_prompts(c.prompts, c.prompt)
+    ps = [p for p in src for _ in range(c.n_per_prompt)]
+    seeds = [c.seed + i for i in range(len(ps))]
+    sets = dict(guidance_scale=c.guidance_scale, steps=c.steps)
+    if c.scheduler: sets['scheduler'] = c.scheduler  # no key by default, so earlier runs still resume
     digest = hashlib.sha256(json.dumps(ps).encode()).hexdigest()[:20]
-    run_config(out_dir, dict(prompts=digest, n=len(ps), pipeline=str(pipeline), seed=seed, **sets),
-               'generation run', fresh, state=('??????_*.png', 'metadata.jsonl'))
+    run_config(c.out_dir, dict(prompts=digest, n=len(ps), pipeline=str(c.pipeline), seed=c.seed, **sets),
+               'generation run', c.fresh, state=('??????_*.png', 'metadata.jsonl'))
     st = process_state()
     if st.num_processes == 1:
-        df = gen_images(set_sampler(load_pipeline(pipeline, device=device), scheduler), ps, seeds, out_dir, guidance_scale, steps, bs)
+        pipe = set_sampler(load_pipeline(c.pipeline, device=c.device), c.scheduler)
+        df = gen_images(pipe, ps, seeds, c.out_dir, c.guidance_scale, c.steps, c.bs)
     else:  # under `accelerate launch`: each process generates its share into its own shard folder, the main one merges
         with st.split_between_processes(list(range(len(ps)))) as idx:
-            d = Path(out_dir)/f'shard{st.process_index:03d}-of-{st.num_processes:03d}'
-            dev = device if st.device.type == 'cpu' else st.device
+            d = Path(c.out_dir)/f'shard{st.process_index:03d}-of-{st.num_processes:03d}'
+            dev = c.device if st.device.type == 'cpu' else st.device
             if len(idx):
-                gen_images(set_sampler(load_pipeline(pipeline, device=dev), scheduler), [ps[i] for i in idx], [seeds[i] for i in idx], d,
-                           guidance_scale, steps, bs, extra=[dict(index=i) for i in idx], progress=st.is_main_process)
+                pipe = set_sampler(load_pipeline(c.pipeline, device=dev), c.scheduler)
+                gen_images(pipe, [ps[i] for i in idx], [seeds[i] for i in idx], d, c.guidance_scale, c.steps, c.bs,
+                           extra=[dict(index=i) for i in idx], progress=st.is_main_process)
         st.wait_for_everyone()
         if not st.is_main_process: return None
-        df = merge_generated(out_dir)
-    print(f"{len(df)} images in {out_dir} (metadata.jsonl); skipped prompts: {skipped or 'none'}")
+        df = merge_generated(c.out_dir)
+    print(f"{len(df)} images in {c.out_dir} (metadata.jsonl); skipped prompts: {skipped or 'none'}")
     return df

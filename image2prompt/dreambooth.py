@@ -23,9 +23,9 @@ from .diffusion import load_pipeline, save_pipeline
 
 # %% auto #0
 __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'ATTN_TARGETS', 'make_prompts', 'check_identifier', 'list_images',
-           'load_instance_images', 'gen_class_images', 'read_class_images', 'DreamBoothConfig',
-           'dreambooth_accelerator', 'load_models', 'freeze_and_cast', 'lora_targets', 'add_lora', 'tokenize',
-           'DreamBoothDataset', 'collate', 'step_generator', 'batch_for', 'make_optimizer', 'encode_ids',
+           'load_instance_images', 'gen_class_images', 'read_class_images', 'DreamBoothConfig', 'DreamBoothOptions',
+           'dreambooth_cmd', 'dreambooth_accelerator', 'load_models', 'freeze_and_cast', 'lora_targets', 'add_lora',
+           'tokenize', 'DreamBoothDataset', 'collate', 'step_generator', 'batch_for', 'make_optimizer', 'encode_ids',
            'diffusion_target', 'prior_loss', 'compute_loss', 'train_step', 'save_ckpt', 'resume', 'pipeline_from',
            'gen', 'log_validation', 'unet_lora_sd', 'te_lora_sd', 'to_kohya', 'save_lora', 'lora_modules', 'read_lora',
            'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log']
@@ -135,8 +135,9 @@ def read_class_images(folder, # the class-image folder
     return imgs, dict(n=len(imgs), skipped=len(skipped), skipped_files=skipped)
 
 # %% ../nbs/50_dreambooth.ipynb #f63c9512
+from .config import Checked, setting, positive, non_negative
 @dataclass
-class DreamBoothConfig:
+class DreamBoothConfig(Checked):
     "Every setting of a DreamBooth run."
     pretrained:str # a pipeline folder or hub id
     instance_dir:str # folder with the 3-10 instance images
@@ -145,33 +146,53 @@ class DreamBoothConfig:
     class_name:str = 'dog' # the subject's class noun
     instance_prompt:str|None = None # default `a photo of {identifier} {class_name}`
     class_prompt:str|None = None # default `a photo of a {class_name}`
-    resolution:int|None = None # training side; `None`: the pipeline's native size
-    with_prior:bool = True # prior preservation
-    prior_loss_weight:float = 1.0 # weight of the class part of the loss
-    n_class_images:int = 100 # class images to generate/use
+    resolution:int|None = setting(None, positive) # training side; `None`: the pipeline's native size
+    with_prior:bool = setting(True, flag='--no_prior') # prior preservation
+    prior_loss_weight:float = setting(1.0, non_negative) # weight of the class part of the loss
+    n_class_images:int = setting(100, positive) # class images to generate/use
     class_dir:str|None = None # class-image cache; default `<out_dir>/class_images`
-    lora:bool = True # LoRA adapters; `False` trains the full UNet
-    rank:int = 4 # LoRA rank
-    lora_alpha:int|None = None # LoRA alpha; `None`: equal to `rank`
+    lora:bool = setting(True, flag='--full') # LoRA adapters (--full: fine-tune the full UNet instead)
+    rank:int = setting(4, positive) # LoRA rank
+    lora_alpha:int|None = setting(None, positive) # LoRA alpha; `None`: equal to `rank`
     train_text_encoder:bool = False # also train the text encoder (LoRA or full, like the UNet)
-    lr:float = 1e-4 # learning rate (LoRA ~1e-4; full UNet ~2e-6)
-    bs:int = 1 # instance images per batch (the class batch has the same size)
-    grad_accum:int = 1 # gradient accumulation steps
-    steps:int = 400 # optimizer steps
-    max_grad_norm:float = 1.0 # gradient clipping
+    lr:float = setting(1e-4, positive) # learning rate (LoRA ~1e-4; full UNet ~2e-6)
+    bs:int = setting(1, positive) # instance images per batch (the class batch has the same size)
+    grad_accum:int = setting(1, positive) # gradient accumulation steps
+    steps:int = setting(400, positive) # optimizer steps
+    max_grad_norm:float = setting(1.0, positive) # gradient clipping
     mixed:bool = False # half precision where the device supports it
     adam_8bit:bool = False # bitsandbytes 8-bit AdamW (only used with CUDA and bitsandbytes)
     grad_ckpt:bool = False # gradient checkpointing
-    ckpt_every:int = 100 # checkpoint every this many steps (0: never)
-    ckpt_limit:int = 2 # checkpoints kept
-    val_every:int = 100 # validation grid every this many steps (0: never)
+    ckpt_every:int = setting(100, non_negative) # checkpoint every this many steps (0: never)
+    ckpt_limit:int = setting(2, positive) # checkpoints kept
+    val_every:int = setting(100, non_negative) # validation grid every this many steps (0: never)
     val_prompts:list|None = None # default: the instance prompt and the class prompt
-    gen_steps:int = 25 # denoising steps for class and validation images
-    guidance:float = 7.5 # guidance scale for class and validation images
-    seed:int = 0 # everything random flows from this
+    gen_steps:int = setting(25, positive) # denoising steps for class and validation images
+    guidance:float = setting(7.5, non_negative) # guidance scale for class and validation images
+    seed:int = setting(0, non_negative) # everything random flows from this
 
     @property
     def prompts(self): return make_prompts(self.identifier, self.class_name, self.instance_prompt, self.class_prompt)
+
+# %% ../nbs/50_dreambooth.ipynb #1d530139
+from .config import as_config
+
+@dataclass
+class DreamBoothOptions(DreamBoothConfig):
+    "The `image2prompt dreambooth` command's options: `DreamBoothConfig`'s, `--device` and `--fresh`."
+    device:str|None = None # cpu, cuda, mps (default: best available)
+    fresh:bool = False # start afresh when OUT_DIR holds a run with other data or settings
+
+def dreambooth_cmd(*cfg:DreamBoothOptions, **kw):
+    "Teach a pipeline a subject with DreamBooth (LoRA or full), with prior preservation."
+    c = as_config(DreamBoothOptions, cfg, kw)
+    run = DreamBoothConfig(**{k: v for k, v in asdict(c).items() if k not in ('device', 'fresh')})
+    digest = folder_digest(need_path(run.instance_dir, 'instance image folder', 'dir'))
+    run_config(run.out_dir, asdict(run) | dict(instance_contents=digest), 'DreamBooth run', c.fresh,
+               state=('checkpoint-*', 'pipeline', 'pytorch_lora_weights.safetensors', 'validation'))
+    r = train_dreambooth(run, c.device)
+    print(f"trained {r['step']} steps; wrote {r.get('files')}")
+    return r
 
 # %% ../nbs/50_dreambooth.ipynb #3e05932c
 def dreambooth_accelerator(cfg:DreamBoothConfig, device=None):

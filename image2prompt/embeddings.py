@@ -20,7 +20,7 @@ from .core import (InputError, MissingInput, need_path, check_choice, check_posi
 __all__ = ['FAST_MODES', 'load_embedder', 'quantize_int8', 'onnx_cache_dir', 'export_onnx', 'onnx_file', 'OnnxEmbedder',
            'to_text', 'prompt_key', 'EmbCache', 'cache_folder', 'encode', 'embed_prompts', 'read_prompts',
            'table_digest', 'save_embeddings', 'load_embeddings', 'process_state', 'shard_path', 'embed_shard',
-           'merge_shards', 'embed_cmd']
+           'merge_shards', 'EmbedOptions', 'embed_cmd']
 
 # %% ../nbs/01_embeddings.ipynb #f754178b
 FAST_MODES = (None, 'exact', 'int8', 'onnx', 'onnx-int8', 'openvino')
@@ -423,32 +423,39 @@ def merge_shards(out, n_proc:int, n:int)->np.ndarray:
     return embs
 
 # %% ../nbs/01_embeddings.ipynb #daa33f8b
-def embed_cmd(prompts:str, # prompt table: .csv, .parquet, .jsonl (column `prompt` or `text`) or .txt (one per line)
-              out:str, # the .npy to write (its table goes to .parquet and metadata to .json beside it)
-              model:str='all-MiniLM-L6-v2', # sentence-transformers name, hub id or folder
-              column:str=None, # prompt column (default `prompt`, else `text`)
-              cache_dir:str=None, # embedding cache (default: `.emb_cache` beside `out`)
-              bs:int=64, # batch size
-              fast:str=None, # None (exact fp32, the default), int8, onnx, onnx-int8 or openvino (see `load_embedder`)
-              chunk:int=1024, # prompts per cache chunk
-              device:str=None, # default cuda > mps > cpu
-              quiet:store_true=False # no progress bar
-             ):
+from dataclasses import dataclass
+from .config import Checked, setting, as_config, positive
+
+@dataclass
+class EmbedOptions(Checked):
+    "The `image2prompt embed` command's options."
+    prompts:str # prompt table: .csv, .parquet, .jsonl (column `prompt` or `text`) or .txt (one per line)
+    out:str # the .npy to write (its table goes to .parquet and metadata to .json beside it)
+    model:str = 'all-MiniLM-L6-v2' # sentence-transformers name, hub id or folder
+    column:str|None = None # prompt column (default `prompt`, else `text`)
+    cache_dir:str|None = None # embedding cache (default: `.emb_cache` beside `out`)
+    bs:int = setting(64, positive) # batch size
+    fast:str|None = setting(None, FAST_MODES) # None (exact fp32, the default), int8, onnx, onnx-int8 or openvino (see `load_embedder`)
+    chunk:int = setting(1024, positive) # prompts per cache chunk
+    device:str|None = None # default cuda > mps > cpu
+    quiet:bool = False # no progress bar
+
+def embed_cmd(*cfg:EmbedOptions, **kw):
     "Embed a prompt table into an aligned, L2-normalised float32 .npy (resumable)."
-    check_choice('fast', fast, FAST_MODES)
-    check_positive(bs=bs, chunk=chunk)
-    table = read_prompts(prompts, column)
-    out = Path(out)
-    cache_dir = cache_dir or out.parent/'.emb_cache'
+    c = as_config(EmbedOptions, cfg, kw)
+    table = read_prompts(c.prompts, c.column)
+    out = Path(c.out)
+    cache_dir = c.cache_dir or out.parent/'.emb_cache'
     st = process_state()
     if st.num_processes > 1:  # launched with `accelerate launch`: each process embeds its share, the main one merges
-        embed_shard(table.prompt.tolist(), out, st, model=model, cache_dir=cache_dir, bs=bs, device=device if st.device.type == 'cpu' else st.device,
-                    progress=not quiet and st.is_main_process, fast=fast, chunk=chunk)
+        dev = c.device if st.device.type == 'cpu' else st.device
+        embed_shard(table.prompt.tolist(), out, st, model=c.model, cache_dir=cache_dir, bs=c.bs, device=dev,
+                    progress=not c.quiet and st.is_main_process, fast=c.fast, chunk=c.chunk)
         st.wait_for_everyone()
         if not st.is_main_process: return None
         embs = merge_shards(out, st.num_processes, len(table))
-    else: embs = embed_prompts(table.prompt, model, cache_dir, bs, device, progress=not quiet, fast=fast, chunk=chunk)
-    save_embeddings(out, embs, table, model, fast)
+    else: embs = embed_prompts(table.prompt, c.model, cache_dir, c.bs, c.device, progress=not c.quiet, fast=c.fast, chunk=c.chunk)
+    save_embeddings(out, embs, table, c.model, c.fast)
     rep = dict(out=str(out), n=len(table), skipped=table.attrs['skipped'], dim=int(embs.shape[1]) if len(embs) else 0)
     print(f"wrote {rep['n']} embeddings to {out} (prompts {out.with_suffix('.parquet')}); skipped {rep['skipped']}")
     return rep

@@ -26,8 +26,8 @@ __all__ = ['CI_LISTS', 'MAX_REPEAT', 'BENCH_RUNS', 'read_terms', 'ci_terms', 'sp
            'additive_scores', 'clip_len', 'join', 'word_counts', 'fits_words', 'readability', 'lm_continue', 'lm_nll',
            'near_best', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'search_bf16', 'Inverter',
            'reorders', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets', 'invert_embs',
-           'invert_file', 'invert_cmd', 'noisy_targets', 'heldout_split', 'curve', 'run_strategy', 'sub_vocab',
-           'text_stats', 'pareto', 'benchmark', 'bench_table', 'pareto_plot', 'noisy_table']
+           'invert_file', 'InvertOptions', 'invert_cmd', 'noisy_targets', 'heldout_split', 'curve', 'run_strategy',
+           'sub_vocab', 'text_stats', 'pareto', 'benchmark', 'bench_table', 'pareto_plot', 'noisy_table']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 from .promptgen import CI_PIP, ci_data_dir  # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -241,29 +241,30 @@ def near_best(seen:dict, best:str, drop:float, n:int)->list:
     return [best] + sorted((t for t, c in seen.items() if t != best and c >= top - drop), key=lambda t: -seen[t])[:n-1]
 
 # %% ../nbs/23_invert.ipynb #62afc864
+from .config import Checked, setting, Range, positive, non_negative, unit_interval
 @dataclass
-class InvertConfig:
+class InvertConfig(Checked):
     "Knobs of `Inverter`."
     strategies:str='abw' # the best measured (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
-    k:int=32 # single-phrase additions per target per step that are embedded whole (after the cheap pruning)
-    space:int=16 # also try the `space` best additions joined to the last phrase with a space, not a comma (0: commas only)
-    tok_pow:float=0.5 # token counts weigh the additive estimate to this power (1: plain token weights)
-    bank_start:float=0.9 # strategy a: start from the retrieved prompt only when its cosine reaches this; it is kept if the search ends lower
-    jump:int=0 # also embed the first 2..`jump` phrases of a chain grown on the cheap score alone (0: one phrase a step; jumps lost to wider steps in the benchmark)
-    swaps:int=4 # when a chain stalls, try each drop and the `swaps` best replacements of each phrase (0: drops at every step, CI-style)
-    escalate:int=2 # a refinement that finds nothing is tried again with twice the replacements, up to this many times
-    n_lm:int=8 # SmolLM2 samples per target per step
-    max_evals:int=2000 # whole-candidate embeddings per target (about 5 CPU s on this 2-core machine in bfloat16, 3x that in float32)
-    budget:float|None=None # CPU seconds per target, amortised over the batch (None: no time limit)
-    max_tokens:int=75 # CLIP tokens
-    dtype:str='auto' # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto' (bfloat16 where the CPU multiplies it natively); final cosines are float32
-    bs:int=16 # targets searched together
-    seed:int=0
-    tol:float=1e-4 # smallest gain that counts as progress
-    drop:float=0.02 # the readable prompt: the most fluent scored candidate whose cosine is at most this below the best's
-    n_read:int=16 # the best candidates within `drop` whose fluency is scored (SmolLM2: one batch per target)
+    k:int=setting(32, positive) # single-phrase additions per target per step that are embedded whole (after the cheap pruning)
+    space:int=setting(16, non_negative) # also try the `space` best additions joined to the last phrase with a space, not a comma (0: commas only)
+    tok_pow:float=setting(0.5, non_negative) # token counts weigh the additive estimate to this power (1: plain token weights)
+    bank_start:float=setting(0.9, Range(-1, 1)) # strategy a: start from the retrieved prompt only when its cosine reaches this; it is kept if the search ends lower
+    jump:int=setting(0, non_negative) # also embed the first 2..`jump` phrases of a chain grown on the cheap score alone (0: one phrase a step; jumps lost to wider steps in the benchmark)
+    swaps:int=setting(4, non_negative) # when a chain stalls, try each drop and the `swaps` best replacements of each phrase (0: drops at every step, CI-style)
+    escalate:int=setting(2, non_negative) # a refinement that finds nothing is tried again with twice the replacements, up to this many times
+    n_lm:int=setting(8, positive) # SmolLM2 samples per target per step
+    max_evals:int=setting(2000, positive) # whole-candidate embeddings per target (about 5 CPU s on this 2-core machine in bfloat16, 3x that in float32)
+    budget:float|None=setting(None, positive) # CPU seconds per target, amortised over the batch (None: no time limit)
+    max_tokens:int=setting(75, positive) # CLIP tokens
+    dtype:str=setting('auto', ('auto', 'bfloat16', 'float32')) # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto' (bfloat16 where the CPU multiplies it natively); final cosines are float32
+    bs:int=setting(16, positive) # targets searched together
+    seed:int=setting(0, non_negative) # everything random flows from this
+    tol:float=setting(1e-4, non_negative) # smallest gain that counts as progress
+    drop:float=setting(0.02, non_negative) # the readable prompt: the most fluent scored candidate whose cosine is at most this below the best's
+    n_read:int=setting(16, positive) # the best candidates within `drop` whose fluency is scored (SmolLM2: one batch per target)
     fluency:bool=False # score those candidates with SmolLM2 (loads it, ~30 s on 2 cores): `readable_prompt` is the least perplexing; else the fewest CLIP tokens
-    lam:float=0.0 # with `fluency`, `prompt` maximises cos - lam * log-perplexity over those candidates (0: the best cosine)
+    lam:float=setting(0.0, unit_interval) # with `fluency`, `prompt` maximises cos - lam * log-perplexity over those candidates (0: the best cosine)
 
     @property
     def plain(self)->bool: return not (self.jump or self.swaps)
@@ -588,31 +589,27 @@ def invert_file(inv:Inverter, T:np.ndarray, out, progress:bool=True)->pd.DataFra
     return df
 
 # %% ../nbs/23_invert.ipynb #6b95269b
-def invert_cmd(embs:str, # (n, 384) L2-normalised MiniLM targets (.npy)
-               out:str='prompts.csv', # the CSV to write: columns prompt, cos, readable_prompt, readable_cos
-               strategies:str='abw', # the best measured (see the benchmark); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
-               max_evals:int=2000, # whole-candidate embeddings per target, the deterministic cost limit (about 5 CPU s each in bfloat16)
-               budget:float=None, # also stop at this many CPU seconds per target: the result then depends on the machine's load (default: no time limit)
-               bank:str=None, # prompt table or bank .npy for strategy a (default: the shipped sample prompts)
-               vocab:str=None, # folder of CI-style .txt lists (default: the installed clip-interrogator wheel)
-               n_flavors:int=None, # first n lines of each list (default: all)
-               k:int=32, # single-phrase additions per target per step embedded whole
-               space:int=16, # of them, also try the best `space` joined to the last phrase with a space (0: commas only)
-               bs:int=16, # targets searched together
-               dtype:str='auto', # MiniLM's precision while searching: auto (bfloat16 where the CPU has it), bfloat16 or float32
-               seed:int=0,
-               drop:float=0.02, # readable_prompt: the most readable candidate whose cosine is at most this below the best's
-               fluency:store_true=False, # judge readability by SmolLM2's perplexity (loads SmolLM2, ~30 s on 2 cores), not by length
-               lam:float=0.0, # with --fluency, prompt maximises cos - lam * log-perplexity (0: the best cosine)
-               quiet:store_true=False): # no progress bar
+from dataclasses import fields
+from .config import setting, as_config, positive
+@dataclass(kw_only=True)
+class InvertOptions(InvertConfig):
+    "The `image2prompt invert` command's options: `InvertConfig`'s, and where the targets, lists and prompts are."
+    embs:str # (n, 384) L2-normalised MiniLM targets (.npy)
+    out:str = 'prompts.csv' # the CSV to write: columns prompt, cos, readable_prompt, readable_cos
+    bank:str|None = None # prompt table or bank .npy for strategy a (default: the shipped sample prompts)
+    vocab:str|None = None # folder of CI-style .txt lists (default: the installed clip-interrogator wheel)
+    n_flavors:int|None = setting(None, positive) # first n lines of each list (default: all)
+    quiet:bool = False # no progress bar
+
+def invert_cmd(*cfg:InvertOptions, **kw):
     "Readable prompts whose MiniLM embeddings match target embeddings."
-    T = read_targets(embs)
-    cfg = InvertConfig(strategies=strategies, k=k, space=space, dtype=dtype, max_evals=max_evals, budget=budget, bs=bs, seed=seed,
-                       drop=drop, fluency=fluency, lam=lam)
-    inv = make_inverter(cfg, bank, vocab, n_flavors, progress=not quiet)
-    df = invert_file(inv, T, out, progress=not quiet)
-    print(f'inverted {len(df)} targets (mean cosine {df.cos.mean():.4f}); wrote {out}')
-    return dict(out=str(out), n=len(df), mean_cos=float(df.cos.mean()))
+    c = as_config(InvertOptions, cfg, kw)
+    T = read_targets(c.embs)
+    knobs = InvertConfig(**{f.name: getattr(c, f.name) for f in fields(InvertConfig)})
+    inv = make_inverter(knobs, c.bank, c.vocab, c.n_flavors, progress=not c.quiet)
+    df = invert_file(inv, T, c.out, progress=not c.quiet)
+    print(f'inverted {len(df)} targets (mean cosine {df.cos.mean():.4f}); wrote {c.out}')
+    return dict(out=str(c.out), n=len(df), mean_cos=float(df.cos.mean()))
 
 # %% ../nbs/23_invert.ipynb #57b88622
 def noisy_targets(E:np.ndarray, c:float, seed:int=0)->np.ndarray:

@@ -31,7 +31,7 @@ __all__ = ['STEPS', 'LOOP_DEFAULTS', 'read_state', 'save_state', 'image_table', 
            'folder_features', 'fit_head', 'predict_head', 'render_generator', 'pipeline_generator', 'generate_safe',
            'Loop', 'step_train', 'step_evaluate', 'round_blocks', 'write_train_set', 'train_round_regressor',
            'read_eval', 'step_weak', 'step_candidates', 'NoCandidates', 'step_filter', 'step_generate', 'round_metrics',
-           'write_metrics', 'SimulatedKill', 'run_steps', 'run_loop', 'loop_cmd', 'group_trajectory',
+           'write_metrics', 'SimulatedKill', 'run_steps', 'run_loop', 'LoopOptions', 'loop_cmd', 'group_trajectory',
            'ablation_summary', 'plot_ablation']
 
 # %% ../nbs/32_loop.ipynb #cb2e9aa1
@@ -404,41 +404,48 @@ def run_loop(work, # the loop's folder (state, rounds, metrics); resumes what is
     return write_metrics(L)
 
 # %% ../nbs/32_loop.ipynb #95e43c9d
-def loop_cmd(train_dir:str, # the base training image folder (metadata.jsonl)
-             valid_dir:str, # the validation image folder
-             work:str='loop_work', # the loop's folder; rerun to resume
-             rounds:int=2, # rounds of new data (the last round only retrains and evaluates)
-             n_new:int=64, # new images per round
-             strategy:str='targeted', # 'targeted' (weak areas) or 'random' (unbiased new prompts)
-             generator:str='render', # 'render' (toy renderer), 'toy' (the shipped toy pipeline) or a pipeline folder
-             features:str='pixels', # 'pixels' or a backbone spec such as 'timm:efficientnet_lite0'
-             max_pred:float=0.4, # keep candidates predicted below this similarity
-             weak_quantile:float=None, # if set, the threshold is this quantile of validation cosine instead
-             min_sim:float=0.5, # keep candidates above this similarity to an existing prompt
-             steps:int=20, # diffusion steps (pipeline generators)
-             model:str='ridge', # 'ridge' (a head on cached features) or 'regressor' (`train_regressor`, warm-started each round)
-             backbone:str='timm:efficientnet_lite0', # the regressor's backbone spec (model=regressor)
-             size:int=None, # the backbone's input side (timm backbones; model=regressor)
-             n_blocks:int=1, # blocks fine-tuned in round 0 (model=regressor)
-             unfreeze_per_round:int=1, # more blocks unfrozen each round (model=regressor)
-             lp_epochs:int=3, ft_epochs:int=1, # linear-probe and fine-tune epochs per round (model=regressor)
-             candidates:str='toy', # candidate prompts: 'toy' (the toy grammar) or 'vocab' (real-prompt vocabularies, `promptgen.VocabGen`)
-             prompt_source:str=None, # a real prompt table (DiffusionDB parquet, CSV, JSONL, TXT) for the vocab generator's subjects
-             seed:int=0):
+from dataclasses import dataclass
+from .config import Checked, setting, as_config, Range, positive, non_negative, unit_interval
+
+@dataclass
+class LoopOptions(Checked):
+    "The `image2prompt loop` command's options."
+    train_dir:str # the base training image folder (metadata.jsonl)
+    valid_dir:str # the validation image folder
+    work:str = 'loop_work' # the loop's folder; rerun to resume
+    rounds:int = setting(2, positive) # rounds of new data (the last round only retrains and evaluates)
+    n_new:int = setting(64, positive) # new images per round
+    strategy:str = setting('targeted', ('targeted', 'random')) # 'targeted' (weak areas) or 'random' (unbiased new prompts)
+    generator:str = 'render' # 'render' (toy renderer), 'toy' (the shipped toy pipeline) or a pipeline folder
+    features:str = 'pixels' # 'pixels' or a backbone spec such as 'timm:efficientnet_lite0'
+    max_pred:float = setting(0.4, Range(-1, 1)) # keep candidates predicted below this similarity
+    weak_quantile:float|None = setting(None, unit_interval) # if set, the threshold is this quantile of validation cosine instead
+    min_sim:float = setting(0.5, Range(-1, 1)) # keep candidates above this similarity to an existing prompt
+    steps:int = setting(20, positive) # diffusion steps (pipeline generators)
+    model:str = setting('ridge', ('ridge', 'regressor')) # 'ridge' (a head on cached features) or 'regressor' (`train_regressor`)
+    backbone:str = 'timm:efficientnet_lite0' # the regressor's backbone spec (model=regressor)
+    size:int|None = setting(None, positive) # the backbone's input side (timm backbones; model=regressor)
+    n_blocks:int = setting(1, non_negative) # blocks fine-tuned in round 0 (model=regressor)
+    unfreeze_per_round:int = setting(1, non_negative) # more blocks unfrozen each round (model=regressor)
+    lp_epochs:int = setting(3, positive) # linear-probe epochs per round (model=regressor)
+    ft_epochs:int = setting(1, non_negative) # fine-tune epochs per round (model=regressor)
+    candidates:str = setting('toy', ('toy', 'vocab')) # candidate prompts: the toy grammar, or real-prompt vocabularies (`VocabGen`)
+    prompt_source:str|None = None # a real prompt table (DiffusionDB parquet, CSV, JSONL, TXT) for the vocab generator's subjects
+    seed:int = setting(0, non_negative) # everything random flows from this
+
+def loop_cmd(*cfg:LoopOptions, **kw):
     "Run or resume the weak-prompt data loop and print the per-round metrics."
-    check_positive(rounds=rounds, n_new=n_new, steps=steps, lp_epochs=lp_epochs)
-    check_choice('strategy', strategy, ('targeted', 'random'))
-    check_choice('model', model, ('ridge', 'regressor'))
-    check_choice('candidates', candidates, ('toy', 'vocab'))
-    for d in (train_dir, valid_dir): need_path(d, 'image folder', 'dir')
-    gen = render_generator() if generator == 'render' else pipeline_generator(None if generator == 'toy' else _load_pipe(generator), steps=steps)
-    m = run_loop(work, train_dir, valid_dir, gen, rounds=rounds, n_new=n_new, strategy=strategy, features=features,
-                 max_pred=max_pred, weak_quantile=weak_quantile, min_sim=min_sim, seed=seed, model=model,
-                 backbone=backbone, n_blocks=n_blocks, unfreeze_per_round=unfreeze_per_round, lp_epochs=lp_epochs, ft_epochs=ft_epochs,
-                 candidates=candidates, prompt_source=prompt_source, size=size)
-    cols = [c for c in ['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept', 'gen_n_images', 'gen_n_failed'] if c in m]
+    c = as_config(LoopOptions, cfg, kw)
+    for d in (c.train_dir, c.valid_dir): need_path(d, 'image folder', 'dir')
+    if c.generator == 'render': gen = render_generator()
+    else: gen = pipeline_generator(None if c.generator == 'toy' else _load_pipe(c.generator), steps=c.steps)
+    loop_kw = {k: getattr(c, k) for k in ('rounds', 'n_new', 'strategy', 'features', 'max_pred', 'weak_quantile', 'min_sim', 'seed',
+                                          'model', 'backbone', 'n_blocks', 'unfreeze_per_round', 'lp_epochs', 'ft_epochs',
+                                          'candidates', 'prompt_source', 'size')}
+    m = run_loop(c.work, c.train_dir, c.valid_dir, gen, **loop_kw)
+    cols = [k for k in ['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept', 'gen_n_images', 'gen_n_failed'] if k in m]
     print(m[cols].to_string(index=False))
-    print(f'wrote the metrics {Path(work)/"metrics.parquet"} (rounds under {work})')
+    print(f'wrote the metrics {Path(c.work)/"metrics.parquet"} (rounds under {c.work})')
     return m
 
 def _load_pipe(path):

@@ -20,7 +20,8 @@ from .regressor import Regressor, load_regressor
 
 # %% auto #0
 __all__ = ['PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submission_df', 'write_submission', 'readable_prompts',
-           'plot_cos_hist', 'inverted_prompts', 'predict', 'default_regressor', 'regressor_bank', 'predict_cmd']
+           'plot_cos_hist', 'inverted_prompts', 'predict', 'default_regressor', 'regressor_bank', 'PredictOptions',
+           'predict_cmd']
 
 # %% ../nbs/22_predict.ipynb #7182a358
 def image_items(src)->list:
@@ -178,26 +179,37 @@ def _inverter_for(invert:str, n_flavors, bank, progress:bool=True, **kw):
     from image2prompt.invert import InvertConfig, make_inverter
     return make_inverter(InvertConfig(strategies=invert, **kw), bank=bank, n_flavors=n_flavors, progress=progress)
 
-def predict_cmd(images:str, # an image folder (or one image file)
-                out_dir:str='predictions', # where submission.csv, predictions.parquet, prompts.csv go
-                regressor:str=None, # a folder written by `save_regressor` (default: the shipped toy-world regressor)
-                bank:str=None, # prompt-bank .npy (its .parquet beside it); default: the regressor folder's bank.npy
-                k:int=3, # readable prompts per image (when not inverting)
-                invert:str='abw', # prompts.csv holds a prompt inverted with these strategies (see `invert`); 'none': the bank's k nearest only
-                invert_evals:int=300, # whole-candidate embeddings per image for the inversion: a count, so the prompts are deterministic (as good as 2 CPU s bought before)
-                invert_budget:float=None, # also stop at this many CPU seconds per image: the prompts then depend on the machine's load (default: none)
-                readable_drop:float=0.02, # readable_prompt: the most readable candidate at most this cosine below the best's
-                fluency:store_true=False, # judge readability by SmolLM2's perplexity (loads SmolLM2, ~30 s on 2 cores), not by length
-                invert_flavors:int=None, # first n lines of each CLIP Interrogator list (default: all; a first run embeds them once)
-                bs:int=32, device:str=None):
+from dataclasses import dataclass
+from .config import Checked, setting, as_config, positive, non_negative
+
+@dataclass
+class PredictOptions(Checked):
+    "The `image2prompt predict` command's options."
+    images:str # an image folder (or one image file)
+    out_dir:str = 'predictions' # where submission.csv, predictions.parquet, prompts.csv go
+    regressor:str|None = None # a folder written by `save_regressor` (default: the shipped toy-world regressor)
+    bank:str|None = None # prompt-bank .npy (its .parquet beside it); default: the regressor folder's bank.npy
+    k:int = setting(3, positive) # readable prompts per image (when not inverting)
+    invert:str = 'abw' # prompts.csv holds a prompt inverted with these strategies (see `invert`); 'none': the bank's k nearest only
+    invert_evals:int = setting(300, positive) # whole-candidate embeddings per image for the inversion: a count, so the prompts are deterministic
+    invert_budget:float|None = setting(None, positive) # also stop at this many CPU seconds per image (the prompts then depend on the load)
+    readable_drop:float = setting(0.02, non_negative) # readable_prompt: the most readable candidate at most this cosine below the best's
+    fluency:bool = False # judge readability by SmolLM2's perplexity (loads SmolLM2, ~30 s on 2 cores), not by length
+    invert_flavors:int|None = setting(None, positive) # first n lines of each CLIP Interrogator list (default: all; a first run embeds them)
+    bs:int = setting(32, positive) # images per batch
+    device:str|None = None # cpu, cuda, mps (default: best available)
+
+def predict_cmd(*cfg:PredictOptions, **kw):
     "Predict prompt embeddings, a Kaggle submission.csv and readable prompts for images."
-    check_positive(k=k, bs=bs)
-    image_items(images)  # a missing folder or clashing ids fail before any model is loaded
-    reg_dir = need_path(regressor, 'regressor folder', 'dir') if regressor else default_regressor()
-    reg = load_regressor(reg_dir, device=device)
-    b = regressor_bank(reg_dir, bank)
-    r = predict(reg, images, out_dir, b, k, bs, device, inverter=_inverter_for(invert, invert_flavors, b, max_evals=invert_evals, budget=invert_budget, drop=readable_drop, fluency=fluency))
+    c = as_config(PredictOptions, cfg, kw)
+    image_items(c.images)  # a missing folder or clashing ids fail before any model is loaded
+    reg_dir = need_path(c.regressor, 'regressor folder', 'dir') if c.regressor else default_regressor()
+    reg = load_regressor(reg_dir, device=c.device)
+    b = regressor_bank(reg_dir, c.bank)
+    inv = _inverter_for(c.invert, c.invert_flavors, b, max_evals=c.invert_evals, budget=c.invert_budget, drop=c.readable_drop,
+                        fluency=c.fluency)
+    r = predict(reg, c.images, c.out_dir, b, c.k, c.bs, c.device, inverter=inv)
     for e in r['skipped']: print(f"skipped {e['path']}: {e['error']}")
     mc = f"; mean cosine to the true prompts {r['mean_cos']:.4f}" if r['mean_cos'] is not None else ''
-    print(f"predicted {r['n']} images ({len(r['skipped'])} skipped){mc}; wrote {Path(out_dir)/'submission.csv'}")
+    print(f"predicted {r['n']} images ({len(r['skipped'])} skipped){mc}; wrote {Path(c.out_dir)/'submission.csv'}")
     return {k: v for k, v in r.items() if k not in ('df', 'prompts')}

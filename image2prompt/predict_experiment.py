@@ -20,7 +20,7 @@ from .predict import load_items, plot_cos_hist, predict, default_regressor, regr
 
 # %% auto #0
 __all__ = ['heldout_rows', 'write_renders', 'make_toy_sets', 'head_folder', 'mean_baseline', 'retrieval_cos', 'predict_pair',
-           'compare', 'toy_experiment', 'show_experiment', 'demo_report', 'demo_cmd']
+           'compare', 'toy_experiment', 'show_experiment', 'demo_report', 'DemoOptions', 'demo_cmd']
 
 # %% ../nbs/22a_predict_toy_experiment.ipynb #2c51e735
 def heldout_rows(n:int, seed:int, exclude:set, tail_count:int=0)->list:
@@ -151,18 +151,27 @@ def demo_report(r:dict, ex:pd.DataFrame|None=None, width:int=60)->str:
         lines += [f"  {m:<32} {c:.4f}" for m, c in zip(ex.method, ex.mean_cos)]
     return '\n'.join(lines)
 
-def demo_cmd(out:str='image2prompt_demo', # output folder (submission.csv, predictions.parquet, prompts.csv, report.txt)
-             images:str=None, # image folder (default: the shipped sample images)
-             device:str=None):
+from dataclasses import dataclass
+from .config import as_config
+
+@dataclass
+class DemoOptions:
+    "The `image2prompt demo` command's options."
+    out:str = 'image2prompt_demo' # output folder (submission.csv, predictions.parquet, prompts.csv, report.txt)
+    images:str|None = None # image folder (default: the shipped sample images)
+    device:str|None = None # cpu, cuda, mps (default: best available)
+
+def demo_cmd(*cfg:DemoOptions, **kw):
     "Image to prompt on the shipped default: predict the sample images with the shipped regressor and report."
+    c = as_config(DemoOptions, cfg, kw)
     reg_dir = default_regressor()
-    reg = load_regressor(reg_dir, device=device)
+    reg = load_regressor(reg_dir, device=c.device)
     bank = regressor_bank(reg_dir)
-    r = predict(reg, images or asset('sample_images'), out, bank, k=3, device=device, progress=False)
+    r = predict(reg, c.images or asset('sample_images'), c.out, bank, k=3, device=c.device, progress=False)
     try: ex = show_experiment()
     except FileNotFoundError: ex = None
     rep = demo_report(r, ex) if r['mean_cos'] is not None else f"predicted {r['n']} images"
-    save_text(Path(out)/'report.txt', rep + '\n')
+    save_text(Path(c.out)/'report.txt', rep + '\n')
     print(rep)
-    print(f'wrote {out}/submission.csv, prompts.csv, predictions.parquet')
+    print(f'wrote {c.out}/submission.csv, prompts.csv, predictions.parquet')
     return {k: v for k, v in r.items() if k not in ('df', 'prompts')}

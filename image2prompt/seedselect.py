@@ -24,14 +24,15 @@ from .judge import JUDGE_MEAN, JUDGE_STD, load_judge
 from .regressor import timm_backbone, load_open_clip
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'check_pipeline', 'freeze', 'image_size',
-           'latent_shape', 'UNetCounter', 'load_refs', 'ImageEmbedder', 'effnet_embedder', 'openclip_embedder',
-           'judge_embedder', 'toy_encoder_embedder', 'encode_prompt', 'ddim_scheduler', 'guided_eps', 'ddim_sample',
-           'decode', 'encode_latents', 'SeedConfig', 'Targets', 'make_targets', 'semantic_loss', 'seed_loss',
-           'optimize_seeds', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_seeds', 'Bootstrap', 'init_seeds',
-           'seedselect', 'ddim_inverse_scheduler', 'ddim_invert', 'chi_logpdf', 'nao_path_cost', 'nao_centroid', 'NAO',
-           'nao_inversions', 'nao_seeds', 'gen_from_seeds', 'slug', 'concept_done', 'save_concept', 'load_concept',
-           'nearest_done', 'run_concepts', 'load_any_pipeline', 'make_embedder', 'seedselect_cmd']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'SEED_MEM', 'EMBEDDERS', 'check_pipeline', 'freeze',
+           'image_size', 'latent_shape', 'UNetCounter', 'load_refs', 'ImageEmbedder', 'effnet_embedder',
+           'openclip_embedder', 'judge_embedder', 'toy_encoder_embedder', 'encode_prompt', 'ddim_scheduler',
+           'guided_eps', 'ddim_sample', 'decode', 'encode_latents', 'SeedConfig', 'Targets', 'make_targets',
+           'semantic_loss', 'seed_loss', 'optimize_seeds', 'rand_seeds', 'score_seeds', 'best_candidates', 'warm_seeds',
+           'Bootstrap', 'init_seeds', 'seedselect', 'ddim_inverse_scheduler', 'ddim_invert', 'chi_logpdf',
+           'nao_path_cost', 'nao_centroid', 'NAO', 'nao_inversions', 'nao_seeds', 'gen_from_seeds', 'slug',
+           'concept_done', 'save_concept', 'load_concept', 'nearest_done', 'run_concepts', 'load_any_pipeline',
+           'make_embedder', 'SeedSelectOptions', 'seedselect_cmd']
 
 # %% ../nbs/40_seedselect.ipynb #5317d9be
 def check_pipeline(pipe # a diffusers pipeline
@@ -638,38 +639,53 @@ def _refs_path(p)->Path:
     return Path(p)
 
 # %% ../nbs/40_seedselect.ipynb #822a17fe
-def seedselect_cmd(prompt:str=None, # the concept's prompt
-                   refs:str=None, # folder of 3-5 reference images
-                   out:str='seedselect_out', # output folder (one sub-folder per concept)
-                   concepts:str=None, # a jsonl of {"name", "prompt", "refs"} instead of --prompt/--refs
-                   name:str=None, # concept name (default: the prompt)
-                   pipeline:str=None, # pipeline folder or hub id (default: the shipped toy pipeline)
-                   embedder:str='efficientnet_lite0', # efficientnet_lite0, toy_encoder, open_clip:ViT-H-14, open_clip:ViT-L-14
-                   n_seeds:int=4, steps:int=20, iters:int=30, lr:float=0.1, guidance_scale:float=7.5,
-                   lam:float=None, # use lam*semantic + (1-lam)*appearance instead of 10*semantic + appearance
-                   n_refs:int=None, # references to use (error if fewer, unless --allow_fewer)
-                   allow_fewer:store_true=False, # use fewer references than --n_refs with a warning
-                   bootstrap:store_true=False, # start from the best of the earlier concepts' seeds, then a constant learning rate
-                   patience:int=0, # early stopping patience (0: off)
-                   seed:int=0, device:str=None,
-                   fresh:store_true=False): # redo the concepts when OUT holds a run with other concepts or settings
+from dataclasses import dataclass
+from .config import Checked, setting, as_config, positive, non_negative, unit_interval
+
+EMBEDDERS = ('efficientnet_lite0', 'toy_encoder', 'open_clip:ViT-H-14', 'open_clip:ViT-L-14')
+
+@dataclass
+class SeedSelectOptions(Checked):
+    "The `image2prompt seedselect` command's options."
+    prompt:str|None = None # the concept's prompt
+    refs:str|None = None # folder of 3-5 reference images
+    out:str = 'seedselect_out' # output folder (one sub-folder per concept)
+    concepts:str|None = None # a jsonl of {"name", "prompt", "refs"} instead of --prompt/--refs
+    name:str|None = None # concept name (default: the prompt)
+    pipeline:str|None = None # pipeline folder or hub id (default: the shipped toy pipeline)
+    embedder:str = setting('efficientnet_lite0', EMBEDDERS) # the image embedder of the appearance and semantic losses
+    n_seeds:int = setting(4, positive) # initial noises optimised per concept
+    steps:int = setting(20, positive) # denoising steps
+    iters:int = setting(30, positive) # optimisation iterations
+    lr:float = setting(0.1, positive) # learning rate of the noise
+    guidance_scale:float = setting(7.5, non_negative) # classifier-free guidance scale
+    lam:float|None = setting(None, unit_interval) # use lam*semantic + (1-lam)*appearance instead of 10*semantic + appearance
+    n_refs:int|None = setting(None, positive) # references to use (error if fewer, unless --allow_fewer)
+    allow_fewer:bool = False # use fewer references than --n_refs with a warning
+    bootstrap:bool = False # start from the best of the earlier concepts' seeds, then a constant learning rate
+    patience:int = setting(0, non_negative) # early stopping patience (0: off)
+    seed:int = setting(0, non_negative) # everything random flows from this
+    device:str|None = None # cpu, cuda, mps (default: best available)
+    fresh:bool = False # redo the concepts when OUT holds a run with other concepts or settings
+
+def seedselect_cmd(*cfg:SeedSelectOptions, **kw):
     "Optimise initial noises for rare concepts; writes seeds, images and loss history per concept."
-    check_positive(n_seeds=n_seeds, steps=steps, iters=iters, lr=lr, n_refs=n_refs)
-    check_choice('embedder', embedder, ('efficientnet_lite0', 'toy_encoder', 'open_clip:ViT-H-14', 'open_clip:ViT-L-14'))
-    if patience < 0: raise InputError(f'--patience {patience} must be >= 0')
-    seed_everything(seed)
-    cs = _concepts_from(prompt, refs, name, concepts)
-    run_config(out, dict(concepts=[(c['name'], c['prompt'], _refs_key(c['refs'])) for c in cs], pipeline=str(pipeline), embedder=embedder,
-                         n_seeds=n_seeds, steps=steps, iters=iters, lr=lr, guidance_scale=guidance_scale, lam=lam, n_refs=n_refs,
-                         bootstrap=bootstrap, patience=patience, seed=seed), 'seedselect run', fresh, state=('*/result.json',))
-    pipe = freeze(check_pipeline(load_any_pipeline(pipeline, device)))
-    cfg = SeedConfig(steps=steps, iters=iters, lr=lr, guidance_scale=guidance_scale, patience=patience)
-    if lam is not None: cfg = cfg.convex(lam)
-    boot = Bootstrap(fine_lr=lr) if bootstrap else Bootstrap()
-    rows = run_concepts(pipe, cs, make_embedder(embedder, device), out, n_seeds, cfg, boot, bootstrap, seed,
-                        n_refs=n_refs, allow_fewer=allow_fewer, device=device)
-    for r in rows: print(f"{r['name']}: {r['iters']} iterations, {r['unet_evals']} UNet evals, {r['seconds']:.1f}s -> {Path(out)/slug(r['name'])}")
-    print(f'wrote seeds and images of {len(rows)} concepts under {out}')
+    c = as_config(SeedSelectOptions, cfg, kw)
+    seed_everything(c.seed)
+    cs = _concepts_from(c.prompt, c.refs, c.name, c.concepts)
+    concepts = [(x['name'], x['prompt'], _refs_key(x['refs'])) for x in cs]
+    rec = {k: getattr(c, k) for k in ('embedder', 'n_seeds', 'steps', 'iters', 'lr', 'guidance_scale', 'lam', 'n_refs', 'bootstrap',
+                                      'patience', 'seed')}
+    run_config(c.out, dict(concepts=concepts, pipeline=str(c.pipeline), **rec), 'seedselect run', c.fresh, state=('*/result.json',))
+    pipe = freeze(check_pipeline(load_any_pipeline(c.pipeline, c.device)))
+    sc = SeedConfig(steps=c.steps, iters=c.iters, lr=c.lr, guidance_scale=c.guidance_scale, patience=c.patience)
+    if c.lam is not None: sc = sc.convex(c.lam)
+    boot = Bootstrap(fine_lr=c.lr) if c.bootstrap else Bootstrap()
+    rows = run_concepts(pipe, cs, make_embedder(c.embedder, c.device), c.out, c.n_seeds, sc, boot, c.bootstrap, c.seed,
+                        n_refs=c.n_refs, allow_fewer=c.allow_fewer, device=c.device)
+    for r in rows:
+        print(f"{r['name']}: {r['iters']} iterations, {r['unet_evals']} UNet evals, {r['seconds']:.1f}s -> {Path(c.out)/slug(r['name'])}")
+    print(f'wrote seeds and images of {len(rows)} concepts under {c.out}')
     return rows
 
 def _refs_key(refs)->str:

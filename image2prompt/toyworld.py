@@ -22,7 +22,7 @@ __all__ = ['HEAD_OBJECTS', 'TAIL_OBJECTS', 'TAIL_NEIGHBOURS', 'NEW_SUBJECTS', 'C
            'shape_moon_jellyfish', 'shape_tree_frog', 'shape_house_sparrow', 'shape_spiral', 'shape_bolt',
            'all_objects', 'attr_values', 'register_object', 'sample_attrs', 'to_prompt', 'sample_prompt',
            'sample_prompts', 'parse_prompt', 'shape_mask', 'render_attrs', 'render', 'name_neighbours', 'plan_dataset',
-           'build_dataset', 'build_dataset_cmd', 'render_concept']
+           'build_dataset', 'BuildToyWorldOptions', 'build_dataset_cmd', 'render_concept']
 
 # %% ../nbs/10_toyworld.ipynb #ad3dda4c
 HEAD_OBJECTS = ['circle', 'square', 'triangle', 'star', 'heart', 'moon', 'house', 'tree', 'hand']
@@ -418,18 +418,24 @@ def build_dataset(out_dir, # the image folder to write
     return dict(out_dir=str(out), n=n, written=done, skipped=n - done)
 
 # %% ../nbs/10_toyworld.ipynb #24e9e045
-def build_dataset_cmd(out_dir:str, # the image folder to write
-                      n:int=30000, # number of images
-                      seed:int=0, # the one seed for the whole set
-                      tail_count:int=8, # images per tail object
-                      p_five:float=0.85, # share of five-fingered hands
-                      size:int=64): # image side
+from dataclasses import dataclass
+from .config import Checked, setting, as_config, positive, non_negative, unit_interval
+
+@dataclass
+class BuildToyWorldOptions(Checked):
+    "The `image2prompt build-toyworld` command's options."
+    out_dir:str # the image folder to write
+    n:int = setting(30000, positive) # number of images
+    seed:int = setting(0, non_negative) # the one seed for the whole set
+    tail_count:int = setting(8, non_negative) # images per tail object
+    p_five:float = setting(0.85, unit_interval) # share of five-fingered hands
+    size:int = setting(64, positive) # image side
+
+def build_dataset_cmd(*cfg:BuildToyWorldOptions, **kw):
     "Render a toy-world training set (images + metadata.jsonl) into `out_dir`, resuming what exists."
-    check_positive(n=n, size=size)
-    if tail_count < 0: raise InputError(f'--tail_count {tail_count} must be >= 0')
-    if not 0 <= p_five <= 1: raise InputError(f'--p_five {p_five} must be in [0, 1]')
-    if Path(out_dir).is_file(): raise InputError(f'{out_dir}: is a file, but the image folder to write is expected')
-    res = build_dataset(out_dir, n, seed, tail_count, p_five, size)
+    c = as_config(BuildToyWorldOptions, cfg, kw)
+    if Path(c.out_dir).is_file(): raise InputError(f'{c.out_dir}: is a file, but the image folder to write is expected')
+    res = build_dataset(c.out_dir, c.n, c.seed, c.tail_count, c.p_five, c.size)
     print(f"wrote {res['written']} images, skipped {res['skipped']} already there, in {res['out_dir']}")
     return res
 

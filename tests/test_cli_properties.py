@@ -1,9 +1,10 @@
 """Property-style test of every command (issue 28): for each numeric option, the values just outside its declared range
-(`cli.RANGES`), and for each path option (`cli.PATHS`), the wrong kinds of path (a file for a folder, a folder for a file,
+(declared at the config field: `config.setting`), and for each path option (`cli.PATHS`), the wrong kinds of path (a file for a folder, a folder for a file,
 a missing parent, a path inside a file, a folder of the user's): exit 2, exactly one stderr line naming the option or
 path, and nothing written. The cases are derived from the commands' own parsers, so a new option gets them for free (and
 a numeric option without a declared range, or a positional without a declared kind, fails here)."""
 import contextlib, functools, io, os, shutil, subprocess, sys
+from dataclasses import fields
 from pathlib import Path
 import pytest
 from PIL import Image
@@ -63,7 +64,8 @@ def test_every_command_declares_its_options():
     for c in COMMANDS:
         assert c in PATHS, f'{c}: declare its path options in cli.PATHS'
         for a in actions(c):
-            assert a.type not in (int, float), f'{c} {a.option_strings}: declare its range in cli.RANGES'
+            assert a.type not in (int, float), f'{c} {a.option_strings}: declare its range at its config field (config.setting)'
+            assert a.help, f'{c} {a.dest}: give the field a docments comment (its help)'
             if not a.option_strings: assert a.dest in PATHS[c], f'{c} {a.dest}: declare its kind in cli.PATHS'
             if hasattr(a.type, 'range') and a.default is not None:
                 assert a.type.range.ok(a.default), f'{c} {a.dest}: default {a.default} outside {a.type.range}'
@@ -92,6 +94,26 @@ def test_bad_path(ws, cmd, opt, kind, label, bad):
     assert rc == 2 and len(err) == 1, (args, rc, err)
     assert bad in err[0] or bad.split('/')[0] in err[0], (bad, err[0])
     assert tree(ws) == before
+
+@pytest.mark.parametrize('cmd', list(COMMANDS))
+def test_help_shows_every_option(cmd):
+    "`image2prompt CMD --help`: every option of the command's config, with its help, and its range where it has one."
+    p, f, cls = command_parser(cmd)
+    with contextlib.redirect_stdout(io.StringIO()) as out, pytest.raises(SystemExit) as e: p.parse_args(['--help'])
+    assert e.value.code == 0
+    h = ''.join(out.getvalue().split())  # argparse wraps lines (also at hyphens): compare without whitespace
+    for x in actions(cmd):
+        assert x.help and ''.join(x.help.split()) in h, (cmd, x.dest)
+        if hasattr(x.type, 'range'): assert f'[{x.type.range}]' in x.help, (cmd, x.dest)
+    assert {x.dest for x in actions(cmd)} == {f.name for f in fields(cls)}  # one option per field, nothing else
+
+@pytest.mark.skipif(not EXE, reason='the console script is not installed')
+@pytest.mark.parametrize('cmd', ['train', 'invert', 'dreambooth'])
+def test_help_console_script(cmd):
+    r = subprocess.run([EXE, cmd, '--help'], capture_output=True, text=True, env=ENV, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    h = ''.join(r.stdout.split())
+    for x in actions(cmd): assert ''.join(x.help.split()) in h, (cmd, x.dest)
 
 @pytest.mark.skipif(not EXE, reason='the console script is not installed')
 @pytest.mark.parametrize('args', [['invert', 'afile.txt', '--bs', '0'], ['export-pipeline', 'afile.txt'], ['dedup', 'afile.txt', 'mine']])
