@@ -8,9 +8,8 @@ import time
 from pathlib import Path
 import numpy as np, faiss
 from tqdm.auto import tqdm
-from fastcore.script import store_true
 import matplotlib.pyplot as plt
-from .core import (InputError, check_choice, check_positive, save_npy, save_json, save_parquet, atomic_path,
+from .core import (save_npy, save_json, save_parquet, atomic_path,
                                asset, unit)
 from .embeddings import embed_prompts, load_embeddings, read_prompts, save_embeddings
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd, torch
 from PIL import Image
 from tqdm.auto import tqdm
-from fastcore.script import store_true, Param
 from diffusers import (AutoencoderKL, UNet2DConditionModel, DDIMScheduler, DPMSolverMultistepScheduler,
                        PNDMScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler, UniPCMultistepScheduler,
                        StableDiffusionPipeline, DiffusionPipeline)
@@ -17,7 +16,7 @@ from transformers import AutoTokenizer, BertModel
 from diffusers.utils import logging as diffusers_logging
 from transformers.utils import logging as transformers_logging
 from image2prompt.core import (
-    append_jsonl, asset, atomic_dir, check_choice, check_positive, default_device, explain_load, InputError, read_jsonl,
+    append_jsonl, asset, atomic_dir, check_choice, default_device, explain_load, InputError, read_jsonl,
     resolve_weights, run_config, save_json,
 )
 from .imgutils import image_grid, save_png

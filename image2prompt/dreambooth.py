@@ -176,6 +176,7 @@ class DreamBoothConfig(Checked):
 
 # %% ../nbs/50_dreambooth.ipynb #1d530139
 from .config import as_config
+from .core import folder_digest, need_path, run_config
 
 @dataclass
 class DreamBoothOptions(DreamBoothConfig):

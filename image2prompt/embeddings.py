@@ -8,12 +8,11 @@ import os, re, math, json, hashlib, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
-from fastcore.script import store_true
 import importlib
 from accelerate import PartialState
 from sentence_transformers import SentenceTransformer
 from torch.ao.quantization import quantize_dynamic
-from .core import (InputError, MissingInput, need_path, check_choice, check_positive, default_device,
+from .core import (InputError, MissingInput, need_path, default_device,
                                explain_load, atomic_path, save_npy, save_json, save_parquet)
 
 # %% auto #0

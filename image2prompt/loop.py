@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
 from .core import (default_device, default_dtype, seed_everything, save_json, save_npy, save_parquet,
                                save_text, atomic_path, append_jsonl, read_jsonl, InputError, need_path,
-                               check_choice, check_positive, cosine_rows)
+                               cosine_rows)
 from .imgutils import save_png
 from .embeddings import embed_prompts, load_embedder
 from .datasets import load_image, read_imagefolder

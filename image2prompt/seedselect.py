@@ -11,12 +11,10 @@ import numpy as np, torch, torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from PIL import Image
 from tqdm.auto import tqdm
-from fastcore.script import store_true
 from safetensors.torch import load_file
 from diffusers import DDIMScheduler
 from .core import (default_device, seed_everything, save_json, save_safetensors, atomic_path,
-                               asset, InputError, MissingInput, check_choice,
-                               check_positive, folder_digest, run_config, read_jsonl)
+                               asset, InputError, MissingInput, folder_digest, run_config, read_jsonl)
 from .imgutils import image_files, to_rgb, to_tensor, to_uint8, save_png
 from .datasets import load_image, ImageLoadError
 from .diffusion import load_pipeline

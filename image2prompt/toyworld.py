@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm.auto import tqdm
 import pandas as pd
-from .core import (save_json, save_text, InputError, check_positive, default_device,
+from .core import (save_json, save_text, InputError, default_device,
                                resolve_weights)
 from .imgutils import save_png
 
