@@ -328,7 +328,8 @@ def dedup_cmd(*cfg:DedupOptions, **kw):
         sims = nn_sims(e)
         rep = dedup_report(parent, table.prompt.tolist(), sims, c.threshold)
         if len(sims): plot_nn_hist(sims, c.threshold, out/'nn_hist.png')
-    if parent is None or not len(sims): (out/'nn_hist.png').unlink(missing_ok=True)  # an earlier run's plot is not this report's
+    no_plot = parent is None or not len(sims)
+    if no_plot: (out/'nn_hist.png').unlink(missing_ok=True)  # an earlier run's plot is not this report's
     save_npy(out/'kept.npy', kept)
     save_parquet(out/'kept.parquet', table.iloc[kept])
     save_json(out/'report.json', rep)

@@ -252,12 +252,13 @@ def merge_generated(out_dir)->pd.DataFrame:
     return df.drop_duplicates('file_name', keep='last').sort_values('file_name').reset_index(drop=True)
 
 # %% ../nbs/12_diffusion.ipynb #32ea816d
-SAMPLERS = {'dpm++': DPMSolverMultistepScheduler, 'ddim': DDIMScheduler, 'pndm': PNDMScheduler, 'euler': EulerDiscreteScheduler,
-            'euler-a': EulerAncestralDiscreteScheduler, 'unipc': UniPCMultistepScheduler}
+SAMPLERS = {'dpm++': DPMSolverMultistepScheduler, 'ddim': DDIMScheduler, 'pndm': PNDMScheduler,
+            'euler': EulerDiscreteScheduler, 'euler-a': EulerAncestralDiscreteScheduler,
+            'unipc': UniPCMultistepScheduler}
 
 def set_sampler(pipe, name:str|None=None # a `SAMPLERS` key; `None` keeps the pipeline's own scheduler
                ):
-    "Swap `pipe`'s scheduler for sampler `name`, built from the pipeline's scheduler config, so its betas and prediction type carry over."
+    "Swap `pipe`'s scheduler for sampler `name`, made from its scheduler config: betas and prediction type carry over."
     if name is None: return pipe
     check_choice('scheduler', name, SAMPLERS)
     pipe.scheduler = SAMPLERS[name].from_config(pipe.scheduler.config)
@@ -268,7 +269,8 @@ from .config import Checked, setting, positive, non_negative
 @dataclass
 class GenerateOptions(Checked):
     "The `image2prompt generate` command's options."
-    prompts:str|None = setting(None, positional=True) # a .txt/.jsonl/.csv/.parquet file of prompts (a `prompt` or `text` column)
+    # a .txt/.jsonl/.csv/.parquet file of prompts (a `prompt` or `text` column)
+    prompts:str|None = setting(None, positional=True)
     prompt:str|None = None # one literal prompt instead of a file
     out_dir:str = 'generated' # the image folder to write (resumes)
     pipeline:str|None = None # a pipeline folder or hub id; default the shipped toy pipeline

@@ -31,7 +31,8 @@ __all__ = ['INSTANCE_TEMPLATE', 'CLASS_TEMPLATE', 'ATTN_TARGETS', 'make_prompts'
            'check_lora', 'load_lora', 'prepare_data', 'setup', 'save_output', 'train_dreambooth', 'plot_log']
 
 # %% ../nbs/50_dreambooth.ipynb #f3bc030d
-from .learner import make_accelerator, save_step_checkpoint, list_checkpoints, load_checkpoint, run_state, restore_run_state
+from .learner import make_accelerator, save_step_checkpoint, list_checkpoints, load_checkpoint
+from .learner import run_state, restore_run_state
 
 # %% ../nbs/50_dreambooth.ipynb #e7424ec0
 INSTANCE_TEMPLATE = 'a photo of {identifier} {class_name}'
@@ -613,14 +614,17 @@ def train_dreambooth(cfg:DreamBoothConfig, # the run's settings
         stop_after:int|None=None, # stop (as if killed) after this many steps; for tests
         callback=None # `callback(step, m) -> dict`, called at each validation step; its dict joins that step's log row
        )->dict:
-    "Run DreamBooth per `cfg`: data, models, training with checkpoints/validation, save; a summary (`time_s`: training without validation)."
+    "Run DreamBooth per `cfg` (data, models, training with checkpoints and validation, save); a summary of the run."
     seed_everything(cfg.seed)
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     save_json(out/'dreambooth_config.json', asdict(cfg))
     acc, m, params, opt = setup(cfg, device)
-    with acc.autocast():  # class images come from the frozen half-precision modules and the fp32 UNet, outside `acc.prepare`
-        ds, rep = prepare_data(cfg, m, cfg.resolution or m.unet.config.sample_size * 2**(len(m.vae.config.block_out_channels)-1))
+    vae_scale = 2**(len(m.vae.config.block_out_channels)-1)
+    size = cfg.resolution or m.unet.config.sample_size * vae_scale
+    # class images come from the frozen half-precision modules and the fp32 UNet, outside `acc.prepare`
+    with acc.autocast():
+        ds, rep = prepare_data(cfg, m, size)
     m.unet, opt = acc.prepare(m.unet, opt)
     if cfg.train_text_encoder: m.text_encoder = acc.prepare(m.text_encoder)
     mods = [m.unet] + ([m.text_encoder] if cfg.train_text_encoder else [])
@@ -631,7 +635,9 @@ def train_dreambooth(cfg:DreamBoothConfig, # the run's settings
     step = _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback)
     if step < cfg.steps: return dict(step=step, stopped=True)
     files = save_output(cfg, acc, m)
-    return dict(step=step, files=files, data=rep, time_s=time.time()-t0-sum(r.get('val_s', 0) for r in log), log=log, trained_params=sum(p.numel() for p in params))
+    train_s = time.time()-t0-sum(r.get('val_s', 0) for r in log)  # the summary's `time_s`: training without validation
+    n_params = sum(p.numel() for p in params)
+    return dict(step=step, files=files, data=rep, time_s=train_s, log=log, trained_params=n_params)
 
 # %% ../nbs/50_dreambooth.ipynb #7f44dd3e
 def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=None):
@@ -642,18 +648,24 @@ def _train_loop(cfg, acc, m, opt, params, ds, step, log, stop_after, callback=No
     m.unet.train()
     micro = step * cfg.grad_accum
     while step < cfg.steps and (stop_after is None or step - start < stop_after):
-        r = train_step(acc, m, opt, batch_for(ds, micro, cfg.bs, cfg.seed, cfg.with_prior), step_generator(cfg.seed+1, micro), cfg, params)
+        batch = batch_for(ds, micro, cfg.bs, cfg.seed, cfg.with_prior)
+        gen = step_generator(cfg.seed+1, micro)
+        r = train_step(acc, m, opt, batch, gen, cfg, params)
         micro += 1
         if not r['synced']: continue
         step += 1
         pbar.update(1)
         pbar.set_postfix(loss=f"{r['loss']:.4f}")
         log.append(dict(step=step, **{k: r[k] for k in ('loss', 'inst', 'prior')}))
-        if cfg.ckpt_every and step % cfg.ckpt_every == 0: save_ckpt(acc, [m.unet] + ([m.text_encoder] if cfg.train_text_encoder else []), opt, out, step, cfg.ckpt_limit)
+        if cfg.ckpt_every and step % cfg.ckpt_every == 0:
+            mods = [m.unet] + ([m.text_encoder] if cfg.train_text_encoder else [])
+            save_ckpt(acc, mods, opt, out, step, cfg.ckpt_limit)
         if cfg.val_every and step % cfg.val_every == 0:
             t = time.time()
+            grid = out/'validation'/f'step_{step:05d}.png'
+            val_kw = dict(steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed, size=cfg.resolution)
             with acc.autocast():  # the prepared UNet returns fp32 latents; the VAE is half
-                log_validation(m, vp, out/'validation'/f'step_{step:05d}.png', steps=cfg.gen_steps, guidance=cfg.guidance, seed=cfg.seed, size=cfg.resolution)
+                log_validation(m, vp, grid, **val_kw)
             if callback:
                 m.unet.eval()
                 log[-1].update(callback(step, m))

@@ -148,15 +148,19 @@ def toy_eval(pipe_path, # the toy pipeline folder (default use: the shipped toy 
         _save_grid(out/'grids'/'before.png', grids['before'])
     for name, over in (toy_runs() if runs is None else runs).items():
         if name in done: continue
-        cfg = DreamBoothConfig(str(pipe_path), str(inst), str(out/name), st['identifier'], st['class_name'], 'a {identifier} {class_name}',
-                               'a {class_name}', n_class_images=n_class_images, class_dir=str(out/'class_images'), ckpt_every=100,
+        cfg = DreamBoothConfig(str(pipe_path), str(inst), str(out/name), st['identifier'], st['class_name'],
+                               instance_prompt='a {identifier} {class_name}', class_prompt='a {class_name}',
+                               n_class_images=n_class_images, class_dir=str(out/'class_images'), ckpt_every=100,
                                val_every=curve_every, gen_steps=gen_steps, guidance=guidance, seed=seed, **over)
         cb = lambda step, m: _curve_point(step, judged(pipeline_from(m), seed=1000)[0])  # held-out seeds
         res = train_dreambooth(cfg, device, callback=cb)
         sc, grids[name] = score(_load_trained(pipe_path, res, device))
-        done[name] = dict(run=name, trained_params=res['trained_params'], file_mb=_file_mb(res), train_s=round(res['time_s'], 1),
-                          steps=cfg.steps, lr=cfg.lr, bs=cfg.bs, rank=cfg.rank if cfg.lora else None, with_prior=cfg.with_prior, lora=cfg.lora, **sc,
-                          curve=[r for r in res['log'] if 'val_s' in r])
+        train_s = round(res['time_s'], 1)
+        rank = cfg.rank if cfg.lora else None
+        curve = [r for r in res['log'] if 'val_s' in r]
+        done[name] = dict(run=name, trained_params=res['trained_params'], file_mb=_file_mb(res), train_s=train_s,
+                          steps=cfg.steps, lr=cfg.lr, bs=cfg.bs, rank=rank, with_prior=cfg.with_prior, lora=cfg.lora,
+                          **sc, curve=curve)
         append_jsonl(out/'rows.jsonl', done[name])
         _save_grid(out/'grids'/f'{name}.png', grids[name])
     texts = {k: v[0] for k, v in prompts.items()}

@@ -434,7 +434,8 @@ class EmbedOptions(Checked):
     column:str|None = None # prompt column (default `prompt`, else `text`)
     cache_dir:str|None = None # embedding cache (default: `.emb_cache` beside `out`)
     bs:int = setting(64, positive) # batch size
-    fast:str|None = setting(None, FAST_MODES) # None (exact fp32, the default), int8, onnx, onnx-int8 or openvino (see `load_embedder`)
+    # None (exact fp32, the default), int8, onnx, onnx-int8 or openvino (see `load_embedder`)
+    fast:str|None = setting(None, FAST_MODES)
     chunk:int = setting(1024, positive) # prompts per cache chunk
     device:str|None = None # default cuda > mps > cpu
     quiet:bool = False # no progress bar
@@ -453,7 +454,9 @@ def embed_cmd(*cfg:EmbedOptions, **kw):
         st.wait_for_everyone()
         if not st.is_main_process: return None
         embs = merge_shards(out, st.num_processes, len(table))
-    else: embs = embed_prompts(table.prompt, c.model, cache_dir, c.bs, c.device, progress=not c.quiet, fast=c.fast, chunk=c.chunk)
+    else:
+        embs = embed_prompts(table.prompt, c.model, cache_dir, c.bs, c.device,
+                             progress=not c.quiet, fast=c.fast, chunk=c.chunk)
     save_embeddings(out, embs, table, c.model, c.fast)
     rep = dict(out=str(out), n=len(table), skipped=table.attrs['skipped'], dim=int(embs.shape[1]) if len(embs) else 0)
     print(f"wrote {rep['n']} embeddings to {out} (prompts {out.with_suffix('.parquet')}); skipped {rep['skipped']}")

@@ -415,22 +415,27 @@ class LoopOptions(Checked):
     work:str = 'loop_work' # the loop's folder; rerun to resume
     rounds:int = setting(2, positive) # rounds of new data (the last round only retrains and evaluates)
     n_new:int = setting(64, positive) # new images per round
-    strategy:str = setting('targeted', ('targeted', 'random')) # 'targeted' (weak areas) or 'random' (unbiased new prompts)
+    # 'targeted' (weak areas) or 'random' (unbiased new prompts)
+    strategy:str = setting('targeted', ('targeted', 'random'))
     generator:str = 'render' # 'render' (toy renderer), 'toy' (the shipped toy pipeline) or a pipeline folder
     features:str = 'pixels' # 'pixels' or a backbone spec such as 'timm:efficientnet_lite0'
     max_pred:float = setting(0.4, Range(-1, 1)) # keep candidates predicted below this similarity
-    weak_quantile:float|None = setting(None, unit_interval) # if set, the threshold is this quantile of validation cosine instead
+    # if set, the threshold is this quantile of validation cosine instead
+    weak_quantile:float|None = setting(None, unit_interval)
     min_sim:float = setting(0.5, Range(-1, 1)) # keep candidates above this similarity to an existing prompt
     steps:int = setting(20, positive) # diffusion steps (pipeline generators)
-    model:str = setting('ridge', ('ridge', 'regressor')) # 'ridge' (a head on cached features) or 'regressor' (`train_regressor`)
+    # 'ridge' (a head on cached features) or 'regressor' (`train_regressor`)
+    model:str = setting('ridge', ('ridge', 'regressor'))
     backbone:str = 'timm:efficientnet_lite0' # the regressor's backbone spec (model=regressor)
     size:int|None = setting(None, positive) # the backbone's input side (timm backbones; model=regressor)
     n_blocks:int = setting(1, non_negative) # blocks fine-tuned in round 0 (model=regressor)
     unfreeze_per_round:int = setting(1, non_negative) # more blocks unfrozen each round (model=regressor)
     lp_epochs:int = setting(3, positive) # linear-probe epochs per round (model=regressor)
     ft_epochs:int = setting(1, non_negative) # fine-tune epochs per round (model=regressor)
-    candidates:str = setting('toy', ('toy', 'vocab')) # candidate prompts: the toy grammar, or real-prompt vocabularies (`VocabGen`)
-    prompt_source:str|None = None # a real prompt table (DiffusionDB parquet, CSV, JSONL, TXT) for the vocab generator's subjects
+    # candidate prompts: the toy grammar, or real-prompt vocabularies (`VocabGen`)
+    candidates:str = setting('toy', ('toy', 'vocab'))
+    # a real prompt table (DiffusionDB parquet, CSV, JSONL, TXT) for the vocab generator's subjects
+    prompt_source:str|None = None
     seed:int = setting(0, non_negative) # everything random flows from this
 
 def loop_cmd(*cfg:LoopOptions, **kw):
@@ -439,11 +444,13 @@ def loop_cmd(*cfg:LoopOptions, **kw):
     for d in (c.train_dir, c.valid_dir): need_path(d, 'image folder', 'dir')
     if c.generator == 'render': gen = render_generator()
     else: gen = pipeline_generator(None if c.generator == 'toy' else _load_pipe(c.generator), steps=c.steps)
-    loop_kw = {k: getattr(c, k) for k in ('rounds', 'n_new', 'strategy', 'features', 'max_pred', 'weak_quantile', 'min_sim', 'seed',
-                                          'model', 'backbone', 'n_blocks', 'unfreeze_per_round', 'lp_epochs', 'ft_epochs',
-                                          'candidates', 'prompt_source', 'size')}
+    loop_opts = ('rounds', 'n_new', 'strategy', 'features', 'max_pred', 'weak_quantile', 'min_sim', 'seed',
+                 'model', 'backbone', 'n_blocks', 'unfreeze_per_round', 'lp_epochs', 'ft_epochs',
+                 'candidates', 'prompt_source', 'size')
+    loop_kw = {k: getattr(c, k) for k in loop_opts}
     m = run_loop(c.work, c.train_dir, c.valid_dir, gen, **loop_kw)
-    cols = [k for k in ['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept', 'gen_n_images', 'gen_n_failed'] if k in m]
+    shown = ['round', 'n_train', 'val_mean_cos', 'sim_spearman', 'filter_kept', 'gen_n_images', 'gen_n_failed']
+    cols = [k for k in shown if k in m]
     print(m[cols].to_string(index=False))
     print(f'wrote the metrics {Path(c.work)/"metrics.parquet"} (rounds under {c.work})')
     return m

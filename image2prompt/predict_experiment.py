@@ -144,7 +144,9 @@ def demo_report(r:dict, ex:pd.DataFrame|None=None, width:int=60)->str:
     "A short text report of a labelled `predict` result (and the recorded experiment table)."
     df, lines = r['df'], []
     for _, x in df.iterrows():
-        lines += [f"{x.id}: true      {x.true_prompt[:width]}", f"{'':{len(str(x.id))}}  predicted {x.prompt[:width]}  (cos {x.cosine:.3f})"]
+        true = f"{x.id}: true      {x.true_prompt[:width]}"
+        predicted = f"{'':{len(str(x.id))}}  predicted {x.prompt[:width]}  (cos {x.cosine:.3f})"
+        lines += [true, predicted]
     lines.append(f"mean cosine over {len(df)} images: {df.cosine.mean():.4f}  ({len(r['skipped'])} skipped)")
     if ex is not None:
         lines += ['', f"recorded toy-world experiment ({ex.attrs['n']} held-out images of unseen prompts):"]

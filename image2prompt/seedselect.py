@@ -657,7 +657,8 @@ class SeedSelectOptions(Checked):
     iters:int = setting(30, positive) # optimisation iterations
     lr:float = setting(0.1, positive) # learning rate of the noise
     guidance_scale:float = setting(7.5, non_negative) # classifier-free guidance scale
-    lam:float|None = setting(None, unit_interval) # use lam*semantic + (1-lam)*appearance instead of 10*semantic + appearance
+    # use lam*semantic + (1-lam)*appearance instead of 10*semantic + appearance
+    lam:float|None = setting(None, unit_interval)
     n_refs:int|None = setting(None, positive) # references to use (error if fewer, unless --allow_fewer)
     allow_fewer:bool = False # use fewer references than --n_refs with a warning
     bootstrap:bool = False # start from the best of the earlier concepts' seeds, then a constant learning rate
@@ -672,9 +673,11 @@ def seedselect_cmd(*cfg:SeedSelectOptions, **kw):
     seed_everything(c.seed)
     cs = _concepts_from(c.prompt, c.refs, c.name, c.concepts)
     concepts = [(x['name'], x['prompt'], _refs_key(x['refs'])) for x in cs]
-    rec = {k: getattr(c, k) for k in ('embedder', 'n_seeds', 'steps', 'iters', 'lr', 'guidance_scale', 'lam', 'n_refs', 'bootstrap',
-                                      'patience', 'seed')}
-    run_config(c.out, dict(concepts=concepts, pipeline=str(c.pipeline), **rec), 'seedselect run', c.fresh, state=('*/result.json',))
+    recorded = ('embedder', 'n_seeds', 'steps', 'iters', 'lr', 'guidance_scale', 'lam', 'n_refs', 'bootstrap',
+                'patience', 'seed')
+    rec = {k: getattr(c, k) for k in recorded}
+    run = dict(concepts=concepts, pipeline=str(c.pipeline), **rec)
+    run_config(c.out, run, 'seedselect run', c.fresh, state=('*/result.json',))
     pipe = freeze(check_pipeline(load_any_pipeline(c.pipeline, c.device)))
     sc = SeedConfig(steps=c.steps, iters=c.iters, lr=c.lr, guidance_scale=c.guidance_scale, patience=c.patience)
     if c.lam is not None: sc = sc.convex(c.lam)
@@ -682,7 +685,8 @@ def seedselect_cmd(*cfg:SeedSelectOptions, **kw):
     rows = run_concepts(pipe, cs, make_embedder(c.embedder, c.device), c.out, c.n_seeds, sc, boot, c.bootstrap, c.seed,
                         n_refs=c.n_refs, allow_fewer=c.allow_fewer, device=c.device)
     for r in rows:
-        print(f"{r['name']}: {r['iters']} iterations, {r['unet_evals']} UNet evals, {r['seconds']:.1f}s -> {Path(c.out)/slug(r['name'])}")
+        folder = Path(c.out)/slug(r['name'])
+        print(f"{r['name']}: {r['iters']} iterations, {r['unet_evals']} UNet evals, {r['seconds']:.1f}s -> {folder}")
     print(f'wrote seeds and images of {len(rows)} concepts under {c.out}')
     return rows
 
