@@ -33,6 +33,7 @@ COMMANDS = {
     'loop': ('image2prompt.loop:loop_cmd', 'run rounds of the weak-prompt data loop'),
     'seedselect': ('image2prompt.seedselect:seedselect_cmd', 'optimise initial noise for a rare concept'),
     'dreambooth': ('image2prompt.cli:dreambooth_command', 'teach a pipeline a subject (full or LoRA)'),
+    'train-inverter': ('image2prompt.inverter:train_inverter_cmd', "train the learned inverter's projector (MiniLM embedding -> SmolLM2 prefix), resumable"),
 }
 
 # %% ../nbs/70_cli.ipynb #0aedb116
@@ -161,6 +162,7 @@ GENERATED = {
     'train-diffusion': FromConfig('image2prompt.diffusion_train:train_toy_pipeline', 'image2prompt.diffusion_train:TOY_RECIPE',
                                   skip=('data', 'out', 'work_dir', 'text_encoder', 'device', 'progress')),
     'train': FromConfig('image2prompt.train:train_regressor'),
+    'train-inverter': FromConfig('image2prompt.inverter:InverterTrainConfig'),
 }
 
 def _load(spec:str):
