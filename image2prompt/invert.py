@@ -362,12 +362,16 @@ from fastcore.basics import patch
 
 @patch
 def _embed(self:Inverter, cands:list)->tuple:
-    "Embeddings and word-piece counts of part lists, in one MiniLM call."
+    "Embeddings and word-piece counts of part lists, in one MiniLM call; texts embedded before in this search are reused."
     texts = [join(c) for c in cands]
+    memo = self.__dict__.setdefault('memo', {})  # text -> (embedding, count); `search` empties it
+    new = list(dict.fromkeys(t for t in texts if t not in memo))
+    if new:
+        with torch.autocast(next(self.emb.parameters()).device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            e = encode(self.emb, new, bs=64)
+        memo.update(zip(new, zip(e/np.linalg.norm(e, axis=1, keepdims=True), n_tokens(self.emb, new))))
     if not texts: return np.zeros((0, 384), np.float32), np.zeros(0)
-    with torch.autocast(next(self.emb.parameters()).device.type, dtype=torch.bfloat16, enabled=self.bf16):
-        e = encode(self.emb, texts, bs=64)
-    return e/np.linalg.norm(e, axis=1, keepdims=True), n_tokens(self.emb, texts)
+    return np.stack([memo[t][0] for t in texts]), np.array([memo[t][1] for t in texts], np.float32)
 
 @patch
 def _score(self:Inverter, beams:list, cands:list, T:np.ndarray, known:list|None=None)->None:
@@ -443,6 +447,7 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
     "Final beams for a batch of targets `T` (n, 384), each the better of its search and its retrieved prompt; `self.trace` holds (CPU s per target, cosines) after each step."
     c = self.cfg
     seed = c.seed if seed is None else seed
+    self.memo = {}  # the texts embedded in this search (`_embed`)
     t0, bank = time.process_time(), self.start(T)
     beams = [b if b.cos >= c.bank_start else Beam([]) for b in bank] if c.strategies.strip('a') else bank
     best = lambda: [max(b.cos, k.cos) for b, k in zip(beams, bank)]
