@@ -4,7 +4,7 @@
 
 # %% ../nbs/22b_inverter.ipynb #38fdfa48
 from __future__ import annotations
-import json, time
+import json, time, hashlib
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
@@ -202,6 +202,7 @@ class LearnedInverter:
     "MiniLM embeddings -> prompts written by SmolLM2 from the projector's prefix."
     def __init__(self, folder=None, lm=None):
         self.proj, self.cfg = load_projector(folder)
+        self.digest = hashlib.sha256((Path(folder or inverter_dir())/'projector.safetensors').read_bytes()).hexdigest()[:16]
         self.lm, self.tok = lm if lm is not None else load_lm(self.cfg.get('lm', 'SmolLM2-135M'), device='cpu', dtype=torch.float32)
 
     @torch.no_grad()

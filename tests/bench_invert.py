@@ -5,14 +5,18 @@ nbs/23_invert.ipynb read it). Not run in CI.
     python tests/bench_invert.py --n 32 --seed 0            # every run in one process
     # the recorded run (2026-12-03, ~9 min on a quiet 2-core machine): the targets split over two processes (one torch
     # thread each), every run in each, then merged
-    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 0 16 --out /tmp/s25/p0.json &
-    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 16 32 --out /tmp/s25/p16.json
-    python tests/bench_invert.py --merge /tmp/s25/p0.json /tmp/s25/p16.json
+    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 0 16 --out runs/p0.json &
+    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 16 32 --out runs/p16.json
+    python tests/bench_invert.py --merge runs/p0.json runs/p16.json
 
     # issue 29 (2026-12-07, a 2-core VM shared by 4 agents, load 3-9): the command's default (2000 evaluations, a count,
     # so that a loaded machine compares) on the shipped PQ rows against exact rows, and the fluency runs and Pareto curve
-    python tests/bench_invert.py --n 32 --runs abw-2000 --noise --lams --exact_vocab --out /tmp/h29/exact.json
+    python tests/bench_invert.py --n 32 --runs abw-2000 --noise --lams --exact_vocab --out runs/exact.json
     python tests/bench_invert.py --n 32 --runs b-ci abw-2000 abw-2000-fluent --noise --out data/results/invert_eval.json
+    # the learned inverter (image2prompt/assets/inverter), alone and as the search's start, with no word said more than twice
+    python tests/bench_invert.py --n 32 --part 0 16 --runs l1 l abw-2000 labw-2000 --noise --lams --out runs/l0.json &
+    python tests/bench_invert.py --n 32 --part 16 32 --runs l1 l abw-2000 labw-2000 --noise --lams --out runs/l16.json
+    python tests/bench_invert.py --merge runs/l0.json runs/l16.json --out data/results/invert_learned.json
 
 The pool's rows come from the shipped PQ table (image2prompt/assets/vocab) unless --exact_vocab; phrases it lacks (the
 held-out split's bank phrases) are embedded exactly and cached under ~/.cache/image2prompt/vocab (I2P_VOCAB_CACHE).
@@ -22,7 +26,7 @@ once, so the wall time per prompt is at most that).
 import argparse, json, platform, sys
 import numpy as np, pandas as pd, torch, transformers, sentence_transformers
 from image2prompt.core import data_dir, save_json
-from image2prompt.invert import benchmark, bench_table, noisy_table
+from image2prompt.invert_benchmark import benchmark, bench_table, noisy_table
 
 def _join(runs:list, key=lambda r: r['name'])->list:
     "Runs of the same `key` over parts of the targets, as one run (means weighted by targets)."
