@@ -4,17 +4,16 @@
 
 # %% ../nbs/23_invert.ipynb #fef0ce78
 from __future__ import annotations
-import os, re, sys, json, time, hashlib, importlib.util
+import os, re, sys, json, time, hashlib
 from itertools import chain
 from collections import Counter
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch, faiss
-import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
 from fastcore.script import store_true
 from open_clip.tokenizer import SimpleTokenizer
-from .core import PYPI_WEIGHTS, InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json, asset, assets_dir
+from .core import PYPI_WEIGHTS, InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, seed_everything, save_json, asset, assets_dir
 from .embeddings import load_embedder, encode, embed_prompts, read_prompts, prompt_key, EmbCache, cache_folder, _uncached
 from .predict import bank_from_prompts, load_bank, PromptBank
 from .promptgen import load_lm

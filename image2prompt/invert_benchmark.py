@@ -93,7 +93,8 @@ BENCH_RUNS = {'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space
               'abw-2000-fluent': ('abw', None, dict(max_evals=2000, fluency=True, lam=0.02, drop=0.05)), # the final pick weighs SmolLM2's log-perplexity
               'abw-2000-commas': ('abw', None, dict(max_evals=2000, space=0)), 'ab-2000-commas': ('ab', None, dict(max_evals=2000, space=0)), # phrases joined by commas only
               'l1': ('l', None, dict(n_learned=1)), 'l': ('l', None, {}), # the learned inverter alone: greedy, and the best by cosine of 4 beams
-              'labw-2000': ('labw', None, dict(max_evals=2000))} # the learned inverter's hypotheses start the search
+              'labw-2000': ('labw', None, dict(max_evals=2000)), # the learned inverter's hypotheses start the search
+              'abw-300': ('abw', None, dict(max_evals=300)), 'labw-300': ('labw', None, dict(max_evals=300))} # predict's budget
 
 def _bench_setup(n, seed, n_flavors, prompts=None, shipped:bool=True):
     emb = load_embedder(device='cpu')
