@@ -60,7 +60,7 @@ class InverterTrainConfig:
 
 # %% ../nbs/22b_inverter.ipynb #2b8a5a34
 def ci_prompts(n:int, seed:int=0)->list:
-    "`n` CLIP-Interrogator-style prompts: a real flavor phrase as subject, then 1-4 flavors, maybe a medium, an artist, a movement."
+    "`n` CLIP-Interrogator-style prompts: 2-5 real flavor phrases, maybe a medium, an artist, a movement."
     rng, fl = np.random.default_rng(seed), vocab_list('flavors')
     md, ar, mv = vocab_list('mediums'), vocab_list('artists'), vocab_list('movements')
     pick = lambda xs: xs[int(rng.integers(len(xs)))]
@@ -74,10 +74,12 @@ def ci_prompts(n:int, seed:int=0)->list:
     return out
 
 def training_prompts(cfg:InverterTrainConfig, emb)->list:
-    "The inverter's training text: krea less the held-out split, the shipped sample prompts and bank, and generated prompts."
+    "Training text: krea less the held-out split, the shipped sample prompts and bank, generated prompts."
     krea = read_prompts(data_dir()/'krea_open_prompts_1k.csv').prompt.tolist()
     _, rest, _ = heldout_split(krea, cfg.heldout, emb, cfg.seed)
-    shipped = read_prompts(asset('sample_prompts.csv')).prompt.tolist() + load_embeddings(asset('regressor')/'bank.npy')[1].prompt.tolist()
+    samples = read_prompts(asset('sample_prompts.csv')).prompt.tolist()
+    bank = load_embeddings(asset('regressor')/'bank.npy')[1].prompt.tolist()
+    shipped = samples + bank
     synth = sd_prompts(cfg.n_synth // 2, seed=cfg.seed) + ci_prompts(cfg.n_synth - cfg.n_synth // 2, cfg.seed)
     held = set(krea) - set(rest)
     return [p for p in dict.fromkeys(rest + shipped + synth) if p not in held]
@@ -85,7 +87,8 @@ def training_prompts(cfg:InverterTrainConfig, emb)->list:
 # %% ../nbs/22b_inverter.ipynb #388ba102
 def _lm_batch(tok, texts:list, max_len:int)->tuple:
     "Token ids `[bos] + prompt + [eos]` (right-padded) and their mask."
-    ids = [[tok.bos_token_id] + tok(t, add_special_tokens=False)['input_ids'][:max_len] + [tok.eos_token_id] for t in texts]
+    toks = tok(list(texts), add_special_tokens=False)['input_ids']
+    ids = [[tok.bos_token_id] + t[:max_len] + [tok.eos_token_id] for t in toks]
     L = max(map(len, ids))
     x = torch.full((len(ids), L), tok.pad_token_id, dtype=torch.long)
     m = torch.zeros((len(ids), L), dtype=torch.long)
@@ -124,11 +127,14 @@ def _lr_factor(decay:int):
 
 def _config_key(cfg:InverterTrainConfig)->dict:
     "The settings a checkpoint must share to be resumed (not the time box, the folder or the thread count)."
-    return {k: v for k, v in asdict(cfg).items() if k not in ('out', 'minutes', 'threads', 'ckpt_every', 'steps', 'bf16')}
+    free = ('out', 'minutes', 'threads', 'ckpt_every', 'steps', 'bf16')
+    return {k: v for k, v in asdict(cfg).items() if k not in free}
 
 # %% ../nbs/22b_inverter.ipynb #3e2d0e6d
-def train_inverter(cfg:InverterTrainConfig, lm=None, tok=None, emb=None, texts:list|None=None, progress:bool=True)->dict:
-    "Train the projector (resuming `cfg.out`'s checkpoint) until `steps` or the time box; write `projector.safetensors` and `config.json`."
+def train_inverter(cfg:InverterTrainConfig, lm=None, tok=None, emb=None,
+                   texts:list|None=None, # the training prompts (default: `training_prompts`)
+                   progress:bool=True)->dict:
+    "Train the projector (resuming `cfg.out`'s checkpoint) to `steps` or the time box; write its weights and config."
     out, t0 = Path(cfg.out), time.time()
     out.mkdir(parents=True, exist_ok=True)
     if lm is None: lm, tok = _lm_for_training(cfg.threads)
@@ -162,7 +168,9 @@ def train_inverter(cfg:InverterTrainConfig, lm=None, tok=None, emb=None, texts:l
         opt.zero_grad(); loss.backward(); opt.step(); sched.step()
         step += 1
         log.append((step, float(loss)))
-        if progress and step % 10 == 0: print(f'step {step}/{cfg.steps} loss {np.mean([l for _, l in log[-10:]]):.3f}', flush=True)
+        if progress and step % 10 == 0:
+            recent = np.mean([x for _, x in log[-10:]])
+            print(f'step {step}/{cfg.steps} loss {recent:.3f}', flush=True)
         if step % cfg.ckpt_every == 0: save_ckpt()
     save_ckpt()
     loss = float(np.mean([l for _, l in log[-50:]])) if log else None
@@ -177,8 +185,8 @@ def save_projector(proj:Projector, folder, cfg:InverterTrainConfig, info:dict|No
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().to(torch.float16).contiguous() for k, v in proj.state_dict().items()}
     with atomic_path(folder/'projector.safetensors') as t: save_file(sd, str(t))
-    save_json(folder/'config.json', dict(d_in=proj.net[0].in_features, d_lm=proj.d, n_prefix=proj.n, hidden=proj.net[0].out_features,
-                                         lm='SmolLM2-135M', train=asdict(cfg), **(info or {})))
+    shape = dict(d_in=proj.net[0].in_features, d_lm=proj.d, n_prefix=proj.n, hidden=proj.net[0].out_features)
+    save_json(folder/'config.json', dict(shape, lm='SmolLM2-135M', train=asdict(cfg), **(info or {})))
     return folder
 
 def inverter_dir()->Path: return assets_dir()/'inverter'
@@ -188,13 +196,15 @@ def load_projector(folder=None)->tuple:
     folder = Path(folder or inverter_dir())
     w, c = folder/'projector.safetensors', folder/'config.json'
     if not (w.exists() and c.exists()):
-        raise InputError(f"{folder}: no trained inverter (projector.safetensors, config.json); build it with `{INVERTER_CMD} --out {folder}`")
+        fix = f"build it with `{INVERTER_CMD} --out {folder}`"
+        raise InputError(f"{folder}: no trained inverter (projector.safetensors, config.json); {fix}")
     cfg = json.loads(c.read_text())
     try:
         proj = Projector(cfg['d_in'], cfg['d_lm'], cfg['n_prefix'], cfg['hidden'])
         proj.load_state_dict({k: v.float() for k, v in load_file(str(w)).items()})
     except Exception as e:
-        raise InputError(f"{w}: cannot load the inverter ({type(e).__name__}); rebuild it with `{INVERTER_CMD} --out {folder}`") from None
+        fix = f"rebuild it with `{INVERTER_CMD} --out {folder}`"
+        raise InputError(f"{w}: cannot load the inverter ({type(e).__name__}); {fix}") from None
     return proj.eval(), cfg
 
 # %% ../nbs/22b_inverter.ipynb #8451e4e6
@@ -202,8 +212,10 @@ class LearnedInverter:
     "MiniLM embeddings -> prompts written by SmolLM2 from the projector's prefix."
     def __init__(self, folder=None, lm=None):
         self.proj, self.cfg = load_projector(folder)
-        self.digest = hashlib.sha256((Path(folder or inverter_dir())/'projector.safetensors').read_bytes()).hexdigest()[:16]
-        self.lm, self.tok = lm if lm is not None else load_lm(self.cfg.get('lm', 'SmolLM2-135M'), device='cpu', dtype=torch.float32)
+        weights = Path(folder or inverter_dir())/'projector.safetensors'
+        self.digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+        if lm is None: lm = load_lm(self.cfg.get('lm', 'SmolLM2-135M'), device='cpu', dtype=torch.float32)
+        self.lm, self.tok = lm
 
     @torch.no_grad()
     def propose(self, E:np.ndarray, n:int=1, # hypotheses per embedding (beam search when > 1)
@@ -214,8 +226,9 @@ class LearnedInverter:
             P = self.proj(torch.from_numpy(np.ascontiguousarray(E[s:s+bs], dtype=np.float32)))
             bos = self.lm.get_input_embeddings()(torch.full((len(P), 1), self.tok.bos_token_id))
             inp = torch.cat([P, bos], 1)
-            y = self.lm.generate(inputs_embeds=inp, attention_mask=torch.ones(inp.shape[:2], dtype=torch.long), do_sample=False,
-                                 num_beams=n, num_return_sequences=n, max_new_tokens=max_new_tokens, pad_token_id=self.tok.pad_token_id,
+            mask = torch.ones(inp.shape[:2], dtype=torch.long)
+            y = self.lm.generate(inputs_embeds=inp, attention_mask=mask, do_sample=False, num_beams=n,
+                                 num_return_sequences=n, max_new_tokens=max_new_tokens, pad_token_id=self.tok.pad_token_id,
                                  eos_token_id=self.tok.eos_token_id, no_repeat_ngram_size=3)
             txt = [t.split('\n')[0].strip() for t in self.tok.batch_decode(y, skip_special_tokens=True)]
             out += [txt[i*n:(i+1)*n] for i in range(len(P))]
