@@ -228,8 +228,8 @@ class LearnedInverter:
             inp = torch.cat([P, bos], 1)
             mask = torch.ones(inp.shape[:2], dtype=torch.long)
             y = self.lm.generate(inputs_embeds=inp, attention_mask=mask, do_sample=False, num_beams=n,
-                                 num_return_sequences=n, max_new_tokens=max_new_tokens, pad_token_id=self.tok.pad_token_id,
-                                 eos_token_id=self.tok.eos_token_id, no_repeat_ngram_size=3)
+                                 num_return_sequences=n, max_new_tokens=max_new_tokens, no_repeat_ngram_size=3,
+                                 pad_token_id=self.tok.pad_token_id, eos_token_id=self.tok.eos_token_id)
             txt = [t.split('\n')[0].strip() for t in self.tok.batch_decode(y, skip_special_tokens=True)]
             out += [txt[i*n:(i+1)*n] for i in range(len(P))]
         return out
