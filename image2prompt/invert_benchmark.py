@@ -12,11 +12,12 @@ from .core import data_dir, save_json
 from .embeddings import load_embedder, encode, read_prompts
 from .predict import bank_from_prompts
 from .inverter import heldout_split, LearnedInverter
-from .invert import (Inverter, InvertConfig, Vocab, build_vocab, ci_terms, word_terms, prompt_phrases, load_shipped_vocab,
-                                 vocab_cache_dir, search_bf16, load_prompt_bank, clip_len, word_counts, lm_nll, _lm)
+from .invert import (Inverter, InvertConfig, Vocab, build_vocab, ci_terms, word_terms, prompt_phrases,
+                                 load_shipped_vocab, vocab_cache_dir, search_bf16, load_prompt_bank, clip_len,
+                                 word_counts, lm_nll, _lm)
 
 # %% auto #0
-__all__ = ['BENCH_RUNS', 'noisy_targets', 'curve', 'run_strategy', 'sub_vocab', 'text_stats', 'pareto', 'benchmark',
+__all__ = ['LAMS', 'BENCH_RUNS', 'noisy_targets', 'curve', 'run_strategy', 'sub_vocab', 'text_stats', 'pareto', 'benchmark',
            'bench_table', 'pareto_plot', 'noisy_table']
 
 # %% ../nbs/23a_invert_benchmark.ipynb #57b88622
@@ -29,7 +30,7 @@ def noisy_targets(E:np.ndarray, c:float, seed:int=0)->np.ndarray:
 
 # %% ../nbs/23a_invert_benchmark.ipynb #9d2150f5
 def curve(traces:list, budgets=(0.5, 1, 2, 5))->dict:
-    "Mean best cosine reached within each CPU-second budget, from the `Inverter.trace`s of a run's batches (None: some target had no prompt yet)."
+    "Mean best cosine within each CPU-second budget, from a run's `Inverter.trace`s (None: a target had none yet)."
     def at(tr, b): return next((cs for s, cs in reversed(tr) if s <= b), [-1.0]*len(tr[0][1]))
     out = {}
     for b in budgets:
@@ -38,13 +39,14 @@ def curve(traces:list, budgets=(0.5, 1, 2, 5))->dict:
     return out
 
 def run_strategy(inv:Inverter, T:np.ndarray, E:np.ndarray|None=None)->dict:
-    "Mean cosine of the inverted prompts to `T` (and to the true `E`), wall and CPU seconds per prompt, and the anytime curve."
+    "Mean cosine of the prompts to `T` (and to the true `E`), wall and CPU seconds per prompt, the anytime curve."
     t0, c0, rs, trs = time.perf_counter(), time.process_time(), [], []
     for s in range(0, len(T), inv.cfg.bs):
         rs.append(inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s))
         trs.append(getattr(inv, 'trace', None))
     r = pd.concat(rs)
-    out = dict(mean_cos=float(r.cos.mean()), s_per_prompt=round((time.perf_counter() - t0)/len(T), 3), cpu_s_per_prompt=round((time.process_time() - c0)/len(T), 3))
+    wall, cpu = (time.perf_counter() - t0)/len(T), (time.process_time() - c0)/len(T)
+    out = dict(mean_cos=float(r.cos.mean()), s_per_prompt=round(wall, 3), cpu_s_per_prompt=round(cpu, 3))
     if all(trs) and inv.cfg.budget: out['curve'] = curve(trs, [b for b in (0.5, 1, 2, 5) if b <= inv.cfg.budget])
     if E is not None: out['mean_cos_true'] = float((encode(inv.emb, r.prompt.tolist()) * E).sum(1).mean())
     out['prompts'] = r.prompt.tolist()
@@ -71,30 +73,52 @@ def _inverter(emb, voc:Vocab, pools:dict, s:str, cfg:InvertConfig, bank, lm, lea
                     learned if 'l' in s else None)
 
 def text_stats(texts:list, nll)->dict:
-    "Median perplexity, mean log-perplexity (`nll` per text), median CLIP tokens, and the texts that say a word more than twice."
-    return dict(median_ppl=float(np.exp(np.median(nll))), mean_log_ppl=float(np.mean(nll)), median_clip_tokens=float(np.median([clip_len(t) for t in texts])),
-                max_clip_tokens=max(clip_len(t) for t in texts), n_word_over_2=sum(max(word_counts(t).values(), default=0) > 2 for t in texts))
+    "Median perplexity, mean log-perplexity (`nll` per text), CLIP tokens, how many texts say a word more than twice."
+    toks = [clip_len(t) for t in texts]
+    most = [max(word_counts(t).values(), default=0) for t in texts]
+    return dict(median_ppl=float(np.exp(np.median(nll))), mean_log_ppl=float(np.mean(nll)),
+                median_clip_tokens=float(np.median(toks)), max_clip_tokens=max(toks),
+                n_word_over_2=sum(m > 2 for m in most))
 
-def pareto(inv:Inverter, T:np.ndarray, lams=(0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1), drop:float=0.05, n:int=32)->list:
-    "Mean cosine against median perplexity as the final pick weighs fluency by each of `lams`: among each target's `n` best candidates within `drop` and the best four's phrase orders."
+LAMS = (0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1)
+
+def pareto(inv:Inverter, T:np.ndarray, lams=LAMS, drop:float=0.05, n:int=32)->list:
+    """Mean cosine against median perplexity as the final pick weighs fluency by each of `lams`.
+
+    The pick is among each target's `n` best candidates within `drop` and the best four's phrase orders."""
     inv.cfg.drop, inv.cfg.n_read = drop, n
     beams = [b for s in range(0, len(T), inv.cfg.bs) for b in inv.search(T[s:s+inv.cfg.bs], inv.cfg.seed + s)]
     cands = inv._final_cands(beams, T)
     C = [(encode(inv.emb, cs, bs=64) * t).sum(1) for cs, t in zip(cands, T)]
     L = [lm_nll(*inv.flu, cs) for cs in cands]
     picks = lambda lam: [int(np.argmax(c - lam*l)) for c, l in zip(C, L)]
-    return [dict(lam=lam, mean_cos=float(np.mean([c[i] for c, i in zip(C, picks(lam))])), **text_stats([cs[i] for cs, i in zip(cands, picks(lam))], [l[i] for l, i in zip(L, picks(lam))])) for lam in lams]
+    out = []
+    for lam in lams:
+        ix = picks(lam)
+        texts, nll = [cs[i] for cs, i in zip(cands, ix)], [x[i] for x, i in zip(L, ix)]
+        out.append(dict(lam=lam, mean_cos=float(np.mean([c[i] for c, i in zip(C, ix)])), **text_stats(texts, nll)))
+    return out
 
 # %% ../nbs/23a_invert_benchmark.ipynb #940a0bda
-# name: (strategies, budget, config changes); 'b-ci' is the CI-style chain (one comma phrase a step, plain token weights, drops every step): the anchor's stand-in
-BENCH_RUNS = {'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space=0, tok_pow=1.0)), 'b': ('b', 5, {}), 'c': ('c', 2, {}),
-              'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {}),
-              'abw-2000': ('abw', None, dict(max_evals=2000)), # the command's default: a count, so runs on a loaded machine compare
-              'abw-2000-fluent': ('abw', None, dict(max_evals=2000, fluency=True, lam=0.02, drop=0.05)), # the final pick weighs SmolLM2's log-perplexity
-              'abw-2000-commas': ('abw', None, dict(max_evals=2000, space=0)), 'ab-2000-commas': ('ab', None, dict(max_evals=2000, space=0)), # phrases joined by commas only
-              'l1': ('l', None, dict(n_learned=1)), 'l': ('l', None, {}), # the learned inverter alone: greedy, and the best by cosine of 4 beams
-              'labw-2000': ('labw', None, dict(max_evals=2000)), # the learned inverter's hypotheses start the search
-              'abw-300': ('abw', None, dict(max_evals=300)), 'labw-300': ('labw', None, dict(max_evals=300))} # predict's budget
+# name: (strategies, budget, config changes); 'b-ci' is the CI-style chain (one comma phrase a step, plain token
+# weights, drops every step): the anchor's stand-in
+BENCH_RUNS = {
+    'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space=0, tok_pow=1.0)),
+    'b': ('b', 5, {}), 'c': ('c', 2, {}),
+    'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {}),
+    # the command's default: a count, so runs on a loaded machine compare
+    'abw-2000': ('abw', None, dict(max_evals=2000)),
+    # the final pick weighs SmolLM2's log-perplexity
+    'abw-2000-fluent': ('abw', None, dict(max_evals=2000, fluency=True, lam=0.02, drop=0.05)),
+    # phrases joined by commas only
+    'abw-2000-commas': ('abw', None, dict(max_evals=2000, space=0)),
+    'ab-2000-commas': ('ab', None, dict(max_evals=2000, space=0)),
+    # the learned inverter alone: greedy, and the best by cosine of 4 beams
+    'l1': ('l', None, dict(n_learned=1)), 'l': ('l', None, {}),
+    # the learned inverter's hypotheses start the search
+    'labw-2000': ('labw', None, dict(max_evals=2000)),
+    # predict's budget
+    'abw-300': ('abw', None, dict(max_evals=300)), 'labw-300': ('labw', None, dict(max_evals=300))}
 
 def _bench_setup(n, seed, n_flavors, prompts=None, shipped:bool=True):
     emb = load_embedder(device='cpu')
@@ -102,23 +126,33 @@ def _bench_setup(n, seed, n_flavors, prompts=None, shipped:bool=True):
     prompts = prompts or read_prompts(data_dir()/'krea_open_prompts_1k.csv').prompt.tolist()
     tgt, bank_prompts, E = heldout_split(prompts, n, emb, seed)
     pools = _pools(emb, bank_prompts, n_flavors)
-    voc = build_vocab([p for v in pools.values() for p in v], emb, vocab_cache_dir(), progress=True, shipped=load_shipped_vocab() if shipped else None)
+    phrases = [p for v in pools.values() for p in v]
+    voc = build_vocab(phrases, emb, vocab_cache_dir(), progress=True, shipped=load_shipped_vocab() if shipped else None)
     return emb, tgt, bank_prompts, E, pools, voc, bank_from_prompts(bank_prompts)
 
+def _stats(lm, r:dict)->dict:
+    "`text_stats` of a run's prompts, and of its readable prompts (keys prefixed `readable_`)."
+    best = text_stats(r['prompts'], lm_nll(*lm, r['prompts']))
+    read = text_stats(r['readable_prompts'], lm_nll(*lm, r['readable_prompts']))
+    return best | {f'readable_{k}': v for k, v in read.items()}
+
 def benchmark(out=None, # the JSON to write (default data/results/invert_eval.json)
-              n:int=32, seed:int=0, runs=tuple(BENCH_RUNS), noise=(0.6, 0.7, 0.8), noise_budget:float=2, noise_runs=('a', 'abw'),
-              bs:int=8, k:int|None=None, n_flavors:int|None=None, threads:int=1, prompts=None,
+              n:int=32, seed:int=0, runs=tuple(BENCH_RUNS), noise=(0.6, 0.7, 0.8), noise_budget:float=2,
+              noise_runs=('a', 'abw'), bs:int=8, k:int|None=None, n_flavors:int|None=None, threads:int=1, prompts=None,
               part:tuple|None=None, # (start, stop): only these targets (runs split over processes)
               shipped:bool=True, # the pool's rows from the shipped PQ table (False: every phrase embedded exactly)
-              lams=(0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1) # the fluency weights of the Pareto curve (on 'abw-2000'; () skips it)
+              lams=LAMS # the fluency weights of the Pareto curve (on 'abw-2000'; () skips it)
              )->dict:
     "Each strategy alone and combined (anytime curves up to their budget) on held-out real prompts; noisy targets too."
     torch.set_num_threads(threads)
     emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts, shipped)
     if part: tgt, E = tgt[slice(*part)], E[slice(*part)]
-    rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k or InvertConfig.k, bf16=search_bf16('auto', emb), n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
-               baselines={'nearest of shipped bank': float(load_prompt_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
-               targets=tgt, runs=[], noisy=[], shipped=shipped)
+    baselines = {'nearest of shipped bank': float(load_prompt_bank().search(E, 1)[0].mean()),
+                 'nearest of other real prompts': float(real.search(E, 1)[0].mean())}
+    rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k or InvertConfig.k, bf16=search_bf16('auto', emb),
+               n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(),
+               load_avg_start=os.getloadavg()[0],
+               baselines=baselines, targets=tgt, runs=[], noisy=[], shipped=shipped)
     lm = _lm('SmolLM2-135M')
     learned = LearnedInverter(lm=lm) if any('l' in BENCH_RUNS[r][0] for r in runs) else None
     rec['true'] = text_stats(tgt, lm_nll(*lm, tgt))
@@ -127,9 +161,10 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
         s, b, kw = BENCH_RUNS[name]
         cfg = InvertConfig(strategies=s, budget=b, **{**base, **kw})
         r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm, learned), E)
-        rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **r, **text_stats(r['prompts'], lm_nll(*lm, r['prompts'])),
-                                **{f'readable_{k}': v for k, v in text_stats(r['readable_prompts'], lm_nll(*lm, r['readable_prompts'])).items()}))
-    if lams: rec['pareto'] = pareto(_inverter(emb, voc, pools, 'abw', InvertConfig(strategies='abw', **{**base, 'max_evals': 2000, 'fluency': True}), real, lm), E, lams)
+        rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **r, **_stats(lm, r)))
+    if lams:
+        cfg = InvertConfig(strategies='abw', **{**base, 'max_evals': 2000, 'fluency': True})
+        rec['pareto'] = pareto(_inverter(emb, voc, pools, 'abw', cfg, real, lm), E, lams)
     for c in noise:
         for name in noise_runs:
             s, b, kw = BENCH_RUNS[name]
@@ -141,31 +176,46 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
     return rec
 
 # %% ../nbs/23a_invert_benchmark.ipynb #4905f315
-def bench_table(rec:dict)->pd.DataFrame:
-    "The benchmark record as a table: method, mean cosine at each CPU-second budget per prompt, CPU and wall seconds per prompt."
-    rows = [dict(method=k, mean_cos=v) for k, v in rec['baselines'].items()]
-    if 'true' in rec: rows.append(dict(method='the true prompts', mean_cos=1.0, **{k: rec['true'][k] for k in _TEXT_COLS}))
-    for r in rec['runs']:
-        rows.append(dict(method=r.get('name', r['strategies']), budget_cpu_s=r['budget'], mean_cos=r['mean_cos'], min_cos=min(r['cos']), cpu_s_per_prompt=r['cpu_s_per_prompt'], wall_s_per_prompt=r['s_per_prompt'],
-                         **{k: r[k] for k in _TEXT_COLS if k in r}, **{f'cos@{b}s': v for b, v in r.get('curve', {}).items()}))
-        if 'readable_median_ppl' in r and r['readable_prompts'] != r['prompts']:
-            rows.append(dict(method=f"{rows[-1]['method']} readable", mean_cos=r['readable_mean_cos'], **{k: r[f'readable_{k}'] for k in _TEXT_COLS}))
-    return pd.DataFrame(rows).round(3)
-
 _TEXT_COLS = ('median_ppl', 'median_clip_tokens', 'max_clip_tokens', 'n_word_over_2')
 
+def _run_row(r:dict)->dict:
+    "One benchmark run as a table row."
+    cos = dict(budget_cpu_s=r['budget'], mean_cos=r['mean_cos'], min_cos=min(r['cos']))
+    cost = dict(cpu_s_per_prompt=r['cpu_s_per_prompt'], wall_s_per_prompt=r['s_per_prompt'])
+    text = {k: r[k] for k in _TEXT_COLS if k in r}
+    curve = {f'cos@{b}s': v for b, v in r.get('curve', {}).items()}
+    return dict(method=r.get('name', r['strategies']), **cos, **cost, **text, **curve)
+
+def bench_table(rec:dict)->pd.DataFrame:
+    "The benchmark record as a table: method, mean and min cosine, budget, text statistics, seconds per prompt."
+    rows = [dict(method=k, mean_cos=v) for k, v in rec['baselines'].items()]
+    if 'true' in rec:
+        rows.append(dict(method='the true prompts', mean_cos=1.0, **{k: rec['true'][k] for k in _TEXT_COLS}))
+    for r in rec['runs']:
+        rows.append(_run_row(r))
+        if 'readable_median_ppl' in r and r['readable_prompts'] != r['prompts']:
+            text = {k: r[f'readable_{k}'] for k in _TEXT_COLS}
+            rows.append(dict(method=f"{rows[-1]['method']} readable", mean_cos=r['readable_mean_cos'], **text))
+    return pd.DataFrame(rows).round(3)
+
 def pareto_plot(rec:dict, ax=None):
-    "Mean cosine against median SmolLM2 perplexity of the final pick at each fluency weight, with the true prompts' point."
+    "Mean cosine against median SmolLM2 perplexity of the pick at each fluency weight, with the true prompts' point."
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
     P = pd.DataFrame(rec['pareto'])
     ax.plot(P.median_ppl, P.mean_cos, 'o-', label='abw-2000, pick by cos - lam * log ppl')
     for _, r in P.iterrows(): ax.annotate(f"{r.lam:g}", (r.median_ppl, r.mean_cos), fontsize=7)
     for r in rec['runs']: ax.plot([r['median_ppl']], [r['mean_cos']], 's', label=r['name'])
     ax.plot([rec['true']['median_ppl']], [1.0], 'r*', ms=10, label='the true prompts')
-    ax.set_xscale('log'); ax.set_xlabel('median perplexity (SmolLM2-135M)'); ax.set_ylabel('mean cosine'); ax.legend(fontsize=7)
+    ax.set_xscale('log')
+    ax.set_xlabel('median perplexity (SmolLM2-135M)')
+    ax.set_ylabel('mean cosine')
+    ax.legend(fontsize=7)
     return ax
 
 def noisy_table(rec:dict)->pd.DataFrame:
     "cos(MiniLM(prompt), e) of the prompts inverted from noisy targets, against cos(target, e)."
-    return pd.DataFrame([dict(cos_target_true=r['cos_target_true'], method=r.get('name', 'abcw'), budget_cpu_s=r['budget'], cos_prompt_target=r['mean_cos'],
-                              cos_prompt_true=r['mean_cos_true'], gain=r['mean_cos_true'] - r['cos_target_true']) for r in rec['noisy']]).round(3)
+    rows = [dict(cos_target_true=r['cos_target_true'], method=r.get('name', 'abcw'), budget_cpu_s=r['budget'],
+                 cos_prompt_target=r['mean_cos'], cos_prompt_true=r['mean_cos_true'],
+                 gain=r['mean_cos_true'] - r['cos_target_true'])
+            for r in rec['noisy']]
+    return pd.DataFrame(rows).round(3)
