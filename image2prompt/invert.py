@@ -185,7 +185,7 @@ def clip_len(text:str)->int:
 def join(parts:list)->str: return ', '.join(parts)
 
 _STOP = {'the', 'and', 'with', 'for', 'from', 'that', 'are', 'his', 'her'}
-MAX_REPEAT = 2 # a word (3+ letters, not a stop word) said more often than this reads as degenerate (the issue: at most twice)
+MAX_REPEAT = 2 # a word (3+ letters, not a stop word) said more often than this reads as degenerate
 
 def word_counts(text:str)->Counter:
     "How often `text` says each word that the repeat rule watches (3+ letters, not a stop word)."
@@ -252,7 +252,7 @@ class InvertConfig:
     swaps:int=4 # when a chain stalls, try each drop and the `swaps` best replacements of each phrase (0: drops at every step, CI-style)
     escalate:int=2 # a refinement that finds nothing is tried again with twice the replacements, up to this many times
     n_lm:int=8 # SmolLM2 samples per target per step
-    n_learned:int=4 # strategy l: the learned inverter's beam-search hypotheses per target that the search may start from (1: greedy)
+    n_learned:int=4 # strategy l: the learned inverter's hypotheses per target (beam search; 1: greedy)
     max_evals:int=2000 # whole-candidate embeddings per target (about 5 CPU s on this 2-core machine in bfloat16, 3x that in float32)
     budget:float|None=None # CPU seconds per target, amortised over the batch (None: no time limit)
     max_tokens:int=75 # CLIP tokens
@@ -338,8 +338,8 @@ class Inverter:
         "What decides the output besides `cfg` and the targets: the pool (phrases, a sample of its rows), the bank, the LMs, the precision."
         v, b, name = self.voc, self.bank, lambda m: m and m[0].config.name_or_path
         return dict(pool=None if v is None else text_digest(v.phrases), rows=None if v is None else hashlib.sha256(v.embs[::97].tobytes()).hexdigest(),
-                    bank=None if b is None else text_digest(b.prompts), lm=name(self.lm), flu=name(self.flu), bf16=self.bf16,
-                    learned=None if self.learned is None else self.learned.digest)
+                    bank=None if b is None else text_digest(b.prompts), lm=name(self.lm), flu=name(self.flu),
+                    bf16=self.bf16, learned=None if self.learned is None else self.learned.digest)
 
     def start(self, T:np.ndarray)->list:
         "Initial beams (strategy a): of the 8 nearest bank prompts, the first that is readable once fitted (else the nearest), as its phrases; else empty."
@@ -354,7 +354,7 @@ class Inverter:
         return beams
 
     def learned_start(self, beams:list, T:np.ndarray)->None:
-        "Strategy l: move each beam to the best of the learned inverter's hypotheses (fitted to the rules) where it scores higher."
+        "Strategy l: move each beam to the best of the learned inverter's hypotheses (fitted to the rules) if higher."
         if self.learned is None or 'l' not in self.cfg.strategies: return
         hyps = self.learned.propose(T, self.cfg.n_learned)
         cands = [_uniq([self._fit(split_phrases(h)) for h in hs if split_phrases(h)]) for hs in hyps]
@@ -373,7 +373,7 @@ from fastcore.basics import patch
 
 @patch
 def _embed(self:Inverter, cands:list)->tuple:
-    "Embeddings and word-piece counts of part lists, in one MiniLM call; texts embedded before in this search are reused."
+    "Embeddings and word-piece counts of part lists, in one MiniLM call; texts this search embedded before are reused."
     texts = [join(c) for c in cands]
     memo = self.__dict__.setdefault('memo', {})  # text -> (embedding, count); `search` empties it
     new = list(dict.fromkeys(t for t in texts if t not in memo))
@@ -538,7 +538,7 @@ def make_inverter(cfg:InvertConfig|None=None,
                   n_flavors:int|None=None, # keep the first n lines of each list (None: all, ~106k phrases)
                   lm:str='SmolLM2-135M', # strategy c's language model, and the fluency scorer
                   emb=None, cache_dir=None, progress:bool=False,
-                  shipped:bool=True, # use the shipped phrase embeddings for the default lists (False: embed every phrase exactly)
+                  shipped:bool=True, # the shipped phrase embeddings for the default lists (False: embed every phrase)
                   learned=None # strategy l: the learned inverter's folder (default: the shipped one)
                  )->Inverter:
     "An `Inverter` with what `cfg.strategies` need, loaded."
