@@ -298,7 +298,8 @@ def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:
         out.append(b.parts + [p])
         if len(out) == k: break
     if not b.parts: return out
-    sp = [b.parts[:-1] + [f'{b.parts[-1]} {c[-1]}'] for c in out if c[-1] not in b.parts[-1].split()]
+    joined = ((c[-1], f'{b.parts[-1]} {c[-1]}') for c in out)
+    sp = [b.parts[:-1] + [j] for p, j in joined if p not in b.parts[-1].split() and j not in have]  # no phrase twice
     return out + [c for c in sp if clip_len(join(c)) <= max_tokens][:space]
 
 def drop_cands(b:Beam)->list:
