@@ -18,6 +18,8 @@ nbs/23a_invert_benchmark.ipynb read it). Not run in CI.
     # and the same search letting a word be said three times, the limit before
     python tests/bench_invert.py --n 32 --runs l1 l abw-300 labw-300 --noise --lams --out data/results/invert_learned.json
     python tests/bench_invert.py --n 32 --runs abw-300 --noise --lams --max_repeat 3 --out data/results/invert_repeat3.json
+    # after the space-join fix (a joined phrase the prompt already had), abw-300 and labw-300 rerun and put in its place
+    python tests/bench_invert.py --n 32 --runs abw-300 labw-300 --noise --lams --out runs/rerun300.json
 
 The pool's rows come from the shipped PQ table (image2prompt/assets/vocab) unless --exact_vocab; phrases it lacks (the
 held-out split's bank phrases) are embedded exactly and cached under ~/.cache/image2prompt/vocab (I2P_VOCAB_CACHE).
