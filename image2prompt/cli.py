@@ -39,6 +39,8 @@ COMMANDS = {
     'loop': ('image2prompt.loop:loop_cmd', 'run rounds of the weak-prompt data loop'),
     'seedselect': ('image2prompt.seedselect:seedselect_cmd', 'optimise initial noise for a rare concept'),
     'dreambooth': ('image2prompt.dreambooth:dreambooth_cmd', 'teach a pipeline a subject (full or LoRA)'),
+    'train-inverter': ('image2prompt.inverter:train_inverter_cmd',
+                       "train the learned inverter's projector (MiniLM embedding -> SmolLM2 prefix), resumable"),
 }
 
 # %% ../nbs/70_cli.ipynb #0aedb116
@@ -133,6 +135,7 @@ PATHS = {
     'loop': dict(train_dir='in_dir', valid_dir='in_dir', work='out_dir', prompt_source='in_file'),
     'seedselect': dict(refs='in_dir', out='out_dir', concepts='in_file', pipeline='pipeline'),
     'dreambooth': dict(pretrained='pipeline', instance_dir='in_dir', out_dir='out_dir', class_dir='io_dir'),
+    'train-inverter': dict(out='out_dir'),
 }
 
 def _check_input(v:Path, opt:str, kind:str)->None:

@@ -4,30 +4,28 @@
 
 # %% ../nbs/23_invert.ipynb #fef0ce78
 from __future__ import annotations
-import os, re, sys, json, time, hashlib, importlib.util
+import os, re, sys, json, time, hashlib
 from itertools import chain
 from collections import Counter
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch, faiss
-import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
-from fastcore.script import store_true
 from open_clip.tokenizer import SimpleTokenizer
-from .core import PYPI_WEIGHTS, InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, data_dir, seed_everything, save_json, asset, assets_dir
+from .core import PYPI_WEIGHTS, InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, seed_everything, save_json, asset, assets_dir
 from .embeddings import load_embedder, encode, embed_prompts, read_prompts, prompt_key, EmbCache, cache_folder, _uncached
-from .prompt_bank import bank_from_prompts, load_bank
+from .prompt_bank import load_bank
 from .promptgen import load_lm
+from .inverter import LearnedInverter
 
 # %% auto #0
-__all__ = ['CI_LISTS', 'MAX_REPEAT', 'BENCH_RUNS', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms',
-           'vocab_cache_dir', 'n_tokens', 'Vocab', 'build_vocab', 'text_digest', 'ShippedVocab', 'pq_codes',
-           'pq_decode', 'shipped_vocab_dir', 'save_shipped_vocab', 'load_shipped_vocab', 'build_shipped_vocab',
-           'additive_scores', 'clip_len', 'join', 'word_counts', 'fits_words', 'readability', 'lm_continue', 'lm_nll',
-           'near_best', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'search_bf16', 'Inverter',
-           'reorders', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets', 'invert_embs',
-           'invert_file', 'InvertOptions', 'invert_cmd', 'noisy_targets', 'heldout_split', 'curve', 'run_strategy',
-           'sub_vocab', 'text_stats', 'pareto', 'benchmark', 'bench_table', 'pareto_plot', 'noisy_table']
+__all__ = ['CI_LISTS', 'MAX_REPEAT', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms', 'vocab_cache_dir',
+           'n_tokens', 'Vocab', 'build_vocab', 'text_digest', 'ShippedVocab', 'pq_codes', 'pq_decode',
+           'shipped_vocab_dir', 'save_shipped_vocab', 'load_shipped_vocab', 'build_shipped_vocab', 'additive_scores',
+           'clip_len', 'join', 'word_counts', 'fits_words', 'readability', 'lm_continue', 'lm_nll', 'near_best',
+           'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'search_bf16', 'Inverter', 'reorders',
+           'default_pool_check', 'make_inverter', 'check_targets', 'read_targets', 'invert_embs', 'invert_file',
+           'InvertOptions', 'invert_cmd']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 from .promptgen import CI_PIP, ci_data_dir  # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -186,7 +184,7 @@ def clip_len(text:str)->int:
 def join(parts:list)->str: return ', '.join(parts)
 
 _STOP = {'the', 'and', 'with', 'for', 'from', 'that', 'are', 'his', 'her'}
-MAX_REPEAT = 3 # a word (3+ letters, not a stop word) said more often than this reads as degenerate
+MAX_REPEAT = 2 # a word (3+ letters, not a stop word) said more often than this reads as degenerate
 
 def word_counts(text:str)->Counter:
     "How often `text` says each word that the repeat rule watches (3+ letters, not a stop word)."
@@ -197,7 +195,7 @@ def fits_words(have:Counter, phrase:str)->bool:
     return all(have[w] + n <= MAX_REPEAT for w, n in word_counts(phrase).items())
 
 def readability(text:str, max_tokens:int=75)->list:
-    "What makes `text` unfit to paste into Stable Diffusion: empty, an empty or repeated phrase, over `max_tokens` CLIP tokens, no words, a word (not a stop word) said 4+ times."
+    "What makes `text` unfit to paste into Stable Diffusion: empty, an empty or repeated phrase, over `max_tokens` CLIP tokens, no words, a word (not a stop word) said more than `MAX_REPEAT` times."
     raw = [p.strip(' .;').lower() for p in str(text).split(',')]
     words = re.findall(r'[a-z]+', str(text).lower())
     out = ['empty'] if not str(text).strip() else []
@@ -245,7 +243,7 @@ from .config import Checked, setting, Range, positive, non_negative, unit_interv
 @dataclass
 class InvertConfig(Checked):
     "Knobs of `Inverter`."
-    strategies:str='abw' # the best measured (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words
+    strategies:str='abw' # the best measured (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words, l: the learned inverter's start
     k:int=setting(32, positive) # single-phrase additions per target per step that are embedded whole (after the cheap pruning)
     space:int=setting(16, non_negative) # also try the `space` best additions joined to the last phrase with a space, not a comma (0: commas only)
     tok_pow:float=setting(0.5, non_negative) # token counts weigh the additive estimate to this power (1: plain token weights)
@@ -254,6 +252,7 @@ class InvertConfig(Checked):
     swaps:int=setting(4, non_negative) # when a chain stalls, try each drop and the `swaps` best replacements of each phrase (0: drops at every step, CI-style)
     escalate:int=setting(2, non_negative) # a refinement that finds nothing is tried again with twice the replacements, up to this many times
     n_lm:int=setting(8, positive) # SmolLM2 samples per target per step
+    n_learned:int=setting(4, positive) # strategy l: the learned inverter's hypotheses per target (beam search; 1: greedy)
     max_evals:int=setting(2000, positive) # whole-candidate embeddings per target (about 5 CPU s on this 2-core machine in bfloat16, 3x that in float32)
     budget:float|None=setting(None, positive) # CPU seconds per target, amortised over the batch (None: no time limit)
     max_tokens:int=setting(75, positive) # CLIP tokens
@@ -299,7 +298,8 @@ def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:
         out.append(b.parts + [p])
         if len(out) == k: break
     if not b.parts: return out
-    sp = [b.parts[:-1] + [f'{b.parts[-1]} {c[-1]}'] for c in out if c[-1] not in b.parts[-1].split()]
+    joined = ((c[-1], f'{b.parts[-1]} {c[-1]}') for c in out)
+    sp = [b.parts[:-1] + [j] for p, j in joined if p not in b.parts[-1].split() and j not in have]  # no phrase twice
     return out + [c for c in sp if clip_len(join(c)) <= max_tokens][:space]
 
 def drop_cands(b:Beam)->list:
@@ -329,15 +329,18 @@ def search_bf16(dtype:str, emb)->bool:
 class Inverter:
     "Embedding -> prompt search over a phrase pool (`voc`), a prompt bank and an LM, scored by `emb`."
     def __init__(self, emb, cfg:InvertConfig|None=None, voc:Vocab|None=None, bank=None, lm=None,
-                 flu=None): # `(lm, tok)` that scores the final candidates' fluency (`cfg.fluency`)
+                 flu=None, # `(lm, tok)` that scores the final candidates' fluency (`cfg.fluency`)
+                 learned=None): # an `inverter.LearnedInverter` whose hypotheses start the beams (strategy l)
         self.emb, self.cfg, self.voc, self.bank, self.lm, self.flu = emb, cfg or InvertConfig(), voc, bank, lm, flu
+        self.learned = learned
         self.bf16 = search_bf16(self.cfg.dtype, emb)
 
     def identity(self)->dict:
         "What decides the output besides `cfg` and the targets: the pool (phrases, a sample of its rows), the bank, the LMs, the precision."
         v, b, name = self.voc, self.bank, lambda m: m and m[0].config.name_or_path
         return dict(pool=None if v is None else text_digest(v.phrases), rows=None if v is None else hashlib.sha256(v.embs[::97].tobytes()).hexdigest(),
-                    bank=None if b is None else text_digest(b.prompts), lm=name(self.lm), flu=name(self.flu), bf16=self.bf16)
+                    bank=None if b is None else text_digest(b.prompts), lm=name(self.lm), flu=name(self.flu),
+                    bf16=self.bf16, learned=None if self.learned is None else self.learned.digest)
 
     def start(self, T:np.ndarray)->list:
         "Initial beams (strategy a): of the 8 nearest bank prompts, the first that is readable once fitted (else the nearest), as its phrases; else empty."
@@ -351,6 +354,14 @@ class Inverter:
         self._score(beams, [[b.parts] for b in beams], T)
         return beams
 
+    def learned_start(self, beams:list, T:np.ndarray)->None:
+        "Strategy l: move each beam to the best of the learned inverter's hypotheses (fitted to the rules) if higher."
+        if self.learned is None or 'l' not in self.cfg.strategies: return
+        hyps = self.learned.propose(T, self.cfg.n_learned)
+        cands = [_uniq([self._fit(split_phrases(h)) for h in hs if split_phrases(h)]) for hs in hyps]
+        self._score(beams, cands, T)
+        for b in beams: b.done = False
+
     def _fit(self, parts:list)->list:
         "`parts` in order, less any phrase that would pass `max_tokens` or say a word too often (the first is always kept)."
         out, words = parts[:1], word_counts(parts[0]) if parts else Counter()
@@ -363,12 +374,16 @@ from fastcore.basics import patch
 
 @patch
 def _embed(self:Inverter, cands:list)->tuple:
-    "Embeddings and word-piece counts of part lists, in one MiniLM call."
+    "Embeddings and word-piece counts of part lists, in one MiniLM call; texts this search embedded before are reused."
     texts = [join(c) for c in cands]
+    memo = self.__dict__.setdefault('memo', {})  # text -> (embedding, count); `search` empties it
+    new = list(dict.fromkeys(t for t in texts if t not in memo))
+    if new:
+        with torch.autocast(next(self.emb.parameters()).device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            e = encode(self.emb, new, bs=64)
+        memo.update(zip(new, zip(e/np.linalg.norm(e, axis=1, keepdims=True), n_tokens(self.emb, new))))
     if not texts: return np.zeros((0, 384), np.float32), np.zeros(0)
-    with torch.autocast(next(self.emb.parameters()).device.type, dtype=torch.bfloat16, enabled=self.bf16):
-        e = encode(self.emb, texts, bs=64)
-    return e/np.linalg.norm(e, axis=1, keepdims=True), n_tokens(self.emb, texts)
+    return np.stack([memo[t][0] for t in texts]), np.array([memo[t][1] for t in texts], np.float32)
 
 @patch
 def _score(self:Inverter, beams:list, cands:list, T:np.ndarray, known:list|None=None)->None:
@@ -444,13 +459,15 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
     "Final beams for a batch of targets `T` (n, 384), each the better of its search and its retrieved prompt; `self.trace` holds (CPU s per target, cosines) after each step."
     c = self.cfg
     seed = c.seed if seed is None else seed
+    self.memo = {}  # the texts embedded in this search (`_embed`)
     t0, bank = time.process_time(), self.start(T)
     beams = [b if b.cos >= c.bank_start else Beam([]) for b in bank] if c.strategies.strip('a') else bank
+    self.learned_start(beams, T)
     best = lambda: [max(b.cos, k.cos) for b, k in zip(beams, bank)]
     PT = [self.voc.embs @ t for t in T] if self.voc is not None else [None]*len(T)
     if not c.plain: self._first(beams, T, PT)
     step, last, self.trace = 0, 0.0, [((time.process_time() - t0)/len(T), best())]
-    while c.strategies.strip('a') and not all(b.final for b in beams):
+    while set(c.strategies) & set('bcw') and not all(b.final for b in beams):  # a and l alone: no search
         t1 = time.process_time()
         if c.budget is not None and t1 - t0 + last > c.budget*len(T): break  # the next step would overrun the budget
         self._score(beams, self._cands(beams, T, PT, seed*1000 + step), T)
@@ -512,12 +529,13 @@ def make_inverter(cfg:InvertConfig|None=None,
                   n_flavors:int|None=None, # keep the first n lines of each list (None: all, ~106k phrases)
                   lm:str='SmolLM2-135M', # strategy c's language model, and the fluency scorer
                   emb=None, cache_dir=None, progress:bool=False,
-                  shipped:bool=True # use the shipped phrase embeddings for the default lists (False: embed every phrase exactly)
+                  shipped:bool=True, # the shipped phrase embeddings for the default lists (False: embed every phrase)
+                  learned=None # strategy l: the learned inverter's folder (default: the shipped one)
                  )->Inverter:
     "An `Inverter` with what `cfg.strategies` need, loaded."
     cfg = cfg or InvertConfig()
     s = cfg.strategies
-    if not s or set(s) - set('abcw'): raise InputError(f"strategies must be letters of 'abcw', got {s!r}")
+    if not s or set(s) - set('abcwl'): raise InputError(f"strategies must be letters of 'abcwl', got {s!r}")
     emb = emb or load_embedder(device='cpu')
     cache_dir = cache_dir or vocab_cache_dir()
     bk = (bank if hasattr(bank, 'search') else load_bank(bank, cache_dir)) if 'a' in s else None
@@ -527,8 +545,9 @@ def make_inverter(cfg:InvertConfig|None=None,
     pool = (ci_terms(vocab, n=n_flavors) if ci else []) + (words or [])
     if pool and bk is not None: pool += prompt_phrases(bk.prompts)
     voc = build_vocab(pool, emb, cache_dir, progress, sv) if pool else None
-    m = _lm(lm) if 'c' in s or cfg.fluency else None
-    return Inverter(emb, cfg, voc, bk, m if 'c' in s else None, m if cfg.fluency else None)
+    m = _lm(lm) if 'c' in s or 'l' in s or cfg.fluency else None
+    li = LearnedInverter(learned, lm=m) if 'l' in s else None
+    return Inverter(emb, cfg, voc, bk, m if 'c' in s else None, m if cfg.fluency else None, li)
 
 # %% ../nbs/23_invert.ipynb #8ac5b382
 def check_targets(x, src='targets')->np.ndarray:
@@ -610,155 +629,3 @@ def invert_cmd(*cfg:InvertOptions, **kw):
     df = invert_file(inv, T, c.out, progress=not c.quiet)
     print(f'inverted {len(df)} targets (mean cosine {df.cos.mean():.4f}); wrote {c.out}')
     return dict(out=str(c.out), n=len(df), mean_cos=float(df.cos.mean()))
-
-# %% ../nbs/23_invert.ipynb #57b88622
-def noisy_targets(E:np.ndarray, c:float, seed:int=0)->np.ndarray:
-    "Unit rows at cosine exactly `c` to the rows of `E` (random orthogonal noise, seeded)."
-    u = np.random.default_rng(seed).standard_normal(E.shape).astype(np.float32)
-    u -= (u*E).sum(1, keepdims=True)*E
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    return (c*E + np.sqrt(1 - c*c)*u).astype(np.float32)
-
-def heldout_split(prompts:list, n:int, emb, seed:int=0, dup:float=0.9)->tuple:
-    "`n` target prompts drawn with `seed`, and the others less those within cosine `dup` of a target."
-    prompts = list(dict.fromkeys(prompts))
-    idx = np.random.default_rng(seed).permutation(len(prompts))
-    tgt, rest = [prompts[i] for i in idx[:n]], [prompts[i] for i in idx[n:]]
-    E, R = encode(emb, tgt), encode(emb, rest)
-    return tgt, [p for p, s in zip(rest, (R @ E.T).max(1)) if s < dup], E
-
-# %% ../nbs/23_invert.ipynb #9d2150f5
-def curve(traces:list, budgets=(0.5, 1, 2, 5))->dict:
-    "Mean best cosine reached within each CPU-second budget, from the `Inverter.trace`s of a run's batches (None: some target had no prompt yet)."
-    def at(tr, b): return next((cs for s, cs in reversed(tr) if s <= b), [-1.0]*len(tr[0][1]))
-    out = {}
-    for b in budgets:
-        cs = [c for tr in traces for c in at(tr, b)]
-        out[str(b)] = None if min(cs) < -0.5 else float(np.mean(cs))
-    return out
-
-def run_strategy(inv:Inverter, T:np.ndarray, E:np.ndarray|None=None)->dict:
-    "Mean cosine of the inverted prompts to `T` (and to the true `E`), wall and CPU seconds per prompt, and the anytime curve."
-    t0, c0, rs, trs = time.perf_counter(), time.process_time(), [], []
-    for s in range(0, len(T), inv.cfg.bs):
-        rs.append(inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s))
-        trs.append(getattr(inv, 'trace', None))
-    r = pd.concat(rs)
-    out = dict(mean_cos=float(r.cos.mean()), s_per_prompt=round((time.perf_counter() - t0)/len(T), 3), cpu_s_per_prompt=round((time.process_time() - c0)/len(T), 3))
-    if all(trs) and inv.cfg.budget: out['curve'] = curve(trs, [b for b in (0.5, 1, 2, 5) if b <= inv.cfg.budget])
-    if E is not None: out['mean_cos_true'] = float((encode(inv.emb, r.prompt.tolist()) * E).sum(1).mean())
-    out['prompts'] = r.prompt.tolist()
-    out['cos'] = [round(float(x), 4) for x in r.cos]
-    out['readable_mean_cos'], out['readable_prompts'] = float(r.readable_cos.mean()), r.readable_prompt.tolist()
-    return out
-
-# %% ../nbs/23_invert.ipynb #0cc3826d
-def sub_vocab(voc:Vocab, phrases:list)->Vocab:
-    "The rows of `voc` for `phrases` (all must be in it)."
-    pos = {p: i for i, p in enumerate(voc.phrases)}
-    i = np.array([pos[p] for p in dict.fromkeys(phrases)], dtype=int)
-    return Vocab([voc.phrases[j] for j in i], voc.embs[i], voc.ntok[i])
-
-def _pools(emb, bank_prompts:list, n_flavors=None)->dict:
-    ci, words, bp = ci_terms(n=n_flavors), word_terms(emb.tokenizer), prompt_phrases(bank_prompts)
-    return dict(b=ci, w=words, a=bp)
-
-def _inverter(emb, voc:Vocab, pools:dict, s:str, cfg:InvertConfig, bank, lm)->Inverter:
-    ph = [p for l in 'bw' if l in s for p in pools[l]] + (pools['a'] if 'a' in s and set(s) & set('bw') else [])
-    return Inverter(emb, cfg, sub_vocab(voc, ph) if ph else None, bank if 'a' in s else None, lm if 'c' in s else None, lm if cfg.fluency else None)
-
-def text_stats(texts:list, nll)->dict:
-    "Median perplexity, mean log-perplexity (`nll` per text), median CLIP tokens, and the texts that say a word more than twice."
-    return dict(median_ppl=float(np.exp(np.median(nll))), mean_log_ppl=float(np.mean(nll)), median_clip_tokens=float(np.median([clip_len(t) for t in texts])),
-                max_clip_tokens=max(clip_len(t) for t in texts), n_word_over_2=sum(max(word_counts(t).values(), default=0) > 2 for t in texts))
-
-def pareto(inv:Inverter, T:np.ndarray, lams=(0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1), drop:float=0.05, n:int=32)->list:
-    "Mean cosine against median perplexity as the final pick weighs fluency by each of `lams`: among each target's `n` best candidates within `drop` and the best four's phrase orders."
-    inv.cfg.drop, inv.cfg.n_read = drop, n
-    beams = [b for s in range(0, len(T), inv.cfg.bs) for b in inv.search(T[s:s+inv.cfg.bs], inv.cfg.seed + s)]
-    cands = inv._final_cands(beams, T)
-    C = [(encode(inv.emb, cs, bs=64) * t).sum(1) for cs, t in zip(cands, T)]
-    L = [lm_nll(*inv.flu, cs) for cs in cands]
-    picks = lambda lam: [int(np.argmax(c - lam*l)) for c, l in zip(C, L)]
-    return [dict(lam=lam, mean_cos=float(np.mean([c[i] for c, i in zip(C, picks(lam))])), **text_stats([cs[i] for cs, i in zip(cands, picks(lam))], [l[i] for l, i in zip(L, picks(lam))])) for lam in lams]
-
-# %% ../nbs/23_invert.ipynb #940a0bda
-# name: (strategies, budget, config changes); 'b-ci' is the CI-style chain (one comma phrase a step, plain token weights, drops every step): the anchor's stand-in
-BENCH_RUNS = {'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space=0, tok_pow=1.0)), 'b': ('b', 5, {}), 'c': ('c', 2, {}),
-              'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {}),
-              'abw-2000': ('abw', None, dict(max_evals=2000)), # the command's default: a count, so runs on a loaded machine compare
-              'abw-2000-fluent': ('abw', None, dict(max_evals=2000, fluency=True, lam=0.02, drop=0.05)), # the final pick weighs SmolLM2's log-perplexity
-              'abw-2000-commas': ('abw', None, dict(max_evals=2000, space=0)), 'ab-2000-commas': ('ab', None, dict(max_evals=2000, space=0))} # phrases joined by commas only
-
-def _bench_setup(n, seed, n_flavors, prompts=None, shipped:bool=True):
-    emb = load_embedder(device='cpu')
-    torch.manual_seed(seed)
-    prompts = prompts or read_prompts(data_dir()/'krea_open_prompts_1k.csv').prompt.tolist()
-    tgt, bank_prompts, E = heldout_split(prompts, n, emb, seed)
-    pools = _pools(emb, bank_prompts, n_flavors)
-    voc = build_vocab([p for v in pools.values() for p in v], emb, vocab_cache_dir(), progress=True, shipped=load_shipped_vocab() if shipped else None)
-    return emb, tgt, bank_prompts, E, pools, voc, bank_from_prompts(bank_prompts)
-
-def benchmark(out=None, # the JSON to write (default data/results/invert_eval.json)
-              n:int=32, seed:int=0, runs=tuple(BENCH_RUNS), noise=(0.6, 0.7, 0.8), noise_budget:float=2, noise_runs=('a', 'abw'),
-              bs:int=8, k:int|None=None, n_flavors:int|None=None, threads:int=1, prompts=None,
-              part:tuple|None=None, # (start, stop): only these targets (runs split over processes)
-              shipped:bool=True, # the pool's rows from the shipped PQ table (False: every phrase embedded exactly)
-              lams=(0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1) # the fluency weights of the Pareto curve (on 'abw-2000'; () skips it)
-             )->dict:
-    "Each strategy alone and combined (anytime curves up to their budget) on held-out real prompts; noisy targets too."
-    torch.set_num_threads(threads)
-    emb, tgt, bank_prompts, E, pools, voc, real = _bench_setup(n, seed, n_flavors, prompts, shipped)
-    if part: tgt, E = tgt[slice(*part)], E[slice(*part)]
-    rec = dict(n=len(tgt), n_split=n, part=part, seed=seed, bs=bs, k=k or InvertConfig.k, bf16=search_bf16('auto', emb), n_bank=len(real), n_pool=len(voc), torch_threads=torch.get_num_threads(), load_avg_start=os.getloadavg()[0],
-               baselines={'nearest of shipped bank': float(load_bank().search(E, 1)[0].mean()), 'nearest of other real prompts': float(real.search(E, 1)[0].mean())},
-               targets=tgt, runs=[], noisy=[], shipped=shipped)
-    lm = _lm('SmolLM2-135M')
-    rec['true'] = text_stats(tgt, lm_nll(*lm, tgt))
-    base = dict(max_evals=10**6, bs=bs, seed=seed, **({'k': k} if k else {}))
-    for name in tqdm(runs, desc='benchmark'):
-        s, b, kw = BENCH_RUNS[name]
-        cfg = InvertConfig(strategies=s, budget=b, **{**base, **kw})
-        r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), E)
-        rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **r, **text_stats(r['prompts'], lm_nll(*lm, r['prompts'])),
-                                **{f'readable_{k}': v for k, v in text_stats(r['readable_prompts'], lm_nll(*lm, r['readable_prompts'])).items()}))
-    if lams: rec['pareto'] = pareto(_inverter(emb, voc, pools, 'abw', InvertConfig(strategies='abw', **{**base, 'max_evals': 2000, 'fluency': True}), real, lm), E, lams)
-    for c in noise:
-        for name in noise_runs:
-            s, b, kw = BENCH_RUNS[name]
-            cfg = InvertConfig(strategies=s, budget=noise_budget, **{**base, **kw})
-            r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), noisy_targets(E, c, seed), E)
-            rec['noisy'].append(dict(cos_target_true=c, name=name, budget=noise_budget if s != 'a' else None, **r))
-    rec['load_avg_end'] = os.getloadavg()[0]
-    save_json(out or data_dir()/'results'/'invert_eval.json', rec)
-    return rec
-
-# %% ../nbs/23_invert.ipynb #4905f315
-def bench_table(rec:dict)->pd.DataFrame:
-    "The benchmark record as a table: method, mean cosine at each CPU-second budget per prompt, CPU and wall seconds per prompt."
-    rows = [dict(method=k, mean_cos=v) for k, v in rec['baselines'].items()]
-    if 'true' in rec: rows.append(dict(method='the true prompts', mean_cos=1.0, **{k: rec['true'][k] for k in _TEXT_COLS}))
-    for r in rec['runs']:
-        rows.append(dict(method=r.get('name', r['strategies']), budget_cpu_s=r['budget'], mean_cos=r['mean_cos'], min_cos=min(r['cos']), cpu_s_per_prompt=r['cpu_s_per_prompt'], wall_s_per_prompt=r['s_per_prompt'],
-                         **{k: r[k] for k in _TEXT_COLS if k in r}, **{f'cos@{b}s': v for b, v in r.get('curve', {}).items()}))
-        if 'readable_median_ppl' in r and r['readable_prompts'] != r['prompts']:
-            rows.append(dict(method=f"{rows[-1]['method']} readable", mean_cos=r['readable_mean_cos'], **{k: r[f'readable_{k}'] for k in _TEXT_COLS}))
-    return pd.DataFrame(rows).round(3)
-
-_TEXT_COLS = ('median_ppl', 'median_clip_tokens', 'max_clip_tokens', 'n_word_over_2')
-
-def pareto_plot(rec:dict, ax=None):
-    "Mean cosine against median SmolLM2 perplexity of the final pick at each fluency weight, with the true prompts' point."
-    ax = ax or plt.subplots(figsize=(5, 3.5))[1]
-    P = pd.DataFrame(rec['pareto'])
-    ax.plot(P.median_ppl, P.mean_cos, 'o-', label='abw-2000, pick by cos - lam * log ppl')
-    for _, r in P.iterrows(): ax.annotate(f"{r.lam:g}", (r.median_ppl, r.mean_cos), fontsize=7)
-    for r in rec['runs']: ax.plot([r['median_ppl']], [r['mean_cos']], 's', label=r['name'])
-    ax.plot([rec['true']['median_ppl']], [1.0], 'r*', ms=10, label='the true prompts')
-    ax.set_xscale('log'); ax.set_xlabel('median perplexity (SmolLM2-135M)'); ax.set_ylabel('mean cosine'); ax.legend(fontsize=7)
-    return ax
-
-def noisy_table(rec:dict)->pd.DataFrame:
-    "cos(MiniLM(prompt), e) of the prompts inverted from noisy targets, against cos(target, e)."
-    return pd.DataFrame([dict(cos_target_true=r['cos_target_true'], method=r.get('name', 'abcw'), budget_cpu_s=r['budget'], cos_prompt_target=r['mean_cos'],
-                              cos_prompt_true=r['mean_cos_true'], gain=r['mean_cos_true'] - r['cos_target_true']) for r in rec['noisy']]).round(3)

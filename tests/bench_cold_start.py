@@ -38,6 +38,5 @@ if __name__ == '__main__':
         rec['runs'].append(dict(cmd='invert 1 target', run=run, **timed(py, ['invert', str(d/'t1.npy'), '--out', str(d/f'inv_{run}.csv')], home, d/f'inv_{run}.log')))
         rec['runs'].append(dict(cmd=f"predict {rec['n_images']} sample images", run=run, **timed(py, ['predict', imgs, '--out_dir', str(d/f'pred_{run}')], home, d/f'pred_{run}.log')))
         print(rec['runs'][-2:], flush=True)
-    rec['dir'] = str(d)
     if a.out: Path(a.out).write_text(json.dumps(rec, indent=1))
     print(json.dumps(rec, indent=1))

@@ -1,18 +1,25 @@
 """Inversion benchmark (issue 20): each strategy alone and combined, with anytime curves of mean MiniLM cosine against CPU
 seconds per prompt, on held-out real prompts, plus noisy targets; writes data/results/invert_eval.json (the tables in
-nbs/23_invert.ipynb read it). Not run in CI.
+nbs/23a_invert_benchmark.ipynb read it). Not run in CI.
 
     python tests/bench_invert.py --n 32 --seed 0            # every run in one process
     # the recorded run (2026-12-03, ~9 min on a quiet 2-core machine): the targets split over two processes (one torch
     # thread each), every run in each, then merged
-    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 0 16 --out WORK_DIR/p0.json &
-    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 16 32 --out WORK_DIR/p16.json
-    python tests/bench_invert.py --merge WORK_DIR/p0.json WORK_DIR/p16.json
+    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 0 16 --out runs/p0.json &
+    python tests/bench_invert.py --n 32 --runs a b-ci b c abw abcw --noise 0.6 0.7 0.8 --part 16 32 --out runs/p16.json
+    python tests/bench_invert.py --merge runs/p0.json runs/p16.json
 
     # issue 29 (2026-12-07, a 2-core VM shared by 4 agents, load 3-9): the command's default (2000 evaluations, a count,
     # so that a loaded machine compares) on the shipped PQ rows against exact rows, and the fluency runs and Pareto curve
-    python tests/bench_invert.py --n 32 --runs abw-2000 --noise --lams --exact_vocab --out WORK_DIR/exact.json
+    python tests/bench_invert.py --n 32 --runs abw-2000 --noise --lams --exact_vocab --out runs/exact.json
     python tests/bench_invert.py --n 32 --runs b-ci abw-2000 abw-2000-fluent --noise --out data/results/invert_eval.json
+    # the learned inverter (image2prompt/assets/inverter), alone and as the search's start, with no word said more than
+    # twice: what was recorded (one process, one torch thread, load 8-10; 300 evaluations, predict's budget, for CPU's sake),
+    # and the same search letting a word be said three times, the limit before
+    python tests/bench_invert.py --n 32 --runs l1 l abw-300 labw-300 --noise --lams --out data/results/invert_learned.json
+    python tests/bench_invert.py --n 32 --runs abw-300 --noise --lams --max_repeat 3 --out data/results/invert_repeat3.json
+    # after the space-join fix (a joined phrase the prompt already had), abw-300 and labw-300 rerun and put in its place
+    python tests/bench_invert.py --n 32 --runs abw-300 labw-300 --noise --lams --out runs/rerun300.json
 
 The pool's rows come from the shipped PQ table (image2prompt/assets/vocab) unless --exact_vocab; phrases it lacks (the
 held-out split's bank phrases) are embedded exactly and cached under ~/.cache/image2prompt/vocab (I2P_VOCAB_CACHE).
@@ -22,7 +29,7 @@ once, so the wall time per prompt is at most that).
 import argparse, json, platform, sys
 import numpy as np, pandas as pd, torch, transformers, sentence_transformers
 from image2prompt.core import data_dir, save_json
-from image2prompt.invert import benchmark, bench_table, noisy_table
+from image2prompt.invert_benchmark import benchmark, bench_table, noisy_table
 
 def _join(runs:list, key=lambda r: r['name'])->list:
     "Runs of the same `key` over parts of the targets, as one run (means weighted by targets)."
@@ -53,7 +60,11 @@ if __name__ == '__main__':
     p.add_argument('--merge', nargs='*', default=None); p.add_argument('--noise_budget', type=float, default=2)
     p.add_argument('--part', nargs=2, type=int, default=None)
     p.add_argument('--exact_vocab', action='store_true'); p.add_argument('--lams', nargs='*', type=float, default=None)
+    p.add_argument('--max_repeat', type=int, default=None)  # how often the search lets a word be said (default: invert.MAX_REPEAT)
     a = p.parse_args()
+    if a.max_repeat is not None:
+        import image2prompt.invert as inv_mod
+        inv_mod.MAX_REPEAT = a.max_repeat  # fits_words reads it at each call
     if a.merge:
         rec = merge(a.merge)
         rec['command'] = 'python tests/bench_invert.py ' + ' '.join(sys.argv[1:]) + '  (of the runs: ' + '; '.join(r.get('command', '?') for r in map(lambda q: json.loads(open(q).read()), a.merge)) + ')'
