@@ -64,10 +64,10 @@ def _arg_type(t):
     return args[0] if args else t
 
 def field_help(cls)->dict:
-    "field -> its docments comment, read in whichever config class (`cls` or one it extends) declares the field."
+    "field -> its docments comment as one line, from the config class (`cls` or one it extends) declaring the field."
     h = {}
     for c in reversed(cls.__mro__):
-        if is_dataclass(c): h |= {k: v for k, v in docments(c).items() if v}
+        if is_dataclass(c): h |= {k: ' '.join(v.split()) for k, v in docments(c).items() if v}
     return h
 
 def _default(f):

@@ -12,11 +12,10 @@ from safetensors.torch import save_file
 # %% auto #0
 __all__ = ['RUN_RECORD', 'LEGACY_RECORDS', 'PYPI_WEIGHTS', 'KIND_FILES', 'default_device', 'default_dtype',
            'mixed_precision_name', 'seed_everything', 'InputError', 'MissingInput', 'need_path', 'check_choice',
-           'check_positive', 'own_temp', 'atomic_path', 'atomic_dir', 'check_out_path', 'check_out_dir', 'claim_dirs',
-           'save_npy', 'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl',
-           'folder_digest', 'run_config', 'WeightsUnavailable', 'hub_offline', 'hub_problem', 'check_local',
-           'check_model_spec', 'resolve_weights', 'explain_load', 'assets_dir', 'asset', 'data_dir', 'unit',
-           'cosine_rows']
+           'own_temp', 'atomic_path', 'atomic_dir', 'check_out_path', 'check_out_dir', 'claim_dirs', 'save_npy',
+           'save_json', 'save_text', 'save_parquet', 'save_safetensors', 'append_jsonl', 'read_jsonl', 'folder_digest',
+           'run_config', 'WeightsUnavailable', 'hub_offline', 'hub_problem', 'check_local', 'check_model_spec',
+           'resolve_weights', 'explain_load', 'assets_dir', 'asset', 'data_dir', 'unit', 'cosine_rows']
 
 # %% ../nbs/00_core.ipynb #936decf9
 def default_device(device=None # `None` picks cuda > mps > cpu; a string or `torch.device` is returned as a device
@@ -75,11 +74,6 @@ def need_path(path, # a path the user gave
 def check_choice(opt:str, val, choices)->None:
     "`InputError` unless option `--opt`'s value `val` is one of `choices`."
     if val not in choices: raise InputError(f"--{opt} {val!r} is not one of: {', '.join(map(str, choices))}")
-
-def check_positive(**opts)->None:
-    "`InputError` naming the first option whose value is given and not > 0."
-    for k, v in opts.items():
-        if v is not None and not v > 0: raise InputError(f'--{k} {v} must be > 0')
 
 # %% ../nbs/00_core.ipynb #39f1aed4
 def _umask()->int:

@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, faiss
 from tqdm.auto import tqdm
 from open_clip.tokenizer import SimpleTokenizer
-from .core import PYPI_WEIGHTS, InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl, seed_everything, save_json, asset, assets_dir
-from .embeddings import load_embedder, encode, embed_prompts, read_prompts, prompt_key, EmbCache, cache_folder, _uncached
+from .core import (PYPI_WEIGHTS, InputError, WeightsUnavailable, atomic_path, append_jsonl, read_jsonl,
+                               seed_everything, save_json, asset, assets_dir)
+from .embeddings import (load_embedder, encode, embed_prompts, read_prompts, prompt_key, EmbCache,
+                                     cache_folder, _uncached)
 from .prompt_bank import load_bank
 from .promptgen import load_lm
 from .inverter import LearnedInverter
@@ -28,7 +30,8 @@ __all__ = ['CI_LISTS', 'MAX_REPEAT', 'read_terms', 'ci_terms', 'split_phrases', 
            'InvertOptions', 'invert_cmd']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
-from .promptgen import CI_PIP, ci_data_dir  # one way to find CLIP Interrogator's lists, shared with the prompt generator
+# one way to find CLIP Interrogator's lists, shared with the prompt generator
+from .promptgen import CI_PIP, ci_data_dir
 CI_LISTS = ('mediums', 'movements', 'artists', 'flavors')
 
 # %% ../nbs/23_invert.ipynb #e47a166c
@@ -37,7 +40,9 @@ def read_terms(path, # a text file, one term a line
               )->list:
     "The unique non-empty lines of a term list, each with `prefix`."
     p = Path(path)
-    if not p.exists(): raise InputError(f"{p}: term list not found (install the lists with `{CI_PIP}`, or pass a folder of .txt lists)")
+    if not p.exists():
+        raise InputError(f"{p}: term list not found (install the lists with `{CI_PIP}`, "
+                         "or pass a folder of .txt lists)")
     return list(dict.fromkeys(prefix + l.strip() for l in p.read_text(encoding='utf-8').splitlines() if l.strip()))
 
 def ci_terms(folder=None, # a folder of CI-style lists (default: the installed wheel's)
@@ -68,7 +73,8 @@ def vocab_cache_dir()->Path:
 
 def n_tokens(embedder, texts:list)->np.ndarray:
     "Word-piece counts of `texts` (no special tokens) with the embedder's tokenizer."
-    return np.array([len(x) for x in embedder.tokenizer(list(texts), add_special_tokens=False)['input_ids']], dtype=np.float32)
+    ids = embedder.tokenizer(list(texts), add_special_tokens=False)['input_ids']
+    return np.array([len(x) for x in ids], dtype=np.float32)
 
 @dataclass
 class Vocab:
@@ -81,8 +87,11 @@ class Vocab:
 def _embed_new(phrases:list, embedder, cache_dir, progress:bool)->tuple:
     "Exact embeddings and token counts of `phrases`, through the cache; saying so in words when the cache lacks some."
     cache_dir = cache_dir or vocab_cache_dir()
-    todo = len(_uncached([prompt_key(p) for p in phrases], phrases, EmbCache(cache_folder(cache_dir, 'all-MiniLM-L6-v2'))))
-    if progress and todo: print(f'embedding {todo:,} phrases that the shipped vocabulary lacks with MiniLM (once; cached in {cache_dir})', file=sys.stderr)
+    cache = EmbCache(cache_folder(cache_dir, 'all-MiniLM-L6-v2'))
+    todo = len(_uncached([prompt_key(p) for p in phrases], phrases, cache))
+    if progress and todo:
+        msg = f'embedding {todo:,} phrases that the shipped vocabulary lacks with MiniLM (once; cached in {cache_dir})'
+        print(msg, file=sys.stderr)
     e = embed_prompts(phrases, cache_dir=cache_dir, progress=progress, embedder=embedder, bs=256, chunk=4096)
     return e, n_tokens(embedder, phrases)
 
@@ -91,7 +100,8 @@ def build_vocab(phrases, embedder, cache_dir=None, progress:bool=False,
                )->Vocab:
     "A `Vocab` of unique `phrases`: rows of `shipped` where it has them, the rest embedded exactly through the cache."
     phrases = list(dict.fromkeys(p for p in phrases if p))
-    if not phrases: raise InputError(f'the phrase pool is empty: install the term lists (`{CI_PIP}`) or give a non-empty bank')
+    if not phrases:
+        raise InputError(f'the phrase pool is empty: install the term lists (`{CI_PIP}`) or give a non-empty bank')
     pos = shipped.pos if shipped is not None else {}
     old, new = [i for i, p in enumerate(phrases) if p in pos], [i for i, p in enumerate(phrases) if p not in pos]
     E, N = np.zeros((len(phrases), 384), np.float32), np.zeros(len(phrases), np.float32)
@@ -130,12 +140,13 @@ def pq_decode(codes:np.ndarray, cents:np.ndarray)->np.ndarray:
 def shipped_vocab_dir()->Path: return asset('vocab')
 
 def save_shipped_vocab(folder, phrases:list, embs:np.ndarray, ntok:np.ndarray, sources:dict, m:int=96)->dict:
-    "Write `phrases` (no newlines inside), their PQ codes and `meta.json` (digests of the list and of its `sources`) to `folder`."
+    "Write `phrases` (no newlines inside), their PQ codes and `meta.json` (digests of it and `sources`) to `folder`."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     codes, cents = pq_codes(embs, m)
     (folder/'phrases.txt').write_text('\n'.join(phrases), encoding='utf-8')
     np.savez_compressed(folder/'codes.npz', codes=codes, centroids=cents.astype(np.float16), ntok=ntok.astype(np.uint8))
-    meta = dict(digest=text_digest(phrases), n=len(phrases), m=m, model='all-MiniLM-L6-v2', sources={k: text_digest(v) for k, v in sources.items()})
+    src_digests = {k: text_digest(v) for k, v in sources.items()}
+    meta = dict(digest=text_digest(phrases), n=len(phrases), m=m, model='all-MiniLM-L6-v2', sources=src_digests)
     save_json(folder/'meta.json', meta)
     return meta
 
@@ -148,19 +159,22 @@ def load_shipped_vocab(folder=None)->ShippedVocab:
     phrases = (folder/'phrases.txt').read_text(encoding='utf-8').split('\n')
     z = np.load(folder/'codes.npz')
     if (d := text_digest(phrases)) != meta['digest'] or len(z['codes']) != meta['n']:
-        raise InputError(f"{folder/'phrases.txt'}: digest {d[:12]} differs from {meta['digest'][:12]}, the list its embeddings were built for; reinstall image2prompt")
-    _SHIPPED[folder] = ShippedVocab(phrases, pq_decode(z['codes'], z['centroids'].astype(np.float32)), z['ntok'].astype(np.float32), meta)
+        raise InputError(f"{folder/'phrases.txt'}: digest {d[:12]} differs from {meta['digest'][:12]}, "
+                         "the list its embeddings were built for; reinstall image2prompt")
+    embs = pq_decode(z['codes'], z['centroids'].astype(np.float32))
+    _SHIPPED[folder] = ShippedVocab(phrases, embs, z['ntok'].astype(np.float32), meta)
     return _SHIPPED[folder]
 
 # %% ../nbs/23_invert.ipynb #sv_build
 def build_shipped_vocab(folder=None, emb=None, cache_dir=None, m:int=96)->dict:
-    "Embed the default pool exactly (CLIP Interrogator's lists, MiniLM's words, the shipped banks' phrases) and write it PQ-coded to `folder` (default: the package's)."
+    "Embed the default pool (CI's lists, MiniLM's words, the shipped banks' phrases); save it PQ-coded to `folder`."
     emb = emb or load_embedder(device='cpu')
     ci, words = ci_terms(), word_terms(emb.tokenizer)
     banks = read_prompts(asset('sample_prompts.csv')).prompt.tolist() + load_bank(asset('regressor')/'bank.npy').prompts
     phrases = [p for p in dict.fromkeys(ci + words + prompt_phrases(banks)) if '\n' not in p and '\r' not in p]
     v = build_vocab(phrases, emb, cache_dir, progress=True)
-    return save_shipped_vocab(folder or assets_dir()/'vocab', v.phrases, v.embs, np.minimum(v.ntok, 255), dict(ci=ci, words=words), m)
+    ntok = np.minimum(v.ntok, 255)
+    return save_shipped_vocab(folder or assets_dir()/'vocab', v.phrases, v.embs, ntok, dict(ci=ci, words=words), m)
 
 # %% ../nbs/23_invert.ipynb #09cf0b4d
 def additive_scores(voc:Vocab, t:np.ndarray, cur:np.ndarray|None, n_cur:float, pt:np.ndarray|None=None,
@@ -195,7 +209,8 @@ def fits_words(have:Counter, phrase:str)->bool:
     return all(have[w] + n <= MAX_REPEAT for w, n in word_counts(phrase).items())
 
 def readability(text:str, max_tokens:int=75)->list:
-    "What makes `text` unfit to paste into Stable Diffusion: empty, an empty or repeated phrase, over `max_tokens` CLIP tokens, no words, a word (not a stop word) said more than `MAX_REPEAT` times."
+    "What makes `text` unfit for Stable Diffusion: empty, an empty or repeated phrase, over `max_tokens` CLIP tokens, "
+    "no words, a word (not a stop word) said more than `MAX_REPEAT` times."
     raw = [p.strip(' .;').lower() for p in str(text).split(',')]
     words = re.findall(r'[a-z]+', str(text).lower())
     out = ['empty'] if not str(text).strip() else []
@@ -216,7 +231,8 @@ def lm_continue(lm, tok, texts:list, # the current prompts ('' starts a prompt)
     src = [(tok.bos_token or '') + (f'{t},' if t else '') for t in texts for _ in range(n)]
     x = tok(src, return_tensors='pt', padding=True, add_special_tokens=False).to(next(lm.parameters()).device)
     with torch.no_grad():
-        y = lm.generate(**x, do_sample=True, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id)
+        sampling = dict(do_sample=True, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens)
+        y = lm.generate(**x, **sampling, pad_token_id=tok.pad_token_id)
     outs = tok.batch_decode(y[:, x['input_ids'].shape[1]:], skip_special_tokens=True)
     firsts = [(split_phrases(o.split('\n')[0]) or [''])[0] for o in outs]
     return [list(dict.fromkeys(p for p in firsts[i*n:(i+1)*n] if p and len(p) < 80)) for i in range(len(texts))]
@@ -224,10 +240,11 @@ def lm_continue(lm, tok, texts:list, # the current prompts ('' starts a prompt)
 # %% ../nbs/23_invert.ipynb #flu_code
 @torch.no_grad()
 def lm_nll(lm, tok, texts:list, bs:int=32)->np.ndarray:
-    "Mean negative log-likelihood per token (log perplexity) of each of `texts` under a causal LM, after its start token."
+    "Mean negative log-likelihood per token (log perplexity) of each text under a causal LM, after its start token."
     tok.padding_side, out = 'right', []
     for s in range(0, len(texts), bs):
-        x = tok([(tok.bos_token or '') + t for t in texts[s:s+bs]], return_tensors='pt', padding=True, add_special_tokens=False)
+        batch = [(tok.bos_token or '') + t for t in texts[s:s+bs]]
+        x = tok(batch, return_tensors='pt', padding=True, add_special_tokens=False)
         lp = torch.log_softmax(lm(**x).logits[:, :-1].float(), -1).gather(-1, x['input_ids'][:, 1:, None])[..., 0]
         m = x['attention_mask'][:, 1:].float()
         out.append((-(lp*m).sum(1)/m.sum(1).clamp(min=1)).numpy())
@@ -243,27 +260,47 @@ from .config import Checked, setting, Range, positive, non_negative, unit_interv
 @dataclass
 class InvertConfig(Checked):
     "Knobs of `Inverter`."
-    strategies:str='abw' # the best measured (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals, w: whole words, l: the learned inverter's start
-    k:int=setting(32, positive) # single-phrase additions per target per step that are embedded whole (after the cheap pruning)
-    space:int=setting(16, non_negative) # also try the `space` best additions joined to the last phrase with a space, not a comma (0: commas only)
-    tok_pow:float=setting(0.5, non_negative) # token counts weigh the additive estimate to this power (1: plain token weights)
-    bank_start:float=setting(0.9, Range(-1, 1)) # strategy a: start from the retrieved prompt only when its cosine reaches this; it is kept if the search ends lower
-    jump:int=setting(0, non_negative) # also embed the first 2..`jump` phrases of a chain grown on the cheap score alone (0: one phrase a step; jumps lost to wider steps in the benchmark)
-    swaps:int=setting(4, non_negative) # when a chain stalls, try each drop and the `swaps` best replacements of each phrase (0: drops at every step, CI-style)
-    escalate:int=setting(2, non_negative) # a refinement that finds nothing is tried again with twice the replacements, up to this many times
+    # the best measured (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals,
+    # w: whole words, l: the learned inverter's start
+    strategies:str='abw'
+    # single-phrase additions per target per step that are embedded whole (after the cheap pruning)
+    k:int=setting(32, positive)
+    # also try the `space` best additions joined to the last phrase with a space, not a comma (0: commas only)
+    space:int=setting(16, non_negative)
+    # token counts weigh the additive estimate to this power (1: plain token weights)
+    tok_pow:float=setting(0.5, non_negative)
+    # strategy a: start from the retrieved prompt only when its cosine reaches this; it is kept if the search ends lower
+    bank_start:float=setting(0.9, Range(-1, 1))
+    # also embed the first 2..`jump` phrases of a chain grown on the cheap score alone
+    # (0: one phrase a step; jumps lost to wider steps in the benchmark)
+    jump:int=setting(0, non_negative)
+    # when a chain stalls, try each drop and the `swaps` best replacements of each phrase
+    # (0: drops at every step, CI-style)
+    swaps:int=setting(4, non_negative)
+    # a refinement that finds nothing is tried again with twice the replacements, up to this many times
+    escalate:int=setting(2, non_negative)
     n_lm:int=setting(8, positive) # SmolLM2 samples per target per step
-    n_learned:int=setting(4, positive) # strategy l: the learned inverter's hypotheses per target (beam search; 1: greedy)
-    max_evals:int=setting(2000, positive) # whole-candidate embeddings per target (about 5 CPU s on this 2-core machine in bfloat16, 3x that in float32)
+    # strategy l: the learned inverter's hypotheses per target (beam search; 1: greedy)
+    n_learned:int=setting(4, positive)
+    # whole-candidate embeddings per target (about 5 CPU s on this 2-core machine in bfloat16, 3x that in float32)
+    max_evals:int=setting(2000, positive)
     budget:float|None=setting(None, positive) # CPU seconds per target, amortised over the batch (None: no time limit)
     max_tokens:int=setting(75, positive) # CLIP tokens
-    dtype:str=setting('auto', ('auto', 'bfloat16', 'float32')) # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto' (bfloat16 where the CPU multiplies it natively); final cosines are float32
+    # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto'
+    # (bfloat16 where the CPU multiplies it natively); final cosines are float32
+    dtype:str=setting('auto', ('auto', 'bfloat16', 'float32'))
     bs:int=setting(16, positive) # targets searched together
     seed:int=setting(0, non_negative) # everything random flows from this
     tol:float=setting(1e-4, non_negative) # smallest gain that counts as progress
-    drop:float=setting(0.02, non_negative) # the readable prompt: the most fluent scored candidate whose cosine is at most this below the best's
-    n_read:int=setting(16, positive) # the best candidates within `drop` whose fluency is scored (SmolLM2: one batch per target)
-    fluency:bool=False # score those candidates with SmolLM2 (loads it, ~30 s on 2 cores): `readable_prompt` is the least perplexing; else the fewest CLIP tokens
-    lam:float=setting(0.0, unit_interval) # with `fluency`, `prompt` maximises cos - lam * log-perplexity over those candidates (0: the best cosine)
+    # the readable prompt: the most fluent scored candidate whose cosine is at most this below the best's
+    drop:float=setting(0.02, non_negative)
+    # the best candidates within `drop` whose fluency is scored (SmolLM2: one batch per target)
+    n_read:int=setting(16, positive)
+    # score those candidates with SmolLM2 (loads it, ~30 s on 2 cores): `readable_prompt` is the least perplexing;
+    # else the fewest CLIP tokens
+    fluency:bool=False
+    # with `fluency`, `prompt` maximises cos - lam * log-perplexity over those candidates (0: the best cosine)
+    lam:float=setting(0.0, unit_interval)
 
     @property
     def plain(self)->bool: return not (self.jump or self.swaps)
@@ -290,7 +327,8 @@ def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:
               space:int=0, # also the first `space` of them joined to the last phrase with a space
               pw:float=1.0 # `additive_scores`' token weight power
              )->list:
-    "The `k` best additions to `b` by cheap score, as part lists: no repeated phrase or overused word, within `max_tokens`; then the `space` best joined to the last phrase."
+    """The `k` best additions to `b` by cheap score, as part lists: no repeated phrase or overused word,
+    within `max_tokens`; then the `space` best joined to the last phrase."""
     out, have, words = [], set(b.parts), word_counts(join(b.parts))
     for i in _topk(additive_scores(voc, t, b.emb, b.ntok, pt, pw), 4*k):
         p = voc.phrases[i]
@@ -310,21 +348,25 @@ def jump_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, m:int, max_tokens
     "`b` plus the first 2..`m` phrases of a chain grown greedily on the cheap score alone (no embedding)."
     out, parts, c, a, words = [], list(b.parts), b.emb, b.ntok, word_counts(join(b.parts))
     for j in range(m):
-        i = next((i for i in _topk(additive_scores(voc, t, c, a, pt, pw), 8) if voc.phrases[i] not in parts and fits_words(words, voc.phrases[i])), None)
+        ranked = _topk(additive_scores(voc, t, c, a, pt, pw), 8)
+        i = next((i for i in ranked if voc.phrases[i] not in parts and fits_words(words, voc.phrases[i])), None)
         if i is None: break
         u = float(voc.ntok[i])**pw*voc.embs[i] + (a**pw*c if c is not None and a else 0)
-        c, a, parts, words = u/np.linalg.norm(u), a + float(voc.ntok[i]), parts + [voc.phrases[i]], words + word_counts(voc.phrases[i])
+        phrase = voc.phrases[i]
+        c, a, parts, words = u/np.linalg.norm(u), a + float(voc.ntok[i]), parts + [phrase], words + word_counts(phrase)
         if clip_len(join(parts)) > max_tokens: break
         if j: out.append(parts)
     return out
 
 # %% ../nbs/23_invert.ipynb #e0ab9e0f
 def search_bf16(dtype:str, emb)->bool:
-    "Whether the search embeds in bfloat16: asked for, or 'auto' on a CPU with AMX or AVX512-BF16 (where MiniLM runs ~2.8x faster)."
-    if dtype not in ('auto', 'float32', 'bfloat16'): raise InputError(f"dtype must be 'auto', 'float32' or 'bfloat16', got {dtype!r}")
+    "Whether to search in bfloat16: asked for, or 'auto' on a CPU with AMX or AVX512-BF16 (MiniLM ~2.8x faster there)."
+    if dtype not in ('auto', 'float32', 'bfloat16'):
+        raise InputError(f"dtype must be 'auto', 'float32' or 'bfloat16', got {dtype!r}")
     if dtype != 'auto': return dtype == 'bfloat16'
     dev = next(emb.parameters()).device.type
-    return dev == 'cpu' and bool(getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)() or getattr(torch.cpu, '_is_avx512_bf16_supported', lambda: False)())
+    def cpu_has(check:str)->bool: return getattr(torch.cpu, check, lambda: False)()
+    return dev == 'cpu' and bool(cpu_has('_is_amx_tile_supported') or cpu_has('_is_avx512_bf16_supported'))
 
 class Inverter:
     "Embedding -> prompt search over a phrase pool (`voc`), a prompt bank and an LM, scored by `emb`."
@@ -336,14 +378,16 @@ class Inverter:
         self.bf16 = search_bf16(self.cfg.dtype, emb)
 
     def identity(self)->dict:
-        "What decides the output besides `cfg` and the targets: the pool (phrases, a sample of its rows), the bank, the LMs, the precision."
+        "What decides the output besides `cfg` and the targets: the pool (phrases, sample rows), bank, LMs, precision."
         v, b, name = self.voc, self.bank, lambda m: m and m[0].config.name_or_path
-        return dict(pool=None if v is None else text_digest(v.phrases), rows=None if v is None else hashlib.sha256(v.embs[::97].tobytes()).hexdigest(),
+        rows = None if v is None else hashlib.sha256(v.embs[::97].tobytes()).hexdigest()
+        return dict(pool=None if v is None else text_digest(v.phrases), rows=rows,
                     bank=None if b is None else text_digest(b.prompts), lm=name(self.lm), flu=name(self.flu),
                     bf16=self.bf16, learned=None if self.learned is None else self.learned.digest)
 
     def start(self, T:np.ndarray)->list:
-        "Initial beams (strategy a): of the 8 nearest bank prompts, the first that is readable once fitted (else the nearest), as its phrases; else empty."
+        """Initial beams (strategy a): of the 8 nearest bank prompts, the first that is readable once fitted
+        (else the nearest), as its phrases; else empty."""
         if 'a' not in self.cfg.strategies or self.bank is None: return [Beam([]) for _ in T]
         _, I = self.bank.search(T, 8)
         def pick(row):
@@ -363,10 +407,11 @@ class Inverter:
         for b in beams: b.done = False
 
     def _fit(self, parts:list)->list:
-        "`parts` in order, less any phrase that would pass `max_tokens` or say a word too often (the first is always kept)."
+        "`parts` in order, less any phrase that would pass `max_tokens` or overuse a word (the first is always kept)."
         out, words = parts[:1], word_counts(parts[0]) if parts else Counter()
         for p in parts[1:]:
-            if fits_words(words, p) and clip_len(join(out + [p])) <= self.cfg.max_tokens: out, words = out + [p], words + word_counts(p)
+            fits = fits_words(words, p) and clip_len(join(out + [p])) <= self.cfg.max_tokens
+            if fits: out, words = out + [p], words + word_counts(p)
         return out
 
 # %% ../nbs/23_invert.ipynb #f889ecd1
@@ -387,16 +432,19 @@ def _embed(self:Inverter, cands:list)->tuple:
 
 @patch
 def _score(self:Inverter, beams:list, cands:list, T:np.ndarray, known:list|None=None)->None:
-    "Embed every beam's candidates in one call; move each beam to its best candidate (or `known` beam) if it gains, else mark it done."
+    """Embed every beam's candidates in one call; move each beam to its best candidate (or `known` beam) if it gains,
+    else mark it done."""
     E, N = self._embed([c for cs in cands for c in cs])
     o = 0
     for n, (b, cs, t) in enumerate(zip(beams, cands, T)):
-        opts = [Beam(c, E[o+j], float(E[o+j] @ t), float(N[o+j])) for j, c in enumerate(cs)] + (known[n] if known else [])
+        scored = [Beam(c, E[o+j], float(E[o+j] @ t), float(N[o+j])) for j, c in enumerate(cs)]
+        opts = scored + (known[n] if known else [])
         o += len(cs)
         b.evals += len(cs)
         b.seen.update((join(x.parts), x.cos) for x in opts)
         best = max(opts, key=lambda x: x.cos, default=None)
-        if best is not None and best.cos > b.cos + self.cfg.tol: b.parts, b.emb, b.cos, b.ntok, b.done = best.parts, best.emb, best.cos, best.ntok, False
+        if best is not None and best.cos > b.cos + self.cfg.tol:
+            b.parts, b.emb, b.cos, b.ntok, b.done = best.parts, best.emb, best.cos, best.ntok, False
         else: b.done = True
 
 # %% ../nbs/23_invert.ipynb #fa55b02a
@@ -407,7 +455,8 @@ def _lm_cands(self:Inverter, beams:list, idx:list, seed:int)->dict:
     props = lm_continue(*self.lm, [join(beams[i].parts) for i in idx], self.cfg.n_lm, seed=seed)
     def ok(b, ps):
         words = word_counts(join(b.parts))
-        return [b.parts + [p] for p in ps if p not in b.parts and fits_words(words, p) and clip_len(join(b.parts + [p])) <= self.cfg.max_tokens]
+        def fits(p): return fits_words(words, p) and clip_len(join(b.parts + [p])) <= self.cfg.max_tokens
+        return [b.parts + [p] for p in ps if p not in b.parts and fits(p)]
     return {i: ok(beams[i], ps) for i, ps in zip(idx, props)}
 
 def _uniq(cs:list, skip=())->list: return list({join(x): x for x in cs if x and x not in skip}.values())
@@ -420,7 +469,9 @@ def _cands(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->list:
     cands = [[] if b.done or not c.plain else drop_cands(b) for b in beams]
     if self.voc is not None:
         for i in live:
-            cands[i] += add_cands(beams[i], self.voc, T[i], PT[i], c.k, c.max_tokens, c.space, c.tok_pow) + (jump_cands(beams[i], self.voc, T[i], PT[i], c.jump, c.max_tokens, c.tok_pow) if c.jump else [])
+            adds = add_cands(beams[i], self.voc, T[i], PT[i], c.k, c.max_tokens, c.space, c.tok_pow)
+            jumps = jump_cands(beams[i], self.voc, T[i], PT[i], c.jump, c.max_tokens, c.tok_pow) if c.jump else []
+            cands[i] += adds + jumps
     if c.plain or self.voc is None:
         for i, cs in self._lm_cands(beams, live, seed).items(): cands[i] += cs
     return [_uniq(cs) for cs in cands]
@@ -428,7 +479,8 @@ def _cands(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->list:
 # %% ../nbs/23_invert.ipynb #291db057
 @patch
 def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
-    "Stalled beams: try each drop, the best `swaps` replacements of each phrase (with commas and spaces; doubled at each `escalate` level) and LM proposals; a gain resumes the search."
+    """Stalled beams: try each drop, the best `swaps` replacements of each phrase (with commas and spaces;
+    doubled at each `escalate` level) and LM proposals; a gain resumes the search."""
     c = self.cfg
     idx = [i for i, b in enumerate(beams) if b.done and not b.final]
     drops = {i: drop_cands(beams[i]) for i in idx}
@@ -439,7 +491,10 @@ def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
         ds = [Beam(d, E[o+j], float(E[o+j] @ T[i]), float(N[o+j])) for j, d in enumerate(drops[i])]
         o += len(ds)
         beams[i].evals += len(ds)
-        sw = [x for d in ds for x in add_cands(d, self.voc, T[i], PT[i], (c.swaps + 1) << beams[i].level, c.max_tokens, c.space, c.tok_pow)] if self.voc is not None and c.swaps else []
+        sw = []
+        if self.voc is not None and c.swaps:
+            n_swaps = (c.swaps + 1) << beams[i].level
+            sw = [x for d in ds for x in add_cands(d, self.voc, T[i], PT[i], n_swaps, c.max_tokens, c.space, c.tok_pow)]
         known.append(ds)
         cands.append(_uniq(sw + lm[i], skip=[beams[i].parts]))
     sub = [beams[i] for i in idx]
@@ -450,13 +505,15 @@ def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
 
 @patch
 def _first(self:Inverter, beams:list, T:np.ndarray, PT:list)->None:
-    "Beams start from the best, embedded exactly, of the 4 single phrases that the pool's rows rank first, unless their start scores higher."
+    """Beams start from the best, embedded exactly, of the 4 single phrases that the pool's rows rank first,
+    unless their start scores higher."""
     self._score(beams, [[] if pt is None else [[self.voc.phrases[i]] for i in _topk(pt, 4)] for pt in PT], T)
     for b in beams: b.done = False
 
 @patch
 def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
-    "Final beams for a batch of targets `T` (n, 384), each the better of its search and its retrieved prompt; `self.trace` holds (CPU s per target, cosines) after each step."
+    """Final beams for a batch of targets `T` (n, 384), each the better of its search and its retrieved prompt;
+    `self.trace` holds (CPU s per target, cosines) after each step."""
     c = self.cfg
     seed = c.seed if seed is None else seed
     self.memo = {}  # the texts embedded in this search (`_embed`)
@@ -483,15 +540,18 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
 def reorders(text:str)->list:
     "`text`'s comma-separated phrases in other orders: each later phrase moved to the front, and all reversed."
     p = text.split(', ')
-    return list(dict.fromkeys(join([p[i]] + p[:i] + p[i+1:]) for i in range(1, len(p)))) + ([join(p[::-1])] if len(p) > 2 else [])
+    moved = [join([p[i]] + p[:i] + p[i+1:]) for i in range(1, len(p))]
+    return list(dict.fromkeys(moved)) + ([join(p[::-1])] if len(p) > 2 else [])
 
 @patch
 def _final_cands(self:Inverter, beams:list, T:np.ndarray)->list:
-    "Per beam, its best text and the others scored within `drop`, best first; with fluency, also the best four's phrase orders (scored now)."
+    """Per beam, its best text and the others scored within `drop`, best first;
+    with fluency, also the best four's phrase orders (scored now)."""
     c = self.cfg
     cands = [near_best(b.seen, join(b.parts), c.drop, c.n_read) if b.parts else [] for b in beams]
     if self.flu is None: return cands
-    extra = [list(dict.fromkeys(r for x in cs[:4] for r in reorders(x) if r not in b.seen)) for cs, b in zip(cands, beams)]
+    def new_orders(cs, b): return list(dict.fromkeys(r for x in cs[:4] for r in reorders(x) if r not in b.seen))
+    extra = [new_orders(cs, b) for cs, b in zip(cands, beams)]
     E, o = self._embed([[x] for xs in extra for x in xs])[0], 0
     for b, xs, t in zip(beams, extra, T):
         b.seen.update(zip(xs, (E[o:o+len(xs)] @ t).tolist()))
@@ -500,32 +560,46 @@ def _final_cands(self:Inverter, beams:list, T:np.ndarray)->list:
 
 @patch
 def __call__(self:Inverter, T:np.ndarray, seed:int|None=None)->pd.DataFrame:
-    "`prompt` (best cosine, or best `cos - lam*log-perplexity`), `readable_prompt` (most fluent within `drop`) and their cosines, recomputed from the text."
+    """`prompt` (best cosine, or best `cos - lam*log-perplexity`), `readable_prompt` (most fluent within `drop`)
+    and their cosines, recomputed from the text."""
     beams, c = self.search(T, seed), self.cfg
     texts, pick, read = [join(b.parts) or 'a picture' for b in beams], [], []
     for b, t, cs in zip(beams, texts, self._final_cands(beams, T)):
-        cs = [x for x in cs if b.seen[x] >= b.seen[cs[0]] - c.drop] or [t]  # the best first; phrase orders that lose more than `drop` out
+        # the best first; phrase orders that lose more than `drop` out
+        cs = [x for x in cs if b.seen[x] >= b.seen[cs[0]] - c.drop] or [t]
         l = lm_nll(*self.flu, cs) if self.flu else np.array([clip_len(x) for x in cs], np.float32)
         read.append(cs[int(np.argmin(l))])
-        pick.append(cs[int(np.argmax(np.array([b.seen.get(x, -1.0) for x in cs]) - c.lam*l))] if self.flu and c.lam else t)
+        if self.flu and c.lam:
+            gain = np.array([b.seen.get(x, -1.0) for x in cs]) - c.lam*l
+            pick.append(cs[int(np.argmax(gain))])
+        else: pick.append(t)
     E, R = (encode(self.emb, x, bs=64) for x in (pick, read))
     return pd.DataFrame(dict(prompt=pick, cos=(E * T).sum(1), readable_prompt=read, readable_cos=(R * T).sum(1)))
 
 # %% ../nbs/23_invert.ipynb #8318feb1
 def _lm(name:str):
     try: return load_lm(name, device='cpu')
-    except (WeightsUnavailable, InputError) as e: raise InputError(f'strategy c needs SmolLM2: {e}') from None  # also an unknown name
+    except (WeightsUnavailable, InputError) as e:  # also an unknown name
+        raise InputError(f'strategy c needs SmolLM2: {e}') from None
 
 # %% ../nbs/23_invert.ipynb #cd739355
 def default_pool_check(sv:ShippedVocab, ci:list|None, words:list|None):
     "Refuse default lists whose digest differs from those the shipped embeddings were built from: never mix."
-    for name, got, fix in (('ci', ci, f'`{CI_PIP}`'), ('words', words, f'the MiniLM of `{PYPI_WEIGHTS["all-MiniLM-L6-v2"][1]}`')):
+    minilm = f'the MiniLM of `{PYPI_WEIGHTS["all-MiniLM-L6-v2"][1]}`'
+    for name, got, fix in (('ci', ci, f'`{CI_PIP}`'), ('words', words, minilm)):
         if got is not None and (d := text_digest(got)) != (want := sv.meta['sources'][name]):
-            raise InputError(f"{'CLIP Interrogator lists' if name == 'ci' else 'MiniLM word list'}: digest {d[:12]} differs from {want[:12]}, the one the shipped phrase embeddings were built from; install {fix}, or pass --vocab FOLDER to embed your own lists (once, cached)")
+            what = 'CLIP Interrogator lists' if name == 'ci' else 'MiniLM word list'
+            raise InputError(f"{what}: digest {d[:12]} differs from {want[:12]}, "
+                             f"the one the shipped phrase embeddings were built from; install {fix}, "
+                             "or pass --vocab FOLDER to embed your own lists (once, cached)")
 
 def make_inverter(cfg:InvertConfig|None=None,
-                  bank=None, # a prompt table or bank `.npy` (strategy a; default: the shipped sample prompts), or a loaded `PromptBank`
-                  vocab=None, # a folder of CI-style .txt lists (default: the installed clip-interrogator wheel's, with the shipped embeddings)
+                  # a prompt table or bank `.npy` (strategy a; default: the shipped sample prompts),
+                  # or a loaded `PromptBank`
+                  bank=None,
+                  # a folder of CI-style .txt lists
+                  # (default: the installed clip-interrogator wheel's, with the shipped embeddings)
+                  vocab=None,
                   n_flavors:int|None=None, # keep the first n lines of each list (None: all, ~106k phrases)
                   lm:str='SmolLM2-135M', # strategy c's language model, and the fluency scorer
                   emb=None, cache_dir=None, progress:bool=False,
@@ -553,13 +627,16 @@ def make_inverter(cfg:InvertConfig|None=None,
 def check_targets(x, src='targets')->np.ndarray:
     "`x` as float32 (n, 384) L2-normalised rows, or an `InputError` naming the problem and the row."
     x = np.asarray(x)
-    if x.ndim != 2 or x.shape[1] != 384 or len(x) == 0: raise InputError(f'{src}: expected (n, 384) MiniLM embeddings, got shape {x.shape}')
+    if x.ndim != 2 or x.shape[1] != 384 or len(x) == 0:
+        raise InputError(f'{src}: expected (n, 384) MiniLM embeddings, got shape {x.shape}')
     if not np.issubdtype(x.dtype, np.floating): raise InputError(f'{src}: expected floats, got {x.dtype}')
     x = x.astype(np.float32)
-    if len(bad := np.flatnonzero(~np.isfinite(x).all(1))): raise InputError(f'{src}: row {bad[0]} has NaN or inf values ({len(bad)} such rows)')
+    if len(bad := np.flatnonzero(~np.isfinite(x).all(1))):
+        raise InputError(f'{src}: row {bad[0]} has NaN or inf values ({len(bad)} such rows)')
     nrm = np.linalg.norm(x, axis=1)
     if len(bad := np.flatnonzero(np.abs(nrm - 1) > 1e-3)):
-        raise InputError(f'{src}: row {bad[0]} has norm {nrm[bad[0]]:.4g}, not L2-normalised ({len(bad)} such rows); normalise the rows first')
+        raise InputError(f'{src}: row {bad[0]} has norm {nrm[bad[0]]:.4g}, not L2-normalised '
+                         f'({len(bad)} such rows); normalise the rows first')
     return x
 
 def read_targets(path)->np.ndarray:
@@ -573,7 +650,8 @@ def read_targets(path)->np.ndarray:
 # %% ../nbs/23_invert.ipynb #39a0eef0
 def _digest(T:np.ndarray, inv:Inverter)->str:
     "The resume key: the targets, the whole config and what else decides the output (`Inverter.identity`)."
-    return hashlib.sha256(T.tobytes() + json.dumps(dict(cfg=asdict(inv.cfg), **inv.identity()), sort_keys=True).encode()).hexdigest()[:16]
+    key = json.dumps(dict(cfg=asdict(inv.cfg), **inv.identity()), sort_keys=True)
+    return hashlib.sha256(T.tobytes() + key.encode()).hexdigest()[:16]
 
 def _resume(part:Path, dig:str)->dict:
     rows = read_jsonl(part, log=True)
@@ -583,9 +661,11 @@ def _resume(part:Path, dig:str)->dict:
     return {r['i']: r for r in rows[1:]}
 
 def invert_embs(inv:Inverter, T:np.ndarray, progress:bool=True)->pd.DataFrame:
-    "Prompts (`prompt`, `cos`, `readable_prompt`, `readable_cos`) for checked targets `T`, batch by batch, with a progress bar."
-    rs = [inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s) for s in tqdm(range(0, len(T), inv.cfg.bs), desc='invert', disable=not progress, leave=False)]
-    return pd.concat(rs, ignore_index=True) if rs else pd.DataFrame(dict(prompt=[], cos=[], readable_prompt=[], readable_cos=[]))
+    "`prompt, cos, readable_prompt, readable_cos` for checked targets `T`, batch by batch, with a progress bar."
+    starts = tqdm(range(0, len(T), inv.cfg.bs), desc='invert', disable=not progress, leave=False)
+    rs = [inv(T[s:s+inv.cfg.bs], seed=inv.cfg.seed + s) for s in starts]
+    if not rs: return pd.DataFrame(dict(prompt=[], cos=[], readable_prompt=[], readable_cos=[]))
+    return pd.concat(rs, ignore_index=True)
 
 def invert_file(inv:Inverter, T:np.ndarray, out, progress:bool=True)->pd.DataFrame:
     "Invert targets `T` into the CSV `out` (`prompt`, `cos`), resumable per batch."

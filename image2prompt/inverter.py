@@ -44,8 +44,10 @@ class InverterTrainConfig(Checked):
     "Settings of `train_inverter`; the run resumes from `out`'s checkpoint while they match."
     # the folder to write: checkpoint.pt while training, then projector.safetensors and config.json
     out:str = 'inverter'
-    steps:int = setting(500, positive) # optimiser steps in all (a rerun resumes until this many; ~3 s each, 1 thread)
-    minutes:float = setting(35.0, positive) # stop (with a checkpoint) after this many minutes; rerun to go on
+    # optimiser steps in all (a rerun resumes until this many; ~3 s each on one thread)
+    steps:int = setting(500, positive)
+    # stop (with a checkpoint) after this many minutes of this run; rerun to go on
+    minutes:float = setting(35.0, positive)
     bs:int = setting(16, positive) # prompts per step
     # AdamW learning rate: 50 steps of warm-up, then a cosine decay to a tenth at `decay_steps`, then flat
     lr:float = setting(1e-3, positive)

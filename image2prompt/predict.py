@@ -24,7 +24,7 @@ __all__ = ['PREDICT_FILES', 'image_items', 'load_items', 'predict_embs', 'submis
 
 # %% ../nbs/22_predict.ipynb #7182a358
 def image_items(src)->list:
-    "`[(id, path or PIL)]` from a folder (and its subfolders, like `datasets`' imagefolder), a file, a list of files or PIL images."
+    "`[(id, path or PIL)]` from a folder (with subfolders, like `datasets`' imagefolder), a file, files or PIL images."
     if isinstance(src, (str, Path)):
         p = Path(src)
         if p.is_file(): return [(p.stem, p)]
@@ -33,13 +33,16 @@ def image_items(src)->list:
               and not any(s.startswith('.') for s in f.relative_to(p).parts)]
         return _unique_ids([(f.stem, f) for f in fs])
     if isinstance(src, Image.Image): src = [src]
-    return _unique_ids([(f'img_{i}', x) if isinstance(x, Image.Image) else (Path(x).stem, Path(x)) for i, x in enumerate(src)])
+    def item(i, x): return (f'img_{i}', x) if isinstance(x, Image.Image) else (Path(x).stem, Path(x))
+    return _unique_ids([item(i, x) for i, x in enumerate(src)])
 
 def _unique_ids(items:list)->list:
     "`items`, or an `InputError` naming two files that would share an image id (the submission's `imgId`)."
     seen = {}
     for i, x in items:
-        if i in seen: raise InputError(f'{seen[i]} and {x} share the image id {i!r}: rename one (ids are file names without extension)')
+        if i in seen:
+            raise InputError(f'{seen[i]} and {x} share the image id {i!r}: '
+                             'rename one (ids are file names without extension)')
         seen[i] = x
     return items
 
@@ -90,7 +93,9 @@ def readable_prompts(bank:PromptBank, embs:np.ndarray, ids:list, k:int=3)->pd.Da
 def plot_cos_hist(cos:dict, path=None, bins:int=30):
     "Histogram of per-image cosines, one series per name in `cos`; saved to `path` if given."
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for name, c in cos.items(): ax.hist(c, bins=bins, range=(-0.2, 1), alpha=.55, label=f'{name} (mean {np.mean(c):.3f})')
+    for name, c in cos.items():
+        label = f'{name} (mean {np.mean(c):.3f})'
+        ax.hist(c, bins=bins, range=(-0.2, 1), alpha=.55, label=label)
     ax.set_xlabel('cosine(prediction, prompt embedding)')
     ax.set_ylabel('images')
     ax.legend(fontsize=8)
@@ -118,22 +123,24 @@ def _per_image(ids, items, embs, rp, lab, inv=None)->pd.DataFrame:
     return df
 
 def inverted_prompts(inv:pd.DataFrame, rp:pd.DataFrame|None, ids:list)->pd.DataFrame:
-    "`prompts.csv` with inversion: `id, prompt, cos` (the best inverted prompt), `readable_prompt, readable_cos`, and the bank's nearest `bank_prompt, bank_score`."
-    df = pd.concat([pd.DataFrame(dict(id=ids)), inv[['prompt', 'cos', 'readable_prompt', 'readable_cos']].reset_index(drop=True)], axis=1)
+    "`prompts.csv` with inversion: `id, prompt, cos` (the best), `readable_prompt, readable_cos`, the bank's nearest."
+    found = inv[['prompt', 'cos', 'readable_prompt', 'readable_cos']].reset_index(drop=True)
+    df = pd.concat([pd.DataFrame(dict(id=ids)), found], axis=1)
     if rp is not None:
         top = rp[rp['rank'] == 1].set_index('id')
         df['bank_prompt'], df['bank_score'] = top.prompt.loc[ids].values, top.score.loc[ids].values
     return df
 
 # %% ../nbs/22_predict.ipynb #e54bfcca
-PREDICT_FILES = ('submission.csv', 'errors.json', 'predictions.parquet', 'prompts.csv', 'cosine_hist.png')  # the last two are optional
+# the last two are optional
+PREDICT_FILES = ('submission.csv', 'errors.json', 'predictions.parquet', 'prompts.csv', 'cosine_hist.png')
 
 def _drop_stale(out:Path, *written:set):
     "Remove the optional members of the output set that this run did not write (left by an earlier run in `out`)."
     for f in set(PREDICT_FILES[3:]) - set().union(*written): (out/f).unlink(missing_ok=True)
 
 def _readable(embs, ids, bank, k, inverter, progress)->tuple:
-    "`(prompts.csv table or None, the inversion or None)`: the bank's `k` nearest, or the inverted prompt with the nearest beside it."
+    "`(prompts.csv table or None, inversion or None)`: the bank's `k` nearest, or the inverted prompt with the nearest."
     if not len(ids): return None, None
     rp = readable_prompts(bank, embs, ids, k) if bank is not None else None
     if inverter is None: return rp, None
@@ -143,13 +150,16 @@ def _readable(embs, ids, bank, k, inverter, progress)->tuple:
 
 def predict(reg:Regressor, src, out_dir, # a loaded regressor; images (folder/list/PIL); output folder
             bank:PromptBank|None=None, k:int=3, bs:int=32, device=None, progress:bool=True,
-            inverter=None # an `invert.Inverter`: prompts.csv then holds its prompt per image (the bank's nearest beside it)
+            # an `invert.Inverter`: prompts.csv then holds its prompt per image (the bank's nearest beside it)
+            inverter=None
            )->dict:
     "Predict embeddings for `src` and write the submission, per-image results, readable prompts and report files."
     out = Path(out_dir)
     items = image_items(src)
     ids, imgs, errors = load_items(items)
-    if not ids: raise InputError(f"{src}: no readable images ({len(errors)} skipped: {', '.join(Path(e['path']).name for e in errors[:5]) or 'none found'})")
+    if not ids:
+        shown = ', '.join(Path(e['path']).name for e in errors[:5]) or 'none found'
+        raise InputError(f"{src}: no readable images ({len(errors)} skipped: {shown})")
     embs = predict_embs(reg, imgs, bs, device, progress=progress)
     write_submission(out/'submission.csv', ids, embs)
     save_json(out/'errors.json', errors)
@@ -161,7 +171,8 @@ def predict(reg:Regressor, src, out_dir, # a loaded regressor; images (folder/li
     save_parquet(out/'predictions.parquet', df)
     if lab is not None: plot_cos_hist({'regressor': df.cosine.values}, out/'cosine_hist.png')
     _drop_stale(out, {'prompts.csv'} if rp is not None else set(), {'cosine_hist.png'} if lab is not None else set())
-    return dict(n=len(ids), skipped=errors, mean_cos=float(df.cosine.mean()) if lab is not None else None, df=df, prompts=rp)
+    mean_cos = float(df.cosine.mean()) if lab is not None else None
+    return dict(n=len(ids), skipped=errors, mean_cos=mean_cos, df=df, prompts=rp)
 
 # %% ../nbs/22_predict.ipynb #ac93195e
 def default_regressor()->Path: return asset('regressor')
@@ -173,7 +184,7 @@ def regressor_bank(reg_dir, bank=None)->PromptBank|None:
     return load_bank(p) if p.exists() else None
 
 def _inverter_for(invert:str, n_flavors, bank, progress:bool=True, **kw):
-    "The `Inverter` that `predict_cmd` asks for (None for `invert` '' or 'none'), `kw` its config; its bank for strategy a is the prediction bank."
+    "The `Inverter` that `predict_cmd` asks for (None for `invert` '' or 'none'), `kw` its config, `bank` strategy a's."
     if invert in ('', 'none', None): return None
     from image2prompt.invert import InvertConfig, make_inverter
     return make_inverter(InvertConfig(strategies=invert, **kw), bank=bank, n_flavors=n_flavors, progress=progress)
@@ -189,12 +200,18 @@ class PredictOptions(Checked):
     regressor:str|None = None # a folder written by `save_regressor` (default: the shipped toy-world regressor)
     bank:str|None = None # prompt-bank .npy (its .parquet beside it); default: the regressor folder's bank.npy
     k:int = setting(3, positive) # readable prompts per image (when not inverting)
-    invert:str = 'abw' # prompts.csv holds a prompt inverted with these strategies (see `invert`); 'none': the bank's k nearest only
-    invert_evals:int = setting(150, positive) # whole-candidate embeddings per image for the inversion: a count, so the prompts are deterministic (150: 0.0019 below 300 on the benchmark, half the time)
-    invert_budget:float|None = setting(None, positive) # also stop at this many CPU seconds per image (the prompts then depend on the load)
-    readable_drop:float = setting(0.02, non_negative) # readable_prompt: the most readable candidate at most this cosine below the best's
+    # prompts.csv holds a prompt inverted with these strategies (see `invert`); 'none': the bank's k nearest only
+    invert:str = 'abw'
+    # whole-candidate embeddings per image for the inversion: a count, so the prompts are deterministic
+    # (150: 0.0019 below 300 on the benchmark, half the time)
+    invert_evals:int = setting(150, positive)
+    # also stop at this many CPU seconds per image (the prompts then depend on the load)
+    invert_budget:float|None = setting(None, positive)
+    # readable_prompt: the most readable candidate at most this cosine below the best's
+    readable_drop:float = setting(0.02, non_negative)
     fluency:bool = False # judge readability by SmolLM2's perplexity (loads SmolLM2, ~30 s on 2 cores), not by length
-    invert_flavors:int|None = setting(None, positive) # first n lines of each CLIP Interrogator list (default: all; a first run embeds them)
+    # first n lines of each CLIP Interrogator list (default: all; a first run embeds them)
+    invert_flavors:int|None = setting(None, positive)
     bs:int = setting(32, positive) # images per batch
     device:str|None = None # cpu, cuda, mps (default: best available)
 
@@ -205,8 +222,8 @@ def predict_cmd(*cfg:PredictOptions, **kw):
     reg_dir = need_path(c.regressor, 'regressor folder', 'dir') if c.regressor else default_regressor()
     reg = load_regressor(reg_dir, device=c.device)
     b = regressor_bank(reg_dir, c.bank)
-    inv = _inverter_for(c.invert, c.invert_flavors, b, max_evals=c.invert_evals, budget=c.invert_budget, drop=c.readable_drop,
-                        fluency=c.fluency)
+    search = dict(max_evals=c.invert_evals, budget=c.invert_budget, drop=c.readable_drop, fluency=c.fluency)
+    inv = _inverter_for(c.invert, c.invert_flavors, b, **search)
     r = predict(reg, c.images, c.out_dir, b, c.k, c.bs, c.device, inverter=inv)
     for e in r['skipped']: print(f"skipped {e['path']}: {e['error']}")
     mc = f"; mean cosine to the true prompts {r['mean_cos']:.4f}" if r['mean_cos'] is not None else ''
