@@ -4,7 +4,7 @@
 
 # %% ../nbs/23_invert.ipynb #fef0ce78
 from __future__ import annotations
-import os, re, sys, json, time, hashlib
+import os, re, sys, json, time, hashlib, functools
 from itertools import chain
 from collections import Counter
 from dataclasses import dataclass, field, asdict
@@ -188,6 +188,7 @@ def additive_scores(voc:Vocab, t:np.ndarray, cur:np.ndarray|None, n_cur:float, p
 
 # %% ../nbs/23_invert.ipynb #095b2b6b
 _clip_tok = None
+@functools.lru_cache(maxsize=2**16)  # the search asks again for the same texts; open_clip's BPE is pure Python
 def clip_len(text:str)->int:
     "CLIP BPE tokens in `text`, without start and end (Stable Diffusion reads 75)."
     global _clip_tok
@@ -263,10 +264,16 @@ class InvertConfig(Checked):
     # the best measured (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals,
     # w: whole words, l: the learned inverter's start
     strategies:str='abw'
-    # single-phrase additions per target per step that are embedded whole (after the cheap pruning)
-    k:int=setting(32, positive)
-    # also try the `space` best additions joined to the last phrase with a space, not a comma (0: commas only)
-    space:int=setting(16, non_negative)
+    # single-phrase additions per target per step that are embedded whole (after the cheap pruning); 16 beat 32
+    # with commas only, by 0.018 cosine at 150 embeddings a target and 0.003 at 300 (data/results/invert_commas.json)
+    k:int=setting(16, positive)
+    # also try the `space` best additions joined to the last phrase with a space, not a comma. 0, the default:
+    # commas only, which read like real prompts (median SmolLM2 perplexity 1.2x the true prompts', not 3x),
+    # for about 0.01 less cosine (data/results/invert_commas.json)
+    space:int=setting(0, non_negative)
+    # what joins those: '' a space; or comma-separated words, each tried, one a phrase ('with,and': about as much
+    # cosine as spaces and less perplexing, still more than commas; data/results/invert_commas.json)
+    joins:str=''
     # token counts weigh the additive estimate to this power (1: plain token weights)
     tok_pow:float=setting(0.5, non_negative)
     # strategy a: start from the retrieved prompt only when its cosine reaches this; it is kept if the search ends lower
@@ -325,20 +332,28 @@ def _topk(s:np.ndarray, k:int)->np.ndarray:
 
 def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:int=75,
               space:int=0, # also the first `space` of them joined to the last phrase with a space
-              pw:float=1.0 # `additive_scores`' token weight power
+              pw:float=1.0, # `additive_scores`' token weight power
+              joins:str='' # what joins them: '' a space, or comma-separated words, each tried ('with,and')
              )->list:
     """The `k` best additions to `b` by cheap score, as part lists: no repeated phrase or overused word,
-    within `max_tokens`; then the `space` best joined to the last phrase."""
+    within `max_tokens`; then the `space` best joined to the last phrase (by a word of `joins`, but not a phrase
+    that a join word already joined, nor an artist's 'by ...')."""
     out, have, words = [], set(b.parts), word_counts(join(b.parts))
     for i in _topk(additive_scores(voc, t, b.emb, b.ntok, pt, pw), 4*k):
         p = voc.phrases[i]
         if p in have or not fits_words(words, p) or clip_len(join(b.parts + [p])) > max_tokens: continue
         out.append(b.parts + [p])
         if len(out) == k: break
-    if not b.parts: return out
-    joined = ((c[-1], f'{b.parts[-1]} {c[-1]}') for c in out)
-    sp = [b.parts[:-1] + [j] for p, j in joined if p not in b.parts[-1].split() and j not in have]  # no phrase twice
-    return out + [c for c in sp if clip_len(join(c)) <= max_tokens][:space]
+    last, jw = (b.parts or [''])[-1], [w.strip() for w in joins.split(',') if w.strip()]
+    if not b.parts or not space or any(f' {w} ' in f' {last} ' for w in jw): return out
+    glue, sp, n = [f' {w} ' for w in jw] or [' '], [], 0
+    for p in (c[-1] for c in out):
+        if n == space: break
+        if p in last.split() or (jw and p.startswith('by ')): continue
+        joined = [b.parts[:-1] + [j] for g in glue if (j := last + g + p) not in have]  # no phrase twice
+        joined = [c for c in joined if clip_len(join(c)) <= max_tokens]
+        sp, n = sp + joined, n + bool(joined)
+    return out + sp
 
 def drop_cands(b:Beam)->list:
     "`b` without each one of its phrases (when it has two or more)."
@@ -469,7 +484,7 @@ def _cands(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->list:
     cands = [[] if b.done or not c.plain else drop_cands(b) for b in beams]
     if self.voc is not None:
         for i in live:
-            adds = add_cands(beams[i], self.voc, T[i], PT[i], c.k, c.max_tokens, c.space, c.tok_pow)
+            adds = add_cands(beams[i], self.voc, T[i], PT[i], c.k, c.max_tokens, c.space, c.tok_pow, c.joins)
             jumps = jump_cands(beams[i], self.voc, T[i], PT[i], c.jump, c.max_tokens, c.tok_pow) if c.jump else []
             cands[i] += adds + jumps
     if c.plain or self.voc is None:
@@ -494,7 +509,8 @@ def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
         sw = []
         if self.voc is not None and c.swaps:
             n_swaps = (c.swaps + 1) << beams[i].level
-            sw = [x for d in ds for x in add_cands(d, self.voc, T[i], PT[i], n_swaps, c.max_tokens, c.space, c.tok_pow)]
+            args = (self.voc, T[i], PT[i], n_swaps, c.max_tokens, c.space, c.tok_pow, c.joins)
+            sw = [x for d in ds for x in add_cands(d, *args)]
         known.append(ds)
         cands.append(_uniq(sw + lm[i], skip=[beams[i].parts]))
     sub = [beams[i] for i in idx]

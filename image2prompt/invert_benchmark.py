@@ -4,7 +4,7 @@
 
 # %% ../nbs/23a_invert_benchmark.ipynb #b0000002
 from __future__ import annotations
-import os, time
+import json, os, time
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
@@ -17,8 +17,8 @@ from .invert import (Inverter, InvertConfig, Vocab, build_vocab, ci_terms, word_
                                  word_counts, lm_nll, _lm)
 
 # %% auto #0
-__all__ = ['LAMS', 'BENCH_RUNS', 'noisy_targets', 'curve', 'run_strategy', 'sub_vocab', 'text_stats', 'pareto', 'benchmark',
-           'bench_table', 'pareto_plot', 'noisy_table']
+__all__ = ['LAMS', 'BENCH_RUNS', 'COLD_RUNS', 'noisy_targets', 'curve', 'run_strategy', 'sub_vocab', 'text_stats', 'pareto',
+           'benchmark', 'bench_table', 'pareto_plot', 'noisy_table']
 
 # %% ../nbs/23a_invert_benchmark.ipynb #57b88622
 def noisy_targets(E:np.ndarray, c:float, seed:int=0)->np.ndarray:
@@ -117,8 +117,16 @@ BENCH_RUNS = {
     'l1': ('l', None, dict(n_learned=1)), 'l': ('l', None, {}),
     # the learned inverter's hypotheses start the search
     'labw-2000': ('labw', None, dict(max_evals=2000)),
-    # predict's budget
-    'abw-300': ('abw', None, dict(max_evals=300)), 'labw-300': ('labw', None, dict(max_evals=300))}
+    # predict's budget, and twice it (runs before 2026-12-07's third session had `space=16`: the default then)
+    'abw-150': ('abw', None, dict(max_evals=150)), 'abw-300': ('abw', None, dict(max_evals=300)),
+    'labw-300': ('labw', None, dict(max_evals=300)),
+    # additions also joined with a space: the default before, more cosine, less fluent
+    'abw-150-space': ('abw', None, dict(max_evals=150, space=16)),
+    'abw-300-space': ('abw', None, dict(max_evals=300, space=16)),
+    'abw-2000-space': ('abw', None, dict(max_evals=2000, space=16)),
+    # joined by 'with' or 'and' instead
+    'abw-300-joins': ('abw', None, dict(max_evals=300, space=8, joins='with,and')),
+    'abw-2000-joins': ('abw', None, dict(max_evals=2000, space=8, joins='with,and'))}
 
 def _bench_setup(n, seed, n_flavors, prompts=None, shipped:bool=True):
     emb = load_embedder(device='cpu')
@@ -172,6 +180,7 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
             r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm), noisy_targets(E, c, seed), E)
             rec['noisy'].append(dict(cos_target_true=c, name=name, budget=noise_budget if s != 'a' else None, **r))
     rec['load_avg_end'] = os.getloadavg()[0]
+    if (cold := data_dir()/'results'/'cold_start.json').exists(): rec['cold_start'] = json.loads(cold.read_text())
     save_json(out or data_dir()/'results'/'invert_eval.json', rec)
     return rec
 
@@ -186,6 +195,16 @@ def _run_row(r:dict)->dict:
     curve = {f'cos@{b}s': v for b, v in r.get('curve', {}).items()}
     return dict(method=r.get('name', r['strategies']), **cos, **cost, **text, **curve)
 
+# the runs that are a command's default search, and the cold-start measurement of that command
+# (tests/bench_cold_start.py writes data/results/cold_start.json; `benchmark` copies it into the record)
+COLD_RUNS = {'abw-2000': 'invert 1 target', 'abw-150': 'predict 5 sample images'}
+
+def _cold_s(rec:dict, name:str)->float|None:
+    "Wall seconds of the first (cold) run of the command whose default search is the run `name`, if measured."
+    runs = rec.get('cold_start', {}).get('runs', [])
+    cold = {r['cmd']: r['wall_s'] for r in runs if r.get('run') == 'cold'}
+    return cold.get(COLD_RUNS.get(name))
+
 def bench_table(rec:dict)->pd.DataFrame:
     "The benchmark record as a table: method, mean and min cosine, budget, text statistics, seconds per prompt."
     rows = [dict(method=k, mean_cos=v) for k, v in rec['baselines'].items()]
@@ -193,6 +212,7 @@ def bench_table(rec:dict)->pd.DataFrame:
         rows.append(dict(method='the true prompts', mean_cos=1.0, **{k: rec['true'][k] for k in _TEXT_COLS}))
     for r in rec['runs']:
         rows.append(_run_row(r))
+        if (s := _cold_s(rec, r.get('name'))) is not None: rows[-1]['cold_start_s'] = s
         if 'readable_median_ppl' in r and r['readable_prompts'] != r['prompts']:
             text = {k: r[f'readable_{k}'] for k in _TEXT_COLS}
             rows.append(dict(method=f"{rows[-1]['method']} readable", mean_cos=r['readable_mean_cos'], **text))
