@@ -18,7 +18,7 @@ from .invert import (Inverter, InvertConfig, Vocab, build_vocab, ci_terms, word_
 
 # %% auto #0
 __all__ = ['LAMS', 'BENCH_RUNS', 'COLD_RUNS', 'noisy_targets', 'curve', 'run_strategy', 'sub_vocab', 'text_stats', 'pareto',
-           'benchmark', 'bench_table', 'pareto_plot', 'noisy_table']
+           'merge_pareto', 'benchmark', 'bench_table', 'pareto_plot', 'noisy_table']
 
 # %% ../nbs/23a_invert_benchmark.ipynb #57b88622
 def noisy_targets(E:np.ndarray, c:float, seed:int=0)->np.ndarray:
@@ -95,8 +95,19 @@ def pareto(inv:Inverter, T:np.ndarray, lams=LAMS, drop:float=0.05, n:int=32)->li
     out = []
     for lam in lams:
         ix = picks(lam)
-        texts, nll = [cs[i] for cs, i in zip(cands, ix)], [x[i] for x, i in zip(L, ix)]
-        out.append(dict(lam=lam, mean_cos=float(np.mean([c[i] for c, i in zip(C, ix)])), **text_stats(texts, nll)))
+        texts, nll = [cs[i] for cs, i in zip(cands, ix)], [float(x[i]) for x, i in zip(L, ix)]
+        cos = [float(c[i]) for c, i in zip(C, ix)]
+        # the picks themselves too, so that runs over parts of the targets merge (`merge_pareto`)
+        out.append(dict(lam=lam, mean_cos=float(np.mean(cos)), **text_stats(texts, nll), texts=texts, cos=cos, nll=nll))
+    return out
+
+def merge_pareto(parts:list)->list:
+    "One Pareto curve from the curves of runs over parts of the targets (each with its picks)."
+    out = []
+    for ps in zip(*parts):
+        texts, cos, nll = ([x for p in ps for x in p[k]] for k in ('texts', 'cos', 'nll'))
+        out.append(dict(lam=ps[0]['lam'], mean_cos=float(np.mean(cos)), **text_stats(texts, nll),
+                        texts=texts, cos=cos, nll=nll))
     return out
 
 # %% ../nbs/23a_invert_benchmark.ipynb #940a0bda
@@ -120,10 +131,10 @@ BENCH_RUNS = {
     # predict's budget, and twice it (runs before 2026-12-07's third session had `space=16`: the default then)
     'abw-150': ('abw', None, dict(max_evals=150)), 'abw-300': ('abw', None, dict(max_evals=300)),
     'labw-300': ('labw', None, dict(max_evals=300)),
-    # additions also joined with a space: the default before, more cosine, less fluent
-    'abw-150-space': ('abw', None, dict(max_evals=150, space=16)),
-    'abw-300-space': ('abw', None, dict(max_evals=300, space=16)),
-    'abw-2000-space': ('abw', None, dict(max_evals=2000, space=16)),
+    # additions also joined with a space, 32 a step: the default before, more cosine, less fluent
+    'abw-150-space': ('abw', None, dict(max_evals=150, space=16, k=32)),
+    'abw-300-space': ('abw', None, dict(max_evals=300, space=16, k=32)),
+    'abw-2000-space': ('abw', None, dict(max_evals=2000, space=16, k=32)),
     # joined by 'with' or 'and' instead
     'abw-300-joins': ('abw', None, dict(max_evals=300, space=8, joins='with,and')),
     'abw-2000-joins': ('abw', None, dict(max_evals=2000, space=8, joins='with,and'))}

@@ -29,7 +29,8 @@ once, so the wall time per prompt is at most that).
 import argparse, json, platform, sys
 import numpy as np, pandas as pd, torch, transformers, sentence_transformers
 from image2prompt.core import data_dir, save_json
-from image2prompt.invert_benchmark import benchmark, bench_table, noisy_table
+from image2prompt.invert_benchmark import benchmark, bench_table, noisy_table, merge_pareto, _stats
+from image2prompt.invert import _lm
 
 def _join(runs:list, key=lambda r: r['name'])->list:
     "Runs of the same `key` over parts of the targets, as one run (means weighted by targets)."
@@ -37,10 +38,11 @@ def _join(runs:list, key=lambda r: r['name'])->list:
     for r in runs:
         if key(r) not in out: out[key(r)] = dict(r, parts=1); continue
         o = out[key(r)]; n0, n1 = len(o['prompts']), len(r['prompts']); w = lambda a, b: (a*n0 + b*n1)/(n0 + n1)
-        for k in ('mean_cos', 's_per_prompt', 'cpu_s_per_prompt', 'mean_cos_true'):
+        for k in ('mean_cos', 's_per_prompt', 'cpu_s_per_prompt', 'mean_cos_true', 'readable_mean_cos'):
             if k in r: o[k] = w(o[k], r[k])
         o['curve'] = {b: w(v, r['curve'][b]) if v is not None and r['curve'].get(b) is not None else None for b, v in o.get('curve', {}).items()}
         o['prompts'], o['cos'], o['parts'] = o['prompts'] + r['prompts'], o['cos'] + r['cos'], o['parts'] + 1
+        if 'readable_prompts' in r: o['readable_prompts'] = o['readable_prompts'] + r['readable_prompts']
     return list(out.values())
 
 def merge(paths)->dict:
@@ -49,6 +51,14 @@ def merge(paths)->dict:
     rec['runs'] = _join([x for r in recs for x in r['runs']]); rec['noisy'] = _join([x for r in recs for x in r['noisy']], key=lambda r: (r['name'], r['cos_target_true']))
     rec['targets'] = list(dict.fromkeys(t for r in recs for t in r['targets'])); rec['n'] = len(rec['targets'])
     rec['load_avg'] = [[r['load_avg_start'], r['load_avg_end']] for r in recs]
+    lm = _lm('SmolLM2-135M') if any('median_ppl' in r for r in rec['runs']) else None
+    for r in rec['runs']:  # medians of all the targets' texts, not of the parts' medians
+        if 'median_ppl' in r: r.update(_stats(lm, r))
+    if all(r.get('pareto') for r in recs): rec['pareto'] = merge_pareto([r['pareto'] for r in recs])
+    if 'true' in rec:
+        from image2prompt.invert_benchmark import text_stats
+        from image2prompt.invert import lm_nll
+        rec['true'] = text_stats(rec['targets'], lm_nll(*(lm or _lm('SmolLM2-135M')), rec['targets']))
     return rec
 
 if __name__ == '__main__':
