@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image, ImageOps
-from diffusers.utils import make_image_grid
 from .core import atomic_path
 
 # %% auto #0
@@ -86,6 +85,8 @@ def image_grid(imgs:list, # PIL images (or uint8 arrays) of one size, or a list 
     cols = cols or len(ims)
     rows = -(-len(ims) // cols)
     blank = Image.new('RGB', next(i for i in ims if i is not None).size, 'white')
+    # imported here: diffusers costs ~1.5 s at import, and `predict`/`invert` never call this
+    from diffusers.utils import make_image_grid
     g = make_image_grid([blank if i is None else i for i in ims] + [blank] * (rows*cols - len(ims)), rows, cols)
     return g.resize((g.width*scale, g.height*scale), Image.Resampling.NEAREST) if scale != 1 else g
 

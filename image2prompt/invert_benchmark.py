@@ -160,7 +160,9 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
               noise_runs=('a', 'abw'), bs:int=8, k:int|None=None, n_flavors:int|None=None, threads:int=1, prompts=None,
               part:tuple|None=None, # (start, stop): only these targets (runs split over processes)
               shipped:bool=True, # the pool's rows from the shipped PQ table (False: every phrase embedded exactly)
-              lams=LAMS # the fluency weights of the Pareto curve (on 'abw-2000'; () skips it)
+              lams=LAMS, # the fluency weights of the Pareto curve (() skips it)
+              pareto_run:str='abw-2000', # the run of `BENCH_RUNS` whose search the Pareto curve re-ranks
+              learned=None # the learned inverter's folder (default: the shipped one)
              )->dict:
     "Each strategy alone and combined (anytime curves up to their budget) on held-out real prompts; noisy targets too."
     torch.set_num_threads(threads)
@@ -173,17 +175,19 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
                load_avg_start=os.getloadavg()[0],
                baselines=baselines, targets=tgt, runs=[], noisy=[], shipped=shipped)
     lm = _lm('SmolLM2-135M')
-    learned = LearnedInverter(lm=lm) if any('l' in BENCH_RUNS[r][0] for r in runs) else None
+    li = LearnedInverter(learned, lm=lm) if any('l' in BENCH_RUNS[r][0] for r in runs) else None
+    if li is not None: rec['learned'] = dict(folder=str(learned or 'shipped'), digest=li.digest)
     rec['true'] = text_stats(tgt, lm_nll(*lm, tgt))
     base = dict(max_evals=10**6, bs=bs, seed=seed, **({'k': k} if k else {}))
     for name in tqdm(runs, desc='benchmark'):
         s, b, kw = BENCH_RUNS[name]
         cfg = InvertConfig(strategies=s, budget=b, **{**base, **kw})
-        r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm, learned), E)
+        r = run_strategy(_inverter(emb, voc, pools, s, cfg, real, lm, li), E)
         rec['runs'].append(dict(name=name, strategies=s, budget=b, **kw, **r, **_stats(lm, r)))
     if lams:
-        cfg = InvertConfig(strategies='abw', **{**base, 'max_evals': 2000, 'fluency': True})
-        rec['pareto'] = pareto(_inverter(emb, voc, pools, 'abw', cfg, real, lm), E, lams)
+        s, _, kw = BENCH_RUNS[pareto_run]
+        cfg = InvertConfig(strategies=s, **{**base, **kw, 'fluency': True})
+        rec['pareto'], rec['pareto_run'] = pareto(_inverter(emb, voc, pools, s, cfg, real, lm), E, lams), pareto_run
     for c in noise:
         for name in noise_runs:
             s, b, kw = BENCH_RUNS[name]
@@ -233,7 +237,7 @@ def pareto_plot(rec:dict, ax=None):
     "Mean cosine against median SmolLM2 perplexity of the pick at each fluency weight, with the true prompts' point."
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
     P = pd.DataFrame(rec['pareto'])
-    ax.plot(P.median_ppl, P.mean_cos, 'o-', label='abw-2000, pick by cos - lam * log ppl')
+    ax.plot(P.median_ppl, P.mean_cos, 'o-', label=f"{rec.get('pareto_run', 'abw-2000')}, pick by cos - lam * log ppl")
     for _, r in P.iterrows(): ax.annotate(f"{r.lam:g}", (r.median_ppl, r.mean_cos), fontsize=7)
     for r in rec['runs']: ax.plot([r['median_ppl']], [r['mean_cos']], 's', label=r['name'])
     ax.plot([rec['true']['median_ppl']], [1.0], 'r*', ms=10, label='the true prompts')

@@ -13,8 +13,6 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, Tenso
 from safetensors.torch import save_file, load_file
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
-from diffusers.optimization import get_scheduler
-from diffusers.training_utils import EMAModel
 from tqdm.auto import tqdm
 from .core import (default_device, mixed_precision_name, seed_everything, atomic_dir, atomic_path,
                                save_json, InputError)
@@ -293,6 +291,8 @@ class LRSchedule(Callback):
     def before_fit(self, L):
         total = sum(math.ceil(len(L.data.train(e)) / L.grad_accum) for e in range(L.epochs))  # optimizer steps
         w = round(self.warmup * total) if self.warmup < 1 else int(self.warmup)
+        # imported here: diffusers costs ~1.5 s at import, and `predict`/`invert` never call this
+        from diffusers.optimization import get_scheduler
         self.sched = get_scheduler(self.name, L.opt, num_warmup_steps=w, num_training_steps=total, **self.kw)
     def after_step(self, L): self.sched.step()
     def state_dict(self): return self.sched.state_dict()
@@ -310,6 +310,7 @@ class EMA(Callback):
         self.decay, self.warmup, self.power = decay, warmup, power
     def before_fit(self, L):
         self.ps, self.dev = [p for p in L.unwrapped.parameters() if p.requires_grad], L.acc.device
+        from diffusers.training_utils import EMAModel  # imported here, as `get_scheduler` above
         L.ema = EMAModel(self.ps, decay=self.decay, use_ema_warmup=self.warmup, power=self.power)
         self.L = L
     def after_step(self, L): L.ema.step(self.ps)

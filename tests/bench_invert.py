@@ -21,6 +21,17 @@ nbs/23a_invert_benchmark.ipynb read it). Not run in CI.
     # after the space-join fix (a joined phrase the prompt already had), abw-300 and labw-300 rerun and put in its place
     python tests/bench_invert.py --n 32 --runs abw-300 labw-300 --noise --lams --out runs/rerun300.json
 
+    # issue 29, third session (2026-12-07): commas only and 16 additions a step by default; the old default (`-space`),
+    # joins by 'with'/'and' (`-joins`), the CI-style anchor; the targets split over two processes, then merged; the
+    # Pareto curve re-ranks the default search, and in a second record the joins' search
+    python tests/bench_invert.py --n 32 --runs b-ci abw-150-space abw-150 abw-300-space abw-300 abw-300-joins abw-2000 \
+        --noise --lams 0 0.01 0.02 0.05 0.1 0.2 0.5 --part 0 16 --out runs/c_p0.json   # and --part 16 32 --out runs/c_p16.json
+    python tests/bench_invert.py --merge runs/c_p0.json runs/c_p16.json --out data/results/invert_commas.json
+    python tests/bench_invert.py --n 32 --runs --noise --lams 0 0.01 0.02 0.05 0.1 0.2 0.5 1 --pareto_run abw-300-joins \
+        --out data/results/invert_pareto_joins.json
+    # the learned inverter trained longer (image2prompt train-inverter --out DIR --steps 1500 --decay_steps 1500)
+    python tests/bench_invert.py --n 32 --runs l1 l labw-300 --noise --lams --learned DIR --out data/results/invert_learned2.json
+
 The pool's rows come from the shipped PQ table (image2prompt/assets/vocab) unless --exact_vocab; phrases it lacks (the
 held-out split's bank phrases) are embedded exactly and cached under ~/.cache/image2prompt/vocab (I2P_VOCAB_CACHE).
 Budgets are CPU seconds of the process per target (one torch thread: on a quiet 2-core machine two such processes run at
@@ -70,6 +81,8 @@ if __name__ == '__main__':
     p.add_argument('--merge', nargs='*', default=None); p.add_argument('--noise_budget', type=float, default=2)
     p.add_argument('--part', nargs=2, type=int, default=None)
     p.add_argument('--exact_vocab', action='store_true'); p.add_argument('--lams', nargs='*', type=float, default=None)
+    p.add_argument('--pareto_run', default='abw-2000')  # the run whose search the Pareto curve re-ranks
+    p.add_argument('--learned', default=None)  # the learned inverter's folder (default: the shipped one)
     p.add_argument('--max_repeat', type=int, default=None)  # how often the search lets a word be said (default: invert.MAX_REPEAT)
     a = p.parse_args()
     if a.max_repeat is not None:
@@ -81,7 +94,7 @@ if __name__ == '__main__':
         save_json(a.out or data_dir()/'results'/'invert_eval.json', rec)
     else:
         kw = {k: v for k, v in dict(runs=a.runs, noise=a.noise, lams=a.lams).items() if v is not None}
-        rec = benchmark(a.out, n=a.n, seed=a.seed, bs=a.bs, k=a.k, n_flavors=a.n_flavors, noise_budget=a.noise_budget, part=a.part, shipped=not a.exact_vocab, **kw)
+        rec = benchmark(a.out, n=a.n, seed=a.seed, bs=a.bs, k=a.k, n_flavors=a.n_flavors, noise_budget=a.noise_budget, part=a.part, shipped=not a.exact_vocab, learned=a.learned, pareto_run=a.pareto_run, **kw)
         rec['command'] = 'python tests/bench_invert.py ' + ' '.join(sys.argv[1:])
         rec['versions'] = dict(python=platform.python_version(), torch=torch.__version__, transformers=transformers.__version__,
                                sentence_transformers=sentence_transformers.__version__, numpy=np.__version__)
