@@ -101,4 +101,4 @@ if __name__ == '__main__':
         rec['machine'] = f'{platform.machine()}, {platform.processor() or "cpu"}, {torch.get_num_threads()} torch thread(s) of a 2-core shared VM'
         save_json(a.out or data_dir()/'results'/'invert_eval.json', rec)
     print(bench_table(rec).to_string(index=False)); print(noisy_table(rec).to_string(index=False) if rec['noisy'] else '')
-    if rec.get('pareto'): print(pd.DataFrame(rec['pareto']).round(3).to_string(index=False))
+    if rec.get('pareto'): print(pd.DataFrame(rec['pareto']).drop(columns=['texts', 'cos', 'nll'], errors='ignore').round(3).to_string(index=False))
