@@ -85,7 +85,8 @@ LAMS = (0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1)
 def pareto(inv:Inverter, T:np.ndarray, lams=LAMS, drop:float=0.05, n:int=32)->list:
     """Mean cosine against median perplexity as the final pick weighs fluency by each of `lams`.
 
-    The pick is among each target's `n` best candidates within `drop` and the best four's phrase orders."""
+    The pick is among each target's `n` best candidates within `drop` and the best two's phrase orders (recorded
+    before 2026-12-07's third session: four), scored in float32."""
     inv.cfg.drop, inv.cfg.n_read = drop, n
     beams = [b for s in range(0, len(T), inv.cfg.bs) for b in inv.search(T[s:s+inv.cfg.bs], inv.cfg.seed + s)]
     cands = inv._final_cands(beams, T)
@@ -121,6 +122,11 @@ BENCH_RUNS = {
     'abw-2000': ('abw', None, dict(max_evals=2000)),
     # the final pick weighs SmolLM2's log-perplexity
     'abw-2000-fluent': ('abw', None, dict(max_evals=2000, fluency=True, lam=0.02, drop=0.05)),
+    # the `invert` command's default (issue 29, third session): 1,000 embeddings, the pick weighs fluency by 0.01
+    'abw-1000-fluent': ('abw', None, dict(max_evals=1000, fluency=True, lam=0.01)),
+    'abw-1000': ('abw', None, dict(max_evals=1000)),
+    # joined by 'with'/'and' too, and the pick weighs fluency by 0.05 (the joins' Pareto curve)
+    'abw-1000-joins-fluent': ('abw', None, dict(max_evals=1000, space=8, joins='with,and', fluency=True, lam=0.05)),
     # phrases joined by commas only
     'abw-2000-commas': ('abw', None, dict(max_evals=2000, space=0)),
     'ab-2000-commas': ('ab', None, dict(max_evals=2000, space=0)),
@@ -178,7 +184,8 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
     li = LearnedInverter(learned, lm=lm) if any('l' in BENCH_RUNS[r][0] for r in runs) else None
     if li is not None: rec['learned'] = dict(folder=str(learned or 'shipped'), digest=li.digest)
     rec['true'] = text_stats(tgt, lm_nll(*lm, tgt))
-    base = dict(max_evals=10**6, bs=bs, seed=seed, **({'k': k} if k else {}))
+    # no fluency pick unless a run asks for it (the `invert` command's default has it: `abw-1000-fluent`)
+    base = dict(max_evals=10**6, bs=bs, seed=seed, fluency=False, **({'k': k} if k else {}))
     for name in tqdm(runs, desc='benchmark'):
         s, b, kw = BENCH_RUNS[name]
         cfg = InvertConfig(strategies=s, budget=b, **{**base, **kw})
@@ -212,35 +219,46 @@ def _run_row(r:dict)->dict:
 
 # the runs that are a command's default search, and the cold-start measurement of that command
 # (tests/bench_cold_start.py writes data/results/cold_start.json; `benchmark` copies it into the record)
-COLD_RUNS = {'abw-2000': 'invert 1 target', 'abw-150': 'predict 5 sample images'}
+COLD_RUNS = {'abw-1000-fluent': 'invert 1 target', 'abw-150': 'predict 5 sample images'}
 
-def _cold_s(rec:dict, name:str)->float|None:
+def _cold_s(cold:dict, name:str)->float|None:
     "Wall seconds of the first (cold) run of the command whose default search is the run `name`, if measured."
-    runs = rec.get('cold_start', {}).get('runs', [])
+    runs = cold.get('runs', [])
     cold = {r['cmd']: r['wall_s'] for r in runs if r.get('run') == 'cold'}
     return cold.get(COLD_RUNS.get(name))
 
-def bench_table(rec:dict)->pd.DataFrame:
+def bench_table(rec:dict, cold:dict|None=None # a cold-start record (default: the one in `rec`, if any)
+               )->pd.DataFrame:
     "The benchmark record as a table: method, mean and min cosine, budget, text statistics, seconds per prompt."
     rows = [dict(method=k, mean_cos=v) for k, v in rec['baselines'].items()]
     if 'true' in rec:
         rows.append(dict(method='the true prompts', mean_cos=1.0, **{k: rec['true'][k] for k in _TEXT_COLS}))
     for r in rec['runs']:
         rows.append(_run_row(r))
-        if (s := _cold_s(rec, r.get('name'))) is not None: rows[-1]['cold_start_s'] = s
+        if (s := _cold_s(cold or rec.get('cold_start', {}), r.get('name'))) is not None: rows[-1]['cold_start_s'] = s
         if 'readable_median_ppl' in r and r['readable_prompts'] != r['prompts']:
             text = {k: r[f'readable_{k}'] for k in _TEXT_COLS}
             rows.append(dict(method=f"{rows[-1]['method']} readable", mean_cos=r['readable_mean_cos'], **text))
     return pd.DataFrame(rows).round(3)
 
-def pareto_plot(rec:dict, ax=None):
-    "Mean cosine against median SmolLM2 perplexity of the pick at each fluency weight, with the true prompts' point."
-    ax = ax or plt.subplots(figsize=(5, 3.5))[1]
-    P = pd.DataFrame(rec['pareto'])
-    ax.plot(P.median_ppl, P.mean_cos, 'o-', label=f"{rec.get('pareto_run', 'abw-2000')}, pick by cos - lam * log ppl")
-    for _, r in P.iterrows(): ax.annotate(f"{r.lam:g}", (r.median_ppl, r.mean_cos), fontsize=7)
-    for r in rec['runs']: ax.plot([r['median_ppl']], [r['mean_cos']], 's', label=r['name'])
-    ax.plot([rec['true']['median_ppl']], [1.0], 'r*', ms=10, label='the true prompts')
+def pareto_plot(recs, # a benchmark record, or several: each one's Pareto curve; the first's runs as squares
+                ax=None, ppl_target:float=1.2, cos_target:float=0.93):
+    """Mean cosine against median SmolLM2 perplexity of the pick at each fluency weight, with the runs, the true
+    prompts' perplexity and the issue's targets as lines (the true prompts sit at cosine 1)."""
+    recs = [recs] if isinstance(recs, dict) else list(recs)
+    ax = ax or plt.subplots(figsize=(6.5, 4))[1]
+    for rec in recs:
+        P = pd.DataFrame(rec['pareto'])
+        label = f"{rec.get('pareto_run', 'abw-2000')} re-ranked: cos - lam * log ppl"
+        ax.plot(P.median_ppl, P.mean_cos, 'o-', label=label)
+        for _, r in P.iterrows(): ax.annotate(f"{r.lam:g}", (r.median_ppl, r.mean_cos), fontsize=7)
+    for r in recs[0]['runs']:
+        if 'median_ppl' in r: ax.plot([r['median_ppl']], [r['mean_cos']], 's', label=r['name'])
+    true = recs[0]['true']['median_ppl']
+    ax.axvline(true, color='r', ls='--', lw=1, label="the true prompts' median perplexity")
+    targets = f'{ppl_target:g}x it, and cosine {cos_target:g}: the targets'
+    ax.axvline(ppl_target*true, color='r', ls=':', lw=1, label=targets)
+    ax.axhline(cos_target, color='r', ls=':', lw=1)
     ax.set_xscale('log')
     ax.set_xlabel('median perplexity (SmolLM2-135M)')
     ax.set_ylabel('mean cosine')
