@@ -268,7 +268,7 @@ class InvertConfig(Checked):
     # with commas only, by 0.018 cosine at 150 embeddings a target and 0.003 at 300 (data/results/invert_commas.json)
     k:int=setting(16, positive)
     # also try the `space` best additions joined to the last phrase with a space, not a comma. 0, the default:
-    # commas only, which read like real prompts (median SmolLM2 perplexity 1.2x the true prompts', not 3x),
+    # commas only, which read like real prompts (median SmolLM2 perplexity 1.3x the true prompts', not 3x),
     # for about 0.01 less cosine (data/results/invert_commas.json)
     space:int=setting(0, non_negative)
     # what joins those: '' a space; or comma-separated words, each tried, one a phrase ('with,and': about as much
@@ -289,9 +289,9 @@ class InvertConfig(Checked):
     n_lm:int=setting(8, positive) # SmolLM2 samples per target per step
     # strategy l: the learned inverter's hypotheses per target (beam search; 1: greedy)
     n_learned:int=setting(4, positive)
-    # whole-candidate embeddings per target (1,000: about 4 CPU s on this 2-core machine in bfloat16, 3x that in
-    # float32; 2,000 gained 0.002 on the benchmark for twice the time)
-    max_evals:int=setting(1000, positive)
+    # whole-candidate embeddings per target (500: about 8 CPU s a target, SmolLM2's pick included, on one thread of
+    # this 2-core machine in bfloat16; 3x that in float32; 1,000 gained 0.005 on the benchmark for 1.35x the time)
+    max_evals:int=setting(500, positive)
     budget:float|None=setting(None, positive) # CPU seconds per target, amortised over the batch (None: no time limit)
     max_tokens:int=setting(75, positive) # CLIP tokens
     # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto'

@@ -122,9 +122,11 @@ BENCH_RUNS = {
     'abw-2000': ('abw', None, dict(max_evals=2000)),
     # the final pick weighs SmolLM2's log-perplexity
     'abw-2000-fluent': ('abw', None, dict(max_evals=2000, fluency=True, lam=0.02, drop=0.05)),
-    # the `invert` command's default (issue 29, third session): 1,000 embeddings, the pick weighs fluency by 0.01
+    # 1,000 embeddings, the pick weighs fluency by 0.01; and the `invert` command's default (issue 29, third
+    # session), 500 of them
     'abw-1000-fluent': ('abw', None, dict(max_evals=1000, fluency=True, lam=0.01)),
     'abw-1000': ('abw', None, dict(max_evals=1000)),
+    'abw-500-fluent': ('abw', None, dict(max_evals=500, fluency=True, lam=0.01)),
     # joined by 'with'/'and' too, and the pick weighs fluency by 0.05 (the joins' Pareto curve)
     'abw-1000-joins-fluent': ('abw', None, dict(max_evals=1000, space=8, joins='with,and', fluency=True, lam=0.05)),
     # phrases joined by commas only
@@ -219,7 +221,7 @@ def _run_row(r:dict)->dict:
 
 # the runs that are a command's default search, and the cold-start measurement of that command
 # (tests/bench_cold_start.py writes data/results/cold_start.json; `benchmark` copies it into the record)
-COLD_RUNS = {'abw-1000-fluent': 'invert 1 target', 'abw-150': 'predict 5 sample images'}
+COLD_RUNS = {'abw-500-fluent': 'invert 1 target', 'abw-150': 'predict 5 sample images'}
 
 def _cold_s(cold:dict, name:str)->float|None:
     "Wall seconds of the first (cold) run of the command whose default search is the run `name`, if measured."
