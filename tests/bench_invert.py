@@ -40,8 +40,8 @@ once, so the wall time per prompt is at most that).
 import argparse, json, platform, sys
 import numpy as np, pandas as pd, torch, transformers, sentence_transformers
 from image2prompt.core import data_dir, save_json
-from image2prompt.invert_benchmark import benchmark, bench_table, noisy_table, merge_pareto, _stats
-from image2prompt.invert import _lm
+from image2prompt.invert_benchmark import benchmark, bench_table, noisy_table, merge_pareto, text_stats, _stats
+from image2prompt.invert import _lm, lm_nll
 
 def _join(runs:list, key=lambda r: r['name'])->list:
     "Runs of the same `key` over parts of the targets, as one run (means weighted by targets)."
@@ -67,8 +67,6 @@ def merge(paths)->dict:
         if 'median_ppl' in r: r.update(_stats(lm, r))
     if all(r.get('pareto') for r in recs): rec['pareto'] = merge_pareto([r['pareto'] for r in recs])
     if 'true' in rec:
-        from image2prompt.invert_benchmark import text_stats
-        from image2prompt.invert import lm_nll
         rec['true'] = text_stats(rec['targets'], lm_nll(*(lm or _lm('SmolLM2-135M')), rec['targets']))
     return rec
 
