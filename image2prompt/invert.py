@@ -23,11 +23,11 @@ from .inverter import LearnedInverter
 # %% auto #0
 __all__ = ['CI_LISTS', 'MAX_REPEAT', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms', 'vocab_cache_dir',
            'n_tokens', 'Vocab', 'build_vocab', 'text_digest', 'ShippedVocab', 'pq_codes', 'pq_decode',
-           'shipped_vocab_dir', 'save_shipped_vocab', 'load_shipped_vocab', 'build_shipped_vocab', 'additive_scores',
-           'clip_len', 'join', 'word_counts', 'fits_words', 'readability', 'lm_continue', 'lm_nll', 'near_best',
-           'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'search_bf16', 'Inverter', 'reorders',
-           'default_pool_check', 'make_inverter', 'check_targets', 'read_targets', 'invert_embs', 'invert_file',
-           'InvertOptions', 'invert_cmd']
+           'shipped_vocab_dir', 'save_shipped_vocab', 'load_shipped_vocab', 'build_shipped_vocab', 'pool_dots',
+           'additive_scores', 'clip_len', 'join', 'word_counts', 'fits_words', 'readability', 'lm_continue', 'lm_nll',
+           'near_best', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'search_bf16', 'Inverter',
+           'reorders', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets', 'invert_embs',
+           'invert_file', 'InvertOptions', 'invert_cmd']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -177,14 +177,22 @@ def build_shipped_vocab(folder=None, emb=None, cache_dir=None, m:int=96)->dict:
     return save_shipped_vocab(folder or assets_dir()/'vocab', v.phrases, v.embs, ntok, dict(ci=ci, words=words), m)
 
 # %% ../nbs/23_invert.ipynb #09cf0b4d
+def pool_dots(voc:Vocab, X:list)->np.ndarray:
+    """`voc.embs @ x` for each vector of `X`, as columns (n, len(X)): one pass over the pool for them all.
+    A product per vector reads the whole (n, 384) table each time, ~7x slower per vector on this CPU."""
+    if not len(X): return np.zeros((len(voc), 0), np.float32)
+    return (torch.from_numpy(voc.embs) @ torch.from_numpy(np.stack(X).astype(np.float32).T)).numpy()
+
 def additive_scores(voc:Vocab, t:np.ndarray, cur:np.ndarray|None, n_cur:float, pt:np.ndarray|None=None,
-                    pw:float=1.0 # weigh the parts by their token counts to this power
+                    pw:float=1.0, # weigh the parts by their token counts to this power
+                    pc:np.ndarray|None=None # `voc.embs @ cur` when known (`pool_dots`)
                    )->np.ndarray:
     "Estimated cosine to `t` of `cur` (embedding, `n_cur` tokens) joined with each phrase of `voc`."
     pt = voc.embs @ t if pt is None else pt
     if cur is None or n_cur == 0: return pt
     a, b = float(n_cur)**pw, voc.ntok**pw
-    return (a*float(cur @ t) + b*pt) / np.sqrt(a*a + b*b + 2*a*b*(voc.embs @ cur))
+    pc = voc.embs @ cur if pc is None else pc
+    return (a*float(cur @ t) + b*pt) / np.sqrt(a*a + b*b + 2*a*b*pc)
 
 # %% ../nbs/23_invert.ipynb #095b2b6b
 _clip_tok = None
@@ -239,22 +247,80 @@ def lm_continue(lm, tok, texts:list, # the current prompts ('' starts a prompt)
     return [list(dict.fromkeys(p for p in firsts[i*n:(i+1)*n] if p and len(p) < 80)) for i in range(len(texts))]
 
 # %% ../nbs/23_invert.ipynb #flu_code
+def _token_lp(logits:torch.Tensor, ids:torch.Tensor)->torch.Tensor:
+    "Log-probabilities of `ids` (B, S) under `logits` (B, S, vocab), in float32."
+    return torch.log_softmax(logits.float(), -1).gather(-1, ids[..., None])[..., 0]
+
+def _plain_nll(lm, tok, ids:list)->np.ndarray:
+    "Mean NLL per token after the first, of one batch of token-id lists (right-padded)."
+    x = tok.pad({'input_ids': ids}, return_tensors='pt')
+    m = x['attention_mask'][:, 1:].float()
+    lp = _token_lp(lm(**x).logits[:, :-1], x['input_ids'][:, 1:])
+    return (-(lp*m).sum(1)/m.sum(1).clamp(min=1)).numpy()
+
+def _shared_nll(lm, tok, ids:list, p:int)->np.ndarray:
+    "Mean NLL per token of token-id lists that share their first `p` tokens (each longer): the prefix runs once."
+    pre = lm(input_ids=torch.tensor([ids[0][:p]]), use_cache=True)
+    lp_pre = float(_token_lp(pre.logits[:, :-1], torch.tensor([ids[0][1:p]])).sum())
+    first = torch.log_softmax(pre.logits[0, -1].float(), -1)[[x[p] for x in ids]]  # each suffix's first token
+    cache = pre.past_key_values
+    cache.batch_repeat_interleave(len(ids))
+    x = tok.pad({'input_ids': [x[p:] for x in ids]}, return_tensors='pt')
+    mask = torch.cat([torch.ones(len(ids), p, dtype=x['attention_mask'].dtype), x['attention_mask']], 1)
+    logits = lm(input_ids=x['input_ids'], attention_mask=mask, past_key_values=cache).logits
+    m = x['attention_mask'][:, 1:].float()
+    lp = (_token_lp(logits[:, :-1], x['input_ids'][:, 1:])*m).sum(1) + first + lp_pre
+    return (-lp/torch.tensor([len(x) - 1 for x in ids])).numpy()
+
+def _lcp(a:list, b:list)->int: return next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+def _groups(ids:list, bs:int, call:int=8)->list:
+    """`ids`' indices in runs of at most `bs` that share a prefix, each with the shared length (0: run alone):
+    runs of the lexicographic order that minimise the tokens computed, a forward call counting as `call` tokens.
+    (Dynamic programming over the order: the trie of the candidates, cut where sharing stops paying.)"""
+    o, n = sorted(range(len(ids)), key=lambda i: ids[i]), len(ids)
+    adj = [_lcp(ids[o[k]], ids[o[k+1]]) for k in range(n - 1)]
+    best, cut = [0.0] + [float('inf')]*n, [0]*(n + 1)
+    for j in range(1, n + 1):
+        p, short, tot = 10**9, 10**9, 0
+        for i in range(j, max(0, j - bs), -1):  # the run o[i-1:j]
+            L = len(ids[o[i-1]])
+            tot, short = tot + L, min(short, L)
+            if i < j: p = min(p, adj[i-1])
+            q = min(p, short - 1)
+            cost = L if i == j else call + q + tot - (j - i + 1)*q
+            if best[i-1] + cost < best[j]: best[j], cut[j] = best[i-1] + cost, i - 1
+    out, j = [], n
+    while j:
+        g = o[cut[j]:j]
+        shared = min(min(_lcp(ids[g[0]], ids[x]) for x in g), min(len(ids[x]) for x in g) - 1)  # each keeps a token
+        out.append((g, shared if len(g) > 1 else 0))
+        j = cut[j]
+    return out[::-1]
+
 @torch.no_grad()
-def lm_nll(lm, tok, texts:list, bs:int=32)->np.ndarray:
-    "Mean negative log-likelihood per token (log perplexity) of each text under a causal LM, after its start token."
-    tok.padding_side, out = 'right', []
-    for s in range(0, len(texts), bs):
-        batch = [(tok.bos_token or '') + t for t in texts[s:s+bs]]
-        x = tok(batch, return_tensors='pt', padding=True, add_special_tokens=False)
-        lp = torch.log_softmax(lm(**x).logits[:, :-1].float(), -1).gather(-1, x['input_ids'][:, 1:, None])[..., 0]
-        m = x['attention_mask'][:, 1:].float()
-        out.append((-(lp*m).sum(1)/m.sum(1).clamp(min=1)).numpy())
-    return np.concatenate(out) if out else np.zeros(0, np.float32)
+def lm_nll(lm, tok, texts:list, bs:int=32,
+           share:bool=True # texts that share a prefix run it once through a KV cache, where that saves work
+          )->np.ndarray:
+    """Mean negative log-likelihood per token (log perplexity) of each text under a causal LM, after its start token.
+    The search's candidates share long prefixes: reusing them saves ~20% of the work (the same values)."""
+    tok.padding_side, out = 'right', np.zeros(len(texts), np.float32)
+    ids = tok([(tok.bos_token or '') + t for t in texts], add_special_tokens=False)['input_ids']
+    rest = []
+    for g, p in (_groups(ids, bs) if share else [(list(range(len(ids))), 0)]):
+        if p > 0: out[g] = _shared_nll(lm, tok, [ids[i] for i in g], p)
+        else: rest += g
+    rest.sort(key=lambda i: len(ids[i]))  # batches of similar lengths: less padding work
+    for s in range(0, len(rest), bs):
+        rows = rest[s:s+bs]
+        out[rows] = _plain_nll(lm, tok, [ids[i] for i in rows])
+    return out
 
 def near_best(seen:dict, best:str, drop:float, n:int)->list:
     "`best` and up to `n`-1 other texts of `seen` (text -> cosine) within `drop` of its cosine, best first."
     top = seen.get(best, max(seen.values(), default=0))
     return [best] + sorted((t for t, c in seen.items() if t != best and c >= top - drop), key=lambda t: -seen[t])[:n-1]
+
 
 # %% ../nbs/23_invert.ipynb #62afc864
 from .config import Checked, setting, Range, positive, non_negative, unit_interval
@@ -289,7 +355,7 @@ class InvertConfig(Checked):
     n_lm:int=setting(8, positive) # SmolLM2 samples per target per step
     # strategy l: the learned inverter's hypotheses per target (beam search; 1: greedy)
     n_learned:int=setting(4, positive)
-    # whole-candidate embeddings per target (500: about 8 CPU s a target, SmolLM2's pick included, on one thread of
+    # whole-candidate embeddings per target (500: about 5 CPU s a target, SmolLM2's pick included, on one thread of
     # this 2-core machine in bfloat16; 3x that in float32; 1,000 gained 0.005 on the benchmark for 1.35x the time)
     max_evals:int=setting(500, positive)
     budget:float|None=setting(None, positive) # CPU seconds per target, amortised over the batch (None: no time limit)
@@ -302,9 +368,12 @@ class InvertConfig(Checked):
     tol:float=setting(1e-4, non_negative) # smallest gain that counts as progress
     # the readable prompt: the most fluent scored candidate whose cosine is at most this below the best's
     drop:float=setting(0.02, non_negative)
-    # the best candidates within `drop` whose fluency is scored (SmolLM2: one batch per target)
-    n_read:int=setting(16, positive)
-    # score those candidates with SmolLM2 (0.2 s to load once converted, ~1 CPU s a target): `readable_prompt` is
+    # the best candidates within `drop` whose fluency is scored (SmolLM2); 8, not 16: the same picks on the
+    # benchmark for ~0.7 CPU s less a target (data/results/invert_speed.json)
+    n_read:int=setting(8, positive)
+    # with `fluency`, the phrase orders (`reorders`) of this many of the best candidates are scored too
+    orders:int=setting(2, non_negative)
+    # score those candidates with SmolLM2 (0.2 s to load once converted, ~1.5 CPU s a target): `readable_prompt` is
     # the least perplexing; else the fewest CLIP tokens
     fluency:bool=True
     # with `fluency`, `prompt` maximises cos - lam * log-perplexity over those candidates (0: the best cosine);
@@ -335,13 +404,14 @@ def _topk(s:np.ndarray, k:int)->np.ndarray:
 def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:int=75,
               space:int=0, # also the first `space` of them joined to the last phrase with a space
               pw:float=1.0, # `additive_scores`' token weight power
-              joins:str='' # what joins them: '' a space, or comma-separated words, each tried ('with,and')
+              joins:str='', # what joins them: '' a space, or comma-separated words, each tried ('with,and')
+              pc:np.ndarray|None=None # `voc.embs @ b.emb` when known (`pool_dots`)
              )->list:
     """The `k` best additions to `b` by cheap score, as part lists: no repeated phrase or overused word,
     within `max_tokens`; then the `space` best joined to the last phrase (by a word of `joins`, but not a phrase
     that a join word already joined, nor an artist's 'by ...')."""
     out, have, words = [], set(b.parts), word_counts(join(b.parts))
-    for i in _topk(additive_scores(voc, t, b.emb, b.ntok, pt, pw), 4*k):
+    for i in _topk(additive_scores(voc, t, b.emb, b.ntok, pt, pw, pc), 4*k):
         p = voc.phrases[i]
         if p in have or not fits_words(words, p) or clip_len(join(b.parts + [p])) > max_tokens: continue
         out.append(b.parts + [p])
@@ -476,6 +546,12 @@ def _lm_cands(self:Inverter, beams:list, idx:list, seed:int)->dict:
         return [b.parts + [p] for p in ps if p not in b.parts and fits(p)]
     return {i: ok(beams[i], ps) for i, ps in zip(idx, props)}
 
+@patch
+def _dots(self:Inverter, bs:list)->dict:
+    "`voc.embs @ b.emb` of the beams `bs` that have an embedding, by `id(b)`, in one pass over the pool."
+    bs = [b for b in bs if b.emb is not None]
+    return dict(zip(map(id, bs), pool_dots(self.voc, [b.emb for b in bs]).T))
+
 def _uniq(cs:list, skip=())->list: return list({join(x): x for x in cs if x and x not in skip}.values())
 
 @patch
@@ -485,8 +561,10 @@ def _cands(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->list:
     live = [i for i, b in enumerate(beams) if not b.done]
     cands = [[] if b.done or not c.plain else drop_cands(b) for b in beams]
     if self.voc is not None:
+        PC = self._dots([beams[i] for i in live])
         for i in live:
-            adds = add_cands(beams[i], self.voc, T[i], PT[i], c.k, c.max_tokens, c.space, c.tok_pow, c.joins)
+            args = (c.k, c.max_tokens, c.space, c.tok_pow, c.joins, PC.get(id(beams[i])))
+            adds = add_cands(beams[i], self.voc, T[i], PT[i], *args)
             jumps = jump_cands(beams[i], self.voc, T[i], PT[i], c.jump, c.max_tokens, c.tok_pow) if c.jump else []
             cands[i] += adds + jumps
     if c.plain or self.voc is None:
@@ -504,15 +582,19 @@ def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
     E, N = self._embed([d for i in idx for d in drops[i]])
     o, known, cands = 0, [], []
     lm = self._lm_cands(beams, idx, seed)
+    DS = {}
     for i in idx:
-        ds = [Beam(d, E[o+j], float(E[o+j] @ T[i]), float(N[o+j])) for j, d in enumerate(drops[i])]
-        o += len(ds)
+        DS[i] = [Beam(d, E[o+j], float(E[o+j] @ T[i]), float(N[o+j])) for j, d in enumerate(drops[i])]
+        o += len(DS[i])
+    PC = self._dots([d for ds in DS.values() for d in ds]) if self.voc is not None and c.swaps else {}
+    for i in idx:
+        ds = DS[i]
         beams[i].evals += len(ds)
         sw = []
         if self.voc is not None and c.swaps:
             n_swaps = (c.swaps + 1) << beams[i].level
             args = (self.voc, T[i], PT[i], n_swaps, c.max_tokens, c.space, c.tok_pow, c.joins)
-            sw = [x for d in ds for x in add_cands(d, *args)]
+            sw = [x for d in ds for x in add_cands(d, *args, pc=PC[id(d)])]
         known.append(ds)
         cands.append(_uniq(sw + lm[i], skip=[beams[i].parts]))
     sub = [beams[i] for i in idx]
@@ -565,11 +647,11 @@ def reorders(text:str)->list:
 @patch
 def _final_cands(self:Inverter, beams:list, T:np.ndarray)->list:
     """Per beam, its best text and the others scored within `drop`, best first;
-    with fluency, also the best two's phrase orders (scored now)."""
+    with fluency, also the phrase orders of the best `orders` (scored now)."""
     c = self.cfg
     cands = [near_best(b.seen, join(b.parts), c.drop, c.n_read) if b.parts else [] for b in beams]
     if self.flu is None: return cands
-    def new_orders(cs, b): return list(dict.fromkeys(r for x in cs[:2] for r in reorders(x) if r not in b.seen))
+    def new_orders(cs, b): return list(dict.fromkeys(r for x in cs[:c.orders] for r in reorders(x) if r not in b.seen))
     extra = [new_orders(cs, b) for cs, b in zip(cands, beams)]
     E, o = self._embed([[x] for xs in extra for x in xs])[0], 0
     for b, xs, t in zip(beams, extra, T):
