@@ -330,9 +330,10 @@ class InvertConfig(Checked):
     # the best measured (data/results/invert_eval.json); a: bank retrieval, b: CI-list chaining, c: SmolLM2 proposals,
     # w: whole words, l: the learned inverter's start
     strategies:str='abw'
-    # single-phrase additions per target per step that are embedded whole (after the cheap pruning); 16 beat 32
-    # with commas only, by 0.018 cosine at 150 embeddings a target and 0.003 at 300 (data/results/invert_commas.json)
-    k:int=setting(16, positive)
+    # single-phrase additions per target per step that are embedded whole (after the cheap pruning): 24 at 400-500
+    # embeddings a target (+0.002 cosine and less perplexing than 16, data/results/invert_tokpow.json); `predict`'s
+    # 150 take 16 (24 lost 0.01 there; 16 beat 32 by 0.018 at 150 with commas, data/results/invert_commas.json)
+    k:int=setting(24, positive)
     # also try the `space` best additions joined to the last phrase with a space, not a comma. 0, the default:
     # commas only, which read like real prompts (median SmolLM2 perplexity 1.3x the true prompts', not 3x),
     # for about 0.01 less cosine (data/results/invert_commas.json)
@@ -340,8 +341,10 @@ class InvertConfig(Checked):
     # what joins those: '' a space; or comma-separated words, each tried, one a phrase ('with,and': about as much
     # cosine as spaces and less perplexing, still more than commas; data/results/invert_commas.json)
     joins:str=''
-    # token counts weigh the additive estimate to this power (1: plain token weights)
-    tok_pow:float=setting(0.5, non_negative)
+    # token counts weigh the additive estimate to this power (1: plain token weights); 0.75, not 0.5: 0.5 favoured
+    # short words that fit MiniLM and read as noise (+0.01 cosine and 0.85x the perplexity at 400 embeddings with k 24;
+    # 1.0 read best but lost 0.008 cosine; data/results/invert_tokpow.json)
+    tok_pow:float=setting(0.75, non_negative)
     # strategy a: start from the retrieved prompt only when its cosine reaches this; it is kept if the search ends lower
     bank_start:float=setting(0.9, Range(-1, 1))
     # also embed the first 2..`jump` phrases of a chain grown on the cheap score alone
@@ -355,9 +358,9 @@ class InvertConfig(Checked):
     n_lm:int=setting(8, positive) # SmolLM2 samples per target per step
     # strategy l: the learned inverter's hypotheses per target (beam search; 1: greedy)
     n_learned:int=setting(4, positive)
-    # whole-candidate embeddings per target (500: about 5 CPU s a target, SmolLM2's pick included, on one thread of
-    # this 2-core machine in bfloat16; 3x that in float32; 1,000 gained 0.005 on the benchmark for 1.35x the time)
-    max_evals:int=setting(500, positive)
+    # whole-candidate embeddings per target (400: about 5 CPU s a target, SmolLM2's pick included, on one thread of
+    # this 2-core machine in bfloat16; 3x that in float32; 500 gained 0.002 for 1.2x the time)
+    max_evals:int=setting(400, positive)
     budget:float|None=setting(None, positive) # CPU seconds per target, amortised over the batch (None: no time limit)
     max_tokens:int=setting(75, positive) # CLIP tokens
     # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto'

@@ -127,6 +127,10 @@ BENCH_RUNS = {
     'abw-1000-fluent': ('abw', None, dict(max_evals=1000, fluency=True, lam=0.01)),
     'abw-1000': ('abw', None, dict(max_evals=1000)),
     'abw-500-fluent': ('abw', None, dict(max_evals=500, fluency=True, lam=0.01)),
+    # the `invert` command's default from the fourth session of issue 29 (k 24, token weights to the power 0.75);
+    # and the third session's, 500 embeddings with k 16 and the power 0.5
+    'abw-400-fluent': ('abw', None, dict(max_evals=400, fluency=True, lam=0.01)),
+    'abw-500-fluent-tp50': ('abw', None, dict(max_evals=500, fluency=True, lam=0.01, k=16, tok_pow=0.5)),
     # joined by 'with'/'and' too, and the pick weighs fluency by 0.05 (the joins' Pareto curve)
     'abw-1000-joins-fluent': ('abw', None, dict(max_evals=1000, space=8, joins='with,and', fluency=True, lam=0.05)),
     # phrases joined by commas only (now the default: `abw-2000` is the same search)
@@ -136,7 +140,9 @@ BENCH_RUNS = {
     # the learned inverter's hypotheses start the search
     'labw-2000': ('labw', None, dict(max_evals=2000)),
     # predict's budget, and twice it (runs before 2026-12-07's third session had `space=16`: the default then)
-    'abw-150': ('abw', None, dict(max_evals=150)), 'abw-300': ('abw', None, dict(max_evals=300)),
+    # (`k` 16, as `predict` has it; runs before the fourth session weighed tokens to the power 0.5: `abw-150-tp50`)
+    'abw-150': ('abw', None, dict(max_evals=150, k=16)), 'abw-300': ('abw', None, dict(max_evals=300)),
+    'abw-150-tp50': ('abw', None, dict(max_evals=150, k=16, tok_pow=0.5)),
     'labw-300': ('labw', None, dict(max_evals=300)),
     # additions also joined with a space, 32 a step: the default before, more cosine, less fluent
     'abw-150-space': ('abw', None, dict(max_evals=150, space=16, k=32)),

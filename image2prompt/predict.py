@@ -203,8 +203,8 @@ class PredictOptions(Checked):
     # prompts.csv holds a prompt inverted with these strategies (see `invert`); 'none': the bank's k nearest only
     invert:str = 'abw'
     # whole-candidate embeddings per image for the inversion: a count, so the prompts are deterministic
-    # (150: mean cosine 0.888 on the benchmark, 0.898 at 300 for twice the time; median perplexity 1.4x the true
-    # prompts'; data/results/invert_commas.json)
+    # (150: mean cosine 0.896 on the benchmark, median perplexity 1.16x the true prompts'; 0.888 and 1.4x with the
+    # estimate's token weights of before; data/results/invert_tokpow.json)
     invert_evals:int = setting(150, positive)
     # also stop at this many CPU seconds per image (the prompts then depend on the load)
     invert_budget:float|None = setting(None, positive)
@@ -223,7 +223,8 @@ def predict_cmd(*cfg:PredictOptions, **kw):
     reg_dir = need_path(c.regressor, 'regressor folder', 'dir') if c.regressor else default_regressor()
     reg = load_regressor(reg_dir, device=c.device)
     b = regressor_bank(reg_dir, c.bank)
-    search = dict(max_evals=c.invert_evals, budget=c.invert_budget, drop=c.readable_drop, fluency=c.fluency)
+    # 16 additions a step at predict's count of embeddings, not invert's 24 (data/results/invert_tokpow.json)
+    search = dict(max_evals=c.invert_evals, budget=c.invert_budget, drop=c.readable_drop, fluency=c.fluency, k=16)
     inv = _inverter_for(c.invert, c.invert_flavors, b, **search)
     r = predict(reg, c.images, c.out_dir, b, c.k, c.bs, c.device, inverter=inv)
     for e in r['skipped']: print(f"skipped {e['path']}: {e['error']}")
