@@ -115,7 +115,7 @@ def merge_pareto(parts:list)->list:
 # name: (strategies, budget, config changes); 'b-ci' is the CI-style chain (one comma phrase a step, plain token
 # weights, drops every step): the anchor's stand-in
 BENCH_RUNS = {
-    'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space=0, tok_pow=1.0)),
+    'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space=0, tok_pow=1.0, k=16)),
     'b': ('b', 5, {}), 'c': ('c', 2, {}),
     'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {}),
     # the command's default: a count, so runs on a loaded machine compare
@@ -226,7 +226,7 @@ def _run_row(r:dict)->dict:
 
 # the runs that are a command's default search, and the cold-start measurement of that command
 # (tests/bench_cold_start.py writes data/results/cold_start.json; `benchmark` copies it into the record)
-COLD_RUNS = {'abw-500-fluent': 'invert 1 target', 'abw-150': 'predict 5 sample images'}
+COLD_RUNS = {'abw-400-fluent': 'invert 1 target', 'abw-150': 'predict 5 sample images'}
 
 def _cold_s(cold:dict, name:str)->float|None:
     "Wall seconds of the first (cold) run of the command whose default search is the run `name`, if measured."
