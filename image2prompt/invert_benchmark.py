@@ -130,7 +130,8 @@ BENCH_RUNS = {
     # the `invert` command's default from the fourth session of issue 29 (k 24, token weights to the power 0.75);
     # and the third session's, 500 embeddings with k 16 and the power 0.5
     'abw-400-fluent': ('abw', None, dict(max_evals=400, fluency=True, lam=0.01)),
-    'abw-500-fluent-tp50': ('abw', None, dict(max_evals=500, fluency=True, lam=0.01, k=16, tok_pow=0.5)),
+    'abw-500-fluent-tp50': ('abw', None, dict(max_evals=500, fluency=True, lam=0.01, k=16, tok_pow=0.5, orders=2,
+                                               n_read=16)),
     # joined by 'with'/'and' too, and the pick weighs fluency by 0.05 (the joins' Pareto curve)
     'abw-1000-joins-fluent': ('abw', None, dict(max_evals=1000, space=8, joins='with,and', fluency=True, lam=0.05)),
     # phrases joined by commas only (now the default: `abw-2000` is the same search)
