@@ -321,7 +321,6 @@ def near_best(seen:dict, best:str, drop:float, n:int)->list:
     top = seen.get(best, max(seen.values(), default=0))
     return [best] + sorted((t for t, c in seen.items() if t != best and c >= top - drop), key=lambda t: -seen[t])[:n-1]
 
-
 # %% ../nbs/23_invert.ipynb #62afc864
 from .config import Checked, setting, Range, positive, non_negative, unit_interval
 @dataclass
@@ -331,7 +330,7 @@ class InvertConfig(Checked):
     # w: whole words, l: the learned inverter's start
     strategies:str='abw'
     # single-phrase additions per target per step that are embedded whole (after the cheap pruning): 24 at 400-500
-    # embeddings a target (+0.002 cosine and less perplexing than 16, data/results/invert_tokpow.json); `predict`'s
+    # embeddings a target (+0.002 cosine and less perplexing than 16, data/results/invert_sweep.json); `predict`'s
     # 150 take 16 (24 lost 0.01 there; 16 beat 32 by 0.018 at 150 with commas, data/results/invert_commas.json)
     k:int=setting(24, positive)
     # also try the `space` best additions joined to the last phrase with a space, not a comma. 0, the default:
@@ -341,9 +340,9 @@ class InvertConfig(Checked):
     # what joins those: '' a space; or comma-separated words, each tried, one a phrase ('with,and': about as much
     # cosine as spaces and less perplexing, still more than commas; data/results/invert_commas.json)
     joins:str=''
-    # token counts weigh the additive estimate to this power (1: plain token weights); 0.75, not 0.5: 0.5 favoured
-    # short words that fit MiniLM and read as noise (+0.01 cosine and 0.85x the perplexity at 400 embeddings with k 24;
-    # 1.0 read best but lost 0.008 cosine; data/results/invert_tokpow.json)
+    # token counts weigh the additive estimate to this power (1: plain token weights); 0.75, not 0.5, which favoured
+    # short words that fit MiniLM and read as noise: +0.010 cosine and a perplexity of 446, not 476, at 500 embeddings
+    # and k 16; 1.0 read best (371) but found 0.008 less (data/results/invert_sweep.json)
     tok_pow:float=setting(0.75, non_negative)
     # strategy a: start from the retrieved prompt only when its cosine reaches this; it is kept if the search ends lower
     bank_start:float=setting(0.9, Range(-1, 1))
@@ -372,7 +371,7 @@ class InvertConfig(Checked):
     # the readable prompt: the most fluent scored candidate whose cosine is at most this below the best's
     drop:float=setting(0.02, non_negative)
     # the best candidates within `drop` whose fluency is scored (SmolLM2); 8, not 16: the same picks on the
-    # benchmark for ~0.7 CPU s less a target (data/results/invert_speed.json)
+    # benchmark for ~0.7 CPU s less a target (data/results/invert_sweep.json)
     n_read:int=setting(8, positive)
     # with `fluency`, the phrase orders (`reorders`) of this many of the best candidates are scored too; 1, not 2:
     # 0.9162 and a perplexity of 362 against 0.9165 and 350, for 4.2 CPU s a target, not 5.1 (invert_sweep.json)

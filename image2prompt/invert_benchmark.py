@@ -122,13 +122,13 @@ BENCH_RUNS = {
     'abw-2000': ('abw', None, dict(max_evals=2000)),
     # the final pick weighs SmolLM2's log-perplexity
     'abw-2000-fluent': ('abw', None, dict(max_evals=2000, fluency=True, lam=0.02, drop=0.05)),
-    # 1,000 embeddings, the pick weighs fluency by 0.01; and the `invert` command's default (issue 29, third
-    # session), 500 of them
+    # 1,000 embeddings, the pick weighs fluency by 0.01; and 500 of them (the `invert` command's default in the third
+    # session of issue 29, with the other settings of then: `abw-500-fluent-tp50`)
     'abw-1000-fluent': ('abw', None, dict(max_evals=1000, fluency=True, lam=0.01)),
     'abw-1000': ('abw', None, dict(max_evals=1000)),
     'abw-500-fluent': ('abw', None, dict(max_evals=500, fluency=True, lam=0.01)),
-    # the `invert` command's default from the fourth session of issue 29 (k 24, token weights to the power 0.75);
-    # and the third session's, 500 embeddings with k 16 and the power 0.5
+    # the `invert` command's default from the fourth session of issue 29 (k 24, token weights to the power 0.75,
+    # the best one's phrase orders); and the third session's whole: 500 embeddings, k 16, the power 0.5, two's orders
     'abw-400-fluent': ('abw', None, dict(max_evals=400, fluency=True, lam=0.01)),
     'abw-500-fluent-tp50': ('abw', None, dict(max_evals=500, fluency=True, lam=0.01, k=16, tok_pow=0.5, orders=2,
                                                n_read=16)),
