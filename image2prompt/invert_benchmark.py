@@ -192,7 +192,7 @@ def benchmark(out=None, # the JSON to write (default data/results/invert_eval.js
     li = LearnedInverter(learned, lm=lm) if any('l' in BENCH_RUNS[r][0] for r in runs) else None
     if li is not None: rec['learned'] = dict(folder=str(learned or 'shipped'), digest=li.digest)
     rec['true'] = text_stats(tgt, lm_nll(*lm, tgt))
-    # no fluency pick unless a run asks for it (the `invert` command's default has it: `abw-500-fluent`)
+    # no fluency pick unless a run asks for it (the `invert` command's default has it: `abw-400-fluent`)
     base = dict(max_evals=10**6, bs=bs, seed=seed, fluency=False, **({'k': k} if k else {}))
     for name in tqdm(runs, desc='benchmark'):
         s, b, kw = BENCH_RUNS[name]
