@@ -24,10 +24,10 @@ from .inverter import LearnedInverter
 __all__ = ['CI_LISTS', 'MAX_REPEAT', 'read_terms', 'ci_terms', 'split_phrases', 'prompt_phrases', 'word_terms', 'vocab_cache_dir',
            'n_tokens', 'Vocab', 'build_vocab', 'text_digest', 'ShippedVocab', 'pq_codes', 'pq_decode',
            'shipped_vocab_dir', 'save_shipped_vocab', 'load_shipped_vocab', 'build_shipped_vocab', 'pool_dots',
-           'additive_scores', 'clip_len', 'join', 'word_counts', 'fits_words', 'readability', 'lm_continue', 'lm_nll',
-           'near_best', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'search_bf16', 'Inverter',
-           'reorders', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets', 'invert_embs',
-           'invert_file', 'InvertOptions', 'invert_cmd']
+           'additive_scores', 'clip_len', 'join', 'word_counts', 'balanced', 'fits_words', 'readability', 'lm_continue',
+           'lm_nll', 'near_best', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands', 'jump_cands', 'search_bf16',
+           'Inverter', 'reorders', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets',
+           'invert_embs', 'invert_file', 'InvertOptions', 'invert_cmd']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -212,6 +212,11 @@ MAX_REPEAT = 2 # a word (3+ letters, not a stop word) said more often than this 
 def word_counts(text:str)->Counter:
     "How often `text` says each word that the repeat rule watches (3+ letters, not a stop word)."
     return Counter(w for w in re.findall(r'[a-z]+', str(text).lower()) if len(w) > 2 and w not in _STOP)
+
+_PAIRS = (('(', ')'), ('[', ']'), ('{', '}'), ('“', '”'))
+def balanced(phrase:str)->bool:
+    "Whether `phrase` closes each bracket and quote it opens (splitting prompts at commas leaves `digital art”`)."
+    return phrase.count('"') % 2 == 0 and all(phrase.count(a) == phrase.count(b) for a, b in _PAIRS)
 
 def fits_words(have:Counter, phrase:str)->bool:
     "Whether adding `phrase` to a prompt with word counts `have` keeps every word within `MAX_REPEAT`."
@@ -410,13 +415,14 @@ def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:
               joins:str='', # what joins them: '' a space, or comma-separated words, each tried ('with,and')
               pc:np.ndarray|None=None # `voc.embs @ b.emb` when known (`pool_dots`)
              )->list:
-    """The `k` best additions to `b` by cheap score, as part lists: no repeated phrase or overused word,
-    within `max_tokens`; then the `space` best joined to the last phrase (by a word of `joins`, but not a phrase
-    that a join word already joined, nor an artist's 'by ...')."""
+    """The `k` best additions to `b` by cheap score, as part lists: no repeated phrase, overused word or unmatched
+    quote or bracket (`balanced`), within `max_tokens`; then the `space` best joined to the last phrase (by a word
+    of `joins`, but not a phrase that a join word already joined, nor an artist's 'by ...')."""
     out, have, words = [], set(b.parts), word_counts(join(b.parts))
     for i in _topk(additive_scores(voc, t, b.emb, b.ntok, pt, pw, pc), 4*k):
         p = voc.phrases[i]
-        if p in have or not fits_words(words, p) or clip_len(join(b.parts + [p])) > max_tokens: continue
+        if p in have or not balanced(p) or not fits_words(words, p) or clip_len(join(b.parts + [p])) > max_tokens:
+            continue
         out.append(b.parts + [p])
         if len(out) == k: break
     last, jw = (b.parts or [''])[-1], [w.strip() for w in joins.split(',') if w.strip()]
@@ -439,7 +445,8 @@ def jump_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, m:int, max_tokens
     out, parts, c, a, words = [], list(b.parts), b.emb, b.ntok, word_counts(join(b.parts))
     for j in range(m):
         ranked = _topk(additive_scores(voc, t, c, a, pt, pw), 8)
-        i = next((i for i in ranked if voc.phrases[i] not in parts and fits_words(words, voc.phrases[i])), None)
+        ok = lambda p: p not in parts and balanced(p) and fits_words(words, p)
+        i = next((i for i in ranked if ok(voc.phrases[i])), None)
         if i is None: break
         u = float(voc.ntok[i])**pw*voc.embs[i] + (a**pw*c if c is not None and a else 0)
         phrase = voc.phrases[i]
@@ -608,9 +615,10 @@ def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
 
 @patch
 def _first(self:Inverter, beams:list, T:np.ndarray, PT:list)->None:
-    """Beams start from the best, embedded exactly, of the 4 single phrases that the pool's rows rank first,
-    unless their start scores higher."""
-    self._score(beams, [[] if pt is None else [[self.voc.phrases[i]] for i in _topk(pt, 4)] for pt in PT], T)
+    """Beams start from the best, embedded exactly, of the 4 single (`balanced`) phrases that the pool's rows rank
+    first, unless their start scores higher."""
+    def firsts(pt): return [[p] for p in (self.voc.phrases[i] for i in _topk(pt, 16)) if balanced(p)][:4]
+    self._score(beams, [[] if pt is None else firsts(pt) for pt in PT], T)
     for b in beams: b.done = False
 
 @patch
