@@ -673,6 +673,12 @@ def _final_cands(self:Inverter, beams:list, T:np.ndarray)->list:
     return [cs + xs for cs, xs in zip(cands, extra)]
 
 @patch
+def _pick_cands(self:Inverter, beams:list, T:np.ndarray)->list:
+    "What the final pick weighs, per beam: `_final_cands`, best first, less the phrase orders that lose over `drop`."
+    def keep(b, cs): return [x for x in cs if b.seen[x] >= b.seen[cs[0]] - self.cfg.drop]
+    return [keep(b, cs) for b, cs in zip(beams, self._final_cands(beams, T))]
+
+@patch
 def _nll(self:Inverter, texts:list)->np.ndarray:
     "SmolLM2's log-perplexity of `texts`, in bfloat16 when the search is (about twice as fast on this CPU)."
     with torch.autocast('cpu', dtype=torch.bfloat16, enabled=self.bf16):
@@ -684,9 +690,8 @@ def __call__(self:Inverter, T:np.ndarray, seed:int|None=None)->pd.DataFrame:
     and their cosines, recomputed from the text."""
     beams, c = self.search(T, seed), self.cfg
     texts, pick, read = [join(b.parts) or 'a picture' for b in beams], [], []
-    for b, t, cs in zip(beams, texts, self._final_cands(beams, T)):
-        # the best first; phrase orders that lose more than `drop` out
-        cs = [x for x in cs if b.seen[x] >= b.seen[cs[0]] - c.drop] or [t]
+    for b, t, cs in zip(beams, texts, self._pick_cands(beams, T)):
+        cs = cs or [t]
         l = self._nll(cs) if self.flu else np.array([clip_len(x) for x in cs], np.float32)
         read.append(cs[int(np.argmin(l))])
         if self.flu and c.lam:

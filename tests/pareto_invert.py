@@ -24,8 +24,7 @@ def candidates(inv, E:np.ndarray)->tuple:
     for s in range(0, len(E), c.bs):
         T = E[s:s+c.bs]
         beams = inv.search(T, c.seed + s)
-        for b, cs in zip(beams, inv._final_cands(beams, T)):
-            cs = [x for x in cs if b.seen[x] >= b.seen[cs[0]] - c.drop]  # as `Inverter.__call__` keeps them
+        for b, cs in zip(beams, inv._pick_cands(beams, T)):  # what `Inverter.__call__` weighs
             per.append(dict(cands=cs, cos=[b.seen[x] for x in cs], nll=inv._nll(cs).tolist()))
     return per, (time.process_time() - t0)/len(E)
 
