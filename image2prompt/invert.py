@@ -386,8 +386,8 @@ class InvertConfig(Checked):
     fluency:bool=True
     # with `fluency`, `prompt` maximises cos - lam * log-perplexity over those candidates (0: the best cosine);
     # 0.01 on the benchmark's Pareto curve: median perplexity 540 -> 457 (the true prompts: 398) for 0.001 cosine;
-    # on 64 other held-out prompts it reads at 1.46x their true prompts' perplexity, where 0.2 reaches 1.20x for
-    # 0.006 cosine, as `readable_prompt` does (data/results/invert_heldout2.json)
+    # on 64 other held-out prompts it reads at 1.46x their true prompts' perplexity, where 0.2 reaches 1.20-1.24x
+    # for 0.006 cosine, as `readable_prompt` does (data/results/invert_heldout2.json)
     lam:float=setting(0.01, unit_interval)
 
     @property
