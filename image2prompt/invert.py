@@ -690,7 +690,7 @@ def _final_cands(self:Inverter, beams:list, T:np.ndarray)->list:
 
 @patch
 def _pick_cands(self:Inverter, beams:list, T:np.ndarray)->list:
-    "What the final pick weighs, per beam: `_final_cands`, best first, less the phrase orders that lose over `drop`."
+    "What the final pick weighs, per beam: `_final_cands`, best first, less rewrites losing over `drop`."
     def keep(b, cs): return [x for x in cs if b.seen[x] >= b.seen[cs[0]] - self.cfg.drop]
     return [keep(b, cs) for b, cs in zip(beams, self._final_cands(beams, T))]
 
