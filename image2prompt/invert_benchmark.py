@@ -56,10 +56,11 @@ def run_strategy(inv:Inverter, T:np.ndarray, E:np.ndarray|None=None)->dict:
 
 # %% ../nbs/23a_invert_benchmark.ipynb #0cc3826d
 def sub_vocab(voc:Vocab, phrases:list)->Vocab:
-    "The rows of `voc` for `phrases` (all must be in it)."
+    "The rows of `voc` for `phrases` (all must be in it), with their fluency prior when `voc` has one."
     pos = {p: i for i, p in enumerate(voc.phrases)}
     i = np.array([pos[p] for p in dict.fromkeys(phrases)], dtype=int)
-    return Vocab([voc.phrases[j] for j in i], voc.embs[i], voc.ntok[i])
+    prior = (voc.nll[i], voc.nwords[i], voc.rate) if voc.nll is not None else ()
+    return Vocab([voc.phrases[j] for j in i], voc.embs[i], voc.ntok[i], *prior)
 
 def _pools(emb, bank_prompts:list, n_flavors=None)->dict:
     ci, words, bp = ci_terms(n=n_flavors), word_terms(emb.tokenizer), prompt_phrases(bank_prompts)
@@ -113,9 +114,9 @@ def merge_pareto(parts:list)->list:
 
 # %% ../nbs/23a_invert_benchmark.ipynb #940a0bda
 # name: (strategies, budget, config changes); 'b-ci' is the CI-style chain (one comma phrase a step, plain token
-# weights, drops every step): the anchor's stand-in
+# weights, drops every step, no fluency prior): the anchor's stand-in
 BENCH_RUNS = {
-    'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space=0, tok_pow=1.0, k=16)),
+    'a': ('a', None, {}), 'b-ci': ('b', 5, dict(jump=0, swaps=0, space=0, tok_pow=1.0, k=16, prior=0)),
     'b': ('b', 5, {}), 'c': ('c', 2, {}),
     'abw': ('abw', 5, {}), 'abcw': ('abcw', 5, {}),
     # the command's default: a count, so runs on a loaded machine compare

@@ -36,7 +36,7 @@ def test_wheel_demo_in_fresh_venv(tmp_path):
     names = zipfile.ZipFile(whl).namelist()
     for a in ('judge/judge.safetensors', 'toy_pipeline/unet/diffusion_pytorch_model.safetensors', 'regressor/model.safetensors',
               'toy_encoder/judge.safetensors', 'sample_prompts.csv', 'sample_prompts_minilm.npy', 'sample_images/metadata.jsonl',
-              'vocab/codes.npz', 'vocab/phrases.txt', 'vocab/meta.json'):
+              'vocab/codes.npz', 'vocab/phrases.txt', 'vocab/meta.json', 'vocab/fluency.npz'):
         assert f'image2prompt/assets/{a}' in names, a
     assert not any(n.startswith('data/') or '/results/' in n for n in names)  # records stay out of the package
     assert mb < MAX_MB, f'wheel is {mb:.1f} MB'
