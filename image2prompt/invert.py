@@ -150,7 +150,7 @@ class ShippedVocab:
     ntok:np.ndarray
     meta:dict
     nll:np.ndarray|None=None # the fluency prior (`phrase_nll`), when the table ships one
-    nlen:np.ndarray|None=None
+    nlen:np.ndarray|None=None # and each phrase's SmolLM2 tokens
     def __post_init__(self): self.pos = {p: i for i, p in enumerate(self.phrases)}
 
 def pq_codes(embs:np.ndarray, m:int=96, seed:int=0)->tuple:
@@ -491,8 +491,8 @@ class InvertConfig(Checked):
     lam:float=setting(0.01, unit_interval)
     # the search maximises `cos - prior * its phrases' SmolLM2 NLL a word` (`Vocab.nll_sum`, scored once for the shipped
     # table; 0: cosine alone, as before, and so with pools that have no scores). 0.004 on two held-out sets: the pick's
-    # median perplexity 1.00x / 1.46x the true prompts' -> 0.91x / 0.91x, mean cosine 0.9216 -> 0.9212 over all 96
-    # (0.002: 0.81x / 1.34x; data/results/invert_prior.json)
+    # median perplexity 1.00x / 1.46x the true prompts' -> 0.84x / 0.89x, mean cosine 0.9216 -> 0.9215 over all 96
+    # (0.002: 0.81x / 1.34x; 0.008 on the first set: 0.50x, 0.002 less; data/results/invert_prior.json)
     prior:float=setting(0.004, non_negative)
 
     @property
@@ -521,7 +521,7 @@ def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:
               pw:float=1.0, # `additive_scores`' token weight power
               joins:str='', # what joins them: '' a space, or comma-separated words, each tried ('with,and')
               pc:np.ndarray|None=None, # `voc.embs @ b.emb` when known (`pool_dots`)
-              prior:float=0.0 # rank by the estimated cosine less `prior` times the estimated log-perplexity
+              prior:float=0.0 # rank by the estimated cosine less `prior` times the prior's NLL a word (`Vocab.nll_sum`)
              )->list:
     """The `k` best additions to `b` by cheap score, as part lists: no repeated phrase, overused word, unmatched
     quote or bracket or stop words alone (`proposable`), within `max_tokens`; then the `space` best joined to the last
@@ -617,7 +617,7 @@ class Inverter:
         for b in beams: b.done = False
 
     def _gain(self, b:Beam)->float:
-        "What the search maximises: the cosine, less `prior` times the phrase prior's log-perplexity estimate."
+        "What the search maximises: the cosine, less `prior` times the phrase prior's NLL a word (`Vocab.nll_sum`)."
         if not self.cfg.prior or self.voc is None or self.voc.nll is None or not b.parts: return b.cos
         s, n = self.voc.nll_sum(b.parts)
         return b.cos - self.cfg.prior*s/n
@@ -734,7 +734,7 @@ def _refine(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
 
 @patch
 def _first(self:Inverter, beams:list, T:np.ndarray, PT:list)->None:
-    """Beams start from the best, embedded exactly, of the 4 single (`balanced`) phrases that the pool's rows rank
+    """Beams start from the best, embedded exactly, of the 4 single (`proposable`) phrases that the pool's rows rank
     first, unless their start scores higher."""
     def firsts(pt): return [[p] for p in (self.voc.phrases[i] for i in _topk(pt, 16)) if proposable(p)][:4]
     self._score(beams, [[] if pt is None else firsts(pt) for pt in PT], T)
