@@ -132,10 +132,9 @@ def build_vocab(phrases, embedder, cache_dir=None, progress:bool=False,
     if shipped is None or shipped.nll is None: return Vocab(phrases, E, N)
     # the fluency prior: the shipped scores; a phrase the table lacks at the table's median rate a word
     W = np.array([n_words(p) for p in phrases], np.float32)
-    rate = float(np.median(shipped.nll/np.array([n_words(p) for p in shipped.phrases])))
-    S = rate*W
+    S = shipped.rate*W
     if old: S[old] = shipped.nll[[pos[phrases[i]] for i in old]]
-    return Vocab(phrases, E, N, S, W, rate)
+    return Vocab(phrases, E, N, S, W, shipped.rate)
 
 # %% ../nbs/23_invert.ipynb #sv_code
 def text_digest(lines)->str:
@@ -151,6 +150,7 @@ class ShippedVocab:
     meta:dict
     nll:np.ndarray|None=None # the fluency prior (`phrase_nll`), when the table ships one
     nlen:np.ndarray|None=None # and each phrase's SmolLM2 tokens
+    rate:float=0.0 # the prior's median NLL a word (`n_words`), for phrases the table lacks
     def __post_init__(self): self.pos = {p: i for i, p in enumerate(self.phrases)}
 
 def pq_codes(embs:np.ndarray, m:int=96, seed:int=0)->tuple:
@@ -199,7 +199,8 @@ def load_shipped_vocab(folder=None)->ShippedVocab:
                              f"{meta['digest'][:12]}; rebuild it (`build_phrase_fluency`) or reinstall image2prompt")
         f = np.load(folder/'fluency.npz')
         nll, nlen = f['nll'].astype(np.float32), f['nlen'].astype(np.float32)
-    _SHIPPED[folder] = ShippedVocab(phrases, embs, z['ntok'].astype(np.float32), meta, nll, nlen)
+    rate = 0.0 if nll is None else float(np.median(nll/np.array([n_words(p) for p in phrases])))
+    _SHIPPED[folder] = ShippedVocab(phrases, embs, z['ntok'].astype(np.float32), meta, nll, nlen, rate)
     return _SHIPPED[folder]
 
 # %% ../nbs/23_invert.ipynb #sv_build
