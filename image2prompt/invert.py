@@ -28,8 +28,9 @@ __all__ = ['CI_LISTS', 'MAX_REPEAT', 'FLUENCY_CONTEXT', 'read_terms', 'ci_terms'
            'pool_dots', 'additive_scores', 'clip_len', 'join', 'word_counts', 'balanced', 'says_something',
            'proposable', 'fits_words', 'readability', 'lm_continue', 'lm_nll', 'near_best', 'phrase_nll',
            'save_phrase_fluency', 'build_phrase_fluency', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands',
-           'jump_cands', 'search_bf16', 'Inverter', 'reorders', 'sentence_joins', 'default_pool_check', 'make_inverter',
-           'check_targets', 'read_targets', 'invert_embs', 'invert_file', 'InvertOptions', 'invert_cmd']
+           'trim_cands', 'token_states', 'trim_estimates', 'jump_cands', 'search_bf16', 'Inverter', 'reorders',
+           'sentence_joins', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets', 'invert_embs',
+           'invert_file', 'InvertOptions', 'invert_cmd']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -460,6 +461,11 @@ class InvertConfig(Checked):
     # whole-candidate embeddings per target (400: about 5 CPU s a target, SmolLM2's pick included, on one thread of
     # this 2-core machine in bfloat16; 3x that in float32; 500 gained 0.002 for 1.2x the time)
     max_evals:int=setting(400, positive)
+    # after the search, rounds of one-word drops from the best text, each kept when it gains by the search's own
+    # objective (`prior` included); 0: none
+    trim:int=setting(4, non_negative)
+    # trims a round embedded whole, those that the token-state estimate (`trim_estimates`) ranks first
+    trim_k:int=setting(10, positive)
     budget:float|None=setting(None, positive) # CPU seconds per target, amortised over the batch (None: no time limit)
     max_tokens:int=setting(75, positive) # CLIP tokens
     # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto'
@@ -552,6 +558,40 @@ def add_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, k:int, max_tokens:
 def drop_cands(b:Beam)->list:
     "`b` without each one of its phrases (when it has two or more)."
     return [b.parts[:i] + b.parts[i+1:] for i in range(len(b.parts))] if len(b.parts) > 1 else []
+
+def trim_cands(parts:list)->list:
+    """`parts` with one word left out, each word in turn, as (parts, the word's (start, end) in `join(parts)`) (a
+    phrase left empty goes; one left unbalanced is not tried): the finest move, after the search
+    (`InvertConfig.trim`)."""
+    out, start = {}, 0
+    for i, p in enumerate(parts):
+        words, at = p.split(' '), start
+        for j, w in enumerate(words):
+            q = ' '.join(words[:j] + words[j+1:]).strip(' ,-')
+            rest = parts[:i] + ([q] if q else []) + parts[i+1:]
+            if (balanced(q) or not q) and rest and rest != parts: out.setdefault(join(rest), (rest, (at, at + len(w))))
+            at += len(w) + 1
+        start += len(p) + 2  # the ', ' that `join` puts between phrases
+    return list(out.values())
+
+def token_states(emb, texts:list)->list:
+    """Per text, MiniLM's last token states (tokens, 384) and each token's (start, end) in the text ((0, 0) for the
+    special tokens): what its embedding mean-pools."""
+    with torch.no_grad():
+        H = emb.encode(list(texts), output_value='token_embeddings', convert_to_numpy=False, batch_size=64,
+                       show_progress_bar=False)
+    enc = emb.tokenizer(list(texts), return_offsets_mapping=True, truncation=True, max_length=emb.max_seq_length)
+    return [(h.float().cpu().numpy(), np.array(o)) for h, o in zip(H, enc['offset_mapping'])]
+
+def trim_estimates(H:np.ndarray, off:np.ndarray, spans:list, t:np.ndarray)->np.ndarray:
+    """Cosines to `t` of the text without each of `spans`, estimated from its `token_states` alone: MiniLM
+    mean-pools its token states, so leaving a word out is about taking its tokens' states out of the sum (how the
+    others change with it is ignored). Hand-written: no library scores token deletions this way."""
+    tot, real, out = H.sum(0), off[:, 1] > off[:, 0], []
+    for s, e in spans:
+        v = tot - H[real & (off[:, 0] >= s) & (off[:, 1] <= e)].sum(0)
+        out.append(float(v @ t / (np.linalg.norm(v) + 1e-12)))
+    return np.array(out, np.float32)
 
 def jump_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, m:int, max_tokens:int=75, pw:float=1.0)->list:
     "`b` plus the first 2..`m` phrases of a chain grown greedily on the cheap score alone (no embedding)."
@@ -766,7 +806,29 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
         last = time.process_time() - t1
         self.trace.append(((time.process_time() - t0)/len(T), best()))
     for b, k in zip(beams, bank): b.seen.update(k.seen); k.seen = b.seen
-    return [k if k.cos > b.cos else b for b, k in zip(beams, bank)]  # a retrieved prompt that the search did not beat
+    out = [k if k.cos > b.cos else b for b, k in zip(beams, bank)]  # a retrieved prompt that the search did not beat
+    if not c.plain and set(c.strategies) & set('bcw'): self._trim(out, T)
+    return out
+
+@patch
+def _trim(self:Inverter, beams:list, T:np.ndarray)->None:
+    """Up to `trim` rounds: each beam moves to its best one-word-shorter text (`trim_cands`) when that gains by
+    `_gain`, the cosine less the phrase prior; a beam stops at its first round without a gain. Of each round's
+    trims, the `trim_k` that `trim_estimates` ranks first are embedded whole."""
+    live = [i for i, b in enumerate(beams) if len(join(b.parts).split()) > 1]
+    for _ in range(self.cfg.trim):
+        if not live: break
+        sub = [beams[i] for i in live]
+        with torch.autocast(next(self.emb.parameters()).device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            states = token_states(self.emb, [join(b.parts) for b in sub])
+        cands = []
+        for b, t, st in zip(sub, T[live], states):
+            tc = trim_cands(b.parts)
+            est = [self._gain(Beam(p, cos=c)) for (p, _), c in zip(tc, trim_estimates(*st, [s for _, s in tc], t))]
+            cands.append([tc[j][0] for j in np.argsort(est)[::-1][:self.cfg.trim_k]])
+        for b in sub: b.done = False
+        self._score(sub, cands, T[live])
+        live = [i for i, b in zip(live, sub) if not b.done]
 
 def reorders(text:str)->list:
     """`text`'s comma-separated phrases in other orders, the first (the subject, the search's best single phrase)
