@@ -563,7 +563,7 @@ def drop_cands(b:Beam)->list:
 
 def trim_cands(parts:list)->list:
     """`parts` with one word left out, each word in turn, as (parts, the word's (start, end) in `join(parts)`) (a
-    phrase left empty goes; one left unbalanced is not tried): the finest move, after the search
+    phrase left empty goes; one that is not `proposable` is not tried): the finest move, after the search
     (`InvertConfig.trim`)."""
     out, start = {}, 0
     for i, p in enumerate(parts):
@@ -571,7 +571,8 @@ def trim_cands(parts:list)->list:
         for j, w in enumerate(words):
             q = ' '.join(words[:j] + words[j+1:]).strip(' ,-')
             rest = parts[:i] + ([q] if q else []) + parts[i+1:]
-            if (balanced(q) or not q) and rest and rest != parts: out.setdefault(join(rest), (rest, (at, at + len(w))))
+            if (not q or proposable(q)) and rest and rest != parts:
+                out.setdefault(join(rest), (rest, (at, at + len(w))))
             at += len(w) + 1
         start += len(p) + 2  # the ', ' that `join` puts between phrases
     return list(out.values())
@@ -677,14 +678,18 @@ class Inverter:
 from fastcore.basics import patch
 
 @patch
+def _precision(self:Inverter):
+    "MiniLM's precision while searching: bfloat16 autocast where `search_bf16` chose it."
+    return torch.autocast(next(self.emb.parameters()).device.type, dtype=torch.bfloat16, enabled=self.bf16)
+
+@patch
 def _embed(self:Inverter, cands:list)->tuple:
     "Embeddings and word-piece counts of part lists, in one MiniLM call; texts this search embedded before are reused."
     texts = [join(c) for c in cands]
     memo = self.__dict__.setdefault('memo', {})  # text -> (embedding, count); `search` empties it
     new = list(dict.fromkeys(t for t in texts if t not in memo))
     if new:
-        with torch.autocast(next(self.emb.parameters()).device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            e = encode(self.emb, new, bs=64)
+        with self._precision(): e = encode(self.emb, new, bs=64)
         memo.update(zip(new, zip(e/np.linalg.norm(e, axis=1, keepdims=True), n_tokens(self.emb, new))))
     if not texts: return np.zeros((0, 384), np.float32), np.zeros(0)
     return np.stack([memo[t][0] for t in texts]), np.array([memo[t][1] for t in texts], np.float32)
@@ -821,8 +826,7 @@ def _trim(self:Inverter, beams:list, T:np.ndarray)->None:
     for _ in range(self.cfg.trim):
         if not live: break
         sub = [beams[i] for i in live]
-        with torch.autocast(next(self.emb.parameters()).device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            states = token_states(self.emb, [join(b.parts) for b in sub])
+        with self._precision(): states = token_states(self.emb, [join(b.parts) for b in sub])
         cands = []
         for b, t, st in zip(sub, T[live], states):
             tc = trim_cands(b.parts)
