@@ -468,6 +468,8 @@ class InvertConfig(Checked):
     # trims a round embedded whole, those that the token-state estimate (`trim_estimates`) ranks first: 16, not 10
     # (0.0007 more) nor all of them (0.0005 more for about 0.4 CPU s a prompt more)
     trim_k:int=setting(16, positive)
+    # then cycles of one more addition step and trims again (for the beams it moved); 0: none
+    regrow:int=setting(2, non_negative)
     budget:float|None=setting(None, positive) # CPU seconds per target, amortised over the batch (None: no time limit)
     max_tokens:int=setting(75, positive) # CLIP tokens
     # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto'
@@ -814,8 +816,20 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
         self.trace.append(((time.process_time() - t0)/len(T), best()))
     for b, k in zip(beams, bank): b.seen.update(k.seen); k.seen = b.seen
     out = [k if k.cos > b.cos else b for b, k in zip(beams, bank)]  # a retrieved prompt that the search did not beat
-    if not c.plain and set(c.strategies) & set('bcw'): self._trim(out, T)
+    if not c.plain and set(c.strategies) & set('bcw') and c.trim: self._polish(out, T, PT, seed*1000 + step)
     return out
+
+@patch
+def _polish(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
+    """Trims (`_trim`), then up to `regrow` cycles of one more addition step (`k` embedded) and trims again for the
+    beams that step moved: a trimmed text has room, and a residual, that the search's last step did not see."""
+    self._trim(beams, T)
+    for r in range(self.cfg.regrow):
+        for b in beams: b.done = False
+        self._score(beams, self._cands(beams, T, PT, seed + r), T)
+        moved = [i for i, b in enumerate(beams) if not b.done]
+        if not moved: break
+        self._trim([beams[i] for i in moved], T[moved])
 
 @patch
 def _trim(self:Inverter, beams:list, T:np.ndarray)->None:
