@@ -28,9 +28,10 @@ __all__ = ['CI_LISTS', 'MAX_REPEAT', 'FLUENCY_CONTEXT', 'read_terms', 'ci_terms'
            'pool_dots', 'additive_scores', 'clip_len', 'join', 'word_counts', 'balanced', 'says_something',
            'proposable', 'fits_words', 'readability', 'lm_continue', 'lm_nll', 'near_best', 'phrase_nll',
            'save_phrase_fluency', 'build_phrase_fluency', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands',
-           'trim_cands', 'token_states', 'trim_estimates', 'jump_cands', 'search_bf16', 'Inverter', 'reorders',
-           'sentence_joins', 'default_pool_check', 'make_inverter', 'check_targets', 'read_targets', 'invert_embs',
-           'invert_file', 'InvertOptions', 'invert_cmd']
+           'trim_cands', 'token_states', 'trim_estimates', 'word_spans', 'pool_words', 'reword_estimates',
+           'reword_cands', 'jump_cands', 'search_bf16', 'Inverter', 'reorders', 'sentence_joins', 'default_pool_check',
+           'make_inverter', 'check_targets', 'read_targets', 'invert_embs', 'invert_file', 'InvertOptions',
+           'invert_cmd']
 
 # %% ../nbs/23_invert.ipynb #c081afd8
 # one way to find CLIP Interrogator's lists, shared with the prompt generator
@@ -472,6 +473,14 @@ class InvertConfig(Checked):
     # the held-out sets, against 0.9214 / 0.9297 with trims alone, for about 0.2 CPU s a prompt; 2 found 0.0006 more
     # for 0.2 s more, too near the 5 s a prompt; 4 no more (data/results/invert_trim.json)
     regrow:int=setting(1, non_negative)
+    # then rounds of one-word replacements: each word of the best text by each one-word phrase of the pool, the
+    # `reword_k` that `reword_estimates` ranks first (less the prior) embedded whole, the best kept when it gains
+    # by `_gain`; a beam stops at its first round without a gain; 0: none
+    reword:int=setting(3, non_negative)
+    reword_k:int=setting(16, positive) # rewordings a round embedded whole
+    # only by words whose SmolLM2 NLL (the prior's table, as a phrase) is at most this times the prior's median NLL a
+    # word (`Vocab.rate`, 11.7 nats): rare strings such as `fashwave` (30) read as noise; 0: any word
+    reword_nll:float=setting(1.5, non_negative)
     budget:float|None=setting(None, positive) # CPU seconds per target, amortised over the batch (None: no time limit)
     max_tokens:int=setting(75, positive) # CLIP tokens
     # MiniLM's precision while searching: 'bfloat16', 'float32', or 'auto'
@@ -599,6 +608,54 @@ def trim_estimates(H:np.ndarray, off:np.ndarray, spans:list, t:np.ndarray)->np.n
         v = tot - H[real & (off[:, 0] >= s) & (off[:, 1] <= e)].sum(0)
         out.append(float(v @ t / (np.linalg.norm(v) + 1e-12)))
     return np.array(out, np.float32)
+
+def word_spans(parts:list)->list:
+    "Each word of `join(parts)` as (phrase index, word index, its (start, end) in the text)."
+    out, start = [], 0
+    for i, p in enumerate(parts):
+        at = start
+        for j, w in enumerate(p.split(' ')):
+            out.append((i, j, (at, at + len(w))))
+            at += len(w) + 1
+        start += len(p) + 2  # the ', ' that `join` puts between phrases
+    return out
+
+def pool_words(voc:Vocab, max_nll:float|None=None)->np.ndarray:
+    """Indices of the pool's phrases that are one lower-case word of 3+ letters: what a word may be replaced by;
+    with `max_nll` and a prior, only those whose NLL (`voc.nll`, SmolLM2's) is at most that."""
+    ok = lambda i, p: len(p) > 2 and p.isascii() and p.isalpha() and p.islower() and (
+        max_nll is None or voc.nll is None or voc.nll[i] <= max_nll)
+    return np.array([i for i, p in enumerate(voc.phrases) if ok(i, p)], int)
+
+def reword_estimates(H:np.ndarray, off:np.ndarray, spans:list, t:np.ndarray, WE:np.ndarray, WN:np.ndarray,
+                     pw:float=1.0 # token counts weigh the parts to this power (`InvertConfig.tok_pow`)
+                    )->np.ndarray:
+    """Cosines to `t` of the text with each word of `spans` replaced by each pool word (embeddings `WE`, MiniLM
+    token counts `WN`), (spans, words), estimated from its `token_states`: the text less the word's states, joined
+    with the new word as `additive_scores` joins a phrase. Hand-written, as `trim_estimates`."""
+    real = off[:, 1] > off[:, 0]
+    masks = [real & (off[:, 0] >= s) & (off[:, 1] <= e) for s, e in spans]
+    U = np.stack([H.sum(0) - H[m].sum(0) for m in masks])
+    U /= np.linalg.norm(U, axis=1, keepdims=True) + 1e-12
+    a = np.array([float(len(H) - m.sum())**pw for m in masks], np.float32)[:, None]
+    b = (WN.astype(np.float32)**pw)[None]
+    return (a*(U @ t)[:, None] + b*(WE @ t)[None]) / np.sqrt(a*a + b*b + 2*a*b*(U @ WE.T))
+
+def reword_cands(parts:list, est:np.ndarray, spans:list, words:list, n:int, max_tokens:int=75)->list:
+    """Up to `n` rewordings of `parts`, best `est` first, as (parts, estimated cosine): one word replaced by one
+    of `words` (`est`'s columns), the phrase still `proposable` and new to the text, no word overused, within
+    `max_tokens`."""
+    out, have = {}, word_counts(join(parts))
+    for f in _topk(est.ravel(), 8*n):
+        (i, j, _), w = spans[f // len(words)], words[f % len(words)]
+        ws = parts[i].split(' ')
+        q = ' '.join(ws[:j] + [w] + ws[j+1:])
+        new = parts[:i] + [q] + parts[i+1:]
+        if ws[j].lower() == w or q in parts or not proposable(q): continue
+        if not fits_words(have - word_counts(ws[j]), w) or clip_len(join(new)) > max_tokens: continue
+        out.setdefault(join(new), (new, float(est.flat[f])))
+        if len(out) == n: break
+    return list(out.values())
 
 def jump_cands(b:Beam, voc:Vocab, t:np.ndarray, pt:np.ndarray, m:int, max_tokens:int=75, pw:float=1.0)->list:
     "`b` plus the first 2..`m` phrases of a chain grown greedily on the cheap score alone (no embedding)."
@@ -824,7 +881,8 @@ def search(self:Inverter, T:np.ndarray, seed:int|None=None)->list:
 @patch
 def _polish(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
     """Trims (`_trim`), then up to `regrow` cycles of one more addition step (`k` embedded) and trims again for the
-    beams that step moved: a trimmed text has room, and a residual, that the search's last step did not see."""
+    beams that step moved: a trimmed text has room, and a residual, that the search's last step did not see. Then
+    rewordings (`_reword`)."""
     self._trim(beams, T)
     for r in range(self.cfg.regrow):
         for b in beams: b.done = False
@@ -832,6 +890,7 @@ def _polish(self:Inverter, beams:list, T:np.ndarray, PT:list, seed:int)->None:
         moved = [i for i, b in enumerate(beams) if not b.done]
         if not moved: break
         self._trim([beams[i] for i in moved], T[moved])
+    self._reword(beams, T)
 
 @patch
 def _trim(self:Inverter, beams:list, T:np.ndarray)->None:
@@ -848,6 +907,34 @@ def _trim(self:Inverter, beams:list, T:np.ndarray)->None:
             tc = trim_cands(b.parts)
             est = [self._gain(Beam(p, cos=c)) for (p, _), c in zip(tc, trim_estimates(*st, [s for _, s in tc], t))]
             cands.append([tc[j][0] for j in np.argsort(est)[::-1][:self.cfg.trim_k]])
+        for b in sub: b.done = False
+        self._score(sub, cands, T[live])
+        live = [i for i, b in zip(live, sub) if not b.done]
+
+@patch
+def _reword(self:Inverter, beams:list, T:np.ndarray)->None:
+    """Up to `reword` rounds: each beam moves to its best text with one word replaced by a pool word
+    (`reword_cands`) when that gains by `_gain`; a beam stops at its first round without a gain. Of each round's
+    rewordings, the `reword_k` that `reword_estimates` ranks first, less the prior, are embedded whole."""
+    c, v = self.cfg, self.voc
+    if not c.reword or v is None: return
+    limit = c.reword_nll*v.rate if c.reword_nll and v.nll is not None else None
+    ws = self.__dict__.setdefault('_words', {})  # limit -> `pool_words` (the pool does not change)
+    W = ws[limit] if limit in ws else ws.setdefault(limit, pool_words(v, limit))
+    if not len(W): return
+    WE, WN, words = v.embs[W], v.ntok[W], [v.phrases[i] for i in W]
+    live = [i for i, b in enumerate(beams) if b.parts]
+    for _ in range(c.reword):
+        if not live: break
+        sub = [beams[i] for i in live]
+        with self._precision(): states = token_states(self.emb, [join(b.parts) for b in sub])
+        cands = []
+        for b, t, (H, off) in zip(sub, T[live], states):
+            spans = word_spans(b.parts)
+            est = reword_estimates(H, off, [s for *_, s in spans], t, WE, WN, c.tok_pow)
+            rc = reword_cands(b.parts, est, spans, words, 4*c.reword_k, c.max_tokens)
+            gain = [self._gain(Beam(p, cos=e)) for p, e in rc]
+            cands.append([rc[j][0] for j in np.argsort(gain)[::-1][:c.reword_k]])
         for b in sub: b.done = False
         self._score(sub, cands, T[live])
         live = [i for i, b in zip(live, sub) if not b.done]
