@@ -225,9 +225,11 @@ def predict_cmd(*cfg:PredictOptions, **kw):
     b = regressor_bank(reg_dir, c.bank)
     # 16 additions a step at predict's count of embeddings, not invert's 24 (data/results/invert_tokpow.json)
     # and 2 rounds of trims, 8 a round, not invert's 4 and 16, and no re-growing: +0.007 cosine on the first held-out
-    # set for about 0.3 CPU s an image (data/results/invert_trim.json), to keep a warm predict of 5 images within 15 s
+    # set for about 0.3 CPU s an image (data/results/invert_trim.json), to keep a warm predict of 5 images within 15 s;
+    # no rewordings: one round of 8 found +0.005 / +0.003 on the held-out sets, but read at 1.02x / 1.29x the true
+    # prompts' perplexity, not 0.80x / 1.19x, at predict's 150 embeddings (data/results/invert_reword.json)
     search = dict(max_evals=c.invert_evals, budget=c.invert_budget, drop=c.readable_drop, fluency=c.fluency, k=16,
-                  trim=2, trim_k=8, regrow=0)
+                  trim=2, trim_k=8, regrow=0, reword=0)
     inv = _inverter_for(c.invert, c.invert_flavors, b, **search)
     r = predict(reg, c.images, c.out_dir, b, c.k, c.bs, c.device, inverter=inv)
     for e in r['skipped']: print(f"skipped {e['path']}: {e['error']}")
