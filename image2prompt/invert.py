@@ -28,7 +28,7 @@ __all__ = ['CI_LISTS', 'MAX_REPEAT', 'FLUENCY_CONTEXT', 'read_terms', 'ci_terms'
            'pool_dots', 'additive_scores', 'clip_len', 'join', 'word_counts', 'balanced', 'says_something',
            'proposable', 'fits_words', 'readability', 'lm_continue', 'lm_nll', 'near_best', 'phrase_nll',
            'save_phrase_fluency', 'build_phrase_fluency', 'InvertConfig', 'Beam', 'add_cands', 'drop_cands',
-           'trim_cands', 'token_states', 'trim_estimates', 'word_spans', 'pool_words', 'reword_estimates',
+           'word_spans', 'trim_cands', 'token_states', 'trim_estimates', 'pool_words', 'reword_estimates',
            'reword_cands', 'jump_cands', 'search_bf16', 'Inverter', 'reorders', 'sentence_joins', 'default_pool_check',
            'make_inverter', 'check_targets', 'read_targets', 'invert_embs', 'invert_file', 'InvertOptions',
            'invert_cmd']
@@ -574,20 +574,27 @@ def drop_cands(b:Beam)->list:
     "`b` without each one of its phrases (when it has two or more)."
     return [b.parts[:i] + b.parts[i+1:] for i in range(len(b.parts))] if len(b.parts) > 1 else []
 
+def word_spans(parts:list)->list:
+    "Each word of `join(parts)` as (phrase index, word index, its (start, end) in the text)."
+    out, start = [], 0
+    for i, p in enumerate(parts):
+        at = start
+        for j, w in enumerate(p.split(' ')):
+            out.append((i, j, (at, at + len(w))))
+            at += len(w) + 1
+        start += len(p) + 2  # the ', ' that `join` puts between phrases
+    return out
+
 def trim_cands(parts:list)->list:
     """`parts` with one word left out, each word in turn, as (parts, the word's (start, end) in `join(parts)`) (a
     phrase left empty goes; one that is not `proposable` is not tried): the finest move, after the search
     (`InvertConfig.trim`)."""
-    out, start = {}, 0
-    for i, p in enumerate(parts):
-        words, at = p.split(' '), start
-        for j, w in enumerate(words):
-            q = ' '.join(words[:j] + words[j+1:]).strip(' ,-')
-            rest = parts[:i] + ([q] if q else []) + parts[i+1:]
-            if (not q or proposable(q)) and rest and rest != parts:
-                out.setdefault(join(rest), (rest, (at, at + len(w))))
-            at += len(w) + 1
-        start += len(p) + 2  # the ', ' that `join` puts between phrases
+    out = {}
+    for i, j, span in word_spans(parts):
+        words = parts[i].split(' ')
+        q = ' '.join(words[:j] + words[j+1:]).strip(' ,-')
+        rest = parts[:i] + ([q] if q else []) + parts[i+1:]
+        if (not q or proposable(q)) and rest and rest != parts: out.setdefault(join(rest), (rest, span))
     return list(out.values())
 
 def token_states(emb, texts:list)->list:
@@ -608,17 +615,6 @@ def trim_estimates(H:np.ndarray, off:np.ndarray, spans:list, t:np.ndarray)->np.n
         v = tot - H[real & (off[:, 0] >= s) & (off[:, 1] <= e)].sum(0)
         out.append(float(v @ t / (np.linalg.norm(v) + 1e-12)))
     return np.array(out, np.float32)
-
-def word_spans(parts:list)->list:
-    "Each word of `join(parts)` as (phrase index, word index, its (start, end) in the text)."
-    out, start = [], 0
-    for i, p in enumerate(parts):
-        at = start
-        for j, w in enumerate(p.split(' ')):
-            out.append((i, j, (at, at + len(w))))
-            at += len(w) + 1
-        start += len(p) + 2  # the ', ' that `join` puts between phrases
-    return out
 
 def pool_words(voc:Vocab, max_nll:float|None=None)->np.ndarray:
     """Indices of the pool's phrases that are one lower-case word of 3+ letters: what a word may be replaced by;
@@ -919,10 +915,12 @@ def _reword(self:Inverter, beams:list, T:np.ndarray)->None:
     c, v = self.cfg, self.voc
     if not c.reword or v is None: return
     limit = c.reword_nll*v.rate if c.reword_nll and v.nll is not None else None
-    ws = self.__dict__.setdefault('_words', {})  # limit -> `pool_words` (the pool does not change)
-    W = ws[limit] if limit in ws else ws.setdefault(limit, pool_words(v, limit))
-    if not len(W): return
-    WE, WN, words = v.embs[W], v.ntok[W], [v.phrases[i] for i in W]
+    ws = self.__dict__.setdefault('_words', {})  # limit -> its words' rows, token counts, texts (the pool is fixed)
+    if limit not in ws:
+        W = pool_words(v, limit)
+        ws[limit] = v.embs[W], v.ntok[W], [v.phrases[i] for i in W]
+    WE, WN, words = ws[limit]
+    if not words: return
     live = [i for i, b in enumerate(beams) if b.parts]
     for _ in range(c.reword):
         if not live: break
